@@ -10,3 +10,4 @@ export * from './messages/image';
 export * from './messages/av';
 export * from './messages/batch';
 export * from './delivery-channels';
+export * from './events-doc';

@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { bootstrapService, validateEnv } from '@vellum/common';
+import { createTransport } from '@vellum/messaging';
+import { AvTranscoderEnv } from './av-transcoder.env';
+
+async function main(): Promise<void> {
+  // Validate before anything else so a bad variable is named before any module is built.
+  const env = validateEnv(AvTranscoderEnv);
+  const { AppModule } = await import('./app.module');
+  await bootstrapService(AppModule, {
+    serviceName: 'av-transcoder',
+    port: env.PORT,
+    transport: createTransport({
+      serviceName: 'av-transcoder',
+      amqpUrl: env.AMQP_URL,
+      exchange: env.AMQP_EXCHANGE,
+      defaultPrefetch: env.AV_TRANSCODER_CONCURRENCY,
+    }),
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+import {
+  AssetIngestRequestedV1,
+  ImageDerivativesCreateV1,
+  InvalidMessageError,
+  allMessages,
+  createEnvelope,
+  messageClassFor,
+  registerMessage,
+  validateEnvelope,
+  validatePayload,
+} from './index';
+
+describe('message registry', () => {
+  it('names every message <domain>.<entity>.<event>.v<N> and registers each once', () => {
+    const keys = allMessages().map((m) => m.routingKey);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const k of keys) expect(k).toMatch(/^[a-z-]+(\.[a-z-]+){1,3}\.v\d+$/);
+    expect(messageClassFor('asset.ingest.requested.v1')).toBe(AssetIngestRequestedV1);
+  });
+
+  it('refuses a duplicate or malformed routing key', () => {
+    expect(() => registerMessage(AssetIngestRequestedV1)).toThrow(/twice/);
+    class Bad {
+      static routingKey = 'Bad Key';
+      static description = '';
+      static producers = [];
+      static consumers = [];
+    }
+    expect(() => registerMessage(Bad)).toThrow(/Malformed/);
+  });
+
+  it('validates payloads and rejects unknown or missing fields', () => {
+    const ok = validatePayload<AssetIngestRequestedV1>('asset.ingest.requested.v1', {
+      customerId: 2,
+      spaceId: 1,
+      assetId: 'a',
+      attempt: 1,
+      priority: true,
+    });
+    expect(ok).toBeInstanceOf(AssetIngestRequestedV1);
+    expect(() => validatePayload('asset.ingest.requested.v1', { customerId: 2 })).toThrow(InvalidMessageError);
+    expect(() =>
+      validatePayload('asset.ingest.requested.v1', { customerId: 2, spaceId: 1, assetId: 'a', attempt: 1, priority: true, extra: 1 }),
+    ).toThrow(/extra/);
+    expect(() => validatePayload('no.such.thing.v1', {})).toThrow(/unknown routing key/);
+    expect(() => validatePayload('asset.ingest.requested.v1', [])).toThrow(/JSON object/);
+  });
+
+  it('validates nested payloads', () => {
+    const base = { customerId: 1, spaceId: 1, assetId: 'x', attempt: 1, mediaType: 'image/jpeg' };
+    expect(() =>
+      validatePayload(ImageDerivativesCreateV1.routingKey, { ...base, source: { bucket: 'Bad_Bucket', key: 'k' } }),
+    ).toThrow(/source\.bucket/);
+    expect(
+      validatePayload(ImageDerivativesCreateV1.routingKey, {
+        ...base,
+        source: { bucket: 'vellum-origins', key: '1/1/x/origin' },
+        thumbnails: { sizes: ['!400,400', '200,'], bucket: 'vellum-thumbs', keyPrefix: '1/1/x' },
+      }),
+    ).toBeInstanceOf(ImageDerivativesCreateV1);
+  });
+
+  it('builds and validates envelopes', () => {
+    const e = createEnvelope('asset.created.v1', { a: 1 }, { correlationId: 'c', producer: 'test' });
+    expect(e).toMatchObject({ type: 'asset.created.v1', correlationId: 'c', producer: 'test', data: { a: 1 } });
+    expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(validateEnvelope(e)).toBe(e);
+    expect(() => validateEnvelope({ type: 'x' })).toThrow(/id: must be/);
+  });
+});

@@ -1,0 +1,296 @@
+/**
+ * End to end through the six running services (SPEC.md §2, §3, §4.1, §5), with real PostgreSQL, real
+ * RabbitMQ (a fresh vhost), a real S3-protocol server (s3rver) and real fixture images served by a real
+ * HTTP origin on 127.0.0.1. Registers the fixtures immediately (PUT) and in a batch (queue), waits on the
+ * batch while checking its counters stay exact, then checks every asset over IIIF Image API 2.1 and 3.0.
+ */
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+import {
+  createTestDatabase,
+  createTestVhost,
+  fixturePath,
+  freePort,
+  startS3Server,
+} from '@vellum/testing';
+import { SERVICE_NAMES, ServiceName, startPlatform, Platform, tailLog } from '../src/platform';
+
+interface Case {
+  file: string;
+  mediaType: string;
+  width: number;
+  height: number;
+}
+
+/** Expected sizes are the displayed pixel sizes of the sources (EXIF orientation applied). */
+const CASES: Case[] = [
+  { file: 'photo-large.jpg', mediaType: 'image/jpeg', width: 5312, height: 2988 },
+  { file: 'exif-orientation-6.jpg', mediaType: 'image/jpeg', width: 1800, height: 1200 },
+  { file: 'png-alpha.png', mediaType: 'image/png', width: 592, height: 1167 },
+  { file: 'tiff-lzw.tif', mediaType: 'image/tiff', width: 1165, height: 859 },
+  { file: 'scan.jp2', mediaType: 'image/jp2', width: 2717, height: 3701 },
+];
+const CORRUPT = { file: 'corrupt-truncated.jpg', mediaType: 'image/jpeg' };
+const ADMIN = { key: 'e2e-admin', secret: 'e2e-admin-secret-0123456789' };
+
+const idFor = (file: string, prefix: string) => `${prefix}-${file.replace(/\.[a-z0-9]+$/, '')}`;
+
+/** The size of a `!box,box` request: fits inside box×box keeping the aspect ratio, never upscaled. */
+function fitWithin(w: number, h: number, box: number): [number, number] {
+  const scale = Math.min(box / w, box / h, 1);
+  return [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))];
+}
+
+/** Pixel sizes agree when the long edge is exact and the short edge is within 1 px (rounding rules differ). */
+function sameSize(actual: { width?: number; height?: number }, [w, h]: [number, number]): boolean {
+  return (
+    actual.width !== undefined &&
+    actual.height !== undefined &&
+    Math.abs(actual.width - w) <= 1 &&
+    Math.abs(actual.height - h) <= 1 &&
+    (actual.width === w || actual.height === h)
+  );
+}
+
+describe('Vellum end to end', () => {
+  let platform: Platform;
+  let cleanups: Array<() => Promise<unknown>> = [];
+  let origin: http.Server;
+  let originUrl: string;
+  let customer: number;
+  let space: number;
+
+  const auth = { authorization: `Basic ${Buffer.from(`${ADMIN.key}:${ADMIN.secret}`).toString('base64')}` };
+  async function api(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${platform.apiUrl}${p}`, {
+      method,
+      headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+  async function getJson(url: string): Promise<{ status: number; body: any; headers: Headers }> {
+    const res = await fetch(url);
+    return { status: res.status, body: await res.json(), headers: res.headers };
+  }
+  async function getImage(url: string): Promise<{ status: number; width?: number; height?: number; format?: string }> {
+    const res = await fetch(url);
+    if (res.status !== 200) return { status: res.status };
+    const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+    return { status: 200, width: meta.width, height: meta.height, format: meta.format };
+  }
+  const lastSegment = (u: string) => Number(String(u).split('/').pop());
+
+  beforeAll(async () => {
+    const [db, vhost, s3] = await Promise.all([createTestDatabase(), createTestVhost(), startS3Server()]);
+    cleanups = [() => db.drop(), () => vhost.drop(), () => s3.stop()];
+    origin = http.createServer((req, res) => {
+      const name = path.basename(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+      const file = fixturePath(name);
+      if (!fs.existsSync(file)) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-length': fs.statSync(file).size });
+      fs.createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+    originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+    const ports = {} as Record<ServiceName, number>;
+    for (const name of SERVICE_NAMES) ports[name] = await freePort();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vellum-e2e-'));
+    cleanups.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
+    platform = await startPlatform(
+      {
+        ...s3.env,
+        DATABASE_URL: db.url,
+        AMQP_URL: vhost.url,
+        VELLUM_API_URL: `http://127.0.0.1:${ports['api-gateway']}`,
+        VELLUM_DELIVERY_URL: `http://127.0.0.1:${ports['iiif-delivery']}`,
+        VELLUM_AUTH_URL: `http://127.0.0.1:${ports['auth-service']}`,
+        VELLUM_ADMIN_KEY: ADMIN.key,
+        VELLUM_ADMIN_SECRET: ADMIN.secret,
+        VELLUM_ORIGIN_ALLOWLIST: '127.0.0.1/32',
+        VELLUM_DELIVERY_CACHE_DIR: path.join(tmp, 'delivery-cache'),
+        VELLUM_TMP_DIR: tmp,
+        VELLUM_IMMEDIATE_TIMEOUT_MS: '60000',
+      },
+      ports,
+    );
+    const c = await api('POST', '/customers', { name: 'e2e', displayName: 'End to end' });
+    expect(c.status).toBe(201);
+    customer = c.body.id ?? lastSegment(c.body['@id']);
+    const s = await api('POST', `/customers/${customer}/spaces`, { name: 'e2e-space' });
+    expect(s.status).toBe(201);
+    space = s.body.id ?? lastSegment(s.body['@id']);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (platform) {
+      const failed = expect.getState().numPassingAsserts === 0;
+      if (failed) for (const s of Object.values(platform.services)) console.log(`--- ${s.name}\n${tailLog(s, 15)}`);
+      await platform.stop();
+    }
+    if (origin) await new Promise((r) => origin.close(r));
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  }, 60_000);
+
+  describe('immediate registration (PUT)', () => {
+    it.each(CASES)('registers $file and answers 201 with its pixel size', async ({ file, mediaType, width, height }) => {
+      const id = idFor(file, 'put');
+      const started = Date.now();
+      const res = await api('PUT', `/customers/${customer}/spaces/${space}/images/${id}`, {
+        origin: `${originUrl}/${file}`,
+        mediaType,
+      });
+      const elapsed = Date.now() - started;
+      if (file === 'photo-large.jpg') console.log(`PUT → 201 for photo-large.jpg took ${elapsed} ms`);
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ '@type': 'vocab:Image', id, space, ingesting: false, width, height, mediaType });
+      expect(res.body.error ?? '').toBe('');
+      const again = await api('GET', `/customers/${customer}/spaces/${space}/images/${id}`);
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ width, height, ingesting: false });
+    });
+
+    it('records a clear error for a corrupt image, without retrying for ever', async () => {
+      const id = idFor(CORRUPT.file, 'put');
+      const res = await api('PUT', `/customers/${customer}/spaces/${space}/images/${id}`, {
+        origin: `${originUrl}/${CORRUPT.file}`,
+        mediaType: CORRUPT.mediaType,
+      });
+      expect([200, 201]).toContain(res.status);
+      const asset = (await api('GET', `/customers/${customer}/spaces/${space}/images/${id}`)).body;
+      expect(asset.ingesting).toBe(false);
+      expect(String(asset.error)).toMatch(/corrupt|truncat|premature|invalid/i);
+      const info = await fetch(`${platform.deliveryUrl}/iiif-img/${customer}/${space}/${id}/info.json`);
+      expect(info.status).toBe(404);
+    });
+  });
+
+  describe('queued registration (batch)', () => {
+    it('ingests a batch asynchronously with exact counters at every moment', async () => {
+      const members = [...CASES, CORRUPT].map((c, i) => ({
+        id: idFor(c.file, 'batch'),
+        space,
+        origin: `${originUrl}/${c.file}`,
+        mediaType: c.mediaType,
+        string1: 'e2e-batch',
+        number1: i,
+      }));
+      const started = Date.now();
+      const res = await api('POST', `/customers/${customer}/queue`, {
+        '@context': 'http://www.w3.org/ns/hydra/context.jsonld',
+        '@type': 'Collection',
+        member: members,
+      });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ '@type': 'vocab:Batch', count: members.length });
+      const batchPath = new URL(res.body['@id']).pathname;
+      let previous = { completed: 0, errors: 0 };
+      let batch = res.body;
+      while (!batch.finished) {
+        expect(Date.now() - started).toBeLessThan(180_000);
+        await new Promise((r) => setTimeout(r, 200));
+        batch = (await api('GET', batchPath)).body;
+        // Exact at every moment: counters never go down and never exceed the count.
+        expect(batch.completed).toBeGreaterThanOrEqual(previous.completed);
+        expect(batch.errors).toBeGreaterThanOrEqual(previous.errors);
+        expect(batch.completed + batch.errors).toBeLessThanOrEqual(batch.count);
+        previous = batch;
+      }
+      console.log(`batch of ${members.length} finished in ${Date.now() - started} ms`);
+      expect(batch).toMatchObject({ count: members.length, completed: CASES.length, errors: 1 });
+      for (const c of CASES) {
+        const a = (await api('GET', `/customers/${customer}/spaces/${space}/images/${idFor(c.file, 'batch')}`)).body;
+        expect(a).toMatchObject({ width: c.width, height: c.height, ingesting: false });
+        expect(a.batch).toBe(res.body['@id']);
+      }
+    });
+  });
+
+  describe('delivery over IIIF', () => {
+    const url = (version: '' | 'v2/', id: string, rest: string) =>
+      `${platform.deliveryUrl}/iiif-img/${version}${customer}/${space}/${id}${rest}`;
+
+    it.each(CASES)('serves info.json v3 and v2 for $file', async ({ file, width, height }) => {
+      for (const prefix of ['put', 'batch']) {
+        const id = idFor(file, prefix);
+        const v3 = await getJson(url('', id, '/info.json'));
+        expect(v3.status).toBe(200);
+        expect(v3.headers.get('content-type')).toContain('application/ld+json');
+        expect(v3.headers.get('access-control-allow-origin')).toBe('*');
+        expect(v3.body).toMatchObject({
+          '@context': 'http://iiif.io/api/image/3/context.json',
+          id: url('', id, ''),
+          type: 'ImageService3',
+          protocol: 'http://iiif.io/api/image',
+          width,
+          height,
+        });
+        expect(v3.body.tiles[0].width).toBe(512);
+        expect(v3.body.tiles[0].scaleFactors[0]).toBe(1);
+        const thumb = fitWithin(width, height, 400);
+        expect((v3.body.sizes as Array<{ width: number; height: number }>).some((sz) => sameSize(sz, thumb))).toBe(true);
+
+        const v2 = await getJson(url('v2/', id, '/info.json'));
+        expect(v2.status).toBe(200);
+        expect(v2.body).toMatchObject({
+          '@context': 'http://iiif.io/api/image/2/context.json',
+          '@id': url('v2/', id, ''),
+          protocol: 'http://iiif.io/api/image',
+          width,
+          height,
+        });
+        expect(v2.body.profile[0]).toMatch(/level[12]\.json$/);
+        expect(v2.body.tiles[0]).toMatchObject({ width: 512 });
+      }
+      // Customer by name works too.
+      const byName = await getJson(`${platform.deliveryUrl}/iiif-img/e2e/${space}/${idFor(file, 'put')}/info.json`);
+      expect(byName.status).toBe(200);
+    });
+
+    it.each(CASES)('serves tiles and regions of $file at the right pixel size', async ({ file, width, height }) => {
+      const id = idFor(file, 'put');
+      const tw = Math.min(512, width);
+      const th = Math.min(512, height);
+      // The first full-resolution tile, in v3 canonical form and v2 form.
+      expect(await getImage(url('', id, `/0,0,${tw},${th}/${tw},${th}/0/default.jpg`))).toMatchObject({ status: 200, width: tw, height: th, format: 'jpeg' });
+      expect(await getImage(url('v2/', id, `/0,0,${tw},${th}/${tw},/0/default.jpg`))).toMatchObject({ status: 200, width: tw, height: th });
+      // A scaled-down tile from the second level: region 1024 px square (or the image) → 512 px wide.
+      if (width > 1024 && height > 1024) {
+        expect(await getImage(url('', id, '/0,0,1024,1024/512,512/0/default.jpg'))).toMatchObject({ width: 512, height: 512 });
+      }
+      expect(sameSize(await getImage(url('', id, '/full/!300,300/0/default.jpg')), fitWithin(width, height, 300))).toBe(true);
+      expect(await getImage(url('', id, '/square/100,100/0/default.jpg'))).toMatchObject({ width: 100, height: 100 });
+      expect(await getImage(url('v2/', id, '/pct:0,0,50,50/pct:10/0/default.jpg'))).toMatchObject({ status: 200 });
+      expect((await fetch(url('', id, '/full/max/0/default.bmp'))).status).toBe(400);
+      expect((await fetch(url('', id, `/${width + 10},0,10,10/max/0/default.jpg`))).status).toBe(400);
+      expect((await fetch(url('', id, `/full/${width * 2},/0/default.jpg`))).status).toBe(400);
+    });
+
+    it.each(CASES)('serves level-0 thumbnails of $file', async ({ file, width, height }) => {
+      const id = idFor(file, 'put');
+      const info = await getJson(`${platform.deliveryUrl}/thumbs/${customer}/${space}/${id}/info.json`);
+      expect(info.status).toBe(200);
+      expect(info.body.profile).toBe('level0');
+      const sizes = info.body.sizes as Array<{ width: number; height: number }>;
+      const t200 = sizes.find((sz) => sameSize(sz, fitWithin(width, height, 200)));
+      expect(t200).toBeDefined();
+      const exact = await getImage(`${platform.deliveryUrl}/thumbs/${customer}/${space}/${id}/full/${t200!.width},${t200!.height}/0/default.jpg`);
+      expect(exact).toMatchObject({ status: 200, width: t200!.width, height: t200!.height });
+      const confined = await getImage(`${platform.deliveryUrl}/thumbs/${customer}/${space}/${id}/full/!400,400/0/default.jpg`);
+      expect(confined.status).toBe(200);
+      expect(sameSize(confined, fitWithin(width, height, 400))).toBe(true);
+    });
+
+    it('answers 404 with a JSON body for an unknown asset', async () => {
+      const res = await fetch(url('', 'no-such-asset', '/info.json'));
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toContain('json');
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    });
+  });
+});
