@@ -1,0 +1,152 @@
+/**
+ * Integration tests against the real local Postgres. They create their own `vellum_test_*` database and run the
+ * real migrations into it (no @vellum/testing here: it depends on this package, and a cycle would break the build
+ * graph). @vellum/testing's sweeper removes any leftovers after an hour.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { createPrismaClient, ensureDatabase, isTransientDbError, isUniqueViolation, migrate, pingDatabase, PrismaClient, quoteIdent } from './index';
+
+const baseUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const dbName = `vellum_test_${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`;
+const url = (() => {
+  const u = new URL(baseUrl);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+})();
+
+let prisma: PrismaClient;
+
+beforeAll(async () => {
+  await ensureDatabase(url);
+  await ensureDatabase(url); // idempotent
+  await migrate(url);
+  prisma = createPrismaClient(url, { max: 4 });
+}, 120_000);
+
+afterAll(async () => {
+  await prisma?.$disconnect();
+  const client = new Client({ connectionString: baseUrl });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(dbName)} WITH (FORCE)`);
+  await client.end();
+});
+
+describe('migrate', () => {
+  it('applies every migration and is idempotent', async () => {
+    await migrate(url); // second run: nothing pending, no error
+    const rows = await prisma.$queryRaw<Array<{ migration_name: string; finished_at: Date | null }>>`
+      SELECT migration_name, finished_at FROM _prisma_migrations ORDER BY migration_name`;
+    expect(rows.map((r) => r.migration_name)).toEqual([
+      expect.stringMatching(/^\d{14}_init$/),
+      expect.stringMatching(/^\d{14}_system_policies$/),
+    ]);
+    expect(rows.every((r) => r.finished_at !== null)).toBe(true);
+    await expect(pingDatabase(prisma)).resolves.toBeUndefined();
+  });
+
+  it('seeds the platform-wide system delivery channel policies (SPEC §1)', async () => {
+    const policies = await prisma.deliveryChannelPolicy.findMany({ where: { customerId: 0 } });
+    const byKey = new Map(policies.map((p) => [`${p.channel}/${p.name}`, p]));
+    expect([...byKey.keys()].sort()).toEqual(
+      [
+        'file/none',
+        'iiif-av/default-audio',
+        'iiif-av/default-video',
+        'iiif-img/default',
+        'iiif-img/use-original',
+        'none/none',
+        'thumbs/default',
+      ].sort(),
+    );
+    expect(policies.every((p) => p.system)).toBe(true);
+    expect(byKey.get('thumbs/default')?.policyData).toEqual(['!1024,1024', '!400,400', '!200,200', '!100,100']);
+    expect(byKey.get('iiif-av/default-video')?.policyData).toEqual(['video-mp4-720p']);
+    expect(byKey.get('iiif-av/default-audio')?.policyData).toEqual(['audio-mp3-128']);
+  });
+
+  it('seeds the platform-wide default delivery channel rules', async () => {
+    const rules = await prisma.defaultDeliveryChannel.findMany({ where: { customerId: 0, spaceId: 0 } });
+    expect(rules.map((r) => `${r.mediaType} ${r.channel}/${r.policy}`).sort()).toEqual([
+      'application/* file/none',
+      'audio/* iiif-av/default-audio',
+      'image/* iiif-img/default',
+      'image/* thumbs/default',
+      'video/* iiif-av/default-video',
+    ]);
+  });
+});
+
+describe('client', () => {
+  it('commits an asset and its outbox row atomically, or neither', async () => {
+    const customer = await prisma.customer.create({ data: { name: `c-${randomUUID()}`, displayName: 'C' } });
+    const assetId = `a-${randomUUID()}`;
+    const messageId = randomUUID();
+
+    await expect(
+      prisma.$transaction(async (tx) => {
+        await tx.asset.create({ data: { customerId: customer.id, spaceId: 1, id: assetId, mediaType: 'image/jpeg' } });
+        await tx.outboxMessage.create({ data: { id: messageId, routingKey: 'asset.ingest.requested.v1', envelope: { id: messageId } } });
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await prisma.asset.count({ where: { id: assetId } })).toBe(0);
+    expect(await prisma.outboxMessage.count({ where: { id: messageId } })).toBe(0);
+
+    await prisma.$transaction(async (tx) => {
+      await tx.asset.create({
+        data: {
+          customerId: customer.id,
+          spaceId: 1,
+          id: assetId,
+          mediaType: 'image/jpeg',
+          ingesting: true,
+          deliveryChannels: [{ channel: 'iiif-img', policy: 'default' }],
+          tags: ['x'],
+        },
+      });
+      await tx.outboxMessage.create({
+        data: { id: messageId, routingKey: 'asset.ingest.requested.v1', envelope: { id: messageId, data: { assetId } }, priority: 5 },
+      });
+    });
+    const asset = await prisma.asset.findUniqueOrThrow({
+      where: { customerId_spaceId_id: { customerId: customer.id, spaceId: 1, id: assetId } },
+    });
+    expect(asset).toMatchObject({ ingesting: true, family: 'I', tags: ['x'], deliveryChannels: [{ channel: 'iiif-img', policy: 'default' }] });
+    const outbox = await prisma.outboxMessage.findUniqueOrThrow({ where: { id: messageId } });
+    expect(outbox).toMatchObject({ sentAt: null, priority: 5, envelope: { id: messageId, data: { assetId } } });
+  });
+
+  it('returns BigInt columns as bigint', async () => {
+    await prisma.storageUsage.create({ data: { customerId: 999, spaceId: 0, totalSizeOfStoredImages: 5_000_000_000n } });
+    const usage = await prisma.storageUsage.findUniqueOrThrow({ where: { customerId_spaceId: { customerId: 999, spaceId: 0 } } });
+    expect(usage.totalSizeOfStoredImages).toBe(5_000_000_000n);
+    expect(Number(usage.totalSizeOfStoredImages)).toBe(5_000_000_000);
+  });
+
+  it('detects a unique violation from Prisma and from raw pg', async () => {
+    const name = `dup-${randomUUID()}`;
+    await prisma.customer.create({ data: { name, displayName: 'first' } });
+    const prismaErr = await prisma.customer.create({ data: { name, displayName: 'second' } }).catch((e: unknown) => e);
+    expect(isUniqueViolation(prismaErr)).toBe(true);
+    expect(isTransientDbError(prismaErr)).toBe(false);
+
+    const rawErr = await prisma.$executeRaw`INSERT INTO customers (name, "displayName") VALUES (${name}, 'third')`.catch((e: unknown) => e);
+    expect(isUniqueViolation(rawErr)).toBe(true);
+
+    const pg = new Client({ connectionString: url });
+    await pg.connect();
+    const pgErr = await pg.query(`INSERT INTO customers (name, "displayName") VALUES ($1, 'fourth')`, [name]).catch((e: unknown) => e);
+    await pg.end();
+    expect(isUniqueViolation(pgErr)).toBe(true);
+    expect(isUniqueViolation(new Error('other'))).toBe(false);
+  });
+
+  it('classifies an unreachable server as transient', async () => {
+    const unreachable = createPrismaClient('postgresql://postgres@127.0.0.1:1/nothing', { connectionTimeoutMillis: 2000 });
+    const err = await unreachable.customer.findMany().catch((e: unknown) => e);
+    await unreachable.$disconnect();
+    expect(isTransientDbError(err)).toBe(true);
+    expect(isUniqueViolation(err)).toBe(false);
+  });
+});

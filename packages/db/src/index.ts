@@ -1,0 +1,24 @@
+/**
+ * @vellum/db: Vellum's metadata store (SPEC.md §1, §3, §4, §8). Prisma 6.19 schema, committed SQL migrations and a
+ * client that runs on Prisma's JS/WebAssembly engines through `@prisma/adapter-pg` (no native binaries).
+ *
+ * Import everything from here: `import { createPrismaClient, PrismaClient, Prisma, Asset } from '@vellum/db'`.
+ */
+export * from './generated/prisma/client';
+export { createPrismaClient, pingDatabase, type CreatePrismaClientOptions } from './client';
+export {
+  migrate,
+  ensureDatabase,
+  MigrationError,
+  MIGRATIONS_DIR,
+  DB_PACKAGE_DIR,
+  quoteIdent,
+  redactUrl,
+} from './migrate';
+export { isUniqueViolation, isTransientDbError } from './errors';
+
+/** Nest injection token under which apps provide the shared `PrismaClient`. */
+export const PRISMA = Symbol('PRISMA');
+
+/** `customerId` of platform-wide rows (system delivery channel policies, default delivery channel rules). */
+export const PLATFORM_CUSTOMER_ID = 0;
