@@ -1,0 +1,37 @@
+export { BaseEnv, EnvBoolean, EnvInt, EnvValidationError, IsPort, IsUrlLike, LOG_LEVELS, validateEnv } from './env';
+export type { EnvProblem, LogLevel } from './env';
+export {
+  assignRequestCorrelationId,
+  correlation,
+  CORRELATION_HEADER,
+  correlationIdFromHeaders,
+  correlationMiddleware,
+  newCorrelationId,
+  REQUEST_ID_HEADER,
+} from './correlation';
+export { buildLoggerParams, buildPinoOptions, createLogger, isOpsPath, REDACT_PATHS } from './logging';
+export type { LoggingOptions } from './logging';
+export { VELLUM_COMMON_OPTIONS } from './options';
+export type { ReadinessIndicator, VellumCommonOptions } from './options';
+export { HTTP_DURATION_BUCKETS, httpMetricsMiddleware, MetricsService } from './metrics.service';
+export { MetricsController } from './metrics.controller';
+export { HealthController } from './health.controller';
+export { OPS_ROUTES, VellumCommonModule } from './vellum-common.module';
+export { bootstrapService } from './bootstrap';
+export type { BootstrapOptions } from './bootstrap';
+export {
+  createValidationPipe,
+  problem,
+  PROBLEM_CONTENT_TYPE,
+  PROBLEM_TYPE_BASE,
+  ProblemException,
+  ProblemExceptionFilter,
+  problemSlugForStatus,
+  problemType,
+  toFieldErrors,
+  toProblem,
+  validationExceptionFactory,
+} from './problem';
+export type { FieldError, ProblemDetails, RenderedProblem } from './problem';
+// Re-exported so apps inject the same logger classes VellumCommonModule registers.
+export { InjectPinoLogger, Logger, PinoLogger } from 'nestjs-pino';
