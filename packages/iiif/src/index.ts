@@ -1,0 +1,47 @@
+/**
+ * @vellum/iiif: pure IIIF Image API 2.1 and 3.0 request parsing, region/size arithmetic, pyramid tile
+ * addressing and image information (info.json) builders. No framework, no I/O, no dependencies.
+ */
+export { IiifError } from './errors';
+export type {
+  IiifVersion,
+  ImageFormat,
+  ImageRequest,
+  Quality,
+  Rect,
+  RegionRequest,
+  RotationRequest,
+  Size,
+  SizeLimits,
+  SizeRequest,
+} from './types';
+export { parseRegion, resolveRegion, canonicalRegion } from './region';
+export { parseSize, resolveSize, canonicalSize } from './size';
+export { parseSizeV2, resolveSizeV2, canonicalSizeV2 } from './v2/size';
+export { parseSizeV3, resolveSizeV3, canonicalSizeV3 } from './v3/size';
+export { parseRotation, canonicalRotation } from './rotation';
+export { parseQualityFormat, mediaTypeFor, QUALITIES, IMAGE_FORMATS } from './quality-format';
+export { parseImageRequest, resolveImageRequest, type ResolvedImageRequest } from './image-request';
+export { scaleFactorsFor, levelDimensions, canonicalTileFor, type TileAddress } from './tiles';
+export type { ImageServiceInfoInput, Level0InfoInput } from './info-common';
+export { buildImageInfoV3, buildLevel0InfoV3 } from './v3/info';
+export { buildImageInfoV2, buildLevel0InfoV2 } from './v2/info';
+export { profileUri, V2_LEVELS, V3_LEVELS, type LevelProfile } from './profiles';
+export {
+  IMAGE_PROTOCOL,
+  IMAGE_V2_CONTEXT,
+  IMAGE_V3_CONTEXT,
+  IMAGE_V3_CONTENT_TYPE,
+  IMAGE_V2_CONTENT_TYPE,
+  IMAGE_V2_JSONLD_CONTENT_TYPE,
+  profileLinkHeader,
+  versionFromAccept,
+  infoContentType,
+} from './http';
+export {
+  thumbnailSizesFor,
+  splitOpenAuth,
+  thumbnailSourceFor,
+  sizesFromPairs,
+  sizesToPairs,
+} from './thumbnails';
