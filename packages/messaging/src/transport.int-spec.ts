@@ -1,0 +1,321 @@
+import 'reflect-metadata';
+import { Controller, INestMicroservice, Module, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { execFile } from 'node:child_process';
+import * as amqp from 'amqplib';
+import { correlation, createValidationPipe } from '@vellum/common';
+import { AssetCreatedV1, AssetDeletedV1, AssetIngestRequestedV1, createEnvelope } from '@vellum/contracts';
+import { createTestVhost, TestVhost, waitFor } from '@vellum/testing';
+import { HEADERS, MessagePublisher, MessagingModule, PermanentMessageError, queueNames, VellumRmqContext, VellumRmqTransport } from './index';
+
+jest.setTimeout(60_000);
+
+let vhost: TestVhost;
+let probe: amqp.ChannelModel;
+let probeCh: amqp.Channel;
+let seq = 0;
+
+beforeAll(async () => {
+  vhost = await createTestVhost();
+  probe = await amqp.connect(vhost.url);
+  probeCh = await probe.createChannel();
+});
+
+afterAll(async () => {
+  await probe?.close().catch(() => undefined);
+  await vhost?.drop();
+});
+
+/** Calls recorded by the handlers below. */
+interface Call {
+  key: string;
+  payload: unknown;
+  attempt: number;
+  isLastAttempt: boolean;
+  correlationId: string | undefined;
+  envelopeCorrelationId: string;
+  producer: string;
+}
+let calls: Call[] = [];
+/** Per-test behaviour of the handlers. */
+let behaviour: (key: string, payload: unknown, ctx: VellumRmqContext) => Promise<void> = async () => undefined;
+
+function record(key: string, payload: unknown, ctx: VellumRmqContext): Promise<void> {
+  calls.push({
+    key,
+    payload,
+    attempt: ctx.attempt,
+    isLastAttempt: ctx.isLastAttempt,
+    correlationId: correlation.get(),
+    envelopeCorrelationId: ctx.envelope.correlationId,
+    producer: ctx.envelope.producer,
+  });
+  return behaviour(key, payload, ctx);
+}
+
+@Controller()
+class IngestHandlers {
+  @EventPattern(AssetIngestRequestedV1.routingKey, { prefetch: 1 })
+  async onIngest(@Payload() payload: AssetIngestRequestedV1, @Ctx() ctx: VellumRmqContext): Promise<void> {
+    await record(AssetIngestRequestedV1.routingKey, payload, ctx);
+  }
+
+  @EventPattern(AssetDeletedV1.routingKey)
+  async onDeleted(@Payload() payload: AssetDeletedV1, @Ctx() ctx: VellumRmqContext): Promise<void> {
+    await record(AssetDeletedV1.routingKey, payload, ctx);
+  }
+}
+
+@Controller()
+class ExclusiveHandlers {
+  @EventPattern(AssetCreatedV1.routingKey, { exclusive: true })
+  async onCreated(@Payload() payload: AssetCreatedV1, @Ctx() ctx: VellumRmqContext): Promise<void> {
+    await record(AssetCreatedV1.routingKey, payload, ctx);
+  }
+}
+
+interface Service {
+  app: INestMicroservice;
+  transport: VellumRmqTransport;
+  publisher: MessagePublisher;
+  serviceName: string;
+}
+
+async function startService(controllers: Type[], opts: { retryDelaysMs?: number[]; serviceName?: string; globalPipe?: boolean } = {}): Promise<Service> {
+  const serviceName = opts.serviceName ?? `svc${++seq}-${vhost.id}`;
+  const messaging = { serviceName, amqpUrl: vhost.url, exchange: vhost.exchange };
+  @Module({ imports: [MessagingModule.forRoot(messaging)], controllers })
+  class TestModule {}
+  const transport = new VellumRmqTransport({ ...messaging, retryDelaysMs: opts.retryDelaysMs ?? [100, 200] });
+  const app = await NestFactory.createMicroservice(TestModule, { strategy: transport, logger: process.env.TEST_LOGS ? undefined : false });
+  if (opts.globalPipe) app.useGlobalPipes(createValidationPipe());
+  await app.listen();
+  return { app, transport, publisher: app.get(MessagePublisher), serviceName };
+}
+
+async function getAll(queue: string): Promise<amqp.GetMessage[]> {
+  const out: amqp.GetMessage[] = [];
+  for (;;) {
+    const m = await probeCh.get(queue, { noAck: true });
+    if (!m) return out;
+    out.push(m);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function ingest(assetId: string, extra: Partial<AssetIngestRequestedV1> = {}): AssetIngestRequestedV1 {
+  return Object.assign(new AssetIngestRequestedV1(), { customerId: 1, spaceId: 2, assetId, attempt: 1, priority: false, ...extra });
+}
+
+beforeEach(() => {
+  calls = [];
+  behaviour = async () => undefined;
+});
+
+describe('VellumRmqTransport (real RabbitMQ)', () => {
+  it('round-trips a message through a Nest microservice, carrying the correlation id', async () => {
+    const svc = await startService([IngestHandlers]);
+    try {
+      await correlation.run('corr-round-trip', () => svc.publisher.publish(ingest('a1')));
+      await waitFor(() => calls.length === 1, { description: 'handler call' });
+      const [call] = calls;
+      expect(call.payload).toBeInstanceOf(AssetIngestRequestedV1);
+      expect(call.payload).toEqual({ customerId: 1, spaceId: 2, assetId: 'a1', attempt: 1, priority: false });
+      expect(call.correlationId).toBe('corr-round-trip');
+      expect(call.envelopeCorrelationId).toBe('corr-round-trip');
+      expect(call.producer).toBe(svc.serviceName);
+      expect(call.attempt).toBe(1);
+      expect(svc.transport.queues).toEqual([
+        queueNames.main(svc.serviceName, AssetIngestRequestedV1.routingKey),
+        queueNames.main(svc.serviceName, AssetDeletedV1.routingKey),
+      ]);
+      const q = await probeCh.checkQueue(queueNames.main(svc.serviceName, AssetIngestRequestedV1.routingKey));
+      expect(q.messageCount).toBe(0);
+    } finally {
+      await svc.app.close();
+    }
+  });
+
+  it('dead-letters an invalid payload at once, without calling the handler or retrying', async () => {
+    const svc = await startService([IngestHandlers]);
+    try {
+      const bad = createEnvelope(AssetIngestRequestedV1.routingKey, { customerId: 'x', assetId: 'a2' }, { correlationId: 'c', producer: 'test' });
+      await svc.publisher.publishEnvelope(bad);
+      const dlq = queueNames.deadLetter(svc.serviceName);
+      const [dead] = await waitFor(async () => {
+        const m = await getAll(dlq);
+        return m.length ? m : undefined;
+      }, { description: 'dead letter' });
+      expect(calls).toHaveLength(0);
+      const h = dead.properties.headers ?? {};
+      expect(h[HEADERS.reason]).toBe('invalid');
+      expect(String(h[HEADERS.error])).toMatch(/customerId/);
+      expect(h[HEADERS.routingKey]).toBe(AssetIngestRequestedV1.routingKey);
+      expect(h[HEADERS.queue]).toBe(queueNames.main(svc.serviceName, AssetIngestRequestedV1.routingKey));
+      expect(JSON.parse(dead.content.toString()).id).toBe(bad.id);
+      // Not JSON at all: dead-lettered too.
+      probeCh.publish(vhost.exchange, AssetDeletedV1.routingKey, Buffer.from('not json'));
+      await waitFor(async () => (await getAll(dlq)).length === 1, { description: 'second dead letter' });
+      await sleep(400);
+      expect(calls).toHaveLength(0);
+    } finally {
+      await svc.app.close();
+    }
+  });
+
+  it('retries a failing handler through the retry queues, then dead-letters it with the error', async () => {
+    const svc = await startService([IngestHandlers], { retryDelaysMs: [100, 200] });
+    try {
+      behaviour = async () => {
+        throw new Error('origin timed out');
+      };
+      const started = Date.now();
+      await svc.publisher.publish(ingest('a3'));
+      const dlq = queueNames.deadLetter(svc.serviceName);
+      const [dead] = await waitFor(async () => {
+        const m = await getAll(dlq);
+        return m.length ? m : undefined;
+      }, { description: 'dead letter' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      expect(calls.map((c) => [c.attempt, c.isLastAttempt])).toEqual([[1, false], [2, false], [3, true]]);
+      const h = dead.properties.headers ?? {};
+      expect(h[HEADERS.error]).toBe('origin timed out');
+      expect(h[HEADERS.reason]).toBe('exhausted');
+      expect(h[HEADERS.attempt]).toBe(3);
+      await sleep(400);
+      expect(calls).toHaveLength(3);
+    } finally {
+      await svc.app.close();
+    }
+  });
+
+  it('acks a message whose retry succeeds, and dead-letters PermanentMessageError at once', async () => {
+    const svc = await startService([IngestHandlers], { retryDelaysMs: [100, 200] });
+    try {
+      behaviour = async (_k, payload, ctx) => {
+        const id = (payload as AssetIngestRequestedV1).assetId;
+        if (id === 'flaky' && ctx.attempt === 1) throw new Error('flaky once');
+        if (id === 'corrupt') throw new PermanentMessageError('corrupt file');
+      };
+      await svc.publisher.publish(ingest('flaky'));
+      await svc.publisher.publish(ingest('corrupt'));
+      const dlq = queueNames.deadLetter(svc.serviceName);
+      const [dead] = await waitFor(async () => {
+        const m = await getAll(dlq);
+        return m.length ? m : undefined;
+      }, { description: 'dead letter' });
+      await waitFor(() => calls.filter((c) => (c.payload as AssetIngestRequestedV1).assetId === 'flaky').length === 2);
+      await sleep(500);
+      expect(calls.filter((c) => (c.payload as AssetIngestRequestedV1).assetId === 'corrupt')).toHaveLength(1);
+      expect(calls.filter((c) => (c.payload as AssetIngestRequestedV1).assetId === 'flaky')).toHaveLength(2);
+      expect(dead.properties.headers?.[HEADERS.reason]).toBe('permanent');
+      expect(dead.properties.headers?.[HEADERS.error]).toBe('corrupt file');
+      expect(await getAll(dlq)).toHaveLength(0);
+    } finally {
+      await svc.app.close();
+    }
+  });
+
+  it('priority lane: with prefetch 1, a priority-5 message overtakes a backlog of priority-0 messages', async () => {
+    const svc = await startService([IngestHandlers]);
+    try {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      behaviour = async (_k, payload) => {
+        if ((payload as AssetIngestRequestedV1).assetId === 'blocker') await gate;
+      };
+      await svc.publisher.publish(ingest('blocker'));
+      await waitFor(() => calls.length === 1);
+      for (let i = 0; i < 20; i++) await svc.publisher.publish(ingest(`batch-${i}`));
+      await svc.publisher.publish(ingest('interactive', { priority: true }), { priority: 5 });
+      release();
+      await waitFor(() => calls.length === 22, { description: 'all handled' });
+      const order = calls.map((c) => (c.payload as AssetIngestRequestedV1).assetId);
+      expect(order[0]).toBe('blocker');
+      expect(order[1]).toBe('interactive');
+    } finally {
+      await svc.app.close();
+    }
+  });
+
+  it('close() waits for in-flight handlers, and the message is acked, not redelivered', async () => {
+    const svc = await startService([IngestHandlers]);
+    let finished = false;
+    behaviour = async () => {
+      await sleep(500);
+      finished = true;
+    };
+    await svc.publisher.publish(ingest('slow'));
+    await waitFor(() => calls.length === 1);
+    await svc.app.close();
+    expect(finished).toBe(true);
+    const q = await probeCh.checkQueue(queueNames.main(svc.serviceName, AssetIngestRequestedV1.routingKey));
+    expect(q.messageCount).toBe(0);
+  });
+
+  it('exclusive patterns: every instance gets its own auto-delete queue and every message', async () => {
+    const a = await startService([ExclusiveHandlers], { serviceName: `gw-${vhost.id}` });
+    const b = await startService([ExclusiveHandlers], { serviceName: `gw-${vhost.id}` });
+    try {
+      expect(a.transport.queues[0]).not.toBe(b.transport.queues[0]);
+      expect(a.transport.queues[0]).toMatch(new RegExp(`^gw-${vhost.id}\\..+\\.asset\\.created\\.v1$`));
+      await a.publisher.publish(Object.assign(new AssetCreatedV1(), { customerId: 1, spaceId: 1, assetId: 'x', mediaType: 'image/jpeg' }));
+      await waitFor(() => calls.length === 2, { description: 'both instances' });
+    } finally {
+      await a.app.close();
+      await b.app.close();
+    }
+    const scratch = await probe.createChannel();
+    scratch.on('error', () => undefined);
+    await expect(scratch.checkQueue(a.transport.queues[0])).rejects.toThrow(/NOT_FOUND/);
+  });
+
+  it('reconnects after the broker drops its connections, re-asserts topology and re-subscribes', async () => {
+    if (!vhost.isolated) return; // needs rabbitmqctl
+    const svc = await startService([IngestHandlers]);
+    try {
+      await new Promise<void>((resolve, reject) =>
+        execFile('rabbitmqctl', ['close_all_connections', '-p', vhost.vhost, 'test: simulated broker loss'], (err) => (err ? reject(new Error(err.message)) : resolve())),
+      );
+      await waitFor(() => !svc.transport.isConnected, { timeoutMs: 10_000, intervalMs: 20 }).catch(() => undefined);
+      probe = await amqp.connect(vhost.url).catch(() => probe);
+      probeCh = await probe.createChannel();
+      await waitFor(() => svc.transport.isConnected && svc.app.get(MessagePublisher) !== undefined, { timeoutMs: 20_000 });
+      await waitFor(async () => {
+        try {
+          await svc.publisher.publish(ingest('after-reconnect'));
+          return true;
+        } catch {
+          return false;
+        }
+      }, { timeoutMs: 20_000 });
+      await waitFor(() => calls.some((c) => (c.payload as AssetIngestRequestedV1).assetId === 'after-reconnect'), { timeoutMs: 20_000 });
+    } finally {
+      await svc.app.close();
+    }
+  });
+
+  it('works with the global ValidationPipe apps install (createValidationPipe)', async () => {
+    const svc = await startService([IngestHandlers], { globalPipe: true });
+    try {
+      await correlation.run('corr-pipe', () => svc.publisher.publish(ingest('piped')));
+      await waitFor(() => calls.length === 1, { description: 'handler call' });
+      expect(calls[0].payload).toBeInstanceOf(AssetIngestRequestedV1);
+      expect(calls[0].envelopeCorrelationId).toBe('corr-pipe');
+      expect(calls[0].attempt).toBe(1);
+    } finally {
+      await svc.app.close();
+    }
+  });
+
+  it('refuses to start with a handler for an unregistered routing key', async () => {
+    @Controller()
+    class Bad {
+      @EventPattern('nothing.registered.here.v1')
+      async on(): Promise<void> {}
+    }
+    await expect(startService([Bad])).rejects.toThrow(/no message registered/);
+  });
+});

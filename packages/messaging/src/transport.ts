@@ -1,0 +1,521 @@
+import { Logger } from '@nestjs/common';
+import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { correlation } from '@vellum/common';
+import { Envelope, InvalidMessageError, messageClassFor, validateEnvelope, validatePayload } from '@vellum/contracts';
+import { AmqpConnectionManager } from './connection-manager';
+import { installHandlerErrorCapture } from './error-capture';
+import { errorMessage, isPermanentError } from './errors';
+import { runInMessageScope, MessageScope } from './message-scope';
+import { ConsumeOutcome, MessageMetricsSink, metricsSinkFor } from './metrics';
+import {
+  DEFAULT_EXCHANGE, DEFAULT_PREFETCH, DEFAULT_RETRY_DELAYS_MS, defaultInstanceId, HEADERS, MAX_PRIORITY, queueNames,
+  TransportOptions,
+} from './options';
+
+/** Extras accepted by `@EventPattern(routingKey, extras)` on a Vellum handler. */
+export interface VellumEventExtras {
+  /** Unacked deliveries this queue's consumer may hold (Nest handler concurrency). Default 10 (`defaultPrefetch`). */
+  prefetch?: number;
+  /**
+   * Consume from a per-instance exclusive, auto-delete queue `${service}.${instance}.${key}` instead of the shared
+   * durable `${service}.${key}`: every instance receives every message (e.g. the gateway hearing
+   * `asset.ingest.finished.v1`). Retries of such messages are delayed in memory, not in retry queues.
+   */
+  exclusive?: boolean;
+}
+
+/** Delivery facts carried by {@link VellumRmqContext}. */
+export interface VellumDelivery {
+  /** 1-based delivery attempt (header `x-vellum-attempt`; absent = 1). */
+  attempt: number;
+  /** Attempts in all: retries + 1. */
+  maxAttempts: number;
+  /** The queue the message was consumed from. */
+  queue: string;
+  /** The consumer channel (acks are the transport's job; do not ack yourself). */
+  channel: Channel;
+}
+
+/**
+ * The context passed as the second argument to Vellum handlers (`@Ctx() ctx: VellumRmqContext`, or simply the
+ * second parameter): the validated envelope, the raw AMQP message and the attempt counters.
+ */
+export class VellumRmqContext extends BaseRpcContext<[Envelope, ConsumeMessage, VellumDelivery]> {
+  /** The envelope `{ id, type, occurredAt, correlationId, causationId, producer, data }` (data = the raw JSON). */
+  get envelope(): Envelope {
+    return this.args[0];
+  }
+
+  /** The raw amqplib message (properties, headers, fields). */
+  get message(): ConsumeMessage {
+    return this.args[1];
+  }
+
+  /** The routing key (message type) of this message. */
+  get routingKey(): string {
+    return this.args[0].type;
+  }
+
+  /** The queue the message was consumed from. */
+  get queue(): string {
+    return this.args[2].queue;
+  }
+
+  /** 1-based delivery attempt: 1 on first delivery, 2 on the first retry, ... */
+  get attempt(): number {
+    return this.args[2].attempt;
+  }
+
+  /** Attempts in all (retries + 1). */
+  get maxAttempts(): number {
+    return this.args[2].maxAttempts;
+  }
+
+  /**
+   * True when throwing now dead-letters the message instead of retrying it: a handler can then turn a final
+   * retryable failure into a failure reply (e.g. `ImageDerivativesFailedV1`) and return normally.
+   */
+  get isLastAttempt(): boolean {
+    return this.args[2].attempt >= this.args[2].maxAttempts;
+  }
+}
+
+interface ConsumerSpec {
+  routingKey: string;
+  queue: string;
+  exclusive: boolean;
+  prefetch: number;
+  handler: MessageHandler;
+}
+
+interface LiveConsumer {
+  spec: ConsumerSpec;
+  conn: ChannelModel;
+  channel: Channel;
+  consumerTag?: string;
+}
+
+type TransportEvents = {
+  connected: () => void;
+  disconnected: () => void;
+};
+type TransportStatus = 'connected' | 'disconnected';
+
+const liveTransports = new Set<VellumRmqTransport>();
+
+/** Transports currently listening in this process for `serviceName` (used by `AmqpReadiness`). */
+export function transportsFor(serviceName: string): VellumRmqTransport[] {
+  return [...liveTransports].filter((t) => t.serviceName === serviceName);
+}
+
+/**
+ * The Vellum RabbitMQ consumer: a Nest custom transport strategy (SPEC.md §2 "Bus"; README "Topology").
+ *
+ * For each `@EventPattern(routingKey, { prefetch?, exclusive? })` handler it asserts (idempotently, on every
+ * (re)connect) the queue `${service}.${routingKey}` (`x-max-priority: 10`) bound to the topic exchange, its
+ * retry queues `${queue}.retry.${delayMs}` and the service's `${service}.dead-letter`, then consumes with manual
+ * acks and the given prefetch. Each delivery: envelope + payload validated (invalid → dead-letter at once), the
+ * handler runs inside `correlation.run(envelope.correlationId)` with `(payload, ctx)`; resolve → ack; throw →
+ * next retry queue while attempts remain, else dead-letter (`PermanentMessageError` → dead-letter at once).
+ *
+ * It owns its own connection (consumer traffic separate from the publisher's). Wire it with
+ * `bootstrapService(AppModule, { transport: createTransport({...}) })` or
+ * `app.connectMicroservice({ strategy: new VellumRmqTransport({...}) })`.
+ */
+export class VellumRmqTransport extends Server<TransportEvents, TransportStatus> implements CustomTransportStrategy {
+  readonly connection: AmqpConnectionManager;
+  readonly serviceName: string;
+  readonly instanceId: string;
+  readonly retryDelaysMs: readonly number[];
+  private readonly log = new Logger('VellumRmqTransport');
+  private readonly exchange: string;
+  private readonly options: TransportOptions;
+  private metrics?: MessageMetricsSink;
+  private specs: ConsumerSpec[] = [];
+  private readonly live = new Set<LiveConsumer>();
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closing = false;
+  private listening = false;
+  private setupRegistered = false;
+
+  constructor(options: TransportOptions, deps: { metrics?: MessageMetricsSink; connection?: AmqpConnectionManager } = {}) {
+    super();
+    const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    for (const d of delays) {
+      if (!Number.isInteger(d) || d < 1) throw new RangeError(`retryDelaysMs must be positive integers (ms), got ${d}`);
+    }
+    this.options = options;
+    this.serviceName = options.serviceName;
+    this.exchange = options.exchange ?? DEFAULT_EXCHANGE;
+    this.instanceId = options.instanceId ?? defaultInstanceId();
+    this.retryDelaysMs = [...delays];
+    this.metrics = deps.metrics;
+    this.connection = deps.connection ?? new AmqpConnectionManager(options);
+    this.connection.on('connected', () => this._status$.next('connected'));
+    this.connection.on('disconnected', () => this._status$.next('disconnected'));
+    installHandlerErrorCapture();
+  }
+
+  /** Attempts in all per message: `retryDelaysMs.length + 1`. */
+  get maxAttempts(): number {
+    return this.retryDelaysMs.length + 1;
+  }
+
+  /** True while consuming (connected and subscribed). */
+  get isConnected(): boolean {
+    return this.connection.isConnected;
+  }
+
+  /** Overrides the metrics sink (default: the one `MessagingModule` registered for this service, if any). */
+  setMetrics(metrics: MessageMetricsSink | undefined): void {
+    this.metrics = metrics;
+  }
+
+  /** The queue names this transport consumes from (after `listen`). */
+  get queues(): string[] {
+    return this.specs.map((s) => s.queue);
+  }
+
+  /** Subscribes to `connected` / `disconnected` of the underlying connection. */
+  on<EventKey extends keyof TransportEvents = keyof TransportEvents, EventCallback extends TransportEvents[EventKey] = TransportEvents[EventKey]>(
+    event: EventKey,
+    callback: EventCallback,
+  ): this {
+    this.connection.on(event, callback);
+    return this;
+  }
+
+  /** The amqplib connection (`ChannelModel`). @throws BrokerUnavailableError when not connected. */
+  unwrap<T>(): T {
+    return this.connection.connection as T;
+  }
+
+  /**
+   * Validates the registered handlers, then connects, asserts topology and starts consuming. Calls
+   * `callback()` after the first connect attempt (a broker that is down does not fail boot: consumers subscribe
+   * when it comes back) or `callback(err)` when a handler is mis-declared (unknown routing key, `@MessagePattern`
+   * instead of `@EventPattern`, two handlers for one key, bad extras).
+   */
+  async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
+    try {
+      this.specs = this.buildSpecs();
+      this.closing = false;
+      this.listening = true;
+      liveTransports.add(this);
+      if (!this.setupRegistered) {
+        this.setupRegistered = true;
+        await this.connection.onSetup((conn) => this.setup(conn));
+      }
+      const ok = await this.connection.start();
+      if (!ok) {
+        this.log.warn(`RabbitMQ unreachable at start-up; ${this.specs.length} consumer(s) will subscribe when it is back`);
+      } else {
+        this.log.log(`Consuming ${this.specs.map((s) => s.queue).join(', ') || '(no handlers)'}`);
+      }
+      callback();
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  /**
+   * Graceful stop: cancels every consumer, waits for in-flight handlers (at most `closeTimeoutMs`, default
+   * 10000 ms), then closes channels and the connection. Unacked messages are requeued by the broker.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    liveTransports.delete(this);
+    for (const c of this.live) {
+      if (c.consumerTag) await c.channel.cancel(c.consumerTag).catch(() => undefined);
+    }
+    const timeoutMs = this.options.closeTimeoutMs ?? 10_000;
+    if (this.inflight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), timeoutMs);
+      });
+      const res = await Promise.race([Promise.allSettled([...this.inflight]).then(() => 'done' as const), timedOut]);
+      if (timer) clearTimeout(timer);
+      if (res === 'timeout') this.log.warn(`${this.inflight.size} handler(s) still running after ${timeoutMs} ms; closing (their messages will be redelivered)`);
+    }
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const c of this.live) await c.channel.close().catch(() => undefined);
+    this.live.clear();
+    this.listening = false;
+    await this.connection.close();
+  }
+
+  private buildSpecs(): ConsumerSpec[] {
+    const specs: ConsumerSpec[] = [];
+    for (const [pattern, handler] of this.messageHandlers) {
+      if (!messageClassFor(pattern)) {
+        throw new Error(`@EventPattern('${pattern}'): no message registered under that routing key in @vellum/contracts`);
+      }
+      if (!handler.isEventHandler) throw new Error(`'${pattern}': Vellum handlers must use @EventPattern, not @MessagePattern`);
+      if (handler.next) throw new Error(`'${pattern}': more than one handler registered; a routing key has one handler per service`);
+      const extras = (handler.extras ?? {}) as VellumEventExtras;
+      const prefetch = extras.prefetch ?? this.options.defaultPrefetch ?? DEFAULT_PREFETCH;
+      if (!Number.isInteger(prefetch) || prefetch < 1) throw new Error(`'${pattern}': prefetch must be a positive integer, got ${String(prefetch)}`);
+      const exclusive = extras.exclusive === true;
+      specs.push({
+        routingKey: pattern,
+        queue: exclusive
+          ? queueNames.exclusive(this.serviceName, this.instanceId, pattern)
+          : queueNames.main(this.serviceName, pattern),
+        exclusive,
+        prefetch,
+        handler,
+      });
+    }
+    return specs;
+  }
+
+  /** Runs on every (re)connect: drops consumers of a dead connection, asserts topology, subscribes. */
+  private async setup(conn: ChannelModel): Promise<void> {
+    if (this.closing || !this.listening) return;
+    for (const c of this.live) if (c.conn !== conn) this.live.delete(c);
+    const admin = await conn.createChannel();
+    try {
+      await admin.assertExchange(this.exchange, 'topic', { durable: true });
+      await admin.assertQueue(queueNames.deadLetter(this.serviceName), { durable: true });
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
+    for (const spec of this.specs) await this.subscribe(conn, spec);
+  }
+
+  private async subscribe(conn: ChannelModel, spec: ConsumerSpec): Promise<void> {
+    const channel = await conn.createChannel();
+    const consumer: LiveConsumer = { spec, conn, channel };
+    channel.on('error', (err: unknown) => this.log.warn(`Channel of ${spec.queue} failed: ${errorMessage(err)}`));
+    channel.on('close', () => {
+      this.live.delete(consumer);
+      // The channel alone died (e.g. a precondition error) while the connection lives on: resubscribe it.
+      if (!this.closing && this.listening && this.connection.isConnected && this.unwrapSafe() === conn) {
+        this.later(1000, () => {
+          if (!this.closing && this.unwrapSafe() === conn) {
+            this.subscribe(conn, spec).catch((err: unknown) => this.log.error(`Resubscribing ${spec.queue} failed: ${errorMessage(err)}`));
+          }
+        });
+      }
+    });
+    await this.assertQueues(channel, spec);
+    await channel.prefetch(spec.prefetch);
+    const { consumerTag } = await channel.consume(
+      spec.queue,
+      (msg) => {
+        if (msg === null) {
+          this.log.warn(`Consumer of ${spec.queue} cancelled by the broker`);
+          void channel.close().catch(() => undefined);
+          return;
+        }
+        this.track(this.onMessage(consumer, msg));
+      },
+      { noAck: false },
+    );
+    consumer.consumerTag = consumerTag;
+    this.live.add(consumer);
+  }
+
+  private async assertQueues(channel: Channel, spec: ConsumerSpec): Promise<void> {
+    if (spec.exclusive) {
+      await channel.assertQueue(spec.queue, {
+        exclusive: true,
+        autoDelete: true,
+        durable: false,
+        arguments: { 'x-max-priority': MAX_PRIORITY },
+      });
+    } else {
+      await channel.assertQueue(spec.queue, { durable: true, arguments: { 'x-max-priority': MAX_PRIORITY } });
+      for (const delay of this.retryDelaysMs) {
+        await channel.assertQueue(queueNames.retry(spec.queue, delay), {
+          durable: true,
+          arguments: {
+            'x-message-ttl': delay,
+            'x-dead-letter-exchange': '',
+            'x-dead-letter-routing-key': spec.queue,
+          },
+        });
+      }
+    }
+    await channel.bindQueue(spec.queue, this.exchange, spec.routingKey);
+  }
+
+  private unwrapSafe(): ChannelModel | undefined {
+    try {
+      return this.connection.connection;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private observe(routingKey: string, outcome: ConsumeOutcome, startedAt: bigint): void {
+    const sink = this.metrics ?? metricsSinkFor(this.serviceName);
+    if (!sink) return;
+    try {
+      sink.observe(routingKey, outcome, Number(process.hrtime.bigint() - startedAt) / 1e9);
+    } catch (err) {
+      this.log.warn(`metrics failed: ${errorMessage(err)}`);
+    }
+  }
+
+  private async onMessage(consumer: LiveConsumer, msg: ConsumeMessage): Promise<void> {
+    const { spec, channel } = consumer;
+    if (this.closing) {
+      // Arrived after cancel: leave it to the broker (requeued when the channel closes).
+      this.settle(channel, msg, 'requeue');
+      return;
+    }
+    const startedAt = process.hrtime.bigint();
+    const attempt = attemptOf(msg);
+    let envelope: Envelope;
+    let payload: object;
+    try {
+      const raw: unknown = JSON.parse(msg.content.toString('utf8'));
+      envelope = validateEnvelope(raw);
+      if (envelope.type !== spec.routingKey) {
+        throw new InvalidMessageError(spec.routingKey, [`type: expected ${spec.routingKey}, got ${envelope.type}`]);
+      }
+      payload = validatePayload<object>(spec.routingKey, envelope.data);
+    } catch (err) {
+      const reason = err instanceof SyntaxError ? `body is not JSON: ${err.message}` : errorMessage(err);
+      this.log.error(`Invalid message on ${spec.queue} (messageId ${String(msg.properties.messageId)}): ${reason}; dead-lettered`);
+      await this.deadLetterAndAck(consumer, msg, 'invalid', reason, attempt);
+      this.observe(spec.routingKey, 'invalid', startedAt);
+      return;
+    }
+
+    const ctx = new VellumRmqContext([envelope, msg, { attempt, maxAttempts: this.maxAttempts, queue: spec.queue, channel }]);
+    const scope: MessageScope = { envelope };
+    try {
+      await correlation.run(envelope.correlationId, () =>
+        runInMessageScope(scope, async () => {
+          const result: unknown = await spec.handler(payload, ctx);
+          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+        }),
+      );
+    } catch (thrown) {
+      const original = scope.error ?? thrown;
+      const permanent = isPermanentError(thrown) || isPermanentError(original);
+      const message = errorMessage(original);
+      const where = `${spec.routingKey} ${envelope.id} (attempt ${attempt}/${this.maxAttempts}, correlationId ${envelope.correlationId})`;
+      if (!permanent && attempt < this.maxAttempts) {
+        const delay = this.retryDelaysMs[attempt - 1];
+        this.log.warn(`Handler failed for ${where}: ${message}; retrying in ${delay} ms`);
+        await this.retryAndAck(consumer, msg, attempt, delay);
+        this.observe(spec.routingKey, 'retry', startedAt);
+      } else {
+        const reason = permanent ? 'permanent' : 'exhausted';
+        this.log.error(
+          `Handler failed for ${where}: ${message}; dead-lettered (${reason})`,
+          original instanceof Error ? original.stack : undefined,
+        );
+        await this.deadLetterAndAck(consumer, msg, reason, message, attempt);
+        this.observe(spec.routingKey, 'dead_letter', startedAt);
+      }
+      return;
+    }
+    this.settle(channel, msg, 'ack');
+    this.observe(spec.routingKey, 'success', startedAt);
+  }
+
+  private settle(channel: Channel, msg: ConsumeMessage, how: 'ack' | 'requeue'): void {
+    try {
+      if (how === 'ack') channel.ack(msg);
+      else channel.nack(msg, false, true);
+    } catch (err) {
+      // The channel is gone: the broker redelivers the message to the next consumer.
+      this.log.warn(`Could not ${how} message on a closed channel: ${errorMessage(err)}`);
+    }
+  }
+
+  private forwardProperties(msg: ConsumeMessage, headers: Record<string, unknown>): Options.Publish {
+    const p = msg.properties;
+    const inherited: Record<string, unknown> = { ...(p.headers ?? {}) };
+    for (const k of Object.keys(inherited)) if (k === 'x-death' || k.startsWith('x-first-death') || k.startsWith('x-last-death')) delete inherited[k];
+    return {
+      persistent: true,
+      priority: typeof p.priority === 'number' ? p.priority : undefined,
+      contentType: p.contentType ?? 'application/json',
+      contentEncoding: p.contentEncoding,
+      messageId: p.messageId,
+      correlationId: p.correlationId,
+      type: p.type,
+      appId: p.appId,
+      timestamp: p.timestamp,
+      headers: { ...inherited, ...headers },
+    };
+  }
+
+  private async retryAndAck(consumer: LiveConsumer, msg: ConsumeMessage, attempt: number, delay: number): Promise<void> {
+    const { spec, channel } = consumer;
+    const props = this.forwardProperties(msg, { [HEADERS.attempt]: attempt + 1 });
+    if (spec.exclusive) {
+      // Exclusive queues die with this instance: delay in memory, then put the message back on the same queue.
+      this.settle(channel, msg, 'ack');
+      this.later(delay, () => {
+        this.connection.publish('', spec.queue, msg.content, props).catch((err: unknown) => {
+          this.log.error(`Retry of ${spec.routingKey} on ${spec.queue} lost: ${errorMessage(err)}`);
+        });
+      });
+      return;
+    }
+    try {
+      await this.connection.publish('', queueNames.retry(spec.queue, delay), msg.content, props);
+      this.settle(channel, msg, 'ack');
+    } catch (err) {
+      this.log.warn(`Could not schedule retry of ${spec.routingKey}: ${errorMessage(err)}; requeueing`);
+      this.settle(channel, msg, 'requeue');
+    }
+  }
+
+  private async deadLetterAndAck(
+    consumer: LiveConsumer,
+    msg: ConsumeMessage,
+    reason: 'invalid' | 'permanent' | 'exhausted',
+    error: string,
+    attempt: number,
+  ): Promise<void> {
+    const { spec, channel } = consumer;
+    const props = this.forwardProperties(msg, {
+      [HEADERS.error]: error.length > 1000 ? `${error.slice(0, 997)}...` : error,
+      [HEADERS.routingKey]: spec.routingKey,
+      [HEADERS.queue]: spec.queue,
+      [HEADERS.reason]: reason,
+      [HEADERS.attempt]: attempt,
+    });
+    try {
+      await this.connection.publish('', queueNames.deadLetter(this.serviceName), msg.content, props);
+      this.settle(channel, msg, 'ack');
+    } catch (err) {
+      this.log.warn(`Could not dead-letter ${spec.routingKey}: ${errorMessage(err)}; requeueing`);
+      this.settle(channel, msg, 'requeue');
+    }
+  }
+}
+
+/** The 1-based attempt of a delivery from its `x-vellum-attempt` header (absent or malformed → 1). */
+export function attemptOf(msg: Pick<ConsumeMessage, 'properties'>): number {
+  const raw: unknown = msg.properties.headers?.[HEADERS.attempt];
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
