@@ -1,0 +1,62 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DynamicModule, Module } from '@nestjs/common';
+import { VellumCommonModule } from '@vellum/common';
+import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
+import { createObjectStore, OBJECT_STORE, type ObjectStore, storageConfigFromEnv } from '@vellum/storage';
+import { ImageDerivativesCreateHandler } from './image-derivatives-create.handler';
+import { ImageDerivativesService } from './image-derivatives.service';
+import { ImagePipelineService } from './image-pipeline.service';
+import { defaultImageProcessorConfig, IMAGE_PROCESSOR_CONFIG, ImageProcessorConfig } from './image-processor.config';
+import { ImageProcessorEnv } from './image-processor.env';
+import { ImageProcessorMetrics } from './image-processor.metrics';
+import { MediaRepository } from './media.repository';
+import { StorageReadiness } from './storage.readiness';
+
+export const SERVICE_NAME = 'image-processor';
+
+export interface AppModuleOptions {
+  env: ImageProcessorEnv;
+  /** Overrides the object store built from the environment (tests). */
+  store?: ObjectStore;
+}
+
+/** Pipeline settings from the validated environment. */
+export function configFromEnv(env: ImageProcessorEnv): ImageProcessorConfig {
+  return defaultImageProcessorConfig({
+    maxImagePixels: env.VELLUM_MAX_IMAGE_PIXELS,
+    concurrency: env.IMAGE_PROCESSOR_CONCURRENCY,
+    pyramidQuality: env.VELLUM_PYRAMID_QUALITY,
+    tmpDir: env.VELLUM_TMP_DIR ? path.resolve(env.VELLUM_TMP_DIR) : path.join(os.tmpdir(), 'vellum-image-processor'),
+  });
+}
+
+/**
+ * The image-processor (SPEC.md §2, §4.3): a stateless worker whose only HTTP routes are `/health/live`,
+ * `/health/ready` (RabbitMQ + object store) and `/metrics`. The consumer runs in the `VellumRmqTransport`
+ * connected by `main.ts`.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(opts: AppModuleOptions): DynamicModule {
+    const { env } = opts;
+    return {
+      module: AppModule,
+      imports: [
+        VellumCommonModule.forRoot({ serviceName: SERVICE_NAME, readiness: [AmqpReadiness, StorageReadiness] }),
+        MessagingModule.forRoot({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE }),
+      ],
+      controllers: [ImageDerivativesCreateHandler],
+      providers: [
+        { provide: ImageProcessorEnv, useValue: env },
+        { provide: IMAGE_PROCESSOR_CONFIG, useValue: configFromEnv(env) },
+        { provide: OBJECT_STORE, useFactory: () => opts.store ?? createObjectStore(storageConfigFromEnv(process.env)) },
+        MediaRepository,
+        ImagePipelineService,
+        ImageDerivativesService,
+        ImageProcessorMetrics,
+        StorageReadiness,
+      ],
+    };
+  }
+}

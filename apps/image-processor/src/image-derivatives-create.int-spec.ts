@@ -1,0 +1,184 @@
+import 'reflect-metadata';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Controller, INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import sharp from 'sharp';
+import { validateEnv, VellumCommonModule } from '@vellum/common';
+import { ImageDerivativesCreatedV1, ImageDerivativesCreateV1, ImageDerivativesFailedV1 } from '@vellum/contracts';
+import { createTransport, MessagePublisher, MessagingModule, type VellumRmqContext } from '@vellum/messaging';
+import { createObjectStore, ObjectStore, originKey, pyramidKey, storageConfigFromEnv, thumbnailKeyPrefix } from '@vellum/storage';
+import { createTestVhost, fixturePath, startS3Server, type S3TestServer, type TestVhost } from '@vellum/testing';
+import { AppModule, SERVICE_NAME } from './app.module';
+import { ImageProcessorEnv } from './image-processor.env';
+import { inspectTiff } from './tiff-inspect';
+
+type Reply = { kind: 'created'; msg: ImageDerivativesCreatedV1 } | { kind: 'failed'; msg: ImageDerivativesFailedV1 };
+const replies = new Map<string, (r: Reply) => void>();
+const waitReply = (assetId: string, timeoutMs = 30_000): Promise<Reply> =>
+  new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no reply for ${assetId} within ${timeoutMs} ms`)), timeoutMs);
+    replies.set(assetId, (r) => {
+      clearTimeout(t);
+      resolve(r);
+    });
+  });
+
+/** Stands in for the ingest-orchestrator: hears the replies. */
+@Controller()
+class FakeOrchestrator {
+  @EventPattern(ImageDerivativesCreatedV1.routingKey)
+  onCreated(@Payload() msg: ImageDerivativesCreatedV1, @Ctx() _ctx: VellumRmqContext): void {
+    replies.get(msg.assetId)?.({ kind: 'created', msg });
+  }
+
+  @EventPattern(ImageDerivativesFailedV1.routingKey)
+  onFailed(@Payload() msg: ImageDerivativesFailedV1, @Ctx() _ctx: VellumRmqContext): void {
+    replies.get(msg.assetId)?.({ kind: 'failed', msg });
+  }
+}
+
+/** A store whose downloads of keys containing `flaky` fail like a dropped connection (transient). */
+function flakyStore(inner: ObjectStore): ObjectStore {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'download') {
+        return async (bucket: string, key: string, file: string) => {
+          if (key.includes('flaky')) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+          return target.download(bucket, key, file);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+describe('image-processor over real RabbitMQ and s3rver', () => {
+  let vhost: TestVhost;
+  let s3: S3TestServer;
+  let store: ObjectStore;
+  let worker: INestApplication;
+  let orchestrator: INestApplication;
+  let tmp: string;
+  const buckets = { origins: 'it-origins', derivatives: 'it-derivatives', thumbs: 'it-thumbs' };
+
+  beforeAll(async () => {
+    vhost = await createTestVhost();
+    s3 = await startS3Server();
+    store = createObjectStore(storageConfigFromEnv(s3.env));
+    for (const b of Object.values(buckets)) await store.ensureBucket(b);
+    tmp = await mkdtemp(path.join(tmpdir(), 'vellum-ip-int-'));
+    const env = validateEnv(ImageProcessorEnv, {
+      AMQP_URL: vhost.url,
+      AMQP_EXCHANGE: vhost.exchange,
+      VELLUM_TMP_DIR: tmp,
+      IMAGE_PROCESSOR_CONCURRENCY: '2',
+      LOG_LEVEL: 'warn',
+      ...s3.env,
+    });
+    const serviceName = `${SERVICE_NAME}`;
+
+    @Module({ imports: [AppModule.forRoot({ env, store: flakyStore(store) })] })
+    class WorkerRoot {}
+    worker = await NestFactory.create(WorkerRoot, { logger: false });
+    worker.connectMicroservice({
+      strategy: createTransport({ serviceName, amqpUrl: vhost.url, exchange: vhost.exchange, retryDelaysMs: [100, 200] }),
+    });
+    await worker.startAllMicroservices();
+    await worker.init();
+
+    @Module({
+      imports: [
+        VellumCommonModule.forRoot({ serviceName: `fake-orchestrator-${vhost.id}`, logLevel: 'warn' }),
+        MessagingModule.forRoot({ serviceName: `fake-orchestrator-${vhost.id}`, amqpUrl: vhost.url, exchange: vhost.exchange }),
+      ],
+      controllers: [FakeOrchestrator],
+    })
+    class OrchestratorRoot {}
+    orchestrator = await NestFactory.create(OrchestratorRoot, { logger: false });
+    orchestrator.connectMicroservice({
+      strategy: createTransport({ serviceName: `fake-orchestrator-${vhost.id}`, amqpUrl: vhost.url, exchange: vhost.exchange }),
+    });
+    await orchestrator.startAllMicroservices();
+    await orchestrator.init();
+  }, 60_000);
+
+  afterAll(async () => {
+    await orchestrator?.close();
+    await worker?.close();
+    await s3?.stop();
+    await vhost?.drop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  }, 60_000);
+
+  async function stageAndSend(assetId: string, fixture: string | null, mediaType = 'image/jpeg'): Promise<Reply> {
+    const ref = { customerId: 7, spaceId: 3, assetId };
+    const source = { bucket: buckets.origins, key: originKey(ref) };
+    if (fixture) await store.putFile(source.bucket, source.key, fixturePath(fixture));
+    const cmd = Object.assign(new ImageDerivativesCreateV1(), {
+      ...ref,
+      attempt: 1,
+      mediaType,
+      source,
+      pyramid: { location: { bucket: buckets.derivatives, key: pyramidKey(ref) }, tileSize: 512 },
+      thumbnails: { sizes: ['!1024,1024', '!400,400', '!200,200', '!100,100'], bucket: buckets.thumbs, keyPrefix: thumbnailKeyPrefix(ref), openMax: 400 },
+    });
+    const reply = waitReply(assetId);
+    await orchestrator.get(MessagePublisher).publish(cmd, { priority: 5 });
+    return reply;
+  }
+
+  it('Create → Created: pyramid and thumbnails in the store, sizes.json, upright dimensions', async () => {
+    const reply = await stageAndSend('exif upright é', 'exif-orientation-6.jpg');
+    expect(reply.kind).toBe('created');
+    const msg = (reply as { msg: ImageDerivativesCreatedV1 }).msg;
+    expect([msg.width, msg.height, msg.attempt]).toEqual([1800, 1200, 1]);
+    const ref = { customerId: 7, spaceId: 3, assetId: 'exif upright é' };
+    expect(msg.pyramid).toEqual({ bucket: buckets.derivatives, key: pyramidKey(ref), size: expect.any(Number) });
+    const info = await store.stat(buckets.derivatives, pyramidKey(ref));
+    expect(info!.size).toBe(msg.pyramid!.size);
+    const local = path.join(tmp, 'check.tif');
+    await store.download(buckets.derivatives, pyramidKey(ref), local);
+    expect((await inspectTiff(local)).map((p) => [p.width, p.height, p.tileWidth])).toEqual([[1800, 1200, 512], [900, 600, 512], [450, 300, 512]]);
+
+    expect(msg.openThumbnails.map((t) => [t.width, t.height])).toEqual([[400, 267], [200, 133], [100, 67]]);
+    expect(msg.authThumbnails.map((t) => [t.width, t.height])).toEqual([[1024, 683]]);
+    for (const t of [...msg.openThumbnails, ...msg.authThumbnails]) {
+      expect(t.location.key).toBe(`${thumbnailKeyPrefix(ref)}/full/${t.width},${t.height}/0/default.jpg`);
+      const m = await sharp(await store.getBuffer(t.location.bucket, t.location.key)).metadata();
+      expect([m.format, m.width, m.height]).toEqual(['jpeg', t.width, t.height]);
+      expect(t.location.size).toBeGreaterThan(0);
+    }
+    const sizes = JSON.parse((await store.getBuffer(buckets.thumbs, `${thumbnailKeyPrefix(ref)}/sizes.json`)).toString());
+    expect(sizes).toEqual({ open: [[400, 267], [200, 133], [100, 67]], auth: [[1024, 683]] });
+    expect(msg.elapsedMs).toBeGreaterThan(0);
+  });
+
+  it('corrupt input → Failed, retryable false, with a clear message', async () => {
+    const reply = await stageAndSend('corrupt', 'corrupt-truncated.jpg');
+    expect(reply.kind).toBe('failed');
+    expect((reply.msg as ImageDerivativesFailedV1).retryable).toBe(false);
+    expect((reply.msg as ImageDerivativesFailedV1).error).toMatch(/^Corrupt or truncated image: VipsJpeg: premature end of JPEG/);
+  });
+
+  it('a missing staged source → Failed, retryable false', async () => {
+    const reply = await stageAndSend('never-staged', null);
+    expect(reply).toMatchObject({ kind: 'failed', msg: { retryable: false, error: expect.stringMatching(/^Staged source not found: it-origins\//) } });
+  });
+
+  it('a store that stays down → retried, then Failed with retryable true (no asset left ingesting)', async () => {
+    const reply = await stageAndSend('flaky-store', 'grayscale.png', 'image/png');
+    expect(reply).toMatchObject({
+      kind: 'failed',
+      msg: { retryable: true, error: expect.stringMatching(/^Image processing failed after 3 attempts: connect ECONNREFUSED/) },
+    });
+  });
+
+  it('leaves no temp files behind', async () => {
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(tmp)).filter((f) => f.startsWith('job-'))).toEqual([]);
+  });
+});

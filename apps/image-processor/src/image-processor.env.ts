@@ -1,0 +1,65 @@
+import { IsOptional, IsString } from 'class-validator';
+import { BaseEnv, EnvInt, IsPort, IsUrlLike } from '@vellum/common';
+import { DEFAULT_MAX_IMAGE_PIXELS } from './image-processor.config';
+
+/**
+ * Environment of the image-processor (validated at boot; see `.env.example`). Storage variables are read by
+ * `storageConfigFromEnv` from @vellum/storage; they are declared here so a bad value is reported at boot.
+ */
+export class ImageProcessorEnv extends BaseEnv {
+  /** HTTP port for /health and /metrics; default 3004. */
+  @IsPort()
+  PORT: number = 3004;
+
+  /** RabbitMQ URL, e.g. `amqp://guest:guest@127.0.0.1:5672`. */
+  @IsUrlLike(['amqp', 'amqps'])
+  AMQP_URL!: string;
+
+  /** The topic exchange; default `vellum`. */
+  @IsOptional()
+  @IsString()
+  AMQP_EXCHANGE?: string;
+
+  /** Images processed side by side by this process (the consumer prefetch); default 2 (one per core). */
+  @EnvInt(1, 64)
+  IMAGE_PROCESSOR_CONCURRENCY: number = 2;
+
+  /** Decompression-bomb guard: maximum input width × height in pixels; default 268402689 (16383²). */
+  @EnvInt(1)
+  VELLUM_MAX_IMAGE_PIXELS: number = DEFAULT_MAX_IMAGE_PIXELS;
+
+  /**
+   * JPEG quality of pyramid tiles; default 85. Keep it below 90: libvips writes quality ≥ 90 as RGB-colourspace
+   * JPEG tiles without chroma subsampling (TIFF photometric RGB, ~3× the bytes, and not safe to serve byte for byte
+   * to browsers); below 90 as standard YCbCr 4:2:0 tiles, which the tile server can pass through unchanged.
+   */
+  @EnvInt(1, 100)
+  VELLUM_PYRAMID_QUALITY: number = 85;
+
+  /** Directory for per-job temp files (downloads, decoded JPEG 2000, the pyramid before upload); default OS temp. */
+  @IsOptional()
+  @IsString()
+  VELLUM_TMP_DIR?: string;
+
+  /** S3/MinIO endpoint URL; absent → filesystem store under `VELLUM_STORAGE_ROOT`. */
+  @IsOptional()
+  @IsUrlLike(['http', 'https'])
+  S3_ENDPOINT?: string;
+
+  @IsOptional()
+  @IsString()
+  S3_ACCESS_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  S3_SECRET_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  S3_REGION?: string;
+
+  /** Root of the filesystem store (local mode); default `<cwd>/.vellum/storage`. */
+  @IsOptional()
+  @IsString()
+  VELLUM_STORAGE_ROOT?: string;
+}
