@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
@@ -50,7 +50,7 @@ const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
  * @returns the listening app.
  * @throws whatever module construction or `listen` throws (e.g. EADDRINUSE); the caller should exit non-zero.
  */
-export async function bootstrapService(module: Type, opts: BootstrapOptions): Promise<INestApplication> {
+export async function bootstrapService(module: Type | DynamicModule, opts: BootstrapOptions): Promise<INestApplication> {
   const app = await NestFactory.create(module, { bufferLogs: true });
   const logger = app.get(Logger);
   app.useLogger(logger);
