@@ -1,0 +1,118 @@
+import { type DynamicModule, Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { VellumCommonModule } from '@vellum/common';
+import { createPrismaClient, PRISMA, type PrismaClient } from '@vellum/db';
+import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
+import { bucketsFromEnv, OBJECT_STORE, objectStoreFromEnv, type ObjectStore, type VellumBuckets } from '@vellum/storage';
+import { AssetIngestRequestedHandler } from './asset-ingest-requested.handler';
+import { DerivativesResultHandler } from './derivatives-result.handler';
+import { FinaliserService } from './finaliser.service';
+import { IngestMetrics } from './ingest-metrics';
+import type { OrchestratorEnv } from './orchestrator.env';
+import { HttpOriginFetcher } from './origins/http-origin.fetcher';
+import type { OriginFetcher } from './origins/origin-fetcher';
+import { OriginStager } from './origins/origin-stager';
+import { parseAllowList, SsrfGuard, type ResolvedAddress } from './origins/ssrf-guard';
+import { DatabaseReadiness, StorageReadiness } from './readiness';
+import { StuckIngestSweeper } from './stuck-ingest.sweeper';
+import { BUCKETS, CLOCK, type Clock, ORCHESTRATOR_ENV, ORIGIN_STAGER, SERVICE_NAME, systemClock } from './tokens';
+
+/** Options of {@link AppModule.forRoot}: the validated env plus test seams. */
+export interface AppModuleOptions {
+  env: OrchestratorEnv;
+  /** Object store; default from the storage env (`S3_ENDPOINT` → S3, else fs). */
+  store?: ObjectStore;
+  /** Raw environment for `bucketsFromEnv`/`objectStoreFromEnv`; default `process.env`. */
+  rawEnv?: NodeJS.ProcessEnv;
+  /** Extra/replacement origin fetchers (by scheme); the http(s) fetcher is always built. */
+  fetchers?: OriginFetcher[];
+  /** DNS lookup used by the SSRF guard (tests); default `dns.lookup(all)`. */
+  lookup?: (hostname: string) => Promise<ResolvedAddress[]>;
+  clock?: Clock;
+}
+
+/** Closes what the core module opened, after in-flight messages finished (Nest's shutdown order). */
+@Injectable()
+class CoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('IngestOrchestrator');
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(OBJECT_STORE) private readonly store: ObjectStore,
+    @Inject(BUCKETS) private readonly buckets: VellumBuckets,
+    @Inject('HTTP_ORIGIN_FETCHER') private readonly http: HttpOriginFetcher,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const bucket of [this.buckets.origins, this.buckets.derivatives, this.buckets.thumbnails]) {
+      try {
+        await this.store.ensureBucket(bucket);
+      } catch (err) {
+        this.log.warn({ err, bucket, msg: 'could not ensure bucket (will fail per message until the store answers)' });
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.http.close().catch(() => undefined);
+    await this.prisma.$disconnect();
+  }
+}
+
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(opts: AppModuleOptions): DynamicModule {
+    const env = opts.env;
+    const rawEnv = opts.rawEnv ?? process.env;
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: ORCHESTRATOR_ENV, useValue: env },
+        { provide: CLOCK, useValue: opts.clock ?? systemClock },
+        { provide: PRISMA, useFactory: () => createPrismaClient(env.DATABASE_URL) },
+        { provide: OBJECT_STORE, useFactory: () => opts.store ?? objectStoreFromEnv(rawEnv) },
+        { provide: BUCKETS, useFactory: () => bucketsFromEnv(rawEnv) },
+        {
+          provide: 'HTTP_ORIGIN_FETCHER',
+          useFactory: () =>
+            new HttpOriginFetcher(new SsrfGuard(parseAllowList(env.VELLUM_ORIGIN_ALLOWLIST), opts.lookup), {
+              timeoutMs: env.VELLUM_ORIGIN_TIMEOUT_MS,
+            }),
+        },
+        {
+          provide: ORIGIN_STAGER,
+          inject: [OBJECT_STORE, 'HTTP_ORIGIN_FETCHER', IngestMetrics],
+          useFactory: (store: ObjectStore, http: HttpOriginFetcher, metrics: IngestMetrics) =>
+            new OriginStager([http, ...(opts.fetchers ?? [])], store, {
+              maxBytes: env.VELLUM_MAX_ORIGIN_BYTES,
+              onBytes: (n) => metrics.originBytes.inc(n),
+            }),
+        },
+        IngestMetrics,
+        CoreLifecycle,
+      ],
+      exports: [ORCHESTRATOR_ENV, CLOCK, PRISMA, OBJECT_STORE, BUCKETS, ORIGIN_STAGER, IngestMetrics],
+    };
+  }
+}
+
+/**
+ * The ingest-orchestrator (SPEC.md §2, §4): a worker whose only HTTP routes are `/health/live`,
+ * `/health/ready` (Postgres + RabbitMQ + object store) and `/metrics`. Consumers run in the
+ * `VellumRmqTransport` connected by `main.ts` (see README.md for the state machine).
+ */
+@Module({})
+export class AppModule {
+  static forRoot(opts: AppModuleOptions): DynamicModule {
+    const env = opts.env;
+    return {
+      module: AppModule,
+      imports: [
+        VellumCommonModule.forRoot({ serviceName: SERVICE_NAME, readiness: [DatabaseReadiness, AmqpReadiness, StorageReadiness] }),
+        CoreModule.forRoot(opts),
+        MessagingModule.forRoot({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE, outbox: true }),
+      ],
+      controllers: [AssetIngestRequestedHandler, DerivativesResultHandler],
+      providers: [FinaliserService, StuckIngestSweeper, DatabaseReadiness, StorageReadiness],
+    };
+  }
+}

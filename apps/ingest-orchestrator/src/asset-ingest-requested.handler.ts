@@ -1,0 +1,235 @@
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { AssetIngestRequestedV1, AvTranscodeCreateV1, ImageDerivativesCreateV1 } from '@vellum/contracts';
+import { PLATFORM_CUSTOMER_ID, PRISMA, type Asset, type PrismaClient } from '@vellum/db';
+import { errorMessage, MessagePublisher, PRIORITY_LANE, type VellumRmqContext } from '@vellum/messaging';
+import { OBJECT_STORE, type ObjectStore, type VellumBuckets } from '@vellum/storage';
+import { fileOnlyDerivatives } from './derivatives';
+import { FinaliserService } from './finaliser.service';
+import { IngestMetrics } from './ingest-metrics';
+import { channelsOf, planIngest, policiesNeeded, policyKey, type IngestPlan } from './ingest-planner';
+import type { OrchestratorEnv } from './orchestrator.env';
+import { OriginError, PermanentOriginError } from './origins/origin-errors';
+import type { OriginStager, StagedOrigin } from './origins/origin-stager';
+import { BUCKETS, ORCHESTRATOR_ENV, ORIGIN_STAGER } from './tokens';
+
+/** Unacked ingest requests per replica (concurrent stagings); read at load time because decorators are static. */
+const PREFETCH = Number(process.env.VELLUM_INGEST_PREFETCH) > 0 ? Number(process.env.VELLUM_INGEST_PREFETCH) : 16;
+
+type WorkPlan = Extract<IngestPlan, { kind: 'work' }>;
+
+/**
+ * Consumes `asset.ingest.requested.v1` (SPEC.md §4.1 steps 2–3): loads the asset (a request for an attempt that
+ * is no longer current, or for an asset that is gone or no longer ingesting, is acked and skipped), plans per
+ * delivery channel, stages the origin into the origins bucket, then dispatches `image.derivatives.create.v1` or
+ * `av.transcode.create.v1` (priority lane kept), or finalises at once (`none`, `file` only, invalid plans,
+ * permanent origin errors).
+ *
+ * Retries: a retryable failure (origin timeout/reset/5xx/429, object store, broker, database) is thrown so the
+ * transport redelivers it after a delay; on the last attempt the asset is failed instead
+ * ("Origin unreachable after N attempts: ...").
+ */
+@Controller()
+export class AssetIngestRequestedHandler {
+  private readonly log = new Logger(AssetIngestRequestedHandler.name);
+
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(OBJECT_STORE) private readonly store: ObjectStore,
+    @Inject(BUCKETS) private readonly buckets: VellumBuckets,
+    @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
+    @Inject(ORIGIN_STAGER) private readonly stager: OriginStager,
+    private readonly publisher: MessagePublisher,
+    private readonly finaliser: FinaliserService,
+    private readonly metrics: IngestMetrics,
+  ) {}
+
+  @EventPattern(AssetIngestRequestedV1.routingKey, { prefetch: PREFETCH })
+  async handle(@Payload() msg: AssetIngestRequestedV1, @Ctx() ctx: VellumRmqContext): Promise<void> {
+    const ref = { customerId: msg.customerId, spaceId: msg.spaceId, assetId: msg.assetId, attempt: msg.attempt };
+    const asset = await this.loadCurrent(msg);
+    if (!asset) return;
+
+    let plan: IngestPlan;
+    try {
+      plan = planIngest(asset, await this.loadPolicies(asset), { buckets: this.buckets, tileSize: this.env.VELLUM_TILE_SIZE });
+    } catch (err) {
+      return this.retryOrFail(ref, err, ctx, 'Ingest failed', false);
+    }
+    this.log.log({ ...ref, plan: plan.kind, channels: plan.channels, priority: msg.priority, msg: 'ingest planned' });
+
+    if (plan.kind === 'invalid') {
+      await this.finaliser.finalise({ ...ref, outcome: { success: false, error: plan.error }, deleteStagedOrigin: false });
+      return;
+    }
+    if (plan.kind === 'finish-now') {
+      await this.finaliser.finalise({
+        ...ref,
+        outcome: { success: true, derivatives: null, storage: { size: 0, thumbnailSize: 0 } },
+        deleteStagedOrigin: false,
+      });
+      return;
+    }
+
+    let staged: StagedOrigin;
+    try {
+      staged = await this.stage(asset, plan);
+    } catch (err) {
+      if (err instanceof OriginError && err.permanent) {
+        this.log.warn({ ...ref, error: err.message, msg: 'origin failed permanently' });
+        await this.finaliser.finalise({ ...ref, outcome: { success: false, error: err.message }, deleteStagedOrigin: !plan.keepOrigin });
+        return;
+      }
+      return this.retryOrFail(ref, err, ctx, 'Origin unreachable', !plan.keepOrigin);
+    }
+    this.log.log({
+      ...ref,
+      bytes: staged.size,
+      originContentType: staged.originContentType,
+      mediaType: asset.mediaType,
+      msg: `origin staged at ${staged.bucket}/${staged.key}`,
+    });
+
+    try {
+      await this.dispatch(msg, asset, plan, staged);
+    } catch (err) {
+      return this.retryOrFail(ref, err, ctx, 'Ingest dispatch failed', !plan.keepOrigin);
+    }
+  }
+
+  /** The asset when `msg` is its current, in-progress attempt; otherwise logs why it is skipped and returns null. */
+  private async loadCurrent(msg: AssetIngestRequestedV1): Promise<Asset | null> {
+    const asset = await this.prisma.asset.findUnique({
+      where: { customerId_spaceId_id: { customerId: msg.customerId, spaceId: msg.spaceId, id: msg.assetId } },
+    });
+    const ref = { customerId: msg.customerId, spaceId: msg.spaceId, assetId: msg.assetId, attempt: msg.attempt };
+    if (!asset) {
+      this.metrics.outcome('stale');
+      this.log.log({ ...ref, msg: 'ingest request for an asset that no longer exists: skipped' });
+      return null;
+    }
+    if (asset.ingestAttempt !== msg.attempt || !asset.ingesting) {
+      this.metrics.outcome('stale');
+      this.log.log({
+        ...ref,
+        currentAttempt: asset.ingestAttempt,
+        ingesting: asset.ingesting,
+        msg: 'stale ingest request (attempt superseded or already finalised): skipped',
+      });
+      return null;
+    }
+    return asset;
+  }
+
+  /**
+   * `policyData` of the thumbs/iiif-av policies the asset names: the customer's own policy
+   * `(customerId, channel, name)`, else the platform's `(0, channel, name)`.
+   */
+  private async loadPolicies(asset: Asset): Promise<Map<string, unknown>> {
+    const needed = policiesNeeded(channelsOf(asset));
+    const out = new Map<string, unknown>();
+    if (needed.length === 0) return out;
+    const rows = await this.prisma.deliveryChannelPolicy.findMany({
+      where: {
+        customerId: { in: [asset.customerId, PLATFORM_CUSTOMER_ID] },
+        OR: needed.map((n) => ({ channel: n.channel, name: n.policy })),
+      },
+      select: { customerId: true, channel: true, name: true, policyData: true },
+    });
+    // Platform rows first, so the customer's own policy of the same name overwrites them.
+    rows.sort((a, b) => (a.customerId === PLATFORM_CUSTOMER_ID ? 0 : 1) - (b.customerId === PLATFORM_CUSTOMER_ID ? 0 : 1));
+    for (const r of rows) out.set(policyKey(r.channel, r.name), r.policyData);
+    return out;
+  }
+
+  /** Stages the origin; an asset without an origin URI must have had its bytes uploaded to the origin key. */
+  private async stage(asset: Asset, plan: WorkPlan): Promise<StagedOrigin> {
+    const { bucket, key } = plan.origin;
+    if (!asset.origin) {
+      const info = await this.store.stat(bucket, key);
+      if (!info) throw new PermanentOriginError('Asset has no origin and no uploaded file');
+      return { bucket, key, size: info.size, finalUrl: '(uploaded)' };
+    }
+    return this.stager.stage(asset.origin, bucket, key, asset.mediaType);
+  }
+
+  /** Sends the worker command (or finalises a `file`-only ingest) if the attempt is still current. */
+  private async dispatch(msg: AssetIngestRequestedV1, asset: Asset, plan: WorkPlan, staged: StagedOrigin): Promise<void> {
+    const ref = { customerId: asset.customerId, spaceId: asset.spaceId, assetId: asset.id, attempt: msg.attempt };
+    const still = await this.prisma.asset.count({
+      where: { customerId: asset.customerId, spaceId: asset.spaceId, id: asset.id, ingestAttempt: msg.attempt, ingesting: true },
+    });
+    if (still === 0) {
+      this.metrics.outcome('stale');
+      this.log.log({ ...ref, msg: 'attempt superseded while staging: not dispatched' });
+      return;
+    }
+    const priority = msg.priority ? PRIORITY_LANE : 0;
+    const source = { bucket: staged.bucket, key: staged.key, size: staged.size };
+
+    if (plan.image) {
+      const cmd = Object.assign(new ImageDerivativesCreateV1(), {
+        customerId: ref.customerId,
+        spaceId: ref.spaceId,
+        assetId: ref.assetId,
+        attempt: ref.attempt,
+        mediaType: asset.mediaType,
+        source,
+        ...(plan.image.pyramid
+          ? { pyramid: { location: { bucket: plan.image.pyramid.bucket, key: plan.image.pyramid.key }, tileSize: plan.image.pyramid.tileSize } }
+          : {}),
+        ...(plan.image.thumbnails ? { thumbnails: stripUndefined(plan.image.thumbnails) } : {}),
+      });
+      await this.publisher.publish(cmd, { priority });
+      this.metrics.outcome('dispatched');
+      this.log.log({ ...ref, priority, msg: 'image.derivatives.create.v1 dispatched' });
+      return;
+    }
+    if (plan.av) {
+      const cmd = Object.assign(new AvTranscodeCreateV1(), {
+        customerId: ref.customerId,
+        spaceId: ref.spaceId,
+        assetId: ref.assetId,
+        attempt: ref.attempt,
+        mediaType: asset.mediaType,
+        source,
+        presets: plan.av.presets,
+        bucket: plan.av.bucket,
+        keyPrefix: plan.av.keyPrefix,
+      });
+      await this.publisher.publish(cmd, { priority });
+      this.metrics.outcome('dispatched');
+      this.log.log({ ...ref, priority, msg: 'av.transcode.create.v1 dispatched' });
+      return;
+    }
+    // `file` only: the staged origin is the delivered original; nothing else to make.
+    const { derivatives, storage } = fileOnlyDerivatives(staged);
+    await this.finaliser.finalise({ ...ref, outcome: { success: true, derivatives, storage }, deleteStagedOrigin: false });
+  }
+
+  /** Rethrows for a delayed retry, or on the last delivery attempt fails the asset with `prefix after N attempts`. */
+  private async retryOrFail(
+    ref: { customerId: number; spaceId: number; assetId: string; attempt: number },
+    err: unknown,
+    ctx: VellumRmqContext,
+    prefix: string,
+    deleteStagedOrigin: boolean,
+  ): Promise<void> {
+    const reason = errorMessage(err);
+    if (!ctx.isLastAttempt) {
+      this.metrics.outcome('retry');
+      this.log.warn({ ...ref, delivery: ctx.attempt, maxAttempts: ctx.maxAttempts, error: reason, msg: `${prefix}: will retry` });
+      throw err;
+    }
+    this.log.error({ ...ref, delivery: ctx.attempt, error: reason, msg: `${prefix}: retries exhausted, failing the asset` });
+    await this.finaliser.finalise({
+      ...ref,
+      outcome: { success: false, error: `${prefix} after ${ctx.attempt} attempts: ${reason}` },
+      deleteStagedOrigin,
+    });
+  }
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,122 @@
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import {
+  AvTranscodeCompletedV1,
+  AvTranscodeFailedV1,
+  ImageDerivativesCreatedV1,
+  ImageDerivativesFailedV1,
+} from '@vellum/contracts';
+import { PRISMA, type Asset, type PrismaClient } from '@vellum/db';
+import type { VellumRmqContext } from '@vellum/messaging';
+import { OBJECT_STORE, originKey, type ObjectStore, type VellumBuckets } from '@vellum/storage';
+import { avDerivatives, channelFacts, imageDerivatives, type ChannelFacts, type StagedFacts } from './derivatives';
+import { FinaliserService } from './finaliser.service';
+import { IngestMetrics } from './ingest-metrics';
+import { channelsOf } from './ingest-planner';
+import type { OrchestratorEnv } from './orchestrator.env';
+import { BUCKETS, ORCHESTRATOR_ENV } from './tokens';
+
+/** Replies are cheap to handle (one transaction each): a higher prefetch keeps up with many image-processors. */
+const RESULT_PREFETCH = 32;
+
+type AttemptMessage = { customerId: number; spaceId: number; assetId: string; attempt: number };
+
+/**
+ * Consumes the workers' replies (SPEC.md §4.1 step 4) and finalises the attempt through {@link FinaliserService}:
+ * `image.derivatives.created.v1` / `av.transcode.completed.v1` → success with dimensions, derivatives JSON and
+ * storage sizes; `image.derivatives.failed.v1` / `av.transcode.failed.v1` → the asset carries the worker's error
+ * (the worker has already used its own retries, so `retryable` only informs the log).
+ *
+ * A reply for an attempt that is not the asset's current in-progress one (stale, or a redelivery after the
+ * attempt was finalised) is acked and changes nothing; the finaliser re-checks this inside its transaction.
+ */
+@Controller()
+export class DerivativesResultHandler {
+  private readonly log = new Logger(DerivativesResultHandler.name);
+
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(OBJECT_STORE) private readonly store: ObjectStore,
+    @Inject(BUCKETS) private readonly buckets: VellumBuckets,
+    @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
+    private readonly finaliser: FinaliserService,
+    private readonly metrics: IngestMetrics,
+  ) {}
+
+  @EventPattern(ImageDerivativesCreatedV1.routingKey, { prefetch: RESULT_PREFETCH })
+  async onImageCreated(@Payload() msg: ImageDerivativesCreatedV1, @Ctx() _ctx: VellumRmqContext): Promise<void> {
+    const asset = await this.loadInProgress(msg, 'image.derivatives.created');
+    if (!asset) return;
+    const facts = channelFacts(channelsOf(asset));
+    const staged = await this.stagedFacts(asset, facts);
+    const { derivatives, storage } = imageDerivatives(facts, msg, staged, this.buckets.thumbnails, this.env.VELLUM_TILE_SIZE);
+    await this.finaliser.finalise({
+      ...refOf(msg),
+      outcome: { success: true, width: msg.width, height: msg.height, derivatives, storage },
+      deleteStagedOrigin: !facts.keepOrigin,
+    });
+  }
+
+  @EventPattern(ImageDerivativesFailedV1.routingKey, { prefetch: RESULT_PREFETCH })
+  async onImageFailed(@Payload() msg: ImageDerivativesFailedV1, @Ctx() _ctx: VellumRmqContext): Promise<void> {
+    await this.fail(msg, msg.error, msg.retryable, 'image.derivatives.failed');
+  }
+
+  @EventPattern(AvTranscodeCompletedV1.routingKey, { prefetch: RESULT_PREFETCH })
+  async onAvCompleted(@Payload() msg: AvTranscodeCompletedV1, @Ctx() _ctx: VellumRmqContext): Promise<void> {
+    const asset = await this.loadInProgress(msg, 'av.transcode.completed');
+    if (!asset) return;
+    const facts = channelFacts(channelsOf(asset));
+    const staged = await this.stagedFacts(asset, facts);
+    const { derivatives, storage } = avDerivatives(facts, msg, staged);
+    await this.finaliser.finalise({
+      ...refOf(msg),
+      outcome: { success: true, width: msg.width, height: msg.height, duration: msg.duration, derivatives, storage },
+      deleteStagedOrigin: !facts.keepOrigin,
+    });
+  }
+
+  @EventPattern(AvTranscodeFailedV1.routingKey, { prefetch: RESULT_PREFETCH })
+  async onAvFailed(@Payload() msg: AvTranscodeFailedV1, @Ctx() _ctx: VellumRmqContext): Promise<void> {
+    await this.fail(msg, msg.error, msg.retryable, 'av.transcode.failed');
+  }
+
+  private async fail(msg: AttemptMessage, error: string, retryable: boolean, what: string): Promise<void> {
+    const asset = await this.loadInProgress(msg, what);
+    if (!asset) return;
+    const facts = channelFacts(channelsOf(asset));
+    this.log.warn({ ...refOf(msg), error, retryable, msg: `${what}: failing the asset` });
+    await this.finaliser.finalise({ ...refOf(msg), outcome: { success: false, error }, deleteStagedOrigin: !facts.keepOrigin });
+  }
+
+  /** The asset when `msg` is its current in-progress attempt; otherwise logs and counts the skip. */
+  private async loadInProgress(msg: AttemptMessage, what: string): Promise<Asset | null> {
+    const asset = await this.prisma.asset.findUnique({
+      where: { customerId_spaceId_id: { customerId: msg.customerId, spaceId: msg.spaceId, id: msg.assetId } },
+    });
+    if (!asset || asset.ingestAttempt !== msg.attempt) {
+      this.metrics.outcome('stale');
+      this.log.log({ ...refOf(msg), currentAttempt: asset?.ingestAttempt, msg: `${what} for a stale attempt (or a deleted asset): ignored` });
+      return null;
+    }
+    if (!asset.ingesting) {
+      this.metrics.outcome('duplicate');
+      this.log.log({ ...refOf(msg), msg: `${what} for an attempt already finalised (redelivery): ignored` });
+      return null;
+    }
+    return asset;
+  }
+
+  /** The staged origin's location and, when it is kept, its size (one `stat`). */
+  private async stagedFacts(asset: Asset, facts: ChannelFacts): Promise<StagedFacts> {
+    const key = originKey({ customerId: asset.customerId, spaceId: asset.spaceId, assetId: asset.id });
+    const bucket = this.buckets.origins;
+    if (!facts.keepOrigin) return { bucket, key };
+    const info = await this.store.stat(bucket, key);
+    return { bucket, key, size: info?.size };
+  }
+}
+
+function refOf(msg: AttemptMessage): AttemptMessage {
+  return { customerId: msg.customerId, spaceId: msg.spaceId, assetId: msg.assetId, attempt: msg.attempt };
+}

@@ -1,0 +1,151 @@
+import type { AvTranscodeCompletedV1, ImageDerivativesCreatedV1, StoredThumbnail } from '@vellum/contracts';
+import { DEFAULT_TILE_SIZE } from '@vellum/contracts';
+import type { ChannelPolicy } from './ingest-planner';
+
+/**
+ * The asset `derivatives` JSON the orchestrator writes on success and delivery reads (see the shared brief):
+ * `{ pyramid?: { bucket, key, size, tileSize }, thumbnails?: { bucket, open, auth, keys, size }, original?: { bucket,
+ * key, size }, transcodes?: [...] }`. `open`/`auth` are `[w, h]` pairs, largest first; `keys` maps `"w,h"` to the
+ * object key in the thumbnails bucket; sizes are bytes.
+ */
+export interface AssetDerivatives {
+  pyramid?: {
+    bucket: string;
+    key: string;
+    size: number;
+    /** Tile edge, pixels; absent when `useOriginal` (the origin's own tiling applies). */
+    tileSize?: number;
+    /** iiif-img/use-original: the staged origin is the tile source, served as is. */
+    useOriginal?: true;
+  };
+  thumbnails?: {
+    bucket: string;
+    open: Array<[number, number]>;
+    auth: Array<[number, number]>;
+    keys: Record<string, string>;
+    size: number;
+  };
+  original?: { bucket: string; key: string; size: number };
+  transcodes?: Array<{
+    preset: string;
+    bucket: string;
+    key: string;
+    mediaType: string;
+    size: number;
+    width?: number;
+    height?: number;
+    duration?: number;
+  }>;
+}
+
+/** Bytes an asset occupies (SPEC.md §8): `size` = pyramid/transcodes + kept original; `thumbnailSize` = thumbnails. */
+export interface AssetStorageSizes {
+  size: number;
+  thumbnailSize: number;
+}
+
+/** What finalising needs to know about the staged origin. */
+export interface StagedFacts {
+  bucket: string;
+  key: string;
+  /** Bytes of the staged origin, or `undefined` when it is gone / was never staged. */
+  size?: number;
+}
+
+/** Which channels shape the derivatives JSON. */
+export interface ChannelFacts {
+  file: boolean;
+  useOriginal: boolean;
+  /** The staged origin survives finalising (`file` or `use-original`). */
+  keepOrigin: boolean;
+  pyramid: boolean;
+  thumbs: boolean;
+}
+
+/** Channel facts from an asset's `(channel, policy)` pairs. */
+export function channelFacts(channels: ChannelPolicy[]): ChannelFacts {
+  const has = (c: string) => channels.some((x) => x.channel === c);
+  const img = channels.find((c) => c.channel === 'iiif-img');
+  const useOriginal = img?.policy === 'use-original';
+  const file = has('file');
+  return { file, useOriginal, keepOrigin: file || useOriginal, pyramid: !!img && !useOriginal, thumbs: has('thumbs') };
+}
+
+function thumbList(list: StoredThumbnail[]): Array<[number, number]> {
+  return [...list].sort((a, b) => Math.max(b.width, b.height) - Math.max(a.width, a.height) || b.width - a.width).map((t) => [t.width, t.height]);
+}
+
+/**
+ * Builds the derivatives JSON and storage sizes for a successful image ingest.
+ *
+ * @param reply the image-processor's `ImageDerivativesCreatedV1`.
+ * @param staged the staged origin (used for `original` and `use-original`).
+ * @param thumbnailsBucket fallback bucket name when the reply has no thumbnails.
+ */
+export function imageDerivatives(
+  facts: ChannelFacts,
+  reply: Pick<ImageDerivativesCreatedV1, 'pyramid' | 'openThumbnails' | 'authThumbnails'>,
+  staged: StagedFacts,
+  thumbnailsBucket: string,
+  tileSize: number = DEFAULT_TILE_SIZE,
+): { derivatives: AssetDerivatives; storage: AssetStorageSizes } {
+  const derivatives: AssetDerivatives = {};
+  let size = 0;
+  let thumbnailSize = 0;
+  if (reply.pyramid) {
+    derivatives.pyramid = { bucket: reply.pyramid.bucket, key: reply.pyramid.key, size: reply.pyramid.size ?? 0, tileSize };
+    size += reply.pyramid.size ?? 0;
+  } else if (facts.useOriginal) {
+    derivatives.pyramid = { bucket: staged.bucket, key: staged.key, size: staged.size ?? 0, useOriginal: true };
+  }
+  const all = [...reply.openThumbnails, ...reply.authThumbnails];
+  if (facts.thumbs || all.length > 0) {
+    const keys: Record<string, string> = {};
+    for (const t of all) {
+      keys[`${t.width},${t.height}`] = t.location.key;
+      thumbnailSize += t.location.size ?? 0;
+    }
+    derivatives.thumbnails = {
+      bucket: all[0]?.location.bucket ?? thumbnailsBucket,
+      open: thumbList(reply.openThumbnails),
+      auth: thumbList(reply.authThumbnails),
+      keys,
+      size: thumbnailSize,
+    };
+  }
+  if (facts.file) derivatives.original = { bucket: staged.bucket, key: staged.key, size: staged.size ?? 0 };
+  if (facts.keepOrigin) size += staged.size ?? 0;
+  return { derivatives, storage: { size, thumbnailSize } };
+}
+
+/** Builds the derivatives JSON and storage sizes for a successful AV ingest. */
+export function avDerivatives(
+  facts: ChannelFacts,
+  reply: Pick<AvTranscodeCompletedV1, 'outputs'>,
+  staged: StagedFacts,
+): { derivatives: AssetDerivatives; storage: AssetStorageSizes } {
+  const derivatives: AssetDerivatives = {
+    transcodes: reply.outputs.map((o) => ({
+      preset: o.preset,
+      bucket: o.location.bucket,
+      key: o.location.key,
+      mediaType: o.mediaType,
+      size: o.location.size ?? 0,
+      ...(o.width !== undefined ? { width: o.width } : {}),
+      ...(o.height !== undefined ? { height: o.height } : {}),
+      ...(o.duration !== undefined ? { duration: o.duration } : {}),
+    })),
+  };
+  let size = reply.outputs.reduce((sum, o) => sum + (o.location.size ?? 0), 0);
+  if (facts.file) derivatives.original = { bucket: staged.bucket, key: staged.key, size: staged.size ?? 0 };
+  if (facts.keepOrigin) size += staged.size ?? 0;
+  return { derivatives, storage: { size, thumbnailSize: 0 } };
+}
+
+/** Derivatives JSON of a `file`-only ingest (no worker involved). */
+export function fileOnlyDerivatives(staged: StagedFacts): { derivatives: AssetDerivatives; storage: AssetStorageSizes } {
+  return {
+    derivatives: { original: { bucket: staged.bucket, key: staged.key, size: staged.size ?? 0 } },
+    storage: { size: staged.size ?? 0, thumbnailSize: 0 },
+  };
+}

@@ -1,0 +1,59 @@
+import { BaseEnv, IsPort, IsUrlLike } from '@vellum/common';
+import { IsInt, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
+import { parseCidr } from './origins/ssrf-guard';
+
+/** 2 GiB: the default `VELLUM_MAX_ORIGIN_BYTES`. */
+export const DEFAULT_MAX_ORIGIN_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** Every entry of a comma list is a host name or an IP/CIDR (rejects things like `10.0.0.0/99` or `a b`). */
+function IsAllowList(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isAllowList',
+    validator: {
+      validate(value: unknown): boolean {
+        if (typeof value !== 'string') return false;
+        const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+        return entries.every((e) => parseCidr(e) !== null || /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(e));
+      },
+      defaultMessage: () => '$property must be a comma-separated list of host names and CIDRs (e.g. 127.0.0.1/32,localhost)',
+    },
+  });
+}
+
+/**
+ * The ingest-orchestrator's environment (SPEC.md §9), validated at boot by `validateEnv(OrchestratorEnv)`.
+ * Storage variables (`S3_ENDPOINT`, `S3_ACCESS_KEY`, `S3_SECRET_KEY`, `S3_REGION`, `VELLUM_STORAGE_ROOT`,
+ * `VELLUM_BUCKET_*`) are read by `@vellum/storage`'s `storageConfigFromEnv`/`bucketsFromEnv`.
+ */
+export class OrchestratorEnv extends BaseEnv {
+  /** HTTP port for /health and /metrics; default 3003. */
+  @IsPort() PORT = 3003;
+
+  @IsUrlLike(['postgres', 'postgresql']) DATABASE_URL!: string;
+
+  @IsUrlLike(['amqp', 'amqps']) AMQP_URL!: string;
+
+  /** Topic exchange name; default `vellum`. */
+  @IsOptional() @IsString() AMQP_EXCHANGE?: string;
+
+  /** Comma list of host names and CIDRs origins may resolve to despite the SSRF guard; default none. */
+  @IsString() @IsAllowList() VELLUM_ORIGIN_ALLOWLIST = '';
+
+  /** Milliseconds for connecting, for response headers, and between body chunks of an origin fetch; default 60000. */
+  @IsInt() @Min(100) VELLUM_ORIGIN_TIMEOUT_MS = 60000;
+
+  /** Largest origin accepted, bytes; default 2 GiB. */
+  @IsInt() @Min(1) VELLUM_MAX_ORIGIN_BYTES = DEFAULT_MAX_ORIGIN_BYTES;
+
+  /** Tile edge of new pyramids in pixels; default 512 (what info.json advertises). */
+  @IsInt() @Min(64) @Max(4096) VELLUM_TILE_SIZE = 512;
+
+  /** Unacked `asset.ingest.requested.v1` deliveries per replica (concurrent stagings); default 16. */
+  @IsInt() @Min(1) @Max(1000) VELLUM_INGEST_PREFETCH = 16;
+
+  /** An asset `ingesting` for longer than this (ms since its ingest request) is failed by the sweeper; default 24 h. */
+  @IsInt() @Min(1000) VELLUM_INGEST_STUCK_MS = 24 * 60 * 60 * 1000;
+
+  /** How often the stuck-ingest sweeper runs, ms; default 60000; 0 disables it. */
+  @IsInt() @Min(0) VELLUM_INGEST_SWEEP_INTERVAL_MS = 60000;
+}

@@ -1,0 +1,39 @@
+import type { Readable } from 'node:stream';
+
+/** What a fetcher hands back: the origin's bytes as a stream plus what the origin said about them. */
+export interface FetchedOrigin {
+  /** The body; the caller consumes it (or destroys it) exactly once. */
+  body: Readable;
+  /** `Content-Type` as the origin declared it, when it did. Recorded only: the asset's `mediaType` wins. */
+  contentType?: string;
+  /** Declared length in bytes, when known. */
+  contentLength?: number;
+  /** The URL finally read (after redirects), without credentials. */
+  finalUrl: string;
+}
+
+/** Limits every fetcher honours. */
+export interface FetchLimits {
+  /** Bytes; a declared length above it fails before reading. The stager enforces it again while streaming. */
+  maxBytes: number;
+}
+
+/**
+ * The seam between the ingest state machine and one origin scheme (SPEC.md §4.2): `http(s)`, later `s3`,
+ * `sftp`, `ftp`. A fetcher opens the origin and returns a stream; it throws {@link OriginError}s (or raw
+ * network errors that `classifyOriginError` understands).
+ */
+export interface OriginFetcher {
+  /** URL schemes handled, without the colon (e.g. `['http', 'https']`). */
+  readonly schemes: readonly string[];
+  fetch(url: URL, limits: FetchLimits): Promise<FetchedOrigin>;
+}
+
+/** Nest token under which the list of {@link OriginFetcher}s is provided. */
+export const ORIGIN_FETCHERS = Symbol('ORIGIN_FETCHERS');
+
+/** Abandons a body stream: destroys it, swallowing the abort error it then emits (nobody reads it any more). */
+export function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
