@@ -1,0 +1,61 @@
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod, type Type } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { VellumCommonModule } from '@vellum/common';
+import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
+import { AssetPresenter } from './assets/asset.presenter';
+import { AssetsController } from './assets/assets.controller';
+import { AssetsService } from './assets/assets.service';
+import { ChannelRulesRepository } from './assets/channel-rules.repository';
+import { IngestEventsController } from './assets/ingest-events.controller';
+import { IngestWaiter } from './assets/ingest-waiter.service';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeyService } from './auth/api-key.service';
+import { CustomerDirectory } from './auth/customer-directory.service';
+import { SetupController } from './auth/setup.controller';
+import { GATEWAY_ENV, type GatewayEnv } from './config/gateway-env';
+import { CustomersController } from './customers/customers.controller';
+import { CustomersService, SERVICE_NAME } from './customers/customers.service';
+import { Links, publicBaseMiddleware } from './http/links.service';
+import { TransientDbErrorInterceptor } from './http/transient-db.interceptor';
+import { DatabaseModule, PostgresReadiness } from './infra/database.module';
+import { QueueController } from './queue/queue.controller';
+import { QueueService } from './queue/queue.service';
+import { SpacesController } from './spaces/spaces.controller';
+import { SpacesService } from './spaces/spaces.service';
+
+/**
+ * Builds the api-gateway root module for a validated environment (SPEC.md §3): Postgres (PRISMA), the bus
+ * (MessagingModule with the outbox relay), VellumCommonModule (logs, correlation, health, metrics) and the
+ * management API controllers.
+ */
+export function createAppModule(env: GatewayEnv): Type {
+  @Module({
+    imports: [
+      DatabaseModule.forRoot(env.DATABASE_URL),
+      VellumCommonModule.forRoot({ serviceName: SERVICE_NAME, readiness: [PostgresReadiness, AmqpReadiness], logLevel: env.LOG_LEVEL }),
+      MessagingModule.forRoot({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE, outbox: true }),
+    ],
+    controllers: [SetupController, CustomersController, SpacesController, AssetsController, QueueController, IngestEventsController],
+    providers: [
+      { provide: GATEWAY_ENV, useValue: env },
+      { provide: APP_INTERCEPTOR, useClass: TransientDbErrorInterceptor },
+      Links,
+      ApiKeyService,
+      CustomerDirectory,
+      ApiKeyGuard,
+      CustomersService,
+      SpacesService,
+      ChannelRulesRepository,
+      AssetPresenter,
+      IngestWaiter,
+      AssetsService,
+      QueueService,
+    ],
+  })
+  class AppModule implements NestModule {
+    configure(consumer: MiddlewareConsumer): void {
+      consumer.apply(publicBaseMiddleware(env.VELLUM_API_URL)).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+    }
+  }
+  return AppModule;
+}

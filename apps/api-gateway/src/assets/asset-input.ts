@@ -1,0 +1,196 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { plainToInstance } from 'class-transformer';
+import { IsArray, IsInt, IsOptional, IsString, Matches, MaxLength, validateSync, type ValidationError } from 'class-validator';
+import type { AssetDeliveryChannel } from '@vellum/contracts';
+import type { FieldError } from '../http/hydra';
+import { assetIdProblem } from './asset-id';
+import { normaliseDeliveryChannels, type ChannelInput } from './delivery-channels';
+
+/** Media type `type/subtype` (RFC 6838 restricted names, optional parameters). */
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;.*)?$/;
+
+/**
+ * The writable fields of an asset (`vocab:Image`) as sent to PUT/POST/PATCH and in queue members (SPEC.md §3.4).
+ * `deliveryChannels` is checked separately (names or `{channel, policy}` objects).
+ */
+export class AssetBodyDto {
+  @ApiPropertyOptional({ description: 'Asset id (one URL path segment, ≤ 200 chars); must match the URL on PUT', example: 'b2921371x_0001.jp2' })
+  @IsOptional() @IsString() id?: string;
+
+  @ApiPropertyOptional({ description: 'Space id; must match the URL; required in queue members', example: 1 })
+  @IsOptional() @IsInt() space?: number;
+
+  @ApiPropertyOptional({ description: 'URI of the master file: http(s) (s3, sftp and ftp are refused until supported)', example: 'https://example.org/images/1.jpg' })
+  @IsOptional() @IsString() @MaxLength(4096) origin?: string;
+
+  @ApiPropertyOptional({ description: 'Media type, required when the asset is created', example: 'image/jpeg' })
+  @IsOptional() @IsString() @Matches(MEDIA_TYPE, { message: 'mediaType must be a media type like image/jpeg' }) mediaType?: string;
+
+  @ApiPropertyOptional({
+    description: 'Delivery channels: names or {channel, policy} objects; omitted → from the default delivery channel rules',
+    example: [{ channel: 'iiif-img', policy: 'default' }, 'thumbs'],
+    isArray: true,
+  })
+  @IsOptional() deliveryChannels?: unknown;
+
+  @ApiPropertyOptional({ type: [String], description: 'Role URIs needed to access the asset' })
+  @IsOptional() @IsArray() @IsString({ each: true }) roles?: string[] | null;
+
+  @ApiPropertyOptional({ description: 'Largest pixel size served (0 = unlimited)' })
+  @IsOptional() @IsInt() maxWidth?: number | null;
+
+  @ApiPropertyOptional({ description: 'Open /full/ size bound for assets with roles (0 = unset)' })
+  @IsOptional() @IsInt() openFullMax?: number | null;
+
+  @ApiPropertyOptional({ description: 'Open substitute maxWidth for assets with roles (0 = unset)' })
+  @IsOptional() @IsInt() openMaxWidth?: number | null;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional() @IsArray() @IsString({ each: true }) tags?: string[] | null;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() string1?: string | null;
+  @ApiPropertyOptional() @IsOptional() @IsString() string2?: string | null;
+  @ApiPropertyOptional() @IsOptional() @IsString() string3?: string | null;
+  @ApiPropertyOptional() @IsOptional() @IsInt() number1?: number | null;
+  @ApiPropertyOptional() @IsOptional() @IsInt() number2?: number | null;
+  @ApiPropertyOptional() @IsOptional() @IsInt() number3?: number | null;
+
+  @ApiPropertyOptional({ type: [String], description: 'Ids of manifests the asset belongs to' })
+  @IsOptional() @IsArray() @IsString({ each: true }) manifests?: string[] | null;
+}
+
+/** Fields the platform sets; sending one with a value different from the current one → 400 naming it (SPEC.md §3.4). */
+export const READ_ONLY_FIELDS = [
+  '@context', '@id', '@type', 'created', 'ingesting', 'finished', 'error', 'width', 'height', 'duration', 'batch',
+  'family', 'imageService', 'thumbnailImageService', 'manifest', 'storage', 'metadata', 'adjuncts', 'reingest', 'usedBy',
+] as const;
+
+/** Origin schemes the platform knows (SPEC.md §1 "Origin") and the ones this release can fetch. */
+export const KNOWN_ORIGIN_SCHEMES = ['http', 'https', 's3', 'sftp', 'ftp'];
+export const SUPPORTED_ORIGIN_SCHEMES = ['http', 'https'];
+
+/** A validated asset body: the DTO plus its normalised delivery channels and the keys actually sent. */
+export interface AssetInput {
+  dto: AssetBodyDto;
+  /** Keys present in the body (writable ones), so PATCH can tell "omitted" from "sent". */
+  sent: Set<keyof AssetBodyDto>;
+  channels?: ChannelInput;
+}
+
+export interface ParseAssetOptions {
+  /** Prefix of error fields, e.g. `member[3].`. */
+  prefix?: string;
+  /** The current API representation (when the asset exists), for the read-only check. */
+  current?: Record<string, unknown>;
+  /** The representation's values fixed by the URL (`@id`, `@type`), accepted on create. */
+  expected?: Record<string, unknown>;
+  /** The media type to check channels against when the body does not send one. */
+  fallbackMediaType?: string;
+}
+
+function isEmptyish(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || v === 0 || v === false || (Array.isArray(v) && v.length === 0);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (isEmptyish(a) && isEmptyish(b)) return true;
+  if (typeof a === 'string' && typeof b === 'string') {
+    if (a === b) return true;
+    const da = Date.parse(a);
+    const db = Date.parse(b);
+    return /^\d{4}-\d\d-\d\d/.test(a) && /^\d{4}-\d\d-\d\d/.test(b) && !Number.isNaN(da) && da === db;
+  }
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function flatten(errors: ValidationError[], prefix: string): FieldError[] {
+  const out: FieldError[] = [];
+  for (const e of errors) {
+    const field = `${prefix}${e.property}`;
+    if (e.constraints) {
+      for (const message of Object.values(e.constraints)) {
+        out.push({ field, message: message.replace(/^property (\S+) should not exist$/, 'unknown field "$1"') });
+      }
+    }
+    if (e.children?.length) out.push(...flatten(e.children, `${field}.`));
+  }
+  return out;
+}
+
+/**
+ * Validates an asset body (SPEC.md §3.4): types of writable fields, unknown fields, read-only fields that differ
+ * from the current representation, the id rules (§1), the origin scheme, the media type, and the delivery
+ * channels against the media type. Returns every problem at once; never throws.
+ */
+export function parseAssetBody(body: unknown, opts: ParseAssetOptions = {}): { input?: AssetInput; errors: FieldError[] } {
+  const prefix = opts.prefix ?? '';
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { errors: [{ field: prefix.replace(/\.$/, '') || 'body', message: 'must be a JSON object (a vocab:Image)' }] };
+  }
+  const errors: FieldError[] = [];
+  const writable: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    if ((READ_ONLY_FIELDS as readonly string[]).includes(key)) {
+      if (key === '@context') continue;
+      const reference = opts.current?.[key] ?? opts.expected?.[key];
+      if (key === '@type' && (value === 'vocab:Image' || value === 'Image')) continue;
+      if (!sameValue(value, reference)) {
+        errors.push({ field: `${prefix}${key}`, message: `"${key}" is read-only (set by the platform) and cannot be changed` });
+      }
+      continue;
+    }
+    writable[key] = value;
+  }
+  const dto = plainToInstance(AssetBodyDto, writable);
+  errors.push(...flatten(validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }), prefix));
+  const sent = new Set(Object.keys(writable).filter(isDtoKey) as (keyof AssetBodyDto)[]);
+  if (dto.id !== undefined && dto.id !== null) {
+    const problem = assetIdProblem(dto.id);
+    if (problem) errors.push({ field: `${prefix}id`, message: problem });
+  }
+  if (typeof dto.origin === 'string') {
+    const problem = originProblem(dto.origin);
+    if (problem) errors.push({ field: `${prefix}origin`, message: problem });
+  }
+  let channels: ChannelInput | undefined;
+  if (dto.deliveryChannels !== undefined && dto.deliveryChannels !== null) {
+    const mediaType = typeof dto.mediaType === 'string' ? dto.mediaType : opts.fallbackMediaType;
+    const result = normaliseDeliveryChannels(dto.deliveryChannels, mediaType, `${prefix}deliveryChannels`);
+    errors.push(...result.errors);
+    channels = result.input;
+  }
+  if (errors.length) return { errors };
+  return { input: { dto, sent, channels }, errors };
+}
+
+const DTO_KEYS = new Set([
+  'id', 'space', 'origin', 'mediaType', 'deliveryChannels', 'roles', 'maxWidth', 'openFullMax', 'openMaxWidth', 'tags',
+  'string1', 'string2', 'string3', 'number1', 'number2', 'number3', 'manifests',
+]);
+function isDtoKey(k: string): boolean {
+  return DTO_KEYS.has(k);
+}
+
+/**
+ * Checks an origin URI (SPEC.md §1, §4.2). http(s) are fetched by this release; `s3`, `sftp` and `ftp` are refused
+ * with a clear 400 ("origin scheme X is not supported yet") rather than accepted and failed later at ingest.
+ * @returns null when acceptable, else the reason.
+ */
+export function originProblem(origin: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return 'origin must be an absolute URI (http:// or https://)';
+  }
+  const scheme = url.protocol.replace(/:$/, '').toLowerCase();
+  if (SUPPORTED_ORIGIN_SCHEMES.includes(scheme)) {
+    if (!url.hostname) return 'origin must name a host';
+    return null;
+  }
+  if (KNOWN_ORIGIN_SCHEMES.includes(scheme)) return `origin scheme "${scheme}" is not supported yet (use http:// or https://)`;
+  return `origin scheme "${scheme}" is not supported (use http:// or https://)`;
+}
+
+/** Normalised deliveryChannels as stored: `[{channel, policy}]`. */
+export type StoredChannels = AssetDeliveryChannel[];

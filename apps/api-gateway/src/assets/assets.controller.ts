@@ -1,0 +1,94 @@
+import { Body, Controller, Get, Param, Patch, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBasicAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { Inject } from '@nestjs/common';
+import { PRISMA, type PrismaClient } from '@vellum/db';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { CurrentCustomer } from '../auth/decorators';
+import type { CustomerRef } from '../auth/principal';
+import { hydraCollection, parsePaging } from '../http/hydra';
+import { Links } from '../http/links.service';
+import { notFound } from '../http/problems';
+import { parseSpaceId } from '../spaces/spaces.controller';
+import { AssetBodyDto } from './asset-input';
+import { ASSET_ORDER, assetFilter, assetOrder } from './asset-query';
+import { AssetPresenter } from './asset.presenter';
+import { AssetsService, type AssetWriteMethod } from './assets.service';
+
+@ApiTags('assets')
+@ApiBasicAuth()
+@Controller('customers/:customer/spaces/:space/images')
+@UseGuards(ApiKeyGuard)
+export class AssetsController {
+  constructor(
+    private readonly assets: AssetsService,
+    private readonly presenter: AssetPresenter,
+    private readonly links: Links,
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List the assets of a space (paged, filtered: q, string1..3, number1..3, tags, manifests; ordered)' })
+  async list(@CurrentCustomer() c: CustomerRef, @Param('space') rawSpace: string, @Req() req: Request, @Query() query: Record<string, unknown>) {
+    const spaceId = parseSpaceId(rawSpace);
+    const paging = parsePaging(query, ASSET_ORDER);
+    const filter = assetFilter(query, spaceId);
+    const space = await this.prisma.space.findUnique({ where: { customerId_id: { customerId: c.id, id: spaceId } }, select: { id: true } });
+    if (!space) throw notFound(`Space ${spaceId} not found.`);
+    const where = { ...filter, customerId: c.id, spaceId };
+    const [rows, total] = await this.prisma.$transaction([
+      this.prisma.asset.findMany({ where, skip: paging.skip, take: paging.pageSize, orderBy: assetOrder(paging.orderBy, paging.descending) }),
+      this.prisma.asset.count({ where }),
+    ]);
+    return hydraCollection(this.links.request(req.originalUrl), rows.map((a) => this.presenter.render(a)), total, paging);
+  }
+
+  @Post()
+  @ApiBody({ type: AssetBodyDto })
+  @ApiOperation({ summary: 'Create an asset (id given or minted) and ingest it; 201 when done, 202 if still ingesting at the timeout' })
+  create(@CurrentCustomer() c: CustomerRef, @Param('space') rawSpace: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    return this.write('POST', c, rawSpace, undefined, body, res);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'An asset (vocab:Image)' })
+  async get(@CurrentCustomer() c: CustomerRef, @Param('space') rawSpace: string, @Param('id') id: string) {
+    const spaceId = parseSpaceId(rawSpace);
+    const asset = await this.assets.get(c.id, spaceId, id);
+    if (!asset) throw notFound(`Asset ${id} not found in space ${spaceId}.`);
+    return this.presenter.render(asset);
+  }
+
+  @Put(':id')
+  @ApiBody({ type: AssetBodyDto })
+  @ApiOperation({
+    summary: 'Create (201) or replace (200) an asset and ingest it synchronously (images, files); audio/video answer at once with ingesting: true; 202 past the timeout',
+  })
+  put(@CurrentCustomer() c: CustomerRef, @Param('space') rawSpace: string, @Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    return this.write('PUT', c, rawSpace, id, body, res);
+  }
+
+  @Patch(':id')
+  @ApiBody({ type: AssetBodyDto })
+  @ApiOperation({ summary: 'Change the supplied fields; reingests only when origin, deliveryChannels, mediaType or access sizes change' })
+  patch(@CurrentCustomer() c: CustomerRef, @Param('space') rawSpace: string, @Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    return this.write('PATCH', c, rawSpace, id, body, res);
+  }
+
+  private async write(method: AssetWriteMethod, c: CustomerRef, rawSpace: string, id: string | undefined, body: unknown, res: Response) {
+    const spaceId = parseSpaceId(rawSpace);
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.on('close', onClose);
+    try {
+      const result = await this.assets.write(method, c.id, spaceId, id, body ?? {}, abort.signal);
+      res.status(result.status);
+      if (result.created) res.setHeader('Location', this.links.image(c.id, spaceId, result.asset.id));
+      return this.presenter.render(result.asset);
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { AssetCreatedV1, AssetIngestRequestedV1 } from '@vellum/contracts';
+import { PRISMA, isUniqueViolation, type Asset, type Prisma, type PrismaClient } from '@vellum/db';
+import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
+import { GATEWAY_ENV, type GatewayEnv } from '../config/gateway-env';
+import { conflict, notFound, validationProblem } from '../http/problems';
+import { Links } from '../http/links.service';
+import { SERVICE_NAME } from '../customers/customers.service';
+import { buildAssetFields, type AssetFields, type WriteMode } from './asset-builder';
+import { parseAssetBody } from './asset-input';
+import { assetIdProblem } from './asset-id';
+import { AssetPresenter, existingFields } from './asset.presenter';
+import { ChannelRulesRepository } from './channel-rules.repository';
+import { IngestWaiter } from './ingest-waiter.service';
+
+/** Result of an asset write: HTTP status and the asset to render. */
+export interface AssetWriteResult {
+  status: 200 | 201 | 202;
+  asset: Asset;
+  created: boolean;
+}
+
+export type AssetWriteMethod = 'PUT' | 'POST' | 'PATCH';
+
+/** Assets one at a time (SPEC.md §3.3 "Assets", §3.4, §4.1). */
+@Injectable()
+export class AssetsService {
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(GATEWAY_ENV) private readonly env: GatewayEnv,
+    private readonly relay: OutboxRelay,
+    private readonly rulesRepo: ChannelRulesRepository,
+    private readonly presenter: AssetPresenter,
+    private readonly waiter: IngestWaiter,
+    private readonly links: Links,
+  ) {}
+
+  get(customerId: number, spaceId: number, id: string): Promise<Asset | null> {
+    return this.prisma.asset.findUnique({ where: { customerId_spaceId_id: { customerId, spaceId, id } } });
+  }
+
+  /**
+   * PUT (create or replace), POST (create; id given or minted) or PATCH (supplied fields) of one asset.
+   * Validates everything first (400 listing every field), then, when the change needs an ingest, writes the asset
+   * (`ingesting: true`, `error: null`, attempt + 1) and an `asset.ingest.requested.v1` outbox row (priority lane) in
+   * one transaction, kicks the relay, and for image/file families waits for the attempt to end (up to
+   * `VELLUM_IMMEDIATE_TIMEOUT_MS`). Audio/video answer at once with `ingesting: true`.
+   * @param signal aborts the wait when the client disconnects.
+   * @throws 404 (space or, for PATCH, asset missing), 409 (POST of an existing id), 400 validation problems.
+   */
+  async write(
+    method: AssetWriteMethod,
+    customerId: number,
+    spaceId: number,
+    urlId: string | undefined,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<AssetWriteResult> {
+    const space = await this.prisma.space.findUnique({ where: { customerId_id: { customerId, id: spaceId } } });
+    if (!space) throw notFound(`Space ${spaceId} not found.`);
+
+    const bodyId = body && typeof body === 'object' && !Array.isArray(body) ? (body as { id?: unknown }).id : undefined;
+    const id = urlId ?? (typeof bodyId === 'string' && bodyId ? bodyId : randomUUID());
+    const existing = await this.get(customerId, spaceId, id);
+    if (method === 'PATCH' && !existing) throw notFound(`Asset ${id} not found in space ${spaceId}.`);
+    if (method === 'POST' && existing) throw conflict(`Asset ${id} already exists in space ${spaceId}; use PUT to replace it.`);
+
+    const url = this.links.image(customerId, spaceId, id);
+    const parsed = parseAssetBody(body, {
+      current: existing ? this.presenter.render(existing) : undefined,
+      expected: { '@id': url, '@type': 'vocab:Image' },
+      fallbackMediaType: existing?.mediaType,
+    });
+    const errors = [...parsed.errors];
+    const idProblem = urlId !== undefined ? assetIdProblem(urlId) : null;
+    if (idProblem) errors.unshift({ field: 'id', message: idProblem });
+    if (parsed.input) {
+      const { dto } = parsed.input;
+      if (urlId !== undefined && dto.id !== undefined && dto.id !== null && dto.id !== urlId) {
+        errors.push({ field: 'id', message: `id "${dto.id}" does not match the URL ("${urlId}")` });
+      }
+      if (dto.space !== undefined && dto.space !== null && dto.space !== spaceId) {
+        errors.push({ field: 'space', message: `space ${dto.space} does not match the URL (${spaceId})` });
+      }
+    }
+    if (errors.length || !parsed.input) throw validationProblem(errors);
+
+    const mode: WriteMode = method === 'PATCH' ? 'patch' : existing ? 'replace' : 'create';
+    const [rules, policies] = await Promise.all([this.rulesRepo.rules(customerId, [spaceId]), this.rulesRepo.policies(customerId)]);
+    const built = buildAssetFields(parsed.input, {
+      customerId,
+      spaceId,
+      mode,
+      existing: existing ? existingFields(existing) : undefined,
+      space,
+      rules,
+      policies,
+    });
+    if (!built.fields) throw validationProblem(built.errors);
+    if (built.errors.length) throw validationProblem(built.errors);
+
+    const okStatus = existing ? 200 : 201;
+    if (!built.reingest) {
+      const asset = await this.prisma.asset.update({
+        where: { customerId_spaceId_id: { customerId, spaceId, id } },
+        data: toColumns(built.fields),
+      });
+      return { status: 200, asset, created: false };
+    }
+
+    let asset: Asset;
+    try {
+      asset = await this.writeForIngest(customerId, spaceId, id, built.fields, !existing);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`Asset ${id} was created concurrently; retry.`);
+      throw err;
+    }
+    this.relay.kick();
+    const created = !existing;
+    if (asset.family === 'T') return { status: okStatus, asset, created };
+
+    const outcome = await this.waiter.wait(
+      { customerId, spaceId, assetId: id, attempt: asset.ingestAttempt },
+      this.env.VELLUM_IMMEDIATE_TIMEOUT_MS,
+      signal,
+    );
+    const latest = (await this.get(customerId, spaceId, id)) ?? asset;
+    if (outcome !== 'finished' || latest.ingesting) return { status: 202, asset: latest, created };
+    return { status: okStatus, asset: latest, created };
+  }
+
+  /** One transaction: upsert the asset for a new ingest attempt + the outbox command (+ AssetCreatedV1 when new). */
+  private async writeForIngest(customerId: number, spaceId: number, id: string, fields: AssetFields, isNew: boolean): Promise<Asset> {
+    return this.prisma.$transaction(async (tx) => {
+      const columns = toColumns(fields);
+      const asset = await tx.asset.upsert({
+        where: { customerId_spaceId_id: { customerId, spaceId, id } },
+        create: { customerId, spaceId, id, ...columns, ingesting: true, error: null, ingestAttempt: 1 },
+        update: { ...columns, ingesting: true, error: null, finished: null, batchId: null, ingestAttempt: { increment: 1 } },
+      });
+      const rows: Prisma.OutboxMessageCreateInput[] = [
+        outboxRow(
+          Object.assign(new AssetIngestRequestedV1(), { customerId, spaceId, assetId: id, attempt: asset.ingestAttempt, priority: true }),
+          { priority: PRIORITY_LANE, producer: SERVICE_NAME },
+        ),
+      ];
+      if (isNew && asset.ingestAttempt === 1) {
+        rows.push(outboxRow(Object.assign(new AssetCreatedV1(), { customerId, spaceId, assetId: id, mediaType: fields.mediaType }), { producer: SERVICE_NAME }));
+      }
+      await tx.outboxMessage.createMany({ data: rows });
+      return asset;
+    });
+  }
+}
+
+/** AssetFields → Prisma columns. */
+export function toColumns(f: AssetFields) {
+  return {
+    origin: f.origin,
+    mediaType: f.mediaType,
+    family: f.family,
+    deliveryChannels: f.deliveryChannels as unknown as Prisma.InputJsonValue,
+    roles: f.roles,
+    maxWidth: f.maxWidth,
+    openFullMax: f.openFullMax,
+    openMaxWidth: f.openMaxWidth,
+    tags: f.tags,
+    string1: f.string1,
+    string2: f.string2,
+    string3: f.string3,
+    number1: f.number1,
+    number2: f.number2,
+    number3: f.number3,
+    manifests: f.manifests,
+  };
+}

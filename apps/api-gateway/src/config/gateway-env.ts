@@ -1,0 +1,64 @@
+import { BaseEnv, IsPort, IsUrlLike } from '@vellum/common';
+import { IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateIf } from 'class-validator';
+
+/**
+ * The api-gateway's environment (SPEC.md §9), validated at boot by `validateEnv(GatewayEnv)`; a bad or missing
+ * variable stops start-up with a message naming it. See `.env.example`.
+ */
+export class GatewayEnv extends BaseEnv {
+  /** HTTP port; default 3000. */
+  @IsPort()
+  PORT = 3000;
+
+  /** Postgres, e.g. `postgresql://postgres@127.0.0.1:5432/vellum`. */
+  @IsUrlLike(['postgres', 'postgresql'])
+  DATABASE_URL!: string;
+
+  /** RabbitMQ, e.g. `amqp://guest:guest@127.0.0.1:5672`. */
+  @IsUrlLike(['amqp', 'amqps'])
+  AMQP_URL!: string;
+
+  /** The topic exchange; default `vellum`. */
+  @IsOptional()
+  @IsString()
+  AMQP_EXCHANGE?: string;
+
+  /** Public base URL of this API (`@id`s and links); default http://localhost:3000. */
+  @IsUrlLike(['http', 'https'])
+  VELLUM_API_URL = 'http://localhost:3000';
+
+  /** Public base URL of iiif-delivery (`imageService`, `thumbnailImageService`); default http://localhost:3001. */
+  @IsUrlLike(['http', 'https'])
+  VELLUM_DELIVERY_URL = 'http://localhost:3001';
+
+  /** How long an immediate PUT/POST of an image or file waits for its ingest before answering 202 (ms); default 30000. */
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  VELLUM_IMMEDIATE_TIMEOUT_MS = 30_000;
+
+  /** Admin key created (or added to the admin customer) at start-up when set together with the secret. */
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
+  VELLUM_ADMIN_KEY?: string;
+
+  /** Secret of VELLUM_ADMIN_KEY (at least 16 characters). */
+  @ValidateIf((o: GatewayEnv) => o.VELLUM_ADMIN_KEY !== undefined || o.VELLUM_ADMIN_SECRET !== undefined)
+  @IsString()
+  @MinLength(16)
+  VELLUM_ADMIN_SECRET?: string;
+
+  /** Largest JSON request body accepted, bytes; default 1 MiB (larger → 413). */
+  @IsInt()
+  @Min(1024)
+  VELLUM_MAX_BODY_BYTES = 1024 * 1024;
+
+  /** How long a verified API key stays in the in-memory cache (ms); default 30000. 0 disables the cache. */
+  @IsInt()
+  @Min(0)
+  VELLUM_AUTH_CACHE_TTL_MS = 30_000;
+}
+
+/** Nest token of the validated {@link GatewayEnv}. */
+export const GATEWAY_ENV = Symbol('GATEWAY_ENV');

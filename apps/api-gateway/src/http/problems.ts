@@ -1,0 +1,39 @@
+import { problem, ProblemException, type FieldError } from '@vellum/common';
+
+export type { FieldError } from '@vellum/common';
+
+/**
+ * RFC 7807 problems raised by the gateway (SPEC.md §3.1), rendered as `application/problem+json` by the
+ * `ProblemExceptionFilter` from @vellum/common (which adds `instance`).
+ */
+
+/** 400 listing every failed field in `errors` (and all of them in `detail`). */
+export function validationProblem(errors: FieldError[], detail?: string): ProblemException {
+  return ProblemException.of(
+    400,
+    'Invalid request',
+    detail ?? `${errors.length} validation error${errors.length === 1 ? '' : 's'}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    { type: 'validation-failed', errors },
+  );
+}
+
+export function notFound(detail: string): ProblemException {
+  return ProblemException.of(404, 'Not Found', detail);
+}
+
+export function conflict(detail: string): ProblemException {
+  return ProblemException.of(409, 'Conflict', detail);
+}
+
+export function forbidden(detail: string): ProblemException {
+  return ProblemException.of(403, 'Forbidden', detail);
+}
+
+export function unavailable(detail: string): ProblemException {
+  return new ProblemException(problem(503, 'Service Unavailable', detail), { 'Retry-After': '1' });
+}
+
+/** 401 with `WWW-Authenticate: Basic realm="Vellum"` (SPEC.md §3.2). */
+export function unauthorized(detail: string): ProblemException {
+  return new ProblemException(problem(401, 'Unauthorized', detail), { 'WWW-Authenticate': 'Basic realm="Vellum"' });
+}
