@@ -17,6 +17,10 @@ import {
   freePort,
   startS3Server,
 } from '@vellum/testing';
+/** A parsed JSON response body; the assertions below check its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 import { SERVICE_NAMES, ServiceName, startPlatform, Platform, tailLog } from '../src/platform';
 
 interface Case {
@@ -65,7 +69,7 @@ describe('Vellum end to end', () => {
   let space: number;
 
   const auth = { authorization: `Basic ${Buffer.from(`${ADMIN.key}:${ADMIN.secret}`).toString('base64')}` };
-  async function api(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+  async function api(method: string, p: string, body?: unknown): Promise<{ status: number; body: Json }> {
     const res = await fetch(`${platform.apiUrl}${p}`, {
       method,
       headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -74,7 +78,7 @@ describe('Vellum end to end', () => {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   }
-  async function getJson(url: string): Promise<{ status: number; body: any; headers: Headers }> {
+  async function getJson(url: string): Promise<{ status: number; body: Json; headers: Headers }> {
     const res = await fetch(url);
     return { status: res.status, body: await res.json(), headers: res.headers };
   }

@@ -1,0 +1,79 @@
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import { VellumCommonModule } from '@vellum/common';
+import { createPrismaClient, PRISMA, type PrismaClient } from '@vellum/db';
+import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
+import { bucketsFromEnv, createObjectStore, type ObjectStore, storageConfigFromEnv } from '@vellum/storage';
+import { AssetLookupService } from './asset-lookup.service';
+import { CacheInvalidationHandler } from './cache-invalidation.handler';
+import { DeliveryMetrics } from './delivery-metrics';
+import { DeliveryEnv } from './env';
+import { ImageApiController } from './image-api.controller';
+import { ImageDeliveryService } from './image-delivery.service';
+import { PyramidCacheService } from './pyramid-cache.service';
+import { DatabaseReadiness, StorageReadiness } from './readiness';
+import { ThumbnailStore } from './thumbnail-store.service';
+import { ThumbsController } from './thumbs.controller';
+import { TileRenderer } from './tile-renderer.service';
+import { BUCKETS, DELIVERY_ENV, OBJECT_STORE } from './tokens';
+
+export const SERVICE_NAME = 'iiif-delivery';
+
+/** Closes the Prisma pool after in-flight requests finished (see bootstrapService's shutdown order). */
+@Injectable()
+class PrismaLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.prisma.$disconnect();
+  }
+}
+
+/** Overrides for tests: an existing object store instead of one built from the environment. */
+export interface AppModuleOverrides {
+  objectStore?: ObjectStore;
+}
+
+/**
+ * Root module of iiif-delivery: the public IIIF Image API and thumbs services (SPEC.md §5) with their caches,
+ * readiness on Postgres + object store + RabbitMQ, and the cache-invalidation event handlers (which run in the
+ * VellumRmqTransport connected by main.ts).
+ */
+@Module({})
+export class AppModule {
+  static forRoot(env: DeliveryEnv, overrides: AppModuleOverrides = {}): DynamicModule {
+    const rawEnv = env as unknown as NodeJS.ProcessEnv;
+    return {
+      module: AppModule,
+      imports: [
+        VellumCommonModule.forRoot({
+          serviceName: SERVICE_NAME,
+          logLevel: env.LOG_LEVEL,
+          readiness: [DatabaseReadiness, StorageReadiness, AmqpReadiness],
+        }),
+        MessagingModule.forRoot({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE }),
+      ],
+      controllers: [ImageApiController, ThumbsController, CacheInvalidationHandler],
+      providers: [
+        { provide: DELIVERY_ENV, useValue: env },
+        { provide: PRISMA, useFactory: () => createPrismaClient(env.DATABASE_URL) },
+        { provide: OBJECT_STORE, useFactory: () => overrides.objectStore ?? createObjectStore(storageConfigFromEnv(rawEnv)) },
+        { provide: BUCKETS, useFactory: () => bucketsFromEnv(rawEnv) },
+        PrismaLifecycle,
+        DatabaseReadiness,
+        StorageReadiness,
+        DeliveryMetrics,
+        AssetLookupService,
+        PyramidCacheService,
+        ThumbnailStore,
+        TileRenderer,
+        ImageDeliveryService,
+      ],
+    };
+  }
+}
+
+/** A root module class (what `bootstrapService`/`NestFactory.create` take) wrapping {@link AppModule.forRoot}. */
+export function deliveryRootModule(env: DeliveryEnv, overrides: AppModuleOverrides = {}): Type {
+  @Module({ imports: [AppModule.forRoot(env, overrides)] })
+  class DeliveryRootModule {}
+  return DeliveryRootModule;
+}

@@ -1,0 +1,214 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isTransientDbError, PRISMA, type PrismaClient } from '@vellum/db';
+import { LRUCache } from 'lru-cache';
+import { DeliveryMetrics } from './delivery-metrics';
+import { deliveryError, isDeliveryError, notFound } from './delivery-errors';
+import { DeliveryEnv } from './env';
+import { DELIVERY_ENV } from './tokens';
+
+/** A stored object with a size in bytes (from the asset's `derivatives` JSON). */
+export interface StoredObject {
+  bucket: string;
+  key: string;
+  size?: number;
+}
+
+/** An asset as the delivery service needs it: ready (finished, no error) and with its derivatives. */
+export interface DeliveryAsset {
+  customerId: number;
+  spaceId: number;
+  id: string;
+  /** Full-resolution pixels. */
+  width: number;
+  height: number;
+  /** Longest-edge bound of every response, pixels; 0 = none (SPEC.md §6 `maxWidth`). */
+  maxWidth: number;
+  roles: string[];
+  openFullMax: number;
+  openMaxWidth: number;
+  finished: Date;
+  /** Delivery channel names, e.g. `iiif-img`, `thumbs`. */
+  channels: string[];
+  /** The pyramidal TIFF (with its tile size in pixels), when the asset has one. */
+  pyramid?: StoredObject & { tileSize: number };
+  /** Open thumbnails, smallest first, each `[w, h]` with its key in `thumbnailBucket`. */
+  thumbnails: Array<{ width: number; height: number; key: string }>;
+  thumbnailBucket?: string;
+  /** Changes with every successful ingest: the `finished` time in ms, as a string. */
+  version: string;
+  /** Serialised info.json documents of this asset, keyed by variant (version + id); lives as long as the entry. */
+  readonly infoCache: Map<string, string>;
+}
+
+/** Why an asset cannot be delivered, or the asset itself. */
+type AssetState = { asset: DeliveryAsset } | { missing: string };
+
+interface Boxed<T> {
+  value: T;
+}
+
+/** Milliseconds a negative lookup (no such customer/asset) stays cached. */
+const NEGATIVE_TTL_MS = 5_000;
+
+/**
+ * Customer and asset lookups for public URLs, with bounded in-memory caches (lru-cache, TTL
+ * `VELLUM_DELIVERY_LOOKUP_TTL_MS`, default 30 s; negatives 5 s), single-flight per key, invalidated by
+ * `asset.*` events through {@link invalidateAsset} (SPEC.md §5 "Speed").
+ */
+@Injectable()
+export class AssetLookupService {
+  private readonly logger = new Logger(AssetLookupService.name);
+  private readonly customers: LRUCache<string, Boxed<number | null>>;
+  private readonly assets: LRUCache<string, Boxed<AssetState>>;
+
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(DELIVERY_ENV) env: DeliveryEnv,
+    private readonly metrics: DeliveryMetrics,
+  ) {
+    const ttl = env.VELLUM_DELIVERY_LOOKUP_TTL_MS;
+    const max = env.VELLUM_DELIVERY_LOOKUP_MAX;
+    this.customers = new LRUCache<string, Boxed<number | null>>({
+      max,
+      ttl: ttl || 1,
+      fetchMethod: async (segment, _stale, { options }) => {
+        const id = await this.queryCustomer(segment);
+        if (id === null) options.ttl = Math.min(NEGATIVE_TTL_MS, ttl || 1);
+        return { value: id };
+      },
+    });
+    this.assets = new LRUCache<string, Boxed<AssetState>>({
+      max,
+      ttl: ttl || 1,
+      fetchMethod: async (key, _stale, { options }) => {
+        const [c, s, ...rest] = key.split('/');
+        const state = await this.queryAsset(Number(c), Number(s), rest.join('/'));
+        if ('missing' in state) options.ttl = Math.min(NEGATIVE_TTL_MS, ttl || 1);
+        return { value: state };
+      },
+    });
+  }
+
+  /**
+   * Resolves a customer path segment (integer id or name, SPEC.md §1) to the customer id.
+   * @throws DeliveryError 404 when no such customer; 503 when the database is unreachable.
+   */
+  async customerId(segment: string): Promise<number> {
+    const hit = this.customers.has(segment);
+    this.metrics.cacheHit('customer', hit);
+    const boxed = await this.guard(() => this.customers.fetch(segment));
+    if (!boxed || boxed.value === null) throw notFound(`Customer ${segment} not found`);
+    return boxed.value;
+  }
+
+  /**
+   * The deliverable asset at `/{customer}/{space}/{id}` (customer by id or name, space an integer).
+   * @param channel when given, the asset must have this delivery channel (else 404).
+   * @throws DeliveryError 404 (unknown customer, space or asset; still ingesting; ingest failed; no such channel),
+   *   503 when the database is unreachable.
+   */
+  async resolve(customerSegment: string, spaceSegment: string, assetId: string, channel?: string): Promise<DeliveryAsset> {
+    const customerId = await this.customerId(customerSegment);
+    if (!/^\d{1,9}$/.test(spaceSegment)) throw notFound(`Space ${spaceSegment} not found`);
+    const spaceId = Number(spaceSegment);
+    const key = `${customerId}/${spaceId}/${assetId}`;
+    this.metrics.cacheHit('asset', this.assets.has(key));
+    const boxed = await this.guard(() => this.assets.fetch(key));
+    const state = boxed!.value;
+    if ('missing' in state) throw notFound(state.missing);
+    if (channel && !state.asset.channels.includes(channel)) {
+      throw notFound(`Asset ${customerSegment}/${spaceId}/${assetId} is not available on the ${channel} delivery channel`);
+    }
+    return state.asset;
+  }
+
+  /** Drops the cached lookup of one asset (called on `asset.ingest.finished`, `asset.updated`, `asset.deleted`). */
+  invalidateAsset(customerId: number, spaceId: number, assetId: string): void {
+    this.assets.delete(`${customerId}/${spaceId}/${assetId}`);
+  }
+
+  /** Drops every cached lookup. */
+  clear(): void {
+    this.assets.clear();
+    this.customers.clear();
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isDeliveryError(err)) throw err;
+      this.logger.warn(`lookup failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (isTransientDbError(err)) throw deliveryError(503, 'The metadata store is unavailable; retry later', { 'Retry-After': '1' });
+      throw deliveryError(503, 'Asset lookup failed; retry later', { 'Retry-After': '1' });
+    }
+  }
+
+  private async queryCustomer(segment: string): Promise<number | null> {
+    const where = /^\d{1,9}$/.test(segment) ? { id: Number(segment) } : { name: segment };
+    if (!('id' in where) && !/^[a-zA-Z0-9_.-]{1,60}$/.test(segment)) return null;
+    const row = await this.prisma.customer.findUnique({ where, select: { id: true } });
+    return row?.id ?? null;
+  }
+
+  private async queryAsset(customerId: number, spaceId: number, id: string): Promise<AssetState> {
+    const label = `${customerId}/${spaceId}/${id}`;
+    if (id.length === 0 || id.length > 200) return { missing: `Asset ${label} not found` };
+    const row = await this.prisma.asset.findUnique({
+      where: { customerId_spaceId_id: { customerId, spaceId, id } },
+      select: {
+        customerId: true, spaceId: true, id: true, width: true, height: true, maxWidth: true, roles: true,
+        openFullMax: true, openMaxWidth: true, finished: true, ingesting: true, error: true,
+        deliveryChannels: true, derivatives: true,
+      },
+    });
+    if (!row) {
+      const space = await this.prisma.space.findUnique({
+        where: { customerId_id: { customerId, id: spaceId } },
+        select: { id: true },
+      });
+      return { missing: space ? `Asset ${label} not found` : `Space ${customerId}/${spaceId} not found` };
+    }
+    if (row.ingesting) return { missing: `Asset ${label} is still being ingested; try again shortly` };
+    if (row.error) return { missing: `Asset ${label} is not available: its ingest failed (${row.error})` };
+    if (!row.finished || !row.width || !row.height) return { missing: `Asset ${label} has not finished ingesting` };
+    const d = (row.derivatives ?? {}) as RawDerivatives;
+    const thumbs = d.thumbnails;
+    const thumbnails = (thumbs?.open ?? [])
+      .filter((s): s is [number, number] => Array.isArray(s) && s.length === 2 && s[0] > 0 && s[1] > 0)
+      .map(([w, h]) => ({ width: w, height: h, key: thumbs?.keys?.[`${w},${h}`] ?? '' }))
+      .filter((t) => t.key !== '')
+      .sort((a, b) => a.width - b.width || a.height - b.height);
+    const channels = Array.isArray(row.deliveryChannels)
+      ? (row.deliveryChannels as Array<{ channel?: unknown } | null>).map((c) => (typeof c?.channel === 'string' ? c.channel : '')).filter(Boolean)
+      : [];
+    const asset: DeliveryAsset = {
+      customerId: row.customerId,
+      spaceId: row.spaceId,
+      id: row.id,
+      width: row.width,
+      height: row.height,
+      maxWidth: Math.max(0, row.maxWidth),
+      roles: row.roles,
+      openFullMax: Math.max(0, row.openFullMax),
+      openMaxWidth: Math.max(0, row.openMaxWidth),
+      finished: row.finished,
+      channels,
+      pyramid: d.pyramid?.bucket && d.pyramid.key
+        ? { bucket: d.pyramid.bucket, key: d.pyramid.key, size: d.pyramid.size, tileSize: d.pyramid.tileSize || 512 }
+        : undefined,
+      thumbnails,
+      thumbnailBucket: thumbs?.bucket,
+      version: String(row.finished.getTime()),
+      infoCache: new Map(),
+    };
+    return { asset };
+  }
+}
+
+/** The asset `derivatives` JSON as the orchestrator writes it (see the shared brief). */
+interface RawDerivatives {
+  pyramid?: { bucket?: string; key?: string; size?: number; tileSize?: number };
+  thumbnails?: { bucket?: string; open?: unknown[]; auth?: unknown[]; keys?: Record<string, string>; size?: number };
+  original?: { bucket?: string; key?: string; size?: number };
+}

@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { MetricsService } from '@vellum/common';
+import type { Counter, Histogram } from 'prom-client';
+
+/** Which path served an image request (`tile_requests_total{kind}`). */
+export type RenderKind = 'tile' | 'region' | 'thumbnail' | 'thumbnail-derived' | 'not-modified';
+
+/** Buckets (seconds) of `image_render_duration_seconds`: 1 ms to 5 s. */
+const RENDER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/**
+ * The delivery service's own Prometheus metrics (SPEC.md §9):
+ * - `tile_requests_total{kind}`: image requests by how they were served (canonical tile, arbitrary region,
+ *   pre-made thumbnail, thumbnail-derived, 304);
+ * - `image_render_duration_seconds{kind}`: time to produce the image bytes;
+ * - `delivery_cache_hits_total{cache,hit}`: cache lookups (`cache` = customer, asset, pyramid, thumbnail;
+ *   `hit` = true/false), from which a hit ratio follows.
+ */
+@Injectable()
+export class DeliveryMetrics {
+  private readonly requests: Counter<'kind'>;
+  private readonly renderDuration: Histogram<'kind'>;
+  private readonly cacheHits: Counter<'cache' | 'hit'>;
+
+  constructor(metrics: MetricsService) {
+    this.requests = metrics.counter('tile_requests_total', 'Image API requests by how they were served', ['kind']);
+    this.renderDuration = metrics.histogram(
+      'image_render_duration_seconds',
+      'Seconds spent producing image bytes, by kind',
+      ['kind'],
+      RENDER_BUCKETS,
+    );
+    this.cacheHits = metrics.counter('delivery_cache_hits_total', 'Delivery cache lookups by cache and outcome', ['cache', 'hit']);
+  }
+
+  /** Counts one image request served as `kind`. */
+  request(kind: RenderKind): void {
+    this.requests.inc({ kind });
+  }
+
+  /** Records `seconds` spent rendering an image of `kind`. */
+  rendered(kind: RenderKind, seconds: number): void {
+    this.renderDuration.observe({ kind }, seconds);
+  }
+
+  /** Counts one lookup in `cache`. */
+  cacheHit(cache: 'customer' | 'asset' | 'pyramid' | 'thumbnail', hit: boolean): void {
+    this.cacheHits.inc({ cache, hit: String(hit) });
+  }
+}

@@ -1,0 +1,234 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  buildImageInfoV2,
+  buildImageInfoV3,
+  canonicalRegion,
+  canonicalRotation,
+  canonicalSize,
+  canonicalTileFor,
+  type IiifVersion,
+  type ImageRequest,
+  mediaTypeFor,
+  type Rect,
+  resolveRegion,
+  resolveSize,
+  scaleFactorsFor,
+  type SizeLimits,
+  type TileAddress,
+} from '@vellum/iiif';
+import { ObjectNotFoundError } from '@vellum/storage';
+import type { DeliveryAsset } from './asset-lookup.service';
+import { DeliveryMetrics, type RenderKind } from './delivery-metrics';
+import { deliveryError, iiif, notFound } from './delivery-errors';
+import { etagOf } from './http-cache';
+import { PyramidCacheService } from './pyramid-cache.service';
+import { type OutputSpec, RENDER_FORMATS, RENDER_QUALITIES, TileRenderer } from './tile-renderer.service';
+import { ThumbnailStore } from './thumbnail-store.service';
+
+/**
+ * Image API features implemented (IIIF Image API 3.0 §6 names; the builders drop those the level already
+ * includes and translate `sizeUpscaling` to 2.1 `sizeAboveFull`).
+ */
+export const IMPLEMENTED_FEATURES: readonly string[] = [
+  'baseUriRedirect',
+  'canonicalLinkHeader',
+  'cors',
+  'jsonldMediaType',
+  'mirroring',
+  'profileLinkHeader',
+  'regionByPct',
+  'regionByPx',
+  'regionSquare',
+  'rotationArbitrary',
+  'rotationBy90s',
+  'sizeByConfinedWh',
+  'sizeByH',
+  'sizeByPct',
+  'sizeByW',
+  'sizeByWh',
+  'sizeUpscaling',
+];
+
+/**
+ * Output pixels an upscaled (`^`) request may reach: the service's `maxArea` is the larger of this and the image's
+ * own area, so `max` is never reduced. 3.0 requires `maxWidth` or `maxArea` when `sizeUpscaling` is offered
+ * (IIIF Image API 3.0 §5.3), and it bounds the memory of one rendering.
+ */
+const MAX_UPSCALED_PIXELS = 40_000_000;
+
+/** The size limits of an asset (output pixels): its `maxWidth` when set, and the upscaling `maxArea`. */
+export function limitsOf(asset: Pick<DeliveryAsset, 'width' | 'height' | 'maxWidth'>): SizeLimits {
+  const maxArea = Math.max(MAX_UPSCALED_PIXELS, asset.width * asset.height);
+  return asset.maxWidth > 0 ? { maxWidth: asset.maxWidth, maxArea } : { maxArea };
+}
+
+/** A pre-made thumbnail chosen to answer a full-region request. */
+export interface ThumbnailChoice {
+  width: number;
+  height: number;
+  key: string;
+  /** Same size as the output: the stored bytes can be sent as they are when no other change is asked. */
+  exact: boolean;
+}
+
+/** Everything decided about an image request before any pixels are touched. */
+export interface ImagePlan {
+  req: ImageRequest;
+  /** Region in full-image pixels. */
+  region: Rect;
+  /** Output size before rotation, pixels. */
+  out: { w: number; h: number };
+  /** `{region}/{size}/{rotation}/{quality}.{format}` in canonical form (3.0 §4.8 / 2.1 §4.7). */
+  canonical: string;
+  /** The one stored pyramid tile answering it, or null. */
+  tile: TileAddress | null;
+  /** A pre-made thumbnail that answers it (full region only). */
+  thumbnail?: ThumbnailChoice;
+  /** Strong ETag of the response. */
+  etag: string;
+}
+
+/** A rendered image response. */
+export interface ImageResult {
+  body: Buffer;
+  contentType: string;
+  kind: RenderKind;
+}
+
+/**
+ * The Image API logic of iiif-delivery (SPEC.md §5): info.json documents, request planning (region, size,
+ * limits, canonical form, tile and thumbnail matching) and rendering through the pyramid disk cache, the
+ * thumbnail store and the sharp seam ({@link TileRenderer}).
+ */
+@Injectable()
+export class ImageDeliveryService {
+  private readonly logger = new Logger(ImageDeliveryService.name);
+
+  constructor(
+    private readonly pyramids: PyramidCacheService,
+    private readonly thumbnails: ThumbnailStore,
+    private readonly renderer: TileRenderer,
+    private readonly metrics: DeliveryMetrics,
+  ) {}
+
+  /**
+   * The serialised info.json of `asset` for `version` with service id `id` (IIIF Image API 3.0 §5 / 2.1 §5),
+   * memoised on the asset's cache entry: width/height, tiles (`derivatives.pyramid.tileSize`, scale factors to
+   * the smallest level), sizes = open thumbnails, maxWidth when set, and exactly the implemented extras.
+   */
+  infoJson(asset: DeliveryAsset, version: IiifVersion, id: string): string {
+    const cacheKey = `${version} ${id}`;
+    const cached = asset.infoCache.get(cacheKey);
+    if (cached) return cached;
+    const tileSize = asset.pyramid?.tileSize ?? 512;
+    const input = {
+      id,
+      width: asset.width,
+      height: asset.height,
+      tileSize,
+      scaleFactors: scaleFactorsFor(asset.width, asset.height, tileSize),
+      sizes: asset.thumbnails.map((t) => ({ width: t.width, height: t.height })),
+      ...limitsOf(asset),
+      extraFormats: [...RENDER_FORMATS],
+      extraQualities: [...RENDER_QUALITIES],
+      extraFeatures: [...IMPLEMENTED_FEATURES],
+      profileLevel: 2 as const,
+    };
+    const doc = version === 3 ? buildImageInfoV3(input) : buildImageInfoV2(input);
+    const json = JSON.stringify(doc);
+    if (asset.infoCache.size < 16) asset.infoCache.set(cacheKey, json);
+    return json;
+  }
+
+  /**
+   * Resolves a parsed request against the asset (IIIF Image API 3.0 §4): region, size (maxWidth enforced),
+   * canonical form, stored-tile and thumbnail matches, ETag.
+   * @throws ProblemException 400 (region outside, upscaling without `^` in 3.0, over maxWidth or maxArea),
+   *   401 when the asset has roles and the request exceeds its open sizes (IIIF Auth is not served yet).
+   */
+  plan(asset: DeliveryAsset, req: ImageRequest): ImagePlan {
+    const limits = limitsOf(asset);
+    const region = iiif(() => resolveRegion(req.region, asset.width, asset.height));
+    const out = iiif(() => resolveSize(req.size, region, req.version, limits));
+    const isFull = region.x === 0 && region.y === 0 && region.w === asset.width && region.h === asset.height;
+    if (asset.roles.length > 0) {
+      const open = Math.max(asset.openMaxWidth, isFull ? asset.openFullMax : 0);
+      if (Math.max(out.w, out.h) > open) {
+        throw deliveryError(401, 'This image requires authorisation (IIIF Auth 2.0 is not available on this service yet)');
+      }
+    }
+    const canonical = [
+      canonicalRegion(region, asset.width, asset.height),
+      canonicalSize(out, region, req.version, limits),
+      canonicalRotation(req.rotation),
+      `${req.quality}.${req.format}`,
+    ].join('/');
+    const tileSize = asset.pyramid?.tileSize ?? 512;
+    const tile = canonicalTileFor(req, asset.width, asset.height, tileSize, scaleFactorsFor(asset.width, asset.height, tileSize));
+    let thumbnail: ThumbnailChoice | undefined;
+    if (isFull && asset.thumbnails.length > 0) {
+      const source = asset.thumbnails.find((t) => t.width >= out.w && t.height >= out.h);
+      if (source) thumbnail = { ...source, exact: source.width === out.w && source.height === out.h };
+    }
+    const etag = etagOf(`${asset.customerId}/${asset.spaceId}/${asset.id}`, asset.version, `v${req.version}`, canonical);
+    return { req, region, out, canonical, tile, thumbnail, etag };
+  }
+
+  /**
+   * Produces the image bytes for a plan: a pre-made thumbnail as stored (exact size, default jpg, no rotation),
+   * a thumbnail-derived rendering (full region, smaller than an open thumbnail), or a rendering from the pyramid.
+   * @throws ProblemException 404 when the derivative object is missing from the store.
+   */
+  async render(asset: DeliveryAsset, plan: ImagePlan): Promise<ImageResult> {
+    const { req } = plan;
+    const contentType = mediaTypeFor(req.format);
+    const spec: OutputSpec = {
+      width: plan.out.w,
+      height: plan.out.h,
+      degrees: req.rotation.degrees % 360,
+      mirror: req.rotation.mirror,
+      quality: req.quality,
+      format: req.format,
+    };
+    const started = process.hrtime.bigint();
+    let kind: RenderKind;
+    let body: Buffer;
+    try {
+      if (plan.thumbnail && asset.thumbnailBucket) {
+        const bytes = await this.thumbnails.get(asset.thumbnailBucket, plan.thumbnail.key, asset.version);
+        const asStored =
+          plan.thumbnail.exact && req.format === 'jpg' && (req.quality === 'default' || req.quality === 'color') &&
+          spec.degrees === 0 && !spec.mirror;
+        kind = asStored ? 'thumbnail' : 'thumbnail-derived';
+        body = asStored
+          ? bytes
+          : await this.thumbnails.derived(plan.etag, () => this.renderer.renderFromImage(bytes, spec));
+      } else {
+        const pyramid = asset.pyramid;
+        if (!pyramid) throw notFound(`Asset ${asset.customerId}/${asset.spaceId}/${asset.id} has no image derivative`);
+        const lease = await this.pyramids.acquire({ bucket: pyramid.bucket, key: pyramid.key, version: asset.version });
+        try {
+          const full = { width: asset.width, height: asset.height };
+          if (plan.tile) {
+            kind = 'tile';
+            body = await this.renderer.renderCanonicalTile(lease.path, full, plan.region, plan.tile, spec);
+          } else {
+            kind = 'region';
+            body = await this.renderer.renderFromPyramid(lease.path, full, plan.region, spec);
+          }
+        } finally {
+          lease.release();
+        }
+      }
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) {
+        this.logger.warn(`derivative missing for ${asset.customerId}/${asset.spaceId}/${asset.id}: ${err.message}`);
+        throw notFound(`The image derivative of asset ${asset.customerId}/${asset.spaceId}/${asset.id} is missing`);
+      }
+      throw err;
+    }
+    this.metrics.request(kind);
+    this.metrics.rendered(kind, Number(process.hrtime.bigint() - started) / 1e9);
+    return { body, contentType, kind };
+  }
+}

@@ -1,0 +1,39 @@
+import { encodeSegment, parseDeliveryPath, servicePath } from './image-path';
+
+describe('parseDeliveryPath', () => {
+  it.each([
+    ['/iiif-img/2/1/abc', { prefix: 'iiif-img', customer: '2', space: '1', id: 'abc', kind: 'base' }],
+    ['/iiif-img/acme/1/abc/info.json', { customer: 'acme', kind: 'info', slug: undefined }],
+    ['/iiif-img/v2/acme/1/abc/info.json', { customer: 'acme', kind: 'info', slug: 2 }],
+    ['/iiif-img/v3/acme/1/abc', { kind: 'base', slug: 3 }],
+    ['/thumbs/acme/1/a%20b%25c/full/!200,200/0/default.jpg', {
+      prefix: 'thumbs', id: 'a b%c', kind: 'image', params: ['full', '!200,200', '0', 'default.jpg'],
+    }],
+    ['/iiif-img/1/1/a%2Fb/info.json', { id: 'a/b', kind: 'info' }],
+    ['/iiif-img/1/1/abc/', { id: 'abc', kind: 'base' }],
+    ['/iiif-img/1/1/abc/pct:1,2,3,4/%5E200,/!90/gray.png', { params: ['pct:1,2,3,4', '^200,', '!90', 'gray.png'] }],
+  ])('%s', (raw, expected) => {
+    expect(parseDeliveryPath(raw)).toMatchObject(expected);
+  });
+
+  it.each([
+    ['/iiif-img/1/1', 404],
+    ['/iiif-img/1/1/abc/full/max/0', 404],
+    ['/iiif-img/v4/1/1/abc/info.json', 404],
+    ['/iiif-img/1//abc/info.json', 404],
+    ['/iiif-img/1/1/abc/other.json', 404],
+    ['/iiif-img/1/1/%E0%A4%A/info.json', 400],
+  ])('%s → %i', (raw, status) => {
+    expect(() => parseDeliveryPath(raw)).toThrow(expect.objectContaining({ status }));
+  });
+});
+
+describe('encodeSegment / servicePath', () => {
+  it('keeps sub-delimiters readable and escapes the rest', () => {
+    expect(encodeSegment("a b/c%d+e,f;g=h:i@j$k&l'(m)!*")).toBe("a%20b%2Fc%25d+e,f;g=h:i@j$k&l'(m)!*");
+  });
+  it('builds versioned and unversioned paths', () => {
+    expect(servicePath('iiif-img', undefined, { customer: 'acme', space: '1', id: 'x y' })).toBe('/iiif-img/acme/1/x%20y');
+    expect(servicePath('thumbs', 2, { customer: '7', space: '1', id: 'x' })).toBe('/thumbs/v2/7/1/x');
+  });
+});

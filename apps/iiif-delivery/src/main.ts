@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { bootstrapService, ProblemExceptionFilter, validateEnv } from '@vellum/common';
+import { createTransport } from '@vellum/messaging';
+import { deliveryRootModule, SERVICE_NAME } from './app.module';
+import { DeliveryEnv } from './env';
+
+/**
+ * CORS for every public response, errors and 404s included, and preflight (SPEC.md §5 "CORS `*` on every
+ * public response"). Applied by Express before routing.
+ */
+export function configureDeliveryApp(app: INestApplication): void {
+  app.enableCors({
+    origin: '*',
+    methods: ['GET', 'HEAD', 'OPTIONS'],
+    exposedHeaders: ['Link', 'ETag', 'Last-Modified', 'Content-Length', 'X-Correlation-Id'],
+    maxAge: 86400,
+  });
+  app.useGlobalFilters(new ProblemExceptionFilter());
+  // Express' default ETag would hash every body again; responses here carry their own validators.
+  const http = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
+  http.set('etag', false);
+  http.set('x-powered-by', false);
+}
+
+/** Starts iiif-delivery: validates the environment, then serves HTTP and consumes cache-invalidation events. */
+export async function main(): Promise<INestApplication> {
+  const env = validateEnv(DeliveryEnv);
+  const transport = createTransport({
+    serviceName: SERVICE_NAME,
+    amqpUrl: env.AMQP_URL,
+    exchange: env.AMQP_EXCHANGE,
+  });
+  return bootstrapService(deliveryRootModule(env), {
+    serviceName: SERVICE_NAME,
+    port: env.PORT,
+    transport,
+    configure: configureDeliveryApp,
+  });
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    // A bad environment is reported by name only (no stack): the message lists every bad variable.
+    const envError = err instanceof Error && err.name === 'EnvValidationError';
+    console.error(err instanceof Error ? (envError ? err.message : (err.stack ?? err.message)) : err);
+    process.exit(1);
+  });
+}

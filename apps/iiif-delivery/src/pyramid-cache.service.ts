@@ -1,0 +1,171 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { ObjectStore } from '@vellum/storage';
+import { DeliveryMetrics } from './delivery-metrics';
+import { DeliveryEnv } from './env';
+import { DELIVERY_ENV, OBJECT_STORE } from './tokens';
+
+/** Identifies one version of one pyramid in the object store. */
+export interface PyramidSource {
+  bucket: string;
+  key: string;
+  /** Changes whenever the object is rewritten (e.g. the asset's `finished` time in ms); part of the file name. */
+  version: string;
+}
+
+/** A pyramid file held on local disk; call `release()` when done reading it (it may be evicted after). */
+export interface PyramidLease {
+  path: string;
+  release(): void;
+}
+
+interface Entry {
+  cacheKey: string;
+  version: string;
+  path: string;
+  /** Bytes. */
+  size: number;
+  /** Readers currently using the file; never evicted while > 0. */
+  users: number;
+}
+
+/**
+ * Local-disk LRU cache of pyramidal TIFFs (SPEC.md §5 "Speed"): size-bounded (`VELLUM_DELIVERY_CACHE_BYTES`),
+ * single-flight download per object (concurrent requests for the same pyramid download it once), files named by
+ * a hash of bucket/key plus the version, so a reingested pyramid never shares a file name (libvips caches opened
+ * files by name) with its predecessor. The directory is emptied at start: the cache is disposable.
+ */
+@Injectable()
+export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(PyramidCacheService.name);
+  /** Insertion order = LRU order (oldest first); an access re-inserts. */
+  private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<Entry>>();
+  private readonly dir: string;
+  private readonly maxBytes: number;
+  private totalBytes = 0;
+
+  constructor(
+    @Inject(OBJECT_STORE) private readonly store: ObjectStore,
+    @Inject(DELIVERY_ENV) env: DeliveryEnv,
+    private readonly metrics: DeliveryMetrics,
+  ) {
+    this.dir = path.resolve(env.VELLUM_DELIVERY_CACHE_DIR);
+    this.maxBytes = env.VELLUM_DELIVERY_CACHE_BYTES;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await fsp.rm(this.dir, { recursive: true, force: true });
+    await fsp.mkdir(this.dir, { recursive: true });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  /** Bytes currently held on disk. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /**
+   * Returns a lease on the local copy of `src`, downloading it first when absent or of another version.
+   * @throws ObjectNotFoundError (from the store) when the pyramid object does not exist.
+   */
+  async acquire(src: PyramidSource): Promise<PyramidLease> {
+    const cacheKey = `${src.bucket}/${src.key}`;
+    let entry = this.entries.get(cacheKey);
+    if (entry && entry.version === src.version) {
+      this.metrics.cacheHit('pyramid', true);
+      this.entries.delete(cacheKey);
+      this.entries.set(cacheKey, entry);
+    } else {
+      this.metrics.cacheHit('pyramid', false);
+      entry = await this.load(cacheKey, src);
+    }
+    entry.users++;
+    const held = entry;
+    let released = false;
+    return {
+      path: held.path,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.users--;
+        this.evictIfNeeded();
+      },
+    };
+  }
+
+  /** Drops every cached version of `bucket/key` (asset deleted or reingested). Files in use go when released. */
+  evict(bucket: string, key: string): void {
+    const cacheKey = `${bucket}/${key}`;
+    const entry = this.entries.get(cacheKey);
+    if (!entry) return;
+    this.entries.delete(cacheKey);
+    this.totalBytes -= entry.size;
+    this.removeWhenUnused(entry);
+  }
+
+  private load(cacheKey: string, src: PyramidSource): Promise<Entry> {
+    const flightKey = `${cacheKey}@${src.version}`;
+    const existing = this.inflight.get(flightKey);
+    if (existing) return existing;
+    const p = this.download(cacheKey, src).finally(() => this.inflight.delete(flightKey));
+    this.inflight.set(flightKey, p);
+    return p;
+  }
+
+  private async download(cacheKey: string, src: PyramidSource): Promise<Entry> {
+    const hash = createHash('sha256').update(cacheKey).digest('hex').slice(0, 32);
+    const ver = createHash('sha256').update(src.version).digest('hex').slice(0, 12);
+    const file = path.join(this.dir, `${hash}-${ver}-${randomBytes(4).toString('hex')}.tif`);
+    const started = Date.now();
+    const { size } = await this.store.download(src.bucket, src.key, file);
+    this.logger.verbose(`pyramid ${cacheKey} cached (${size} bytes in ${Date.now() - started} ms)`);
+    const entry: Entry = { cacheKey, version: src.version, path: file, size, users: 0 };
+    const previous = this.entries.get(cacheKey);
+    if (previous) {
+      this.entries.delete(cacheKey);
+      this.totalBytes -= previous.size;
+      this.removeWhenUnused(previous);
+    }
+    this.entries.set(cacheKey, entry);
+    this.totalBytes += size;
+    this.evictIfNeeded();
+    return entry;
+  }
+
+  /** Evicts least-recently-used entries not in use until the total fits `maxBytes` (the newest entry stays). */
+  private evictIfNeeded(): void {
+    if (this.totalBytes <= this.maxBytes) return;
+    for (const entry of [...this.entries.values()]) {
+      if (this.totalBytes <= this.maxBytes || this.entries.size <= 1) break;
+      if (entry.users > 0) continue;
+      this.entries.delete(entry.cacheKey);
+      this.totalBytes -= entry.size;
+      this.removeFile(entry.path);
+    }
+  }
+
+  private removeWhenUnused(entry: Entry): void {
+    if (entry.users <= 0) {
+      this.removeFile(entry.path);
+      return;
+    }
+    // Poll briefly until the readers are done; renders take milliseconds.
+    const timer = setInterval(() => {
+      if (entry.users <= 0) {
+        clearInterval(timer);
+        this.removeFile(entry.path);
+      }
+    }, 200);
+    timer.unref();
+  }
+
+  private removeFile(file: string): void {
+    fsp.rm(file, { force: true }).catch((err: unknown) => this.logger.warn(`could not remove ${file}: ${String(err)}`));
+  }
+}

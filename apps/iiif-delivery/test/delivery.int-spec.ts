@@ -1,0 +1,405 @@
+import 'reflect-metadata';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { bootstrapService, validateEnv } from '@vellum/common';
+import { AssetUpdatedV1, DEFAULT_THUMBNAIL_SIZES } from '@vellum/contracts';
+import { createPrismaClient, type Prisma, type PrismaClient } from '@vellum/db';
+import { thumbnailSizesFor } from '@vellum/iiif';
+import { createTransport, MessagePublisher } from '@vellum/messaging';
+import {
+  bucketsFromEnv,
+  createObjectStore,
+  type ObjectStore,
+  pyramidKey,
+  thumbnailKey,
+} from '@vellum/storage';
+import { createTestDatabase, createTestVhost, fixturePath, type TestDatabase, type TestVhost, waitFor } from '@vellum/testing';
+import sharp from 'sharp';
+import { deliveryRootModule, SERVICE_NAME } from '../src/app.module';
+import { DeliveryEnv } from '../src/env';
+import { configureDeliveryApp } from '../src/main';
+
+jest.setTimeout(120_000);
+
+const PUBLIC = 'https://images.example.org';
+let db: TestDatabase;
+let vhost: TestVhost;
+let prisma: PrismaClient;
+let store: ObjectStore;
+let app: INestApplication;
+let storageRoot: string;
+let cacheDir: string;
+let baseUrl: string;
+let customerId: number;
+let W = 0;
+let H = 0;
+let thumbSizes: Array<{ width: number; height: number }> = [];
+let derivatives: Prisma.InputJsonObject;
+
+const SPACE = 5;
+const ID = 'photo-1';
+const ODD_ID = "odd id's (1)+x";
+
+async function get(p: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Response> {
+  return fetch(`${baseUrl}${p}`, { headers, method, redirect: 'manual' });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function json(res: Response): Promise<any> {
+  return res.json();
+}
+
+async function imageSize(res: Response): Promise<{ width: number; height: number; format: string; channels: number }> {
+  const buf = Buffer.from(await res.arrayBuffer());
+  const m = await sharp(buf).metadata();
+  return { width: m.width!, height: m.height!, format: m.format!, channels: m.channels! };
+}
+
+beforeAll(async () => {
+  [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+  storageRoot = await mkdtemp(path.join(tmpdir(), 'vellum-delivery-store-'));
+  cacheDir = await mkdtemp(path.join(tmpdir(), 'vellum-delivery-cache-'));
+  const rawEnv = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: db.url,
+    AMQP_URL: vhost.url,
+    AMQP_EXCHANGE: vhost.exchange,
+    VELLUM_DELIVERY_URL: PUBLIC,
+    VELLUM_STORAGE_ROOT: storageRoot,
+    VELLUM_DELIVERY_CACHE_DIR: cacheDir,
+    VELLUM_DELIVERY_LOOKUP_TTL_MS: '600000',
+    SERVICE_INSTANCE: `delivery-test-${vhost.id}`,
+  };
+  const env = validateEnv(DeliveryEnv, rawEnv);
+  const buckets = bucketsFromEnv(rawEnv);
+  store = createObjectStore({ driver: 'fs', root: storageRoot });
+  await store.ensureBucket(buckets.derivatives);
+  await store.ensureBucket(buckets.thumbnails);
+  prisma = createPrismaClient(db.url);
+
+  // A real pyramid (512 tiles, JPEG, one page per scale factor) and real thumbnails, as the image-processor writes.
+  const meta = await sharp(fixturePath('photo-large.jpg')).metadata();
+  W = meta.width!;
+  H = meta.height!;
+  const pyramid = await sharp(fixturePath('photo-large.jpg'))
+    .tiff({ tile: true, pyramid: true, tileWidth: 512, tileHeight: 512, compression: 'jpeg', quality: 85 })
+    .toBuffer();
+  const ref = { customerId: 0, spaceId: SPACE, assetId: ID };
+  const customer = await prisma.customer.create({ data: { name: 'delivery-test', displayName: 'Delivery test' } });
+  customerId = customer.id;
+  ref.customerId = customerId;
+  const pKey = pyramidKey(ref);
+  await store.put(buckets.derivatives, pKey, pyramid);
+  thumbSizes = thumbnailSizesFor(DEFAULT_THUMBNAIL_SIZES, W, H);
+  const keys: Record<string, string> = {};
+  for (const s of thumbSizes) {
+    const bytes = await sharp(fixturePath('photo-large.jpg')).resize(s.width, s.height, { fit: 'fill' }).jpeg({ quality: 85 }).toBuffer();
+    keys[`${s.width},${s.height}`] = thumbnailKey(ref, s.width, s.height);
+    await store.put(buckets.thumbnails, keys[`${s.width},${s.height}`], bytes);
+  }
+  derivatives = {
+    pyramid: { bucket: buckets.derivatives, key: pKey, size: pyramid.length, tileSize: 512 },
+    thumbnails: { bucket: buckets.thumbnails, open: thumbSizes.map((s) => [s.width, s.height]), auth: [], keys, size: 1 },
+  };
+  await prisma.space.create({ data: { customerId, id: SPACE, name: 'photos' } });
+  const channels = [
+    { channel: 'iiif-img', policy: 'default' },
+    { channel: 'thumbs', policy: 'default' },
+  ];
+  const base = { customerId, spaceId: SPACE, mediaType: 'image/jpeg', width: W, height: H, deliveryChannels: channels, derivatives };
+  await prisma.asset.createMany({
+    data: [
+      { ...base, id: ID, finished: new Date('2024-05-01T10:00:00Z') },
+      { ...base, id: ODD_ID, finished: new Date('2024-05-01T10:00:00Z') },
+      { ...base, id: 'capped', maxWidth: 400, finished: new Date('2024-05-01T10:00:00Z') },
+      { ...base, id: 'busy', ingesting: true, width: null, height: null, derivatives: undefined },
+      { ...base, id: 'failed', error: 'origin returned 404', finished: new Date('2024-05-01T10:00:00Z') },
+      { ...base, id: 'thumbs-only', deliveryChannels: [{ channel: 'thumbs', policy: 'default' }], finished: new Date() },
+    ],
+  });
+
+  const transport = createTransport({ serviceName: SERVICE_NAME, amqpUrl: vhost.url, exchange: vhost.exchange, retryDelaysMs: [] });
+  app = await bootstrapService(deliveryRootModule(env, { objectStore: store }), {
+    serviceName: SERVICE_NAME,
+    port: 0,
+    host: '127.0.0.1',
+    transport,
+    configure: configureDeliveryApp,
+  });
+  const address = app.getHttpServer().address() as { port: number };
+  baseUrl = `http://127.0.0.1:${address.port}`;
+});
+
+afterAll(async () => {
+  await app?.close();
+  await prisma?.$disconnect();
+  await Promise.allSettled([db?.drop(), vhost?.drop()]);
+  await rm(storageRoot, { recursive: true, force: true });
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+const svc = (id = ID, slug = ''): string => `/iiif-img/${slug}${customerId}/${SPACE}/${encodeURIComponent(id)}`;
+
+describe('info.json', () => {
+  it('serves 3.0 with ids from the public base, tiles, sizes, the profile link and CORS', async () => {
+    const res = await get(`${svc()}/info.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/ld+json;profile="http://iiif.io/api/image/3/context.json"');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('link')).toBe('<http://iiif.io/api/image/3/level2.json>;rel="profile"');
+    expect(res.headers.get('cache-control')).toMatch(/^public/);
+    const info = await json(res);
+    expect(info).toMatchObject({
+      '@context': 'http://iiif.io/api/image/3/context.json',
+      id: `${PUBLIC}${svc()}`,
+      type: 'ImageService3',
+      protocol: 'http://iiif.io/api/image',
+      profile: 'level2',
+      width: W,
+      height: H,
+      tiles: [{ width: 512, height: 512, scaleFactors: [1, 2, 4, 8, 16] }],
+    });
+    expect(info.sizes).toEqual([...thumbSizes].sort((a, b) => a.width - b.width));
+    expect(info.extraFormats).toEqual(expect.arrayContaining(['webp', 'tif', 'gif']));
+    expect(info.extraQualities).toEqual(expect.arrayContaining(['gray', 'bitonal', 'color']));
+    expect(info.extraFeatures).toEqual(expect.arrayContaining(['mirroring', 'rotationArbitrary', 'sizeUpscaling']));
+    expect(info.maxWidth).toBeUndefined();
+    expect(info.maxArea).toBe(40_000_000);
+  });
+
+  it('serves 2.1 under /v2/ as application/json (ld+json on request)', async () => {
+    const res = await get(`${svc(ID, 'v2/')}/info.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('link')).toBe('<http://iiif.io/api/image/2/level2.json>;rel="profile"');
+    const info = await json(res);
+    expect(info['@context']).toBe('http://iiif.io/api/image/2/context.json');
+    expect(info['@id']).toBe(`${PUBLIC}${svc(ID, 'v2/')}`);
+    expect(info.width).toBe(W);
+    expect(info.tiles).toEqual([{ width: 512, height: 512, scaleFactors: [1, 2, 4, 8, 16] }]);
+    expect(info.profile[0]).toBe('http://iiif.io/api/image/2/level2.json');
+    const ld = await get(`${svc(ID, 'v2/')}/info.json`, { Accept: 'application/ld+json' });
+    expect(ld.headers.get('content-type')).toBe('application/ld+json');
+  });
+
+  it('selects 2.1 on the unversioned URL from an Accept profile', async () => {
+    const res = await get(`${svc()}/info.json`, { Accept: 'application/ld+json;profile="http://iiif.io/api/image/2/context.json"' });
+    const info = await json(res);
+    expect(info['@id']).toBe(`${PUBLIC}${svc(ID, 'v2/')}`);
+    expect(res.headers.get('vary')).toMatch(/Accept/);
+  });
+
+  it('honours X-Forwarded-Host/-Proto and writes maxWidth', async () => {
+    const res = await get(`${svc('capped')}/info.json`, { 'X-Forwarded-Host': 'cdn.example.net', 'X-Forwarded-Proto': 'http' });
+    const info = await json(res);
+    expect(info.id).toBe(`http://cdn.example.net${svc('capped')}`);
+    expect(info.maxWidth).toBe(400);
+    expect(info.sizes.every((s: { width: number }) => s.width <= 400)).toBe(true);
+  });
+
+  it('redirects the base URI (303) and the default-version slug (302)', async () => {
+    const base = await get(svc());
+    expect(base.status).toBe(303);
+    expect(base.headers.get('location')).toBe(`${PUBLIC}${svc()}/info.json`);
+    const v3 = await get(`${svc(ID, 'v3/')}/info.json`);
+    expect(v3.status).toBe(302);
+    expect(v3.headers.get('location')).toBe(`${PUBLIC}${svc()}/info.json`);
+  });
+
+  it('finds the customer by name and decodes escaped ids', async () => {
+    const byName = await get(`/iiif-img/delivery-test/${SPACE}/${ID}/info.json`);
+    expect(byName.status).toBe(200);
+    expect((await json(byName)).id).toBe(`${PUBLIC}/iiif-img/delivery-test/${SPACE}/${ID}`);
+    const odd = await get(`${svc(ODD_ID)}/info.json`);
+    expect(odd.status).toBe(200);
+    expect((await json(odd)).id).toBe(`${PUBLIC}/iiif-img/${customerId}/${SPACE}/odd%20id's%20(1)+x`);
+  });
+
+  it('answers 404 problems for unknown, ingesting, failed assets and missing channels, with CORS', async () => {
+    for (const [p, text] of [
+      [`/iiif-img/${customerId}/${SPACE}/nope/info.json`, /not found/],
+      [`/iiif-img/no-such-customer/${SPACE}/${ID}/info.json`, /Customer/],
+      [`/iiif-img/${customerId}/999/${ID}/info.json`, /Space/],
+      [`${svc('busy')}/info.json`, /still being ingested/],
+      [`${svc('failed')}/info.json`, /ingest failed/],
+      [`${svc('thumbs-only')}/info.json`, /iiif-img/],
+    ] as const) {
+      const res = await get(p);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      const body = await json(res);
+      expect(body.status).toBe(404);
+      expect(body.detail).toMatch(text);
+    }
+  });
+
+  it('answers CORS preflight', async () => {
+    const res = await get(`${svc()}/info.json`, { Origin: 'https://viewer.example', 'Access-Control-Request-Method': 'GET' }, 'OPTIONS');
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
+
+describe('image requests', () => {
+  it('serves a canonical tile as a 512×512 JPEG', async () => {
+    const res = await get(`${svc()}/512,512,512,512/512,/0/default.jpg`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=31536000');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('link')).toContain(`<${PUBLIC}${svc()}/512,512,512,512/max/0/default.jpg>;rel="canonical"`);
+    expect(await imageSize(res)).toMatchObject({ width: 512, height: 512, format: 'jpeg' });
+  });
+
+  it('serves tiles of lower levels and edge tiles at their exact size', async () => {
+    const level = await get(`${svc()}/0,0,2048,2048/512,/0/default.jpg`);
+    expect(await imageSize(level)).toMatchObject({ width: 512, height: 512 });
+    const edge = await get(`${svc()}/5120,2560,192,428/192,/0/default.jpg`);
+    expect(await imageSize(edge)).toMatchObject({ width: 192, height: 428 });
+    const top = await get(`${svc()}/full/${Math.ceil(W / 16)},/0/default.jpg`);
+    expect(await imageSize(top)).toMatchObject({ width: Math.ceil(W / 16) });
+  });
+
+  it('resolves pct: regions', async () => {
+    const res = await get(`${svc()}/pct:10,10,50,50/max/0/default.jpg`);
+    expect(res.status).toBe(200);
+    expect(await imageSize(res)).toMatchObject({ width: Math.round(W * 0.6) - Math.round(W * 0.1), height: Math.round(H * 0.6) - Math.round(H * 0.1) });
+  });
+
+  it('sizes !200,200 (served from a thumbnail)', async () => {
+    const res = await get(`${svc()}/full/!200,200/0/default.jpg`);
+    expect(res.status).toBe(200);
+    const size = await imageSize(res);
+    expect(Math.max(size.width, size.height)).toBe(200);
+    const small = await get(`${svc()}/full/!150,150/0/default.jpg`);
+    expect(Math.max((await imageSize(small)).width, 0)).toBe(150);
+  });
+
+  it('renders qualities, formats, rotation and mirroring', async () => {
+    const gray = await get(`${svc()}/0,0,1000,500/200,/90/gray.png`);
+    expect(gray.status).toBe(200);
+    expect(gray.headers.get('content-type')).toBe('image/png');
+    expect(await imageSize(gray)).toMatchObject({ width: 100, height: 200, format: 'png', channels: 1 });
+    const webp = await get(`${svc()}/square/100,/!180/bitonal.webp`);
+    expect(await imageSize(webp)).toMatchObject({ width: 100, height: 100, format: 'webp' });
+    const bitonal = await get(`${svc()}/square/100,/0/bitonal.png`);
+    expect(await imageSize(bitonal)).toMatchObject({ width: 100, channels: 1 });
+    const arbitrary = await get(`${svc()}/0,0,100,100/100,/45/default.jpg`);
+    expect((await imageSize(arbitrary)).width).toBeGreaterThan(139);
+    const mirrored = await get(`${svc()}/0,0,200,100/max/!90/default.png`);
+    expect(await imageSize(mirrored)).toMatchObject({ width: 100, height: 200 });
+  });
+
+  it('answers 400 for bad syntax, regions outside the image and 3.0 upscaling without ^', async () => {
+    for (const p of [
+      `${svc()}/full/abc/0/default.jpg`,
+      `${svc()}/full/max/0/default.jp2`,
+      `${svc()}/${W + 10},0,10,10/max/0/default.jpg`,
+      `${svc()}/0,0,100,100/200,/0/default.jpg`,
+      `${svc(ID, 'v2/')}/full/^200,/0/default.jpg`,
+      `${svc()}/full/^pct:1000/0/default.jpg`,
+    ]) {
+      const res = await get(p);
+      expect({ p, status: res.status }).toEqual({ p, status: 400 });
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect((await json(res)).status).toBe(400);
+    }
+    const up = await get(`${svc()}/0,0,100,100/^200,/0/default.jpg`);
+    if (up.status !== 200) throw new Error(`${up.status} ${await up.text()}`);
+    expect(await imageSize(up)).toMatchObject({ width: 200, height: 200 });
+    const v2up = await get(`${svc(ID, 'v2/')}/0,0,100,100/200,/0/default.jpg`);
+    expect(await imageSize(v2up)).toMatchObject({ width: 200, height: 200 });
+  });
+
+  it('enforces maxWidth', async () => {
+    const max = await get(`${svc('capped')}/full/max/0/default.jpg`);
+    expect(max.status).toBe(200);
+    expect(Math.max(...Object.values(await imageSize(max)).filter((v): v is number => typeof v === 'number').slice(0, 2))).toBe(400);
+    expect((await get(`${svc('capped')}/full/1000,/0/default.jpg`)).status).toBe(400);
+  });
+
+  it('answers 404 for unknown assets', async () => {
+    expect((await get(`/iiif-img/${customerId}/${SPACE}/nope/full/max/0/default.jpg`)).status).toBe(404);
+    expect((await get(`${svc('busy')}/full/max/0/default.jpg`)).status).toBe(404);
+  });
+
+  it('sets ETag and Last-Modified and answers conditional requests with 304', async () => {
+    const p = `${svc()}/0,0,512,512/512,/0/default.jpg`;
+    const res = await get(p);
+    const etag = res.headers.get('etag')!;
+    expect(etag).toMatch(/^"/);
+    expect(res.headers.get('last-modified')).toBe(new Date('2024-05-01T10:00:00Z').toUTCString());
+    const again = await get(p, { 'If-None-Match': etag });
+    expect(again.status).toBe(304);
+    const since = await get(p, { 'If-Modified-Since': new Date('2024-06-01T00:00:00Z').toUTCString() });
+    expect(since.status).toBe(304);
+    const older = await get(p, { 'If-Modified-Since': new Date('2024-01-01T00:00:00Z').toUTCString() });
+    expect(older.status).toBe(200);
+    const info = await get(`${svc()}/info.json`);
+    expect((await get(`${svc()}/info.json`, { 'If-None-Match': info.headers.get('etag')! })).status).toBe(304);
+  });
+
+  it('downloads a pyramid once for concurrent requests', async () => {
+    const paths = Array.from({ length: 6 }, (_, i) => `${svc(ODD_ID)}/${i * 512},0,512,512/512,/0/default.jpg`);
+    const results = await Promise.all(paths.map((p) => get(p)));
+    expect(results.map((r) => r.status)).toEqual(paths.map(() => 200));
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toMatch(/tile_requests_total\{[^}]*kind="tile"[^}]*\} \d+/);
+    expect(metrics).toMatch(/delivery_cache_hits_total\{[^}]*cache="pyramid"/);
+  });
+});
+
+describe('thumbs', () => {
+  const thumbs = (id = ID, slug = ''): string => `/thumbs/${slug}${customerId}/${SPACE}/${encodeURIComponent(id)}`;
+
+  it('serves a level-0 info.json of the open sizes', async () => {
+    const res = await get(`${thumbs()}/info.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    const info = await json(res);
+    const largest = [...thumbSizes].sort((a, b) => b.width - a.width)[0];
+    expect(info).toMatchObject({ id: `${PUBLIC}${thumbs()}`, profile: 'level0', width: largest.width, height: largest.height });
+    expect(info.sizes).toEqual([...thumbSizes].sort((a, b) => a.width - b.width));
+    expect(info.tiles).toBeUndefined();
+    const v2 = await json(await get(`${thumbs(ID, 'v2/')}/info.json`));
+    expect(v2['@id']).toBe(`${PUBLIC}${thumbs(ID, 'v2/')}`);
+  });
+
+  it('serves a pre-made size as stored and derives others from the next larger', async () => {
+    const s = thumbSizes.find((t) => t.width === 400 || t.height === 400)!;
+    const exact = await get(`${thumbs()}/full/${s.width},${s.height}/0/default.jpg`);
+    expect(exact.status).toBe(200);
+    expect(exact.headers.get('content-type')).toBe('image/jpeg');
+    expect(await imageSize(exact)).toMatchObject({ width: s.width, height: s.height });
+    const confined = await get(`${thumbs()}/full/!200,200/0/default.jpg`);
+    expect(Math.max(...[await imageSize(confined)].map((x) => Math.max(x.width, x.height)))).toBe(200);
+    const derived = await get(`${thumbs()}/full/150,/0/default.jpg`);
+    expect(derived.status).toBe(200);
+    expect((await imageSize(derived)).width).toBe(150);
+    expect((await get(`${thumbs()}/full/2000,/0/default.jpg`)).status).toBe(400);
+    expect((await get(`${thumbs()}/0,0,10,10/100,/0/default.jpg`)).status).toBe(400);
+    expect((await get(`${thumbs('nope')}/full/100,/0/default.jpg`)).status).toBe(404);
+  });
+});
+
+describe('cache invalidation', () => {
+  it('drops the cached asset on asset.updated.v1', async () => {
+    const before = await json(await get(`${svc('thumbs-only')}/info.json`));
+    expect(before.status).toBe(404);
+    await prisma.asset.update({
+      where: { customerId_spaceId_id: { customerId, spaceId: SPACE, id: 'thumbs-only' } },
+      data: { deliveryChannels: [{ channel: 'iiif-img', policy: 'default' }] },
+    });
+    // Still cached (long TTL in this test) until the event arrives.
+    expect((await get(`${svc('thumbs-only')}/info.json`)).status).toBe(404);
+    const event = Object.assign(new AssetUpdatedV1(), { customerId, spaceId: SPACE, assetId: 'thumbs-only' });
+    await app.get(MessagePublisher).publish(event);
+    await waitFor(async () => (await get(`${svc('thumbs-only')}/info.json`)).status === 200, {
+      timeoutMs: 10_000,
+      description: 'info.json after asset.updated.v1',
+    });
+  });
+});
