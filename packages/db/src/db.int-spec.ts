@@ -4,8 +4,9 @@
  * graph). @vellum/testing's sweeper removes any leftovers after an hour.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import { Client } from 'pg';
-import { createPrismaClient, ensureDatabase, isTransientDbError, isUniqueViolation, migrate, pingDatabase, PrismaClient, quoteIdent } from './index';
+import { createPrismaClient, ensureDatabase, isTransientDbError, isUniqueViolation, migrate, MIGRATIONS_DIR, pingDatabase, PrismaClient, quoteIdent } from './index';
 
 const baseUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const dbName = `vellum_test_${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`;
@@ -37,10 +38,14 @@ describe('migrate', () => {
     await migrate(url); // second run: nothing pending, no error
     const rows = await prisma.$queryRaw<Array<{ migration_name: string; finished_at: Date | null }>>`
       SELECT migration_name, finished_at FROM _prisma_migrations ORDER BY migration_name`;
-    expect(rows.map((r) => r.migration_name)).toEqual([
-      expect.stringMatching(/^\d{14}_init$/),
-      expect.stringMatching(/^\d{14}_system_policies$/),
-    ]);
+    // Every committed migration folder is applied, in order.
+    const committed = fs
+      .readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+    expect(committed[0]).toMatch(/^\d{14}_init$/);
+    expect(rows.map((r) => r.migration_name)).toEqual(committed);
     expect(rows.every((r) => r.finished_at !== null)).toBe(true);
     await expect(pingDatabase(prisma)).resolves.toBeUndefined();
   });
