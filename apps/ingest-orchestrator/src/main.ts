@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import type { Type } from '@nestjs/common';
 import { bootstrapService, EnvValidationError, validateEnv } from '@vellum/common';
 import { createTransport } from '@vellum/messaging';
 import { AppModule } from './app.module';
@@ -19,8 +18,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const transport = createTransport({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE });
-  // NestFactory accepts a DynamicModule; bootstrapService types its argument as `Type`.
-  await bootstrapService(AppModule.forRoot({ env }) as unknown as Type, { serviceName: SERVICE_NAME, port: env.PORT, transport });
+  await bootstrapService(AppModule.forRoot({ env }), { serviceName: SERVICE_NAME, port: env.PORT, transport });
 }
 
 main().catch((err: unknown) => {

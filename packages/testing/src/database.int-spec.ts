@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { MIGRATIONS_DIR } from '@vellum/db';
 import { Client } from 'pg';
 import {
   createTestDatabase,
@@ -43,10 +45,12 @@ describe('createTestDatabase (template clone)', () => {
       a.url,
       'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name',
     );
-    expect(migrations.map((m) => m.migration_name)).toEqual([
-      expect.stringMatching(/_init$/),
-      expect.stringMatching(/_system_policies$/),
-    ]);
+    const committed = fs
+      .readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+    expect(migrations.map((m) => m.migration_name)).toEqual(committed);
     const policies = await query(b.url, 'SELECT * FROM delivery_channel_policies WHERE "customerId" = 0');
     expect(policies).toHaveLength(7);
   });
