@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm test`: set up (if needed), check PostgreSQL and RabbitMQ, then run every package's tests
-// (unit, integration against real Postgres/RabbitMQ/S3 server, and the end-to-end suite) plus lint
-// and typecheck, through Turborepo.
+// `npm test`: set up (if needed), check PostgreSQL and RabbitMQ, then run lint, typecheck and every
+// package's tests (unit, integration against real Postgres/RabbitMQ/S3 server, and the end-to-end suite)
+// through Turborepo. Ends with one summary line, `Tests: N passed, N failed`, summed over every Jest run.
+// Extra arguments go to turbo (e.g. `npm test -- --filter @vellum/iiif`).
+import { spawn } from 'node:child_process';
 import { setup } from './setup.mjs';
-import { DEFAULTS, checkInfrastructure, run, bold, green } from './lib.mjs';
+import { ROOT, DEFAULTS, checkInfrastructure, bold, green, red } from './lib.mjs';
 
 const started = Date.now();
 await setup({ quiet: true });
@@ -12,10 +14,42 @@ await checkInfrastructure({
   AMQP_URL: process.env.TEST_AMQP_URL ?? DEFAULTS.AMQP_URL,
 });
 console.log(bold('Running lint, typecheck and every test (unit, integration, end-to-end)'));
-try {
-  await run('pnpm', ['exec', 'turbo', 'run', 'lint', 'typecheck', 'test', '--concurrency=2', '--log-order=grouped', ...process.argv.slice(2)]);
-} catch (err) {
-  console.error(err.message);
-  process.exit(1);
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+// Jest's summary line, e.g. "Tests:       1 failed, 2 skipped, 40 passed, 43 total".
+const JEST_SUMMARY = /Tests:\s+(.*\d+ total)/;
+let pending = '';
+function scan(chunk) {
+  pending += chunk;
+  const lines = pending.split('\n');
+  pending = lines.pop() ?? '';
+  for (const line of lines) {
+    const m = JEST_SUMMARY.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
+    if (!m) continue;
+    for (const [, n, kind] of m[1].matchAll(/(\d+) (passed|failed|skipped)/g)) totals[kind] += Number(n);
+  }
 }
-console.log(green(`✓ All tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s`));
+
+const code = await new Promise((resolve) => {
+  const child = spawn(
+    'pnpm',
+    ['exec', 'turbo', 'run', 'lint', 'typecheck', 'test', '--concurrency=2', '--log-order=grouped', ...process.argv.slice(2)],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  child.stdout.on('data', (d) => {
+    process.stdout.write(d);
+    scan(d.toString());
+  });
+  child.on('exit', (c) => resolve(c ?? 1));
+});
+scan('\n');
+
+const secs = ((Date.now() - started) / 1000).toFixed(1);
+const summary = `Tests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`;
+if (code !== 0) {
+  console.error(red(`✗ Lint, typecheck or tests failed after ${secs} s (see above)`));
+  console.log(summary);
+  process.exit(code);
+}
+console.log(green(`✓ Lint, typecheck and all tests passed in ${secs} s`));
+console.log(summary);

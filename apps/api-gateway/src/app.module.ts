@@ -1,6 +1,6 @@
 import { type MiddlewareConsumer, Module, type NestModule, RequestMethod, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { VellumCommonModule } from '@vellum/common';
+import { DatabaseReadiness, VellumCommonModule } from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { AssetPresenter } from './assets/asset.presenter';
 import { AssetsController } from './assets/assets.controller';
@@ -17,7 +17,7 @@ import { CustomersController } from './customers/customers.controller';
 import { CustomersService, SERVICE_NAME } from './customers/customers.service';
 import { Links, publicBaseMiddleware } from './http/links.service';
 import { TransientDbErrorInterceptor } from './http/transient-db.interceptor';
-import { DatabaseModule, PostgresReadiness } from './infra/database.module';
+import { DatabaseModule } from './infra/database.module';
 import { QueueController } from './queue/queue.controller';
 import { QueueService } from './queue/queue.service';
 import { SpacesController } from './spaces/spaces.controller';
@@ -32,7 +32,7 @@ export function createAppModule(env: GatewayEnv): Type {
   @Module({
     imports: [
       DatabaseModule.forRoot(env.DATABASE_URL),
-      VellumCommonModule.forRoot({ serviceName: SERVICE_NAME, readiness: [PostgresReadiness, AmqpReadiness], logLevel: env.LOG_LEVEL }),
+      VellumCommonModule.forRoot({ serviceName: SERVICE_NAME, readiness: [DatabaseReadiness, AmqpReadiness], logLevel: env.LOG_LEVEL }),
       MessagingModule.forRoot({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE, outbox: true }),
     ],
     controllers: [SetupController, CustomersController, SpacesController, AssetsController, QueueController, IngestEventsController],

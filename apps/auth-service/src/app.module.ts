@@ -1,8 +1,7 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { VellumCommonModule, validateEnv } from '@vellum/common';
+import { DatabaseReadiness, VellumCommonModule, validateEnv } from '@vellum/common';
 import { PRISMA, createPrismaClient, type PrismaClient } from '@vellum/db';
 import { AuthServiceEnv } from './auth-service.env';
-import { DatabaseReadiness } from './database.readiness';
 
 /**
  * auth-service: the IIIF Authorization Flow 2.0 access, token and logout services (SPEC.md §6). This issue

@@ -1,5 +1,5 @@
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
-import { VellumCommonModule } from '@vellum/common';
+import { DatabaseReadiness, StorageReadiness, VellumCommonModule } from '@vellum/common';
 import { createPrismaClient, PRISMA, type PrismaClient } from '@vellum/db';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { bucketsFromEnv, createObjectStore, type ObjectStore, storageConfigFromEnv } from '@vellum/storage';
@@ -10,7 +10,6 @@ import { DeliveryEnv } from './env';
 import { ImageApiController } from './image-api.controller';
 import { ImageDeliveryService } from './image-delivery.service';
 import { PyramidCacheService } from './pyramid-cache.service';
-import { DatabaseReadiness, StorageReadiness } from './readiness';
 import { ThumbnailStore } from './thumbnail-store.service';
 import { ThumbsController } from './thumbs.controller';
 import { TileRenderer } from './tile-renderer.service';

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DynamicModule, Module } from '@nestjs/common';
-import { VellumCommonModule } from '@vellum/common';
+import { StorageReadiness, VellumCommonModule } from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { createObjectStore, OBJECT_STORE, type ObjectStore, storageConfigFromEnv } from '@vellum/storage';
 import { ImageDerivativesCreateHandler } from './image-derivatives-create.handler';
@@ -11,7 +11,6 @@ import { defaultImageProcessorConfig, IMAGE_PROCESSOR_CONFIG, ImageProcessorConf
 import { ImageProcessorEnv } from './image-processor.env';
 import { ImageProcessorMetrics } from './image-processor.metrics';
 import { MediaRepository } from './media.repository';
-import { StorageReadiness } from './storage.readiness';
 
 export const SERVICE_NAME = 'image-processor';
 

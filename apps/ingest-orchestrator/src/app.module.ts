@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { VellumCommonModule } from '@vellum/common';
+import { DatabaseReadiness, StorageReadiness, VellumCommonModule } from '@vellum/common';
 import { createPrismaClient, PRISMA, type PrismaClient } from '@vellum/db';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { bucketsFromEnv, OBJECT_STORE, objectStoreFromEnv, type ObjectStore, type VellumBuckets } from '@vellum/storage';
@@ -12,7 +12,6 @@ import { HttpOriginFetcher } from './origins/http-origin.fetcher';
 import type { OriginFetcher } from './origins/origin-fetcher';
 import { OriginStager } from './origins/origin-stager';
 import { parseAllowList, SsrfGuard, type ResolvedAddress } from './origins/ssrf-guard';
-import { DatabaseReadiness, StorageReadiness } from './readiness';
 import { StuckIngestSweeper } from './stuck-ingest.sweeper';
 import { BUCKETS, CLOCK, type Clock, ORCHESTRATOR_ENV, ORIGIN_STAGER, SERVICE_NAME, systemClock } from './tokens';
 

@@ -35,3 +35,4 @@ export {
 export type { FieldError, ProblemDetails, RenderedProblem } from './problem';
 // Re-exported so apps inject the same logger classes VellumCommonModule registers.
 export { InjectPinoLogger, Logger, PinoLogger } from 'nestjs-pino';
+export { DatabaseReadiness, StorageReadiness } from './readiness';

@@ -1,16 +1,6 @@
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import type { ReadinessIndicator } from '@vellum/common';
-import { createPrismaClient, pingDatabase, PRISMA, type PrismaClient } from '@vellum/db';
-
-/** `/health/ready` indicator: Postgres answers `SELECT 1`. */
-@Injectable()
-export class PostgresReadiness implements ReadinessIndicator {
-  readonly name = 'database';
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
-  check(): Promise<void> {
-    return pingDatabase(this.prisma);
-  }
-}
+import { DatabaseReadiness } from '@vellum/common';
+import { createPrismaClient, PRISMA, type PrismaClient } from '@vellum/db';
 
 /** Disconnects the pool after in-flight requests finished (Nest's shutdown order, see bootstrapService). */
 @Injectable()
@@ -29,8 +19,8 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       global: true,
-      providers: [{ provide: PRISMA, useFactory: () => createPrismaClient(databaseUrl) }, PostgresReadiness, PrismaLifecycle],
-      exports: [PRISMA, PostgresReadiness],
+      providers: [{ provide: PRISMA, useFactory: () => createPrismaClient(databaseUrl) }, DatabaseReadiness, PrismaLifecycle],
+      exports: [PRISMA, DatabaseReadiness],
     };
   }
 }

@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ReadinessIndicator } from '@vellum/common';
 import { pingDatabase, PRISMA, type PrismaClient } from '@vellum/db';
-import type { ObjectStore } from '@vellum/storage';
-import { OBJECT_STORE } from './tokens';
+import { OBJECT_STORE, type ObjectStore } from '@vellum/storage';
+import type { ReadinessIndicator } from './options';
 
-/** `/health/ready` indicator: Postgres answers `SELECT 1`. */
+/**
+ * `/health/ready` indicator `database`: PostgreSQL answers `SELECT 1` (SPEC.md §9). Needs the app's
+ * PrismaClient under the `PRISMA` token from @vellum/db.
+ */
 @Injectable()
 export class DatabaseReadiness implements ReadinessIndicator {
   readonly name = 'database';
@@ -14,7 +16,10 @@ export class DatabaseReadiness implements ReadinessIndicator {
   }
 }
 
-/** `/health/ready` indicator: the object store answers. */
+/**
+ * `/health/ready` indicator `storage`: the object store answers (SPEC.md §9). Needs the app's ObjectStore
+ * under the `OBJECT_STORE` token from @vellum/storage.
+ */
 @Injectable()
 export class StorageReadiness implements ReadinessIndicator {
   readonly name = 'storage';
