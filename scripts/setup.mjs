@@ -46,7 +46,7 @@ async function ensureDependencies() {
     return;
   }
   step('Installing dependencies (pnpm install --frozen-lockfile)');
-  await run('pnpm', ['install', '--frozen-lockfile', '--reporter=append-only'], {
+  await run('pnpm', ['install', '--frozen-lockfile', '--reporter=append-only', '--config.confirmModulesPurge=false'], {
     env: { ...process.env, COREPACK_ENABLE_STRICT: '0', npm_config_manage_package_manager_versions: 'false' },
   });
   fs.mkdirSync(STATE_DIR, { recursive: true });
