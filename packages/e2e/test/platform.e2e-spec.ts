@@ -16,6 +16,7 @@ import {
   fixturePath,
   freePort,
   startS3Server,
+  waitFor,
 } from '@vellum/testing';
 /** A parsed JSON response body; the assertions below check its shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -212,6 +213,63 @@ describe('Vellum end to end', () => {
         expect(a).toMatchObject({ width: c.width, height: c.height, ingesting: false });
         expect(a.batch).toBe(res.body['@id']);
       }
+    });
+  });
+
+  describe('lanes and tracing', () => {
+    it('serves an immediate PUT on the priority lane while a batch is still ingesting', async () => {
+      const members = Array.from({ length: 12 }, (_, i) => ({
+        id: `lane-batch-${i}`,
+        space,
+        origin: `${originUrl}/photo-large.jpg`,
+        mediaType: 'image/jpeg',
+      }));
+      const batch = await api('POST', `/customers/${customer}/queue`, { '@type': 'Collection', member: members });
+      expect(batch.status).toBe(201);
+      const batchPath = new URL(batch.body['@id']).pathname;
+      // Let the batch fill the orchestrator's and the image-processor's queues first.
+      await new Promise((r) => setTimeout(r, 500));
+      const started = Date.now();
+      const put = await api('PUT', `/customers/${customer}/spaces/${space}/images/lane-put`, {
+        origin: `${originUrl}/png-alpha.png`,
+        mediaType: 'image/png',
+      });
+      const elapsed = Date.now() - started;
+      const during = (await api('GET', batchPath)).body;
+      console.log(`priority PUT answered in ${elapsed} ms with the batch at ${during.completed + during.errors}/${during.count}`);
+      expect(put.status).toBe(201);
+      expect(put.body).toMatchObject({ width: 592, height: 1167, ingesting: false });
+      // The interactive registration did not wait for the batch backlog.
+      expect(during.finished).toBeUndefined();
+      expect(during.completed + during.errors).toBeLessThan(during.count);
+      let b = during;
+      while (!b.finished) {
+        await new Promise((r) => setTimeout(r, 250));
+        b = (await api('GET', batchPath)).body;
+      }
+      expect(b).toMatchObject({ count: 12, completed: 12, errors: 0 });
+    });
+
+    it('carries the request correlation id through every service that handled it', async () => {
+      const correlationId = `e2e-${Date.now().toString(36)}`;
+      const res = await fetch(`${platform.apiUrl}/customers/${customer}/spaces/${space}/images/traced`, {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/json', 'x-correlation-id': correlationId },
+        body: JSON.stringify({ origin: `${originUrl}/tiff-lzw.tif`, mediaType: 'image/tiff' }),
+      });
+      expect(res.status).toBe(201);
+      expect(res.headers.get('x-correlation-id')).toBe(correlationId);
+      const logged = (name: ServiceName) =>
+        fs
+          .readFileSync(platform.services[name].logFile, 'utf8')
+          .split('\n')
+          .some((line) => line.includes(`"correlationId":"${correlationId}"`));
+      // Request logs are written when the response finishes, so give the last lines a moment to land.
+      const services = ['api-gateway', 'ingest-orchestrator', 'image-processor'] as const;
+      await waitFor(() => services.every(logged), { timeoutMs: 5_000, description: 'correlation id in every log' }).catch(
+        () => undefined,
+      );
+      expect(services.filter((name) => !logged(name))).toEqual([]);
     });
   });
 
