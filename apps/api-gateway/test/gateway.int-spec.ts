@@ -223,6 +223,12 @@ describe('api-gateway (integration)', () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ string2: 'x', number1: 3, tags: ['book'], roles: ['r1'], ingesting: false });
     expect(await prisma.outboxMessage.count({ where: { routingKey: 'asset.ingest.requested.v1' } })).toBe(before);
+    // The change is published as asset.updated.v1 with the representation before and after (SPEC.md §2).
+    const updates = await prisma.outboxMessage.findMany({ where: { routingKey: 'asset.updated.v1' }, orderBy: { created: 'desc' } });
+    const data = (updates[0]?.envelope as { data: { assetId: string; before: Record<string, unknown>; after: Record<string, unknown> } }).data;
+    expect(data.assetId).toBe('img-1');
+    expect(data.before.number1).toBeUndefined();
+    expect(data.after).toMatchObject({ string2: 'x', number1: 3, tags: ['book'] });
     const get = await call('GET', `/customers/${acmeId}/spaces/1/images/img-1`, { key: keyA });
     expect(get.status).toBe(200);
     expect(get.json.number1).toBe(3);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AssetCreatedV1, AssetIngestRequestedV1 } from '@vellum/contracts';
+import { AssetCreatedV1, AssetIngestRequestedV1, AssetUpdatedV1 } from '@vellum/contracts';
 import { PRISMA, isUniqueViolation, type Asset, type Prisma, type PrismaClient } from '@vellum/db';
 import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
 import { GATEWAY_ENV, type GatewayEnv } from '../config/gateway-env';
@@ -101,17 +101,23 @@ export class AssetsService {
     if (built.errors.length) throw validationProblem(built.errors);
 
     const okStatus = existing ? 200 : 201;
-    if (!built.reingest) {
-      const asset = await this.prisma.asset.update({
-        where: { customerId_spaceId_id: { customerId, spaceId, id } },
-        data: toColumns(built.fields),
+    if (!built.reingest && existing) {
+      const fields = built.fields;
+      const asset = await this.prisma.$transaction(async (tx) => {
+        const updated = await tx.asset.update({
+          where: { customerId_spaceId_id: { customerId, spaceId, id } },
+          data: toColumns(fields),
+        });
+        await tx.outboxMessage.create({ data: this.updatedEvent(existing, updated) });
+        return updated;
       });
+      this.relay.kick();
       return { status: 200, asset, created: false };
     }
 
     let asset: Asset;
     try {
-      asset = await this.writeForIngest(customerId, spaceId, id, built.fields, !existing);
+      asset = await this.writeForIngest(customerId, spaceId, id, built.fields, existing);
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`Asset ${id} was created concurrently; retry.`);
       throw err;
@@ -130,8 +136,24 @@ export class AssetsService {
     return { status: okStatus, asset: latest, created };
   }
 
-  /** One transaction: upsert the asset for a new ingest attempt + the outbox command (+ AssetCreatedV1 when new). */
-  private async writeForIngest(customerId: number, spaceId: number, id: string, fields: AssetFields, isNew: boolean): Promise<Asset> {
+  /** `asset.updated.v1` outbox row carrying the API representation before and after (SPEC.md §2 events). */
+  private updatedEvent(before: Asset, after: Asset): Prisma.OutboxMessageCreateInput {
+    const event = Object.assign(new AssetUpdatedV1(), {
+      customerId: after.customerId,
+      spaceId: after.spaceId,
+      assetId: after.id,
+      before: jsonSafe(this.presenter.render(before)),
+      after: jsonSafe(this.presenter.render(after)),
+    });
+    return outboxRow(event, { producer: SERVICE_NAME });
+  }
+
+  /**
+   * One transaction: upsert the asset for a new ingest attempt + the outbox command, plus AssetCreatedV1 when new
+   * or AssetUpdatedV1 (before/after) when it replaces or changes an existing asset.
+   */
+  private async writeForIngest(customerId: number, spaceId: number, id: string, fields: AssetFields, before: Asset | null): Promise<Asset> {
+    const isNew = !before;
     return this.prisma.$transaction(async (tx) => {
       const columns = toColumns(fields);
       const asset = await tx.asset.upsert({
@@ -148,10 +170,16 @@ export class AssetsService {
       if (isNew && asset.ingestAttempt === 1) {
         rows.push(outboxRow(Object.assign(new AssetCreatedV1(), { customerId, spaceId, assetId: id, mediaType: fields.mediaType }), { producer: SERVICE_NAME }));
       }
+      if (before) rows.push(this.updatedEvent(before, asset));
       await tx.outboxMessage.createMany({ data: rows });
       return asset;
     });
   }
+}
+
+/** A plain JSON copy (drops `undefined`, turns dates into ISO strings) for message payloads. */
+function jsonSafe(value: object): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
 }
 
 /** AssetFields → Prisma columns. */
