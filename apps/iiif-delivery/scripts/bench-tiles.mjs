@@ -2,10 +2,11 @@
 // Tile-serving benchmark for iiif-delivery (SPEC.md §10 "Tile serving"; a script, not a test).
 //
 //   node scripts/bench-tiles.mjs --service http://127.0.0.1:3001/iiif-img/1/1/bench-1 \
-//     [--mode tiles|regions|thumbs|info] [--concurrency 8] [--seconds 20] [--count N] [--warmup 1]
+//     [--mode tiles|regions|thumbs|info] [--concurrency 8] [--seconds 20] [--count N] [--warmup 1] [--tiles all|full|edge]
 //
 // tiles   : the whole canonical tile grid that info.json advertises (every scale factor, `{x,y,w,h}/{w},/0/default.jpg`
-//           as OpenSeadragon requests 3.0 tiles), cycled; every request in one pass is distinct.
+//           as OpenSeadragon requests 3.0 tiles), cycled; every request in one pass is distinct. `--tiles full` keeps
+//           only full-size (tileSize×tileSize output) tiles, `--tiles edge` only the smaller right/bottom ones.
 // regions : arbitrary regions (random position, 200-1200 px, output 256-512 px wide), reproducible (seeded).
 // thumbs  : full/{w,h}/0/default.jpg of the info.json `sizes` (pre-made thumbnails).
 // info    : info.json itself.
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     count: { type: 'string' },
     warmup: { type: 'string', default: '1' },
+    tiles: { type: 'string', default: 'all' },
   },
 });
 if (!values.service) {
@@ -79,6 +81,8 @@ function tileGrid() {
         const w = Math.min(span, width - x);
         const h = Math.min(span, height - y);
         const region = x === 0 && y === 0 && w === width && h === height ? 'full' : `${x},${y},${w},${h}`;
+        const fullSize = Math.ceil(w / sf) === size && Math.ceil(h / sf) === size;
+        if ((values.tiles === 'full' && !fullSize) || (values.tiles === 'edge' && fullSize)) continue;
         out.push(`${base}/${region}/${Math.ceil(w / sf)},/0/default.jpg`);
       }
     }

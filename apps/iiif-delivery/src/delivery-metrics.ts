@@ -2,16 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { MetricsService } from '@vellum/common';
 import type { Counter, Histogram } from 'prom-client';
 
-/** Which path served an image request (`tile_requests_total{kind}`). */
-export type RenderKind = 'tile' | 'region' | 'thumbnail' | 'thumbnail-derived' | 'not-modified';
+/**
+ * Which path served an image request (`tile_requests_total{kind}`): `tile` = a canonical tile from its stored JPEG
+ * bytes, `tile-cropped` = a padded edge tile cropped, `tile-rendered` = a canonical tile rendered (not servable raw).
+ */
+export type RenderKind = 'tile' | 'tile-cropped' | 'tile-rendered' | 'region' | 'thumbnail' | 'thumbnail-derived' | 'not-modified';
 
 /** Buckets (seconds) of `image_render_duration_seconds`: 1 ms to 5 s. */
 const RENDER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /**
  * The delivery service's own Prometheus metrics (SPEC.md §9):
- * - `tile_requests_total{kind}`: image requests by how they were served (canonical tile, arbitrary region,
- *   pre-made thumbnail, thumbnail-derived, 304);
+ * - `tile_requests_total{kind}`: image requests by how they were served (canonical tile from stored bytes,
+ *   cropped edge tile, rendered canonical tile, arbitrary region, pre-made thumbnail, thumbnail-derived, 304);
  * - `image_render_duration_seconds{kind}`: time to produce the image bytes;
  * - `delivery_cache_hits_total{cache,hit}`: cache lookups (`cache` = customer, asset, pyramid, thumbnail;
  *   `hit` = true/false), from which a hit ratio follows.

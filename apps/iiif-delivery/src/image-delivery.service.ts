@@ -22,7 +22,13 @@ import { DeliveryMetrics, type RenderKind } from './delivery-metrics';
 import { deliveryError, iiif, notFound } from './delivery-errors';
 import { etagOf } from './http-cache';
 import { PyramidCacheService } from './pyramid-cache.service';
-import { type OutputSpec, RENDER_FORMATS, RENDER_QUALITIES, TileRenderer } from './tile-renderer.service';
+import {
+  type CanonicalTileSource,
+  type OutputSpec,
+  RENDER_FORMATS,
+  RENDER_QUALITIES,
+  TileRenderer,
+} from './tile-renderer.service';
 import { ThumbnailStore } from './thumbnail-store.service';
 
 /**
@@ -61,6 +67,9 @@ export function limitsOf(asset: Pick<DeliveryAsset, 'width' | 'height' | 'maxWid
   const maxArea = Math.max(MAX_UPSCALED_PIXELS, asset.width * asset.height);
   return asset.maxWidth > 0 ? { maxWidth: asset.maxWidth, maxArea } : { maxArea };
 }
+
+/** The metrics kind of a canonical tile by how it was produced. */
+const TILE_KIND: Record<CanonicalTileSource, RenderKind> = { stored: 'tile', cropped: 'tile-cropped', rendered: 'tile-rendered' };
 
 /** A pre-made thumbnail chosen to answer a full-region request. */
 export interface ThumbnailChoice {
@@ -210,8 +219,9 @@ export class ImageDeliveryService {
         try {
           const full = { width: asset.width, height: asset.height };
           if (plan.tile) {
-            kind = 'tile';
-            body = await this.renderer.renderCanonicalTile(lease.path, full, plan.region, plan.tile, spec);
+            const tile = await this.renderer.renderCanonicalTile(lease, full, plan.region, plan.tile, pyramid.tileSize, spec);
+            kind = TILE_KIND[tile.source];
+            body = tile.body;
           } else {
             kind = 'region';
             body = await this.renderer.renderFromPyramid(lease.path, full, plan.region, spec);

@@ -2,9 +2,11 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createObjectStore, type ObjectStore } from '@vellum/storage';
+import sharp from 'sharp';
 import type { DeliveryMetrics } from './delivery-metrics';
 import type { DeliveryEnv } from './env';
 import { PyramidCacheService } from './pyramid-cache.service';
+import { TiffFormatError } from './tiff-tile-index';
 
 describe('PyramidCacheService (fs object store)', () => {
   let root: string;
@@ -76,5 +78,30 @@ describe('PyramidCacheService (fs object store)', () => {
     expect(c.bytes).toBeLessThanOrEqual(1000);
     (await c.acquire({ bucket: 'pyramids', key: 'b', version: '1' })).release();
     expect(downloads).toBe(3);
+  });
+
+  it('opens the tile directory once per cached file, remembers a failure, and closes it with the entry', async () => {
+    const real = createObjectStore({ driver: 'fs', root: path.join(root, 'store') });
+    const tiff = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#808080' } })
+      .tiff({ tile: true, pyramid: true, tileWidth: 512, tileHeight: 512, compression: 'jpeg', quality: 85 })
+      .toBuffer();
+    await real.put('pyramids', 't', tiff);
+    const c = await cache(1 << 20);
+    const first = await c.acquire({ bucket: 'pyramids', key: 't', version: '1' });
+    const second = await c.acquire({ bucket: 'pyramids', key: 't', version: '1' });
+    const [f1, f2] = await Promise.all([first.file(), second.file()]);
+    expect(f1).toBe(f2);
+    expect(f1.index.pages[0]).toMatchObject({ width: 600, height: 400, compression: 7 });
+    expect((await f1.readTileJpeg(0, 0, 0)).readUInt16BE(0)).toBe(0xffd8);
+    first.release();
+    second.release();
+    const junk = await c.acquire({ bucket: 'pyramids', key: 'a', version: '1' });
+    await expect(junk.file()).rejects.toThrow(TiffFormatError);
+    await expect(junk.file()).rejects.toThrow(TiffFormatError);
+    junk.release();
+    c.evict('pyramids', 't');
+    await new Promise((r) => setTimeout(r, 50));
+    // The descriptor is closed with the entry: reading through it now fails.
+    await expect(f1.readTileJpeg(0, 0, 0)).rejects.toThrow();
   });
 });

@@ -5,6 +5,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import type { ObjectStore } from '@vellum/storage';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryEnv } from './env';
+import { PyramidFile } from './pyramid-file';
 import { DELIVERY_ENV, OBJECT_STORE } from './tokens';
 
 /** Identifies one version of one pyramid in the object store. */
@@ -18,8 +19,16 @@ export interface PyramidSource {
 /** A pyramid file held on local disk; call `release()` when done reading it (it may be evicted after). */
 export interface PyramidLease {
   path: string;
+  /**
+   * The file kept open with its tile directory (parsed once per cached file and kept with the cache entry).
+   * @throws TiffFormatError when the file is not a readable TIFF (the failure is remembered for the entry).
+   */
+  file(): Promise<PyramidFile>;
   release(): void;
 }
+
+/** Open pyramid files (file descriptors + tile directories) kept at most; the least recently used unused ones close. */
+const MAX_OPEN_FILES = 256;
 
 interface Entry {
   cacheKey: string;
@@ -29,6 +38,8 @@ interface Entry {
   size: number;
   /** Readers currently using the file; never evicted while > 0. */
   users: number;
+  /** The open file and its tile directory, once asked for (see {@link PyramidLease.file}). */
+  file?: Promise<PyramidFile>;
 }
 
 /**
@@ -46,6 +57,7 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
   private readonly dir: string;
   private readonly maxBytes: number;
   private totalBytes = 0;
+  private openFiles = 0;
 
   constructor(
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
@@ -63,6 +75,7 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await Promise.allSettled([...this.inflight.values()]);
+    for (const entry of this.entries.values()) this.closeFile(entry);
   }
 
   /** Bytes currently held on disk. */
@@ -90,6 +103,7 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
     let released = false;
     return {
       path: held.path,
+      file: () => held.file ?? this.openFile(held),
       release: () => {
         if (released) return;
         released = true;
@@ -107,6 +121,34 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
     this.entries.delete(cacheKey);
     this.totalBytes -= entry.size;
     this.removeWhenUnused(entry);
+  }
+
+  private openFile(entry: Entry): Promise<PyramidFile> {
+    if (this.openFiles >= MAX_OPEN_FILES) {
+      for (const other of this.entries.values()) {
+        if (this.openFiles < MAX_OPEN_FILES) break;
+        if (other.users === 0 && other.file) this.closeFile(other);
+      }
+    }
+    this.openFiles++;
+    entry.file = PyramidFile.open(entry.path);
+    // A file that cannot be parsed stays failed for this entry (callers fall back to rendering); it holds no fd but
+    // counts as open until evicted, which keeps the bound simple.
+    entry.file.catch((err: unknown) => {
+      this.logger.warn(`pyramid ${entry.cacheKey}: no tile directory (${err instanceof Error ? err.message : String(err)})`);
+    });
+    return entry.file;
+  }
+
+  private closeFile(entry: Entry): void {
+    const file = entry.file;
+    if (!file) return;
+    entry.file = undefined;
+    this.openFiles--;
+    file.then(
+      (f) => f.close(),
+      () => undefined,
+    ).catch((err: unknown) => this.logger.warn(`could not close ${entry.path}: ${String(err)}`));
   }
 
   private load(cacheKey: string, src: PyramidSource): Promise<Entry> {
@@ -146,26 +188,29 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
       if (entry.users > 0) continue;
       this.entries.delete(entry.cacheKey);
       this.totalBytes -= entry.size;
-      this.removeFile(entry.path);
+      this.removeFile(entry);
     }
   }
 
   private removeWhenUnused(entry: Entry): void {
     if (entry.users <= 0) {
-      this.removeFile(entry.path);
+      this.removeFile(entry);
       return;
     }
     // Poll briefly until the readers are done; renders take milliseconds.
     const timer = setInterval(() => {
       if (entry.users <= 0) {
         clearInterval(timer);
-        this.removeFile(entry.path);
+        this.removeFile(entry);
       }
     }, 200);
     timer.unref();
   }
 
-  private removeFile(file: string): void {
+  /** Closes the entry's open file (dropping its tile directory) and deletes it from disk. */
+  private removeFile(entry: Entry): void {
+    this.closeFile(entry);
+    const file = entry.path;
     fsp.rm(file, { force: true }).catch((err: unknown) => this.logger.warn(`could not remove ${file}: ${String(err)}`));
   }
 }

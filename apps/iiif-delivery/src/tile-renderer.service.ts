@@ -1,8 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { ImageFormat, Quality, TileAddress } from '@vellum/iiif';
+import { type ImageFormat, levelDimensions, type Quality, type TileAddress } from '@vellum/iiif';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { DeliveryEnv } from './env';
+import { cropJpegTopLeft } from './jpeg-crop';
+import type { PyramidLease } from './pyramid-cache.service';
+import type { PyramidFile } from './pyramid-file';
 import { chooseLevel, type Dimensions, type PixelRect } from './pyramid-level';
 import { DELIVERY_ENV } from './tokens';
 
@@ -19,6 +22,18 @@ export interface OutputSpec {
   format: ImageFormat;
 }
 
+/**
+ * How a canonical tile was produced: `stored` = the stored JPEG tile's bytes (tables spliced in, no decoding),
+ * `cropped` = a padded edge tile decoded and cropped to its size, `rendered` = rendered from the pyramid like any
+ * region (the tile's page cannot be served raw, or the request is not a plain jpg).
+ */
+export type CanonicalTileSource = 'stored' | 'cropped' | 'rendered';
+
+/** A canonical tile's bytes and how they were produced. */
+export interface CanonicalTile {
+  body: Buffer;
+  source: CanonicalTileSource;
+}
 
 /** The formats and qualities and rotations this renderer implements (advertised in info.json). */
 export const RENDER_FORMATS: readonly ImageFormat[] = ['jpg', 'png', 'webp', 'tif', 'gif'];
@@ -32,8 +47,8 @@ const JPEG_QUALITY = 85;
  * one seam each"). Renders IIIF image responses from a pyramidal TIFF on local disk (choosing the pyramid page,
  * `sharp(file, { page })`) or from an in-memory image (a thumbnail), and reads pyramid level sizes.
  *
- * A later issue adds raw tile passthrough in {@link renderCanonicalTile}: a canonical request maps to exactly one
- * stored JPEG tile (SPEC.md §10 "Tile serving") whose bytes can be returned as is.
+ * Canonical tiles go through {@link renderCanonicalTile}: a canonical request maps to exactly one stored JPEG tile
+ * (SPEC.md §10 "Tile serving") whose bytes are served as a complete JPEG without decoding.
  */
 @Injectable()
 export class TileRenderer {
@@ -68,12 +83,59 @@ export class TileRenderer {
   }
 
   /**
-   * Renders one canonical tile. Today it decodes and re-encodes like any region; the planned passthrough reads the
-   * stored JPEG tile `tile` of page `tile.level` and returns its bytes unchanged when `out` asks for a default
-   * quality jpg without rotation.
+   * Produces one canonical tile (SPEC.md §10 "Tile serving"; IIIF Image API 3.0 Implementation Notes §3): when `out`
+   * is a default/color jpg without rotation or mirroring of exactly the tile's size, and page `tile.level` of the
+   * pyramid is JPEG-compressed (TIFF TN2) with `tileSize` tiles and the floor-rounded size of that level
+   * (`levelDimensions`), the stored tile is served: its bytes with the page's JPEG tables spliced in, read with one
+   * positioned read (no decode, no re-encode). A right/bottom edge tile (`tile.width`/`height` < `tileSize`) is
+   * stored padded to `tileSize`, so it is decoded and cropped to its top-left `width`×`height` (JPEG quality 85).
+   * Anything else (not eligible, unreadable directory) renders from the pyramid like any region.
+   *
+   * `out` has passed the plan's limits (`maxWidth`, `maxArea`), and a stored tile is served only when its size is
+   * `out`'s, so the limits hold for the raw bytes too.
+   *
+   * @param pyramid lease on the cached pyramid file (its tile directory is parsed once per cached file).
+   * @param full the asset's recorded size in pixels.
+   * @param region the request's region in full-resolution pixels (for the render fallback).
+   * @param tile the stored tile from `canonicalTileFor` (@vellum/iiif).
+   * @param tileSize the pyramid's tile edge in pixels (512).
    */
-  async renderCanonicalTile(file: string, full: Dimensions, region: PixelRect, _tile: TileAddress, out: OutputSpec): Promise<Buffer> {
-    return this.renderFromPyramid(file, full, region, out);
+  async renderCanonicalTile(
+    pyramid: PyramidLease,
+    full: Dimensions,
+    region: PixelRect,
+    tile: TileAddress,
+    tileSize: number,
+    out: OutputSpec,
+  ): Promise<CanonicalTile> {
+    const plainJpeg =
+      out.format === 'jpg' && (out.quality === 'default' || out.quality === 'color') && out.degrees === 0 && !out.mirror &&
+      out.width === tile.width && out.height === tile.height;
+    if (plainJpeg) {
+      let file: PyramidFile | undefined;
+      try {
+        file = await pyramid.file();
+      } catch {
+        file = undefined; // logged once by the cache; render instead
+      }
+      if (file && storedTileMatches(file, full, tile, tileSize)) {
+        const bytes = await file.readTileJpeg(tile.level, tile.col, tile.row);
+        if (tile.width === tileSize && tile.height === tileSize) return { body: bytes, source: 'stored' };
+        return { body: await this.cropStoredTile(bytes, tile.width, tile.height), source: 'cropped' };
+      }
+    }
+    return { body: await this.renderFromPyramid(pyramid.path, full, region, out), source: 'rendered' };
+  }
+
+  /**
+   * Crops a padded stored edge tile (a complete JPEG, `tileSize`×`tileSize`) to its top-left `width`×`height` pixels:
+   * losslessly in the entropy-coded domain ({@link cropJpegTopLeft}, no pixel decoding), or, for a stream that
+   * cropper does not handle, by decoding and re-encoding at JPEG quality 85.
+   */
+  async cropStoredTile(jpeg: Buffer, width: number, height: number): Promise<Buffer> {
+    const lossless = cropJpegTopLeft(jpeg, width, height);
+    if (lossless) return lossless;
+    return sharp(jpeg).extract({ left: 0, top: 0, width, height }).jpeg({ quality: JPEG_QUALITY }).toBuffer();
   }
 
   /**
@@ -162,4 +224,21 @@ export class TileRenderer {
         return img.gif();
     }
   }
+}
+
+/**
+ * True when the stored tile (`tile.col`, `tile.row`) of page `tile.level` holds exactly the canonical tile's pixels
+ * at its top-left: the page's stored tiles can be served as JPEG, its tiles are `tileSize` square, its size is the
+ * floor-rounded level size of `full` (libvips), and the tile's output size is the stored cell clipped to the page.
+ */
+export function storedTileMatches(file: PyramidFile, full: Dimensions, tile: TileAddress, tileSize: number): boolean {
+  const page = file.servablePage(tile.level);
+  if (typeof page === 'string') return false;
+  if (page.tileWidth !== tileSize || page.tileHeight !== tileSize) return false;
+  const level = levelDimensions(full.width, full.height, tile.scaleFactor);
+  if (page.width !== level.w || page.height !== level.h) return false;
+  return (
+    tile.width === Math.min(tileSize, page.width - tile.col * tileSize) &&
+    tile.height === Math.min(tileSize, page.height - tile.row * tileSize)
+  );
 }

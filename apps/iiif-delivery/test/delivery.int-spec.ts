@@ -54,7 +54,7 @@ async function json(res: Response): Promise<any> {
 async function imageSize(res: Response): Promise<{ width: number; height: number; format: string; channels: number }> {
   const buf = Buffer.from(await res.arrayBuffer());
   const m = await sharp(buf).metadata();
-  return { width: m.width!, height: m.height!, format: m.format!, channels: m.channels! };
+  return { width: m.width, height: m.height, format: m.format, channels: m.channels };
 }
 
 beforeAll(async () => {
@@ -254,11 +254,44 @@ describe('image requests', () => {
     expect(await imageSize(res)).toMatchObject({ width: 512, height: 512, format: 'jpeg' });
   });
 
+  it('serves a canonical tile as the stored JPEG tile: SOI first, 512×512, byte-identical when asked twice', async () => {
+    const p = `${svc()}/1024,512,512,512/512,/0/default.jpg`;
+    const first = await get(p);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('etag')).toMatch(/^"/);
+    const a = Buffer.from(await first.arrayBuffer());
+    expect(a.readUInt16BE(0)).toBe(0xffd8);
+    expect(a.readUInt16BE(a.length - 2)).toBe(0xffd9);
+    expect(Number(first.headers.get('content-length'))).toBe(a.length);
+    expect(await sharp(a).metadata()).toMatchObject({ width: 512, height: 512, format: 'jpeg' });
+    const b = Buffer.from(await (await get(p)).arrayBuffer());
+    expect(b.equals(a)).toBe(true);
+    // The same pixels as the pyramid page: the stored tile, not a re-encoding.
+    const page = await sharp(a).raw().toBuffer();
+    const direct = await sharp(await sharp(fixturePath('photo-large.jpg')).tiff({ tile: true, pyramid: true, tileWidth: 512, tileHeight: 512, compression: 'jpeg', quality: 85 }).toBuffer(), { page: 0 })
+      .extract({ left: 1024, top: 512, width: 512, height: 512 })
+      .raw()
+      .toBuffer();
+    let diff = 0;
+    for (let i = 0; i < page.length; i++) diff += Math.abs(page[i] - direct[i]);
+    expect(diff / page.length).toBe(0);
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toMatch(/tile_requests_total\{[^}]*kind="tile"[^}]*\} [1-9]/);
+  });
+
+  it('never serves a stored tile above maxWidth', async () => {
+    expect((await get(`${svc('capped')}/0,0,512,512/512,/0/default.jpg`)).status).toBe(400);
+    const small = await get(`${svc('capped')}/0,0,512,512/256,/0/default.jpg`);
+    expect(await imageSize(small)).toMatchObject({ width: 256, height: 256 });
+  });
+
   it('serves tiles of lower levels and edge tiles at their exact size', async () => {
     const level = await get(`${svc()}/0,0,2048,2048/512,/0/default.jpg`);
     expect(await imageSize(level)).toMatchObject({ width: 512, height: 512 });
     const edge = await get(`${svc()}/5120,2560,192,428/192,/0/default.jpg`);
     expect(await imageSize(edge)).toMatchObject({ width: 192, height: 428 });
+    const bottom = await get(`${svc()}/0,2048,2048,940/512,/0/default.jpg`);
+    expect(await imageSize(bottom)).toMatchObject({ width: 512, height: 235 });
     const top = await get(`${svc()}/full/${Math.ceil(W / 16)},/0/default.jpg`);
     expect(await imageSize(top)).toMatchObject({ width: Math.ceil(W / 16) });
   });
