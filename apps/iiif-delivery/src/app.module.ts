@@ -46,6 +46,7 @@ export class AppModule {
         VellumCommonModule.forRoot({
           serviceName: SERVICE_NAME,
           logLevel: env.LOG_LEVEL,
+          httpSuccessLogLevel: env.LOG_HTTP_SUCCESS_LEVEL,
           readiness: [DatabaseReadiness, StorageReadiness, AmqpReadiness],
         }),
         MessagingModule.forRoot({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE }),

@@ -20,6 +20,13 @@ export class DeliveryEnv extends BaseEnv {
   @IsUrlLike(['amqp', 'amqps'])
   AMQP_URL!: string;
 
+  /**
+   * Level of the access line of a successful (below 400) response; default `debug`, so tile traffic writes no
+   * line per tile at the usual `LOG_LEVEL=info` (4xx are logged at `warn`, 5xx at `error`). Set `info` to log all.
+   */
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_HTTP_SUCCESS_LEVEL: string = 'debug';
+
   /** Topic exchange name; default `vellum`. */
   @IsString()
   AMQP_EXCHANGE: string = 'vellum';

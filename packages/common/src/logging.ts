@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
-import pino, { type DestinationStream, type LoggerOptions } from 'pino';
+import pino, { type DestinationStream, type LevelWithSilent, type LoggerOptions } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import { assignRequestCorrelationId, correlation } from './correlation';
 
@@ -34,6 +34,12 @@ export interface LoggingOptions {
   pretty?: boolean;
   /** Where JSON lines go (default stdout). Tests pass a stream to capture lines. */
   destination?: DestinationStream;
+  /**
+   * Level of the access line for requests answered below 400; default `process.env.LOG_HTTP_SUCCESS_LEVEL` or
+   * `info`. A high-volume service (iiif-delivery's tiles) uses `debug`, so a successful request writes nothing
+   * at the usual `info` while 4xx (`warn`) and 5xx (`error`) are still logged.
+   */
+  successLevel?: string;
 }
 
 const chindingsSym = pino.symbols.chindingsSym;
@@ -77,10 +83,11 @@ function truthy(v: string | undefined): boolean {
 /**
  * nestjs-pino `LoggerModule.forRoot` params: pino-http request logging whose request id is the correlation id
  * (`genReqId`), `correlationId` bound on every request log (`customProps`), successful /health/* and /metrics
- * requests not logged, 4xx logged at `warn`, 5xx and errors at `error`.
+ * requests not logged, 4xx logged at `warn`, 5xx and errors at `error`, others at `successLevel` (default `info`).
  */
 export function buildLoggerParams(opts: LoggingOptions): Params {
   const base = buildPinoOptions(opts.serviceName, opts.level);
+  const successLevel = (opts.successLevel ?? process.env.LOG_HTTP_SUCCESS_LEVEL ?? 'info') as LevelWithSilent;
   const pretty = opts.destination === undefined && (opts.pretty ?? truthy(process.env.LOG_PRETTY));
   const transport = pretty ? prettyTransport() : undefined;
   const httpOpts: PinoHttpOptions<IncomingMessage, ServerResponse> = {
@@ -89,7 +96,8 @@ export function buildLoggerParams(opts: LoggingOptions): Params {
     genReqId: (req, res) => assignRequestCorrelationId(req, res),
     customProps: (req) => ({ correlationId: (req as IncomingMessage & { id?: unknown }).id }),
     autoLogging: { ignore: (req) => isOpsPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url) },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req, res, err) =>
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : successLevel,
     serializers: {
       req: (req: { id?: unknown; method?: string; url?: string; headers?: Record<string, unknown>; remoteAddress?: string }) => ({
         id: req.id,

@@ -29,6 +29,8 @@ export interface VellumCommonOptions {
   logLevel?: string;
   /** pino-pretty output; default `LOG_PRETTY=1`. */
   logPretty?: boolean;
+  /** Level of access lines for requests answered below 400; default `LOG_HTTP_SUCCESS_LEVEL` or `info`. */
+  httpSuccessLogLevel?: string;
   /** Log destination (default stdout); tests pass a stream to capture JSON lines. */
   logDestination?: DestinationStream;
   /** Collect prom-client's default process metrics; default true. */

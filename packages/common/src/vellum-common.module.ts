@@ -53,6 +53,7 @@ export class VellumCommonModule implements NestModule {
             level: options.logLevel,
             pretty: options.logPretty,
             destination: options.logDestination,
+            successLevel: options.httpSuccessLogLevel,
           }),
         ),
         TerminusModule.forRoot({ logger: false }),
