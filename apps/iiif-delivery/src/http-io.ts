@@ -62,3 +62,14 @@ export function redirect(res: HttpResponse, status: 301 | 302 | 303, location: s
   res.setHeader('Content-Length', 0);
   res.end();
 }
+
+/**
+ * A version slug equal to the default version (`/iiif-img/v3/...` when 3.0 is the default) is not canonical:
+ * answers 302 to the same URL without the slug, keeping the query string (SPEC.md §5). `prefix` is the route
+ * prefix (`iiif-img`, `thumbs`); `base` the public base URL of this request.
+ */
+export function redirectToUnversioned(req: HttpRequest, res: HttpResponse, prefix: string, base: string): void {
+  const rest = req.path.split('/').slice(3).join('/');
+  const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
+  redirect(res, 302, `${base}/${prefix}/${rest}${query}`);
+}

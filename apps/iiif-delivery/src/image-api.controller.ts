@@ -11,16 +11,7 @@ import { iiif } from './delivery-errors';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryEnv } from './env';
 import { etagOf } from './http-cache';
-import {
-  answerIfNotModified,
-  CACHE_OPEN_IMAGE,
-  CACHE_OPEN_INFO,
-  CACHE_RESTRICTED,
-  type HttpRequest,
-  type HttpResponse,
-  redirect,
-  sendCached,
-} from './http-io';
+import { answerIfNotModified, CACHE_OPEN_IMAGE, CACHE_OPEN_INFO, CACHE_RESTRICTED, type HttpRequest, type HttpResponse, redirect, redirectToUnversioned, sendCached } from './http-io';
 import { ImageDeliveryService } from './image-delivery.service';
 import { parseDeliveryPath, servicePath } from './image-path';
 import { publicBase } from './public-url';
@@ -53,11 +44,7 @@ export class ImageApiController {
   async handle(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const path = parseDeliveryPath(req.path);
     const base = publicBase(this.env.VELLUM_DELIVERY_URL, req.headers);
-    if (path.slug === this.defaultVersion) {
-      const rest = req.path.split('/').slice(3).join('/');
-      const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
-      return redirect(res, 302, `${base}/${PREFIX}/${rest}${query}`);
-    }
+    if (path.slug === this.defaultVersion) return redirectToUnversioned(req, res, PREFIX, base);
     const version = path.slug ?? this.defaultVersion;
 
     if (path.kind === 'base') {

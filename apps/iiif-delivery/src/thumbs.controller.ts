@@ -15,15 +15,7 @@ import { badRequest, iiif, notFound } from './delivery-errors';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryEnv } from './env';
 import { etagOf } from './http-cache';
-import {
-  answerIfNotModified,
-  CACHE_OPEN_IMAGE,
-  CACHE_OPEN_INFO,
-  type HttpRequest,
-  type HttpResponse,
-  redirect,
-  sendCached,
-} from './http-io';
+import { answerIfNotModified, CACHE_OPEN_IMAGE, CACHE_OPEN_INFO, type HttpRequest, type HttpResponse, redirect, redirectToUnversioned, sendCached } from './http-io';
 import { type DeliveryPath, parseDeliveryPath, servicePath } from './image-path';
 import { publicBase } from './public-url';
 import { TileRenderer } from './tile-renderer.service';
@@ -64,10 +56,7 @@ export class ThumbsController {
   async handle(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const path = parseDeliveryPath(req.path);
     const base = publicBase(this.env.VELLUM_DELIVERY_URL, req.headers);
-    if (path.slug === this.defaultVersion) {
-      const rest = req.path.split('/').slice(3).join('/');
-      return redirect(res, 302, `${base}/${PREFIX}/${rest}`);
-    }
+    if (path.slug === this.defaultVersion) return redirectToUnversioned(req, res, PREFIX, base);
     const version = path.slug ?? this.defaultVersion;
     if (path.kind === 'base') {
       await this.thumbnailsOf(path);

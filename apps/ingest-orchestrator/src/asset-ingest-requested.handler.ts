@@ -166,15 +166,12 @@ export class AssetIngestRequestedHandler {
     }
     const priority = msg.priority ? PRIORITY_LANE : 0;
     const source = { bucket: staged.bucket, key: staged.key, size: staged.size };
+    // What every work command carries: the asset attempt, its media type and the staged master.
+    const work = { ...ref, mediaType: asset.mediaType, source };
 
     if (plan.image) {
       const cmd = Object.assign(new ImageDerivativesCreateV1(), {
-        customerId: ref.customerId,
-        spaceId: ref.spaceId,
-        assetId: ref.assetId,
-        attempt: ref.attempt,
-        mediaType: asset.mediaType,
-        source,
+        ...work,
         ...(plan.image.pyramid
           ? { pyramid: { location: { bucket: plan.image.pyramid.bucket, key: plan.image.pyramid.key }, tileSize: plan.image.pyramid.tileSize } }
           : {}),
@@ -187,12 +184,7 @@ export class AssetIngestRequestedHandler {
     }
     if (plan.av) {
       const cmd = Object.assign(new AvTranscodeCreateV1(), {
-        customerId: ref.customerId,
-        spaceId: ref.spaceId,
-        assetId: ref.assetId,
-        attempt: ref.attempt,
-        mediaType: asset.mediaType,
-        source,
+        ...work,
         presets: plan.av.presets,
         bucket: plan.av.bucket,
         keyPrefix: plan.av.keyPrefix,

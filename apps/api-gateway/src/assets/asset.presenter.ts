@@ -14,13 +14,9 @@ export function storedChannels(value: unknown): AssetDeliveryChannel[] {
   ).map((c) => ({ channel: c.channel, policy: typeof c.policy === 'string' ? c.policy : 'default' }));
 }
 
-/** The builder's view of a stored asset row. */
-export function existingFields(a: Asset): ExistingAsset {
+/** The access-control sizes and roles (SPEC.md §6) and the user metadata fields (§1) of an asset row. */
+export function accessAndMetadata(a: Asset) {
   return {
-    origin: a.origin ?? '',
-    mediaType: a.mediaType,
-    family: a.family,
-    deliveryChannels: storedChannels(a.deliveryChannels),
     roles: a.roles,
     maxWidth: a.maxWidth,
     openFullMax: a.openFullMax,
@@ -33,6 +29,17 @@ export function existingFields(a: Asset): ExistingAsset {
     number2: a.number2,
     number3: a.number3,
     manifests: a.manifests,
+  };
+}
+
+/** The builder's view of a stored asset row. */
+export function existingFields(a: Asset): ExistingAsset {
+  return {
+    origin: a.origin ?? '',
+    mediaType: a.mediaType,
+    family: a.family,
+    deliveryChannels: storedChannels(a.deliveryChannels),
+    ...accessAndMetadata(a),
   };
 }
 
@@ -68,18 +75,7 @@ export class AssetPresenter {
       deliveryChannels: channels.map((c) => ({ '@type': 'vocab:DeliveryChannel', channel: c.channel, policy: c.policy })),
       imageService: has('iiif-img') ? this.links.delivery('iiif-img', a.customerId, a.spaceId, a.id) : undefined,
       thumbnailImageService: has('thumbs') ? this.links.delivery('thumbs', a.customerId, a.spaceId, a.id) : undefined,
-      roles: a.roles,
-      maxWidth: a.maxWidth,
-      openFullMax: a.openFullMax,
-      openMaxWidth: a.openMaxWidth,
-      tags: a.tags,
-      string1: a.string1,
-      string2: a.string2,
-      string3: a.string3,
-      number1: a.number1,
-      number2: a.number2,
-      number3: a.number3,
-      manifests: a.manifests,
+      ...accessAndMetadata(a),
     });
   }
 }
