@@ -14,7 +14,11 @@ async function ensureSystemTools() {
   const pkgs = missing.map((p) => p.pkg);
   const isRoot = process.getuid?.() === 0;
   if (!has('apt-get')) {
-    console.warn(yellow(`! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 input needs it).`));
+    console.warn(
+      yellow(
+        `! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 input needs it).`,
+      ),
+    );
     return;
   }
   step(`Installing system packages: ${pkgs.join(' ')}`);
@@ -24,7 +28,11 @@ async function ensureSystemTools() {
     await cmd(['update', '-qq']);
     await cmd(['install', '-y', '-qq', '--no-install-recommends', ...pkgs]);
   } catch (err) {
-    console.warn(yellow(`! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 input will fail until it is installed.`));
+    console.warn(
+      yellow(
+        `! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 input will fail until it is installed.`,
+      ),
+    );
   }
 }
 
@@ -42,13 +50,25 @@ async function ensurePnpm() {
 async function ensureDependencies() {
   const stamp = path.join(STATE_DIR, 'install.stamp');
   const digest = hashFiles([path.join(ROOT, 'pnpm-lock.yaml'), path.join(ROOT, 'package.json')]);
-  if (fs.existsSync(path.join(ROOT, 'node_modules')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === digest) {
+  if (
+    fs.existsSync(path.join(ROOT, 'node_modules')) &&
+    fs.existsSync(stamp) &&
+    fs.readFileSync(stamp, 'utf8') === digest
+  ) {
     return;
   }
   step('Installing dependencies (pnpm install --frozen-lockfile)');
-  await run('pnpm', ['install', '--frozen-lockfile', '--reporter=append-only', '--config.confirmModulesPurge=false'], {
-    env: { ...process.env, COREPACK_ENABLE_STRICT: '0', npm_config_manage_package_manager_versions: 'false' },
-  });
+  await run(
+    'pnpm',
+    ['install', '--frozen-lockfile', '--reporter=append-only', '--config.confirmModulesPurge=false'],
+    {
+      env: {
+        ...process.env,
+        COREPACK_ENABLE_STRICT: '0',
+        npm_config_manage_package_manager_versions: 'false',
+      },
+    },
+  );
   fs.mkdirSync(STATE_DIR, { recursive: true });
   fs.writeFileSync(stamp, digest);
 }

@@ -17,7 +17,19 @@ import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { setup } from './setup.mjs';
-import { ROOT, STATE_DIR, DEFAULTS, bold, checkInfrastructure, cyan, dim, green, red, step, yellow } from './lib.mjs';
+import {
+  ROOT,
+  STATE_DIR,
+  DEFAULTS,
+  bold,
+  checkInfrastructure,
+  cyan,
+  dim,
+  green,
+  red,
+  step,
+  yellow,
+} from './lib.mjs';
 
 const args = new Set(process.argv.slice(2));
 const demo = !args.has('--no-demo') && !['1', 'true'].includes(process.env.VELLUM_NO_DEMO ?? '');
@@ -33,12 +45,32 @@ const SERVICES = [
 ].map((s) => ({ ...s, port: Number(process.env[s.portVar] ?? s.port) }));
 
 const DEMO_IMAGES = [
-  { id: 'photo-large', file: 'photo-large.jpg', mediaType: 'image/jpeg', label: 'Dandelion field (5312×2988 JPEG)' },
-  { id: 'exif-orientation-6', file: 'exif-orientation-6.jpg', mediaType: 'image/jpeg', label: 'EXIF-rotated JPEG' },
+  {
+    id: 'photo-large',
+    file: 'photo-large.jpg',
+    mediaType: 'image/jpeg',
+    label: 'Dandelion field (5312×2988 JPEG)',
+  },
+  {
+    id: 'exif-orientation-6',
+    file: 'exif-orientation-6.jpg',
+    mediaType: 'image/jpeg',
+    label: 'EXIF-rotated JPEG',
+  },
   { id: 'png-alpha', file: 'png-alpha.png', mediaType: 'image/png', label: 'Daffodil (PNG with alpha)' },
-  { id: 'tiff-lzw', file: 'tiff-lzw.tif', mediaType: 'image/tiff', label: 'Bruegel, The Harvesters (LZW TIFF)' },
+  {
+    id: 'tiff-lzw',
+    file: 'tiff-lzw.tif',
+    mediaType: 'image/tiff',
+    label: 'Bruegel, The Harvesters (LZW TIFF)',
+  },
   { id: 'scan', file: 'scan.jp2', mediaType: 'image/jp2', label: '1786 balloon print (JPEG 2000 scan)' },
-  { id: '67352ccc-d1b0-11e1-89ae-279075081939', file: '67352ccc-d1b0-11e1-89ae-279075081939.png', mediaType: 'image/png', label: 'IIIF validator test image' },
+  {
+    id: '67352ccc-d1b0-11e1-89ae-279075081939',
+    file: '67352ccc-d1b0-11e1-89ae-279075081939.png',
+    mediaType: 'image/png',
+    label: 'IIIF validator test image',
+  },
 ];
 
 const children = [];
@@ -54,8 +86,8 @@ function shutdown(code) {
     process.exit(code);
   }, 30_000);
   deadline.unref();
-  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() =>
-    process.exit(code),
+  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(
+    () => process.exit(code),
   );
 }
 
@@ -65,7 +97,10 @@ function adminCredentials() {
   }
   const file = path.join(STATE_DIR, 'admin-credentials.json');
   if (fs.existsSync(file)) return { ...JSON.parse(fs.readFileSync(file, 'utf8')), source: 'file', file };
-  const creds = { key: `admin-${randomBytes(6).toString('hex')}`, secret: randomBytes(24).toString('base64url') };
+  const creds = {
+    key: `admin-${randomBytes(6).toString('hex')}`,
+    secret: randomBytes(24).toString('base64url'),
+  };
   fs.mkdirSync(STATE_DIR, { recursive: true });
   fs.writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
   return { ...creds, source: 'generated', file };
@@ -121,11 +156,14 @@ function startService(svc, env) {
   const prefix = `${svc.name.padEnd(19)}│ `;
   for (const stream of [child.stdout, child.stderr]) {
     stream.pipe(log, { end: false });
-    if (streamLogs) stream.on('data', (d) => process.stdout.write(d.toString().replace(/^(?=.)/gm, dim(prefix))));
+    if (streamLogs)
+      stream.on('data', (d) => process.stdout.write(d.toString().replace(/^(?=.)/gm, dim(prefix))));
   }
   child.on('exit', (code, signal) => {
     if (!shuttingDown) {
-      console.error(red(`\n✗ ${svc.name} stopped unexpectedly (${code ?? signal}). Last log lines (${svc.logFile}):`));
+      console.error(
+        red(`\n✗ ${svc.name} stopped unexpectedly (${code ?? signal}). Last log lines (${svc.logFile}):`),
+      );
       console.error(tail(svc.logFile));
       shutdown(1);
     }
@@ -193,14 +231,16 @@ async function runDemo(apiUrl, deliveryUrl, creds) {
     const list = await api(apiUrl, creds, 'GET', '/customers?pageSize=500');
     customer = { status: 200, body: list.body.member.find((m) => m.name === 'demo') };
   }
-  if (customer.status >= 300 || !customer.body) throw new Error(`could not create the demo customer: ${JSON.stringify(customer.body)}`);
+  if (customer.status >= 300 || !customer.body)
+    throw new Error(`could not create the demo customer: ${JSON.stringify(customer.body)}`);
   const c = customer.body.id ?? Number(String(customer.body['@id']).split('/').pop());
   let space = await api(apiUrl, creds, 'POST', `/customers/${c}/spaces`, { name: 'demo' });
   if (space.status === 409) {
     const list = await api(apiUrl, creds, 'GET', `/customers/${c}/spaces?pageSize=500`);
     space = { status: 200, body: list.body.member.find((m) => m.name === 'demo') };
   }
-  if (space.status >= 300 || !space.body) throw new Error(`could not create the demo space: ${JSON.stringify(space.body)}`);
+  if (space.status >= 300 || !space.body)
+    throw new Error(`could not create the demo space: ${JSON.stringify(space.body)}`);
   const s = space.body.id ?? Number(String(space.body['@id']).split('/').pop());
   const started = Date.now();
   const batch = await api(apiUrl, creds, 'POST', `/customers/${c}/queue`, {
@@ -215,7 +255,8 @@ async function runDemo(apiUrl, deliveryUrl, creds) {
       number1: i,
     })),
   });
-  if (batch.status !== 201) throw new Error(`queue POST answered ${batch.status}: ${JSON.stringify(batch.body)}`);
+  if (batch.status !== 201)
+    throw new Error(`queue POST answered ${batch.status}: ${JSON.stringify(batch.body)}`);
   const batchPath = new URL(batch.body['@id']).pathname;
   let state = batch.body;
   let last = '';
@@ -226,11 +267,14 @@ async function runDemo(apiUrl, deliveryUrl, creds) {
     if (process.stdout.isTTY) process.stdout.write(`\r${line}`);
     else if (line.replace(/\d+\.\d s/, '') !== last.replace(/\d+\.\d s/, '')) console.log(line);
     last = line;
-    if (Date.now() - started > 10 * 60_000) throw new Error('the demo batch did not finish within 10 minutes');
+    if (Date.now() - started > 10 * 60_000)
+      throw new Error('the demo batch did not finish within 10 minutes');
   }
   if (process.stdout.isTTY) process.stdout.write('\n');
   const secs = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`${green('✓')} Demo batch ${batchPath.split('/').pop()} finished in ${secs} s: ${state.completed} completed, ${state.errors} errors`);
+  console.log(
+    `${green('✓')} Demo batch ${batchPath.split('/').pop()} finished in ${secs} s: ${state.completed} completed, ${state.errors} errors`,
+  );
   if (state.errors) {
     const errs = await api(apiUrl, creds, 'GET', `${batchPath}/errors`);
     for (const m of errs.body?.member ?? []) console.log(red(`  ✗ ${m.id}: ${m.error}`));
@@ -241,7 +285,9 @@ async function runDemo(apiUrl, deliveryUrl, creds) {
     console.log(`  ${img.label}`);
     console.log(`    Image service (paste into Mirador, UV or OpenSeadragon): ${cyan(`${svc}/info.json`)}`);
     console.log(`    Image API 2.1: ${dim(`${deliveryUrl}/iiif-img/v2/${c}/${s}/${img.id}/info.json`)}`);
-    console.log(`    Thumbnail:     ${dim(`${deliveryUrl}/thumbs/${c}/${s}/${img.id}/full/!400,400/0/default.jpg`)}`);
+    console.log(
+      `    Thumbnail:     ${dim(`${deliveryUrl}/thumbs/${c}/${s}/${img.id}/full/!400,400/0/default.jpg`)}`,
+    );
   }
   return fixtures;
 }
@@ -262,7 +308,9 @@ async function main() {
   env.VELLUM_ADMIN_KEY = creds.key;
   env.VELLUM_ADMIN_SECRET = creds.secret;
   const svcEnv = serviceEnv(env);
-  step(`Starting six services (${env.S3_ENDPOINT ? `S3 at ${env.S3_ENDPOINT}` : `filesystem store in ${path.relative(ROOT, env.VELLUM_STORAGE_ROOT)}`}; logs in .vellum/logs)`);
+  step(
+    `Starting six services (${env.S3_ENDPOINT ? `S3 at ${env.S3_ENDPOINT}` : `filesystem store in ${path.relative(ROOT, env.VELLUM_STORAGE_ROOT)}`}; logs in .vellum/logs)`,
+  );
   process.on('SIGINT', () => shutdown(0));
   process.on('SIGTERM', () => shutdown(0));
   for (const svc of SERVICES) startService(svc, svcEnv);
@@ -276,7 +324,8 @@ async function main() {
     shutdown(1);
     return;
   }
-  for (const svc of SERVICES) console.log(`  ${green('●')} ${svc.name.padEnd(20)} http://localhost:${svc.port}`);
+  for (const svc of SERVICES)
+    console.log(`  ${green('●')} ${svc.name.padEnd(20)} http://localhost:${svc.port}`);
   const apiUrl = svcEnv.VELLUM_API_URL;
   const deliveryUrl = svcEnv.VELLUM_DELIVERY_URL;
   console.log(`${green('✓')} Vellum is up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -284,7 +333,9 @@ async function main() {
     console.log(`\n${bold('Admin API key')} (shown once; also saved to ${path.relative(ROOT, creds.file)}):`);
     console.log(`  key:    ${yellow(creds.key)}\n  secret: ${yellow(creds.secret)}`);
   } else {
-    console.log(`\nAdmin API key: ${yellow(creds.key)} ${dim(`(from ${creds.source === 'env' ? 'VELLUM_ADMIN_KEY/SECRET' : path.relative(ROOT, creds.file)})`)}`);
+    console.log(
+      `\nAdmin API key: ${yellow(creds.key)} ${dim(`(from ${creds.source === 'env' ? 'VELLUM_ADMIN_KEY/SECRET' : path.relative(ROOT, creds.file)})`)}`,
+    );
   }
   if (demo) {
     try {

@@ -33,7 +33,17 @@ function scan(chunk) {
 const code = await new Promise((resolve) => {
   const child = spawn(
     'pnpm',
-    ['exec', 'turbo', 'run', 'lint', 'typecheck', 'test', '--concurrency=2', '--log-order=grouped', ...process.argv.slice(2)],
+    [
+      'exec',
+      'turbo',
+      'run',
+      'lint',
+      'typecheck',
+      'test',
+      '--concurrency=2',
+      '--log-order=grouped',
+      ...process.argv.slice(2),
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   child.stdout.on('data', (d) => {

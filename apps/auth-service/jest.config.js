@@ -2,7 +2,9 @@
 module.exports = {
   testEnvironment: 'node',
   rootDir: '.',
-  roots: ['<rootDir>/src', '<rootDir>/test'].filter((p) => require('node:fs').existsSync(p.replace('<rootDir>', __dirname))),
+  roots: ['<rootDir>/src', '<rootDir>/test'].filter((p) =>
+    require('node:fs').existsSync(p.replace('<rootDir>', __dirname)),
+  ),
   testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   moduleFileExtensions: ['ts', 'js', 'json'],

@@ -28,10 +28,15 @@ const headers = {
   'content-type': 'application/json',
 };
 const api = async (method, p, body) => {
-  const res = await fetch(`${apiUrl}${p}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${apiUrl}${p}`, {
+    method,
+    headers,
+    body: body ? JSON.stringify(body) : undefined,
+  });
   return { status: res.status, body: await res.json().catch(() => undefined) };
 };
-const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const pct = (xs, p) =>
+  xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function timeGets(label, p) {
   for (let i = 0; i < 20; i++) await api('GET', p); // warm up
@@ -42,7 +47,9 @@ async function timeGets(label, p) {
     ms.push(performance.now() - t);
     if (r.status !== 200) throw new Error(`${p} answered ${r.status}`);
   }
-  console.log(`  GET ${label}: p50 ${pct(ms, 50).toFixed(2)} ms, p99 ${pct(ms, 99).toFixed(2)} ms (${gets} sequential requests)`);
+  console.log(
+    `  GET ${label}: p50 ${pct(ms, 50).toFixed(2)} ms, p99 ${pct(ms, 99).toFixed(2)} ms (${gets} sequential requests)`,
+  );
 }
 
 const origin404 = http.createServer((_req, res) => res.writeHead(404).end());
@@ -50,15 +57,23 @@ await new Promise((r) => origin404.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${origin404.address().port}/missing.jpg`;
 
 let c = await api('POST', '/customers', { name: 'bench', displayName: 'Benchmarks' });
-if (c.status === 409) c = { body: (await api('GET', '/customers?pageSize=500')).body.member.find((m) => m.name === 'bench') };
+if (c.status === 409)
+  c = { body: (await api('GET', '/customers?pageSize=500')).body.member.find((m) => m.name === 'bench') };
 const customer = c.body.id;
-const space = (await api('POST', `/customers/${customer}/spaces`, { name: `api-bench-${Date.now()}` })).body.id;
+const space = (await api('POST', `/customers/${customer}/spaces`, { name: `api-bench-${Date.now()}` })).body
+  .id;
 const run = Date.now().toString(36);
 
 console.log(`Queue: ${batches} × POST of a 500-member batch`);
 let lastBatch;
 for (let b = 0; b < batches; b++) {
-  const member = Array.from({ length: 500 }, (_, i) => ({ id: `api-${run}-${b}-${i}`, space, origin, mediaType: 'image/jpeg', number1: i }));
+  const member = Array.from({ length: 500 }, (_, i) => ({
+    id: `api-${run}-${b}-${i}`,
+    space,
+    origin,
+    mediaType: 'image/jpeg',
+    number1: i,
+  }));
   const t = performance.now();
   const r = await api('POST', `/customers/${customer}/queue`, { '@type': 'Collection', member });
   const ms = performance.now() - t;

@@ -35,7 +35,11 @@ const mediaTypes = { jpg: 'image/jpeg', png: 'image/png', tif: 'image/tiff', jp2
 const mediaType = mediaTypes[file.split('.').pop()];
 
 async function api(method, p, body) {
-  const res = await fetch(`${apiUrl}${p}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${apiUrl}${p}`, {
+    method,
+    headers,
+    body: body ? JSON.stringify(body) : undefined,
+  });
   return { status: res.status, body: await res.json().catch(() => undefined) };
 }
 
@@ -48,7 +52,8 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${server.address().port}/${file}`;
 
 let c = await api('POST', '/customers', { name: 'bench', displayName: 'Benchmarks' });
-if (c.status === 409) c = { body: (await api('GET', '/customers?pageSize=500')).body.member.find((m) => m.name === 'bench') };
+if (c.status === 409)
+  c = { body: (await api('GET', '/customers?pageSize=500')).body.member.find((m) => m.name === 'bench') };
 const customer = c.body.id;
 let s = await api('POST', `/customers/${customer}/spaces`, { name: `bench-${Date.now()}` });
 const space = s.body.id;
@@ -58,19 +63,31 @@ console.log(`Immediate registration: ${puts} × PUT of ${file} (customer ${custo
 const times = [];
 for (let i = 0; i < puts; i++) {
   const t = performance.now();
-  const r = await api('PUT', `/customers/${customer}/spaces/${space}/images/put-${run}-${i}`, { origin, mediaType });
+  const r = await api('PUT', `/customers/${customer}/spaces/${space}/images/put-${run}-${i}`, {
+    origin,
+    mediaType,
+  });
   const ms = performance.now() - t;
   times.push(ms);
-  console.log(`  PUT ${i + 1}: ${r.status} in ${ms.toFixed(0)} ms${r.body?.error ? ` (error: ${r.body.error})` : ''}`);
+  console.log(
+    `  PUT ${i + 1}: ${r.status} in ${ms.toFixed(0)} ms${r.body?.error ? ` (error: ${r.body.error})` : ''}`,
+  );
 }
 times.sort((a, b) => a - b);
-console.log(`  median PUT → ${201}: ${times[Math.floor(times.length / 2)].toFixed(0)} ms, min ${times[0].toFixed(0)} ms`);
+console.log(
+  `  median PUT → ${201}: ${times[Math.floor(times.length / 2)].toFixed(0)} ms, min ${times[0].toFixed(0)} ms`,
+);
 
 console.log(`Queued registration: one batch of ${batchSize} × ${file}`);
 const t0 = performance.now();
 const b = await api('POST', `/customers/${customer}/queue`, {
   '@type': 'Collection',
-  member: Array.from({ length: batchSize }, (_, i) => ({ id: `batch-${run}-${i}`, space, origin, mediaType })),
+  member: Array.from({ length: batchSize }, (_, i) => ({
+    id: `batch-${run}-${i}`,
+    space,
+    origin,
+    mediaType,
+  })),
 });
 const accepted = performance.now() - t0;
 if (b.status !== 201) throw new Error(`queue answered ${b.status}: ${JSON.stringify(b.body)}`);
@@ -81,5 +98,7 @@ while (!state.finished) {
   state = (await api('GET', batchPath)).body;
 }
 const total = performance.now() - t0;
-console.log(`  accepted in ${accepted.toFixed(0)} ms; finished in ${(total / 1000).toFixed(2)} s: ${state.completed} completed, ${state.errors} errors, ${(batchSize / (total / 1000)).toFixed(2)} images/s`);
+console.log(
+  `  accepted in ${accepted.toFixed(0)} ms; finished in ${(total / 1000).toFixed(2)} s: ${state.completed} completed, ${state.errors} errors, ${(batchSize / (total / 1000)).toFixed(2)} images/s`,
+);
 server.close();

@@ -32,10 +32,26 @@ export function createAppModule(env: GatewayEnv): Type {
   @Module({
     imports: [
       DatabaseModule.forRoot(env.DATABASE_URL),
-      VellumCommonModule.forRoot({ serviceName: SERVICE_NAME, readiness: [DatabaseReadiness, AmqpReadiness], logLevel: env.LOG_LEVEL }),
-      MessagingModule.forRoot({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE, outbox: true }),
+      VellumCommonModule.forRoot({
+        serviceName: SERVICE_NAME,
+        readiness: [DatabaseReadiness, AmqpReadiness],
+        logLevel: env.LOG_LEVEL,
+      }),
+      MessagingModule.forRoot({
+        serviceName: SERVICE_NAME,
+        amqpUrl: env.AMQP_URL,
+        exchange: env.AMQP_EXCHANGE,
+        outbox: true,
+      }),
     ],
-    controllers: [SetupController, CustomersController, SpacesController, AssetsController, QueueController, IngestEventsController],
+    controllers: [
+      SetupController,
+      CustomersController,
+      SpacesController,
+      AssetsController,
+      QueueController,
+      IngestEventsController,
+    ],
     providers: [
       { provide: GATEWAY_ENV, useValue: env },
       { provide: APP_INTERCEPTOR, useClass: TransientDbErrorInterceptor },
@@ -54,7 +70,9 @@ export function createAppModule(env: GatewayEnv): Type {
   })
   class AppModule implements NestModule {
     configure(consumer: MiddlewareConsumer): void {
-      consumer.apply(publicBaseMiddleware(env.VELLUM_API_URL)).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+      consumer
+        .apply(publicBaseMiddleware(env.VELLUM_API_URL))
+        .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
     }
   }
   return AppModule;

@@ -22,9 +22,10 @@ async function main(argv: string[]): Promise<number> {
   const json = flags.includes('--json');
   const apply = flags.includes('--apply');
   const fromEnv = process.env.VELLUM_ADMIN_KEY && process.env.VELLUM_ADMIN_SECRET;
-  const pair = apply && fromEnv
-    ? { key: process.env.VELLUM_ADMIN_KEY!, secret: process.env.VELLUM_ADMIN_SECRET! }
-    : { key: generateApiKey(), secret: generateApiSecret() };
+  const pair =
+    apply && fromEnv
+      ? { key: process.env.VELLUM_ADMIN_KEY!, secret: process.env.VELLUM_ADMIN_SECRET! }
+      : { key: generateApiKey(), secret: generateApiSecret() };
   let outcome: string | undefined;
   if (apply) {
     const url = process.env.DATABASE_URL;

@@ -42,12 +42,17 @@ export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}
         app,
         new DocumentBuilder()
           .setTitle('Vellum management API')
-          .setDescription('DLCS-compatible management API (Hydra JSON-LD). Authenticate with HTTP Basic key:secret.')
+          .setDescription(
+            'DLCS-compatible management API (Hydra JSON-LD). Authenticate with HTTP Basic key:secret.',
+          )
           .setVersion('0.1.0')
           .addBasicAuth()
           .build(),
       );
-      SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+      SwaggerModule.setup('docs', app, doc, {
+        jsonDocumentUrl: 'openapi.json',
+        yamlDocumentUrl: 'openapi.yaml',
+      });
       if (env.VELLUM_ADMIN_KEY && env.VELLUM_ADMIN_SECRET) {
         await bootstrapAdmin(app.get<PrismaClient>(PRISMA), env.VELLUM_ADMIN_KEY, env.VELLUM_ADMIN_SECRET);
       }

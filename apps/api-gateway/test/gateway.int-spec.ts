@@ -4,7 +4,13 @@ import { validateEnv } from '@vellum/common';
 import { AssetIngestFinishedV1 } from '@vellum/contracts';
 import { createPrismaClient, type PrismaClient } from '@vellum/db';
 import { MessagePublisher } from '@vellum/messaging';
-import { createTestDatabase, createTestVhost, freePort, type TestDatabase, type TestVhost } from '@vellum/testing';
+import {
+  createTestDatabase,
+  createTestVhost,
+  freePort,
+  type TestDatabase,
+  type TestVhost,
+} from '@vellum/testing';
 import { GatewayEnv } from '../src/config/gateway-env';
 import { startGateway } from '../src/gateway';
 import { bootstrapAdmin } from '../src/auth/bootstrap-admin';
@@ -26,7 +32,11 @@ describe('api-gateway (integration)', () => {
   let otherId: number;
 
   const auth = (pair: string) => ({ Authorization: `Basic ${Buffer.from(pair).toString('base64')}` });
-  async function call(method: string, path: string, opts: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+  async function call(
+    method: string,
+    path: string,
+    opts: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ) {
     const headers: Record<string, string> = { ...(opts.key ? auth(opts.key) : {}), ...(opts.headers ?? {}) };
     let body: string | undefined;
     if (opts.raw !== undefined) body = opts.raw;
@@ -72,11 +82,18 @@ describe('api-gateway (integration)', () => {
     const root = await call('GET', '/');
     expect(root.status).toBe(200);
     expect(root.json).toMatchObject({ '@id': `${base}/`, customers: `${base}/customers` });
-    const fwd = await call('GET', '/', { headers: { 'X-Forwarded-Host': 'api.example.org', 'X-Forwarded-Proto': 'https' } });
+    const fwd = await call('GET', '/', {
+      headers: { 'X-Forwarded-Host': 'api.example.org', 'X-Forwarded-Proto': 'https' },
+    });
     expect(fwd.json.customers).toBe('https://api.example.org/customers');
     const openapi = await call('GET', '/openapi.json');
     expect(openapi.status).toBe(200);
-    expect(Object.keys(openapi.json.paths)).toEqual(expect.arrayContaining(['/customers/{customer}/queue', '/customers/{customer}/spaces/{space}/images/{id}']));
+    expect(Object.keys(openapi.json.paths)).toEqual(
+      expect.arrayContaining([
+        '/customers/{customer}/queue',
+        '/customers/{customer}/spaces/{space}/images/{id}',
+      ]),
+    );
     expect((await call('GET', '/health/live')).status).toBe(200);
   });
 
@@ -100,7 +117,10 @@ describe('api-gateway (integration)', () => {
   });
 
   it('creates customers (admin only; name rules; duplicates → 409) and keys', async () => {
-    const acme = await call('POST', '/customers', { key: admin, body: { name: 'acme', displayName: 'Acme' } });
+    const acme = await call('POST', '/customers', {
+      key: admin,
+      body: { name: 'acme', displayName: 'Acme' },
+    });
     expect(acme.status).toBe(201);
     expect(acme.headers.get('location')).toBe(acme.json['@id']);
     acmeId = acme.json.id;
@@ -140,15 +160,26 @@ describe('api-gateway (integration)', () => {
   });
 
   it('creates, reads and updates spaces', async () => {
-    const s = await call('POST', `/customers/${acmeId}/spaces`, { key: keyA, body: { name: 'books', defaultTags: ['book'], defaultRoles: ['r1'] } });
+    const s = await call('POST', `/customers/${acmeId}/spaces`, {
+      key: keyA,
+      body: { name: 'books', defaultTags: ['book'], defaultRoles: ['r1'] },
+    });
     expect(s.status).toBe(201);
     expect(s.json).toMatchObject({ '@type': 'vocab:Space', id: 1, name: 'books', defaultTags: ['book'] });
-    expect((await call('POST', `/customers/${acmeId}/spaces`, { key: keyA, body: { name: 'books' } })).status).toBe(409);
+    expect(
+      (await call('POST', `/customers/${acmeId}/spaces`, { key: keyA, body: { name: 'books' } })).status,
+    ).toBe(409);
     const s2 = await call('POST', `/customers/${acmeId}/spaces`, { key: keyA, body: { name: 'maps' } });
     expect(s2.json.id).toBe(2);
-    const patched = await call('PATCH', `/customers/${acmeId}/spaces/2`, { key: keyA, body: { defaultMaxWidth: 800 } });
+    const patched = await call('PATCH', `/customers/${acmeId}/spaces/2`, {
+      key: keyA,
+      body: { defaultMaxWidth: 800 },
+    });
     expect(patched.json).toMatchObject({ name: 'maps', defaultMaxWidth: 800 });
-    const clash = await call('PATCH', `/customers/${acmeId}/spaces/2`, { key: keyA, body: { name: 'books' } });
+    const clash = await call('PATCH', `/customers/${acmeId}/spaces/2`, {
+      key: keyA,
+      body: { name: 'books' },
+    });
     expect(clash.status).toBe(409);
     const paged = await call('GET', `/customers/${acmeId}/spaces?pageSize=1`, { key: keyA });
     expect(paged.json.view).toMatchObject({ '@type': 'PartialCollectionView', totalPages: 2, page: 1 });
@@ -185,12 +216,22 @@ describe('api-gateway (integration)', () => {
     ]);
     expect(res.json.error).toBeUndefined();
     expect(res.json.manifest).toBeUndefined();
-    const row = await prisma.asset.findUniqueOrThrow({ where: { customerId_spaceId_id: { customerId: acmeId, spaceId: 1, id: 'img-1' } } });
+    const row = await prisma.asset.findUniqueOrThrow({
+      where: { customerId_spaceId_id: { customerId: acmeId, spaceId: 1, id: 'img-1' } },
+    });
     expect(row).toMatchObject({ ingesting: true, ingestAttempt: 1, error: null, family: 'I' });
-    const commands = await prisma.outboxMessage.findMany({ where: { routingKey: 'asset.ingest.requested.v1' } });
+    const commands = await prisma.outboxMessage.findMany({
+      where: { routingKey: 'asset.ingest.requested.v1' },
+    });
     expect(commands).toHaveLength(1);
     expect(commands[0].priority).toBe(5);
-    expect((commands[0].envelope as any).data).toEqual({ customerId: acmeId, spaceId: 1, assetId: 'img-1', attempt: 1, priority: true });
+    expect((commands[0].envelope as any).data).toEqual({
+      customerId: acmeId,
+      spaceId: 1,
+      assetId: 'img-1',
+      attempt: 1,
+      priority: true,
+    });
   });
 
   it('answers 200 with the finished asset as soon as asset.ingest.finished.v1 arrives', async () => {
@@ -205,13 +246,31 @@ describe('api-gateway (integration)', () => {
       if (r?.ingestAttempt === 2) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    await prisma.asset.update({ where, data: { ingesting: false, finished: new Date(), width: 640, height: 480 } });
-    await app.get(MessagePublisher).publish(
-      Object.assign(new AssetIngestFinishedV1(), { customerId: acmeId, spaceId: 1, assetId: 'img-1', attempt: 2, success: true, width: 640, height: 480 }),
-    );
+    await prisma.asset.update({
+      where,
+      data: { ingesting: false, finished: new Date(), width: 640, height: 480 },
+    });
+    await app
+      .get(MessagePublisher)
+      .publish(
+        Object.assign(new AssetIngestFinishedV1(), {
+          customerId: acmeId,
+          spaceId: 1,
+          assetId: 'img-1',
+          attempt: 2,
+          success: true,
+          width: 640,
+          height: 480,
+        }),
+      );
     const res = await put;
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ ingesting: false, width: 640, height: 480, origin: 'http://127.0.0.1:1/img2.jpg' });
+    expect(res.json).toMatchObject({
+      ingesting: false,
+      width: 640,
+      height: 480,
+      origin: 'http://127.0.0.1:1/img2.jpg',
+    });
     expect(res.json.finished).toEqual(expect.any(String));
     // Replace semantics: string1 was not sent again.
     expect(res.json.string1).toBeUndefined();
@@ -219,13 +278,31 @@ describe('api-gateway (integration)', () => {
 
   it('PATCH changes only the supplied fields and does not reingest for metadata', async () => {
     const before = await prisma.outboxMessage.count({ where: { routingKey: 'asset.ingest.requested.v1' } });
-    const res = await call('PATCH', `/customers/${acmeId}/spaces/1/images/img-1`, { key: keyA, body: { string2: 'x', number1: 3 } });
+    const res = await call('PATCH', `/customers/${acmeId}/spaces/1/images/img-1`, {
+      key: keyA,
+      body: { string2: 'x', number1: 3 },
+    });
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ string2: 'x', number1: 3, tags: ['book'], roles: ['r1'], ingesting: false });
-    expect(await prisma.outboxMessage.count({ where: { routingKey: 'asset.ingest.requested.v1' } })).toBe(before);
+    expect(res.json).toMatchObject({
+      string2: 'x',
+      number1: 3,
+      tags: ['book'],
+      roles: ['r1'],
+      ingesting: false,
+    });
+    expect(await prisma.outboxMessage.count({ where: { routingKey: 'asset.ingest.requested.v1' } })).toBe(
+      before,
+    );
     // The change is published as asset.updated.v1 with the representation before and after (SPEC.md §2).
-    const updates = await prisma.outboxMessage.findMany({ where: { routingKey: 'asset.updated.v1' }, orderBy: { created: 'desc' } });
-    const data = (updates[0]?.envelope as { data: { assetId: string; before: Record<string, unknown>; after: Record<string, unknown> } }).data;
+    const updates = await prisma.outboxMessage.findMany({
+      where: { routingKey: 'asset.updated.v1' },
+      orderBy: { created: 'desc' },
+    });
+    const data = (
+      updates[0]?.envelope as {
+        data: { assetId: string; before: Record<string, unknown>; after: Record<string, unknown> };
+      }
+    ).data;
     expect(data.assetId).toBe('img-1');
     expect(data.before.number1).toBeUndefined();
     expect(data.after).toMatchObject({ string2: 'x', number1: 3, tags: ['book'] });
@@ -238,10 +315,17 @@ describe('api-gateway (integration)', () => {
 
   it('answers audio/video at once with 201 and ingesting: true', async () => {
     const t0 = Date.now();
-    const res = await call('POST', `/customers/${acmeId}/spaces/1/images`, { key: keyA, body: { origin: 'https://example.org/a.mp4', mediaType: 'video/mp4' } });
+    const res = await call('POST', `/customers/${acmeId}/spaces/1/images`, {
+      key: keyA,
+      body: { origin: 'https://example.org/a.mp4', mediaType: 'video/mp4' },
+    });
     expect(res.status).toBe(201);
     expect(Date.now() - t0).toBeLessThan(1000);
-    expect(res.json).toMatchObject({ ingesting: true, family: 'T', deliveryChannels: [{ channel: 'iiif-av', policy: 'default-video' }] });
+    expect(res.json).toMatchObject({
+      ingesting: true,
+      family: 'T',
+      deliveryChannels: [{ channel: 'iiif-av', policy: 'default-video' }],
+    });
     expect(res.json.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.headers.get('location')).toBe(res.json['@id']);
   });
@@ -249,7 +333,13 @@ describe('api-gateway (integration)', () => {
   it('rejects bad asset bodies with a 400 problem listing every field', async () => {
     const bad = await call('PUT', `/customers/${acmeId}/spaces/1/images/new-one`, {
       key: keyA,
-      body: { origin: 'ftp://example.org/x.tif', width: 10, deliveryChannels: ['iiif-av'], bogus: 1, tags: 'x' },
+      body: {
+        origin: 'ftp://example.org/x.tif',
+        width: 10,
+        deliveryChannels: ['iiif-av'],
+        bogus: 1,
+        tags: 'x',
+      },
     });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toMatch(/application\/problem\+json/);
@@ -257,41 +347,79 @@ describe('api-gateway (integration)', () => {
     expect(fields).toEqual(expect.arrayContaining(['origin', 'width', 'bogus', 'tags']));
     expect(bad.json.errors.find((e: any) => e.field === 'origin').message).toMatch(/not supported yet/);
 
-    const missing = await call('PUT', `/customers/${acmeId}/spaces/1/images/new-one`, { key: keyA, body: { origin: 'https://example.org/x.jpg' } });
+    const missing = await call('PUT', `/customers/${acmeId}/spaces/1/images/new-one`, {
+      key: keyA,
+      body: { origin: 'https://example.org/x.jpg' },
+    });
     expect(missing.status).toBe(400);
     expect(missing.json.errors.map((e: any) => e.field)).toEqual(['mediaType']);
 
-    const badId = await call('PUT', `/customers/${acmeId}/spaces/1/images/a%20b`, { key: keyA, body: { origin: 'https://example.org/x.jpg', mediaType: 'image/jpeg' } });
+    const badId = await call('PUT', `/customers/${acmeId}/spaces/1/images/a%20b`, {
+      key: keyA,
+      body: { origin: 'https://example.org/x.jpg', mediaType: 'image/jpeg' },
+    });
     expect(badId.status).toBe(400);
     expect(badId.json.errors[0].field).toBe('id');
 
     const wrongChannel = await call('PUT', `/customers/${acmeId}/spaces/1/images/new-one`, {
       key: keyA,
-      body: { origin: 'https://example.org/x.pdf', mediaType: 'application/pdf', deliveryChannels: ['iiif-img'] },
+      body: {
+        origin: 'https://example.org/x.pdf',
+        mediaType: 'application/pdf',
+        deliveryChannels: ['iiif-img'],
+      },
     });
     expect(wrongChannel.status).toBe(400);
     expect(wrongChannel.json.errors[0].field).toBe('deliveryChannels[0]');
 
-    const noSpace = await call('PUT', `/customers/${acmeId}/spaces/77/images/x`, { key: keyA, body: { origin: 'https://example.org/x.jpg', mediaType: 'image/jpeg' } });
+    const noSpace = await call('PUT', `/customers/${acmeId}/spaces/77/images/x`, {
+      key: keyA,
+      body: { origin: 'https://example.org/x.jpg', mediaType: 'image/jpeg' },
+    });
     expect(noSpace.status).toBe(404);
     expect(await prisma.asset.count({ where: { id: 'new-one' } })).toBe(0);
   });
 
   it('answers malformed JSON and oversized bodies with problems', async () => {
-    const malformed = await call('PUT', `/customers/${acmeId}/spaces/1/images/x`, { key: keyA, raw: '{"origin": ' });
+    const malformed = await call('PUT', `/customers/${acmeId}/spaces/1/images/x`, {
+      key: keyA,
+      raw: '{"origin": ',
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(malformed.json).toMatchObject({ '@type': 'Error', status: 400 });
-    const big = await call('POST', `/customers/${acmeId}/queue`, { key: keyA, raw: JSON.stringify({ member: [], pad: 'x'.repeat(1024 * 1024 + 10) }) });
+    const big = await call('POST', `/customers/${acmeId}/queue`, {
+      key: keyA,
+      raw: JSON.stringify({ member: [], pad: 'x'.repeat(1024 * 1024 + 10) }),
+    });
     expect(big.status).toBe(413);
     expect(big.json['@type']).toBe('Error');
   });
 
   it('accepts a batch: assets, batch, members and outbox rows in one go', async () => {
-    const members = [1, 2, 3].map((n) => ({ space: 1, id: `q-${n}`, origin: `https://example.org/${n}.jpg`, mediaType: 'image/jpeg', number1: n }));
-    const res = await call('POST', `/customers/${acmeId}/queue`, { key: keyA, body: { '@context': 'http://www.w3.org/ns/hydra/context.jsonld', '@type': 'Collection', member: members } });
+    const members = [1, 2, 3].map((n) => ({
+      space: 1,
+      id: `q-${n}`,
+      origin: `https://example.org/${n}.jpg`,
+      mediaType: 'image/jpeg',
+      number1: n,
+    }));
+    const res = await call('POST', `/customers/${acmeId}/queue`, {
+      key: keyA,
+      body: {
+        '@context': 'http://www.w3.org/ns/hydra/context.jsonld',
+        '@type': 'Collection',
+        member: members,
+      },
+    });
     expect(res.status).toBe(201);
-    expect(res.json).toMatchObject({ '@type': 'vocab:Batch', count: 3, completed: 0, errors: 0, superseded: false });
+    expect(res.json).toMatchObject({
+      '@type': 'vocab:Batch',
+      count: 3,
+      completed: 0,
+      errors: 0,
+      superseded: false,
+    });
     expect(res.headers.get('location')).toBe(res.json['@id']);
     const batchId = res.json.id as number;
     expect(await prisma.batchMember.count({ where: { batchId } })).toBe(3);
@@ -301,12 +429,19 @@ describe('api-gateway (integration)', () => {
       ['q-2', true, 1, ['book']],
       ['q-3', true, 1, ['book']],
     ]);
-    const cmds = (await prisma.outboxMessage.findMany({ where: { routingKey: 'asset.ingest.requested.v1' } })).filter((o) => (o.envelope as any).data.batchId === batchId);
+    const cmds = (
+      await prisma.outboxMessage.findMany({ where: { routingKey: 'asset.ingest.requested.v1' } })
+    ).filter((o) => (o.envelope as any).data.batchId === batchId);
     expect(cmds).toHaveLength(3);
     expect(cmds.every((c) => c.priority === 0 && (c.envelope as any).data.priority === false)).toBe(true);
 
     const batch = await call('GET', `/customers/${acmeId}/queue/batches/${batchId}`, { key: keyA });
-    expect(batch.json).toMatchObject({ count: 3, completed: 0, errors: 0, images: `${res.json['@id']}/images` });
+    expect(batch.json).toMatchObject({
+      count: 3,
+      completed: 0,
+      errors: 0,
+      images: `${res.json['@id']}/images`,
+    });
     await prisma.batch.update({ where: { id: batchId }, data: { completed: 2 } });
     const progressed = await call('GET', `/customers/${acmeId}/queue/batches/${batchId}`, { key: keyA });
     expect(progressed.json).toMatchObject({ completed: 2, estCompletion: expect.any(String) });
@@ -314,15 +449,31 @@ describe('api-gateway (integration)', () => {
     expect(images.json.totalItems).toBe(3);
     expect(images.json.member[0].batch).toBe(res.json['@id']);
     const queue = await call('GET', `/customers/${acmeId}/queue`, { key: keyA });
-    expect(queue.json).toMatchObject({ '@type': 'vocab:Queue', batchesWaiting: 1, imagesWaiting: 3, size: 3 });
+    expect(queue.json).toMatchObject({
+      '@type': 'vocab:Queue',
+      batchesWaiting: 1,
+      imagesWaiting: 3,
+      size: 3,
+    });
     const list = await call('GET', `/customers/${acmeId}/queue/batches`, { key: keyA });
     expect(list.json.totalItems).toBe(1);
-    expect((await call('GET', `/customers/${acmeId}/queue/batches/${batchId}`, { key: keyB })).status).toBe(403);
-    expect((await call('GET', `/customers/${otherId}/queue/batches/${batchId}`, { key: admin })).status).toBe(404);
+    expect((await call('GET', `/customers/${acmeId}/queue/batches/${batchId}`, { key: keyB })).status).toBe(
+      403,
+    );
+    expect((await call('GET', `/customers/${otherId}/queue/batches/${batchId}`, { key: admin })).status).toBe(
+      404,
+    );
 
-    const prio = await call('POST', `/customers/${acmeId}/queue/priority`, { key: keyA, body: { member: [{ space: 1, id: 'q-1', origin: 'https://example.org/1.jpg', mediaType: 'image/jpeg' }] } });
+    const prio = await call('POST', `/customers/${acmeId}/queue/priority`, {
+      key: keyA,
+      body: {
+        member: [{ space: 1, id: 'q-1', origin: 'https://example.org/1.jpg', mediaType: 'image/jpeg' }],
+      },
+    });
     expect(prio.status).toBe(201);
-    const reingested = await prisma.asset.findUniqueOrThrow({ where: { customerId_spaceId_id: { customerId: acmeId, spaceId: 1, id: 'q-1' } } });
+    const reingested = await prisma.asset.findUniqueOrThrow({
+      where: { customerId_spaceId_id: { customerId: acmeId, spaceId: 1, id: 'q-1' } },
+    });
     expect(reingested).toMatchObject({ ingestAttempt: 2, batchId: prio.json.id });
   });
 
@@ -341,27 +492,55 @@ describe('api-gateway (integration)', () => {
       },
     });
     expect(dup.status).toBe(400);
-    expect(dup.json.errors.map((e: any) => e.field)).toEqual(['member[2].id', 'member[1].id', 'member[3].space', 'member[4].mediaType']);
+    expect(dup.json.errors.map((e: any) => e.field)).toEqual([
+      'member[2].id',
+      'member[1].id',
+      'member[3].space',
+      'member[4].mediaType',
+    ]);
     const tooMany = await call('POST', `/customers/${acmeId}/queue`, {
       key: keyA,
-      body: { member: Array.from({ length: 501 }, (_, i) => ({ space: 1, id: `m${i}`, origin: 'https://example.org/x.jpg', mediaType: 'image/jpeg' })) },
+      body: {
+        member: Array.from({ length: 501 }, (_, i) => ({
+          space: 1,
+          id: `m${i}`,
+          origin: 'https://example.org/x.jpg',
+          mediaType: 'image/jpeg',
+        })),
+      },
     });
     expect(tooMany.status).toBe(400);
     expect(tooMany.json.errors[0].field).toBe('member');
-    const video = await call('POST', `/customers/${acmeId}/queue/priority`, { key: keyA, body: { member: [{ space: 1, id: 'v', origin: 'https://example.org/v.mp4', mediaType: 'video/mp4' }] } });
+    const video = await call('POST', `/customers/${acmeId}/queue/priority`, {
+      key: keyA,
+      body: { member: [{ space: 1, id: 'v', origin: 'https://example.org/v.mp4', mediaType: 'video/mp4' }] },
+    });
     expect(video.status).toBe(400);
     expect(await prisma.batch.count()).toBe(before);
   });
 
   it('accepts a 500-member batch in well under a second', async () => {
-    const member = Array.from({ length: 500 }, (_, i) => ({ space: 2, id: `big-${i}`, origin: `https://example.org/${i}.jpg`, mediaType: 'image/jpeg', string1: 'book-9', number1: i }));
+    const member = Array.from({ length: 500 }, (_, i) => ({
+      space: 2,
+      id: `big-${i}`,
+      origin: `https://example.org/${i}.jpg`,
+      mediaType: 'image/jpeg',
+      string1: 'book-9',
+      number1: i,
+    }));
     let t0 = Date.now();
-    const first = await call('POST', `/customers/${acmeId}/queue`, { key: keyA, body: { '@type': 'Collection', member } });
+    const first = await call('POST', `/customers/${acmeId}/queue`, {
+      key: keyA,
+      body: { '@type': 'Collection', member },
+    });
     const cold = Date.now() - t0;
     expect(first.status).toBe(201);
     // The same 500 again: every member is now a replace (reingest, attempt 2).
     t0 = Date.now();
-    const res = await call('POST', `/customers/${acmeId}/queue`, { key: keyA, body: { '@type': 'Collection', member } });
+    const res = await call('POST', `/customers/${acmeId}/queue`, {
+      key: keyA,
+      body: { '@type': 'Collection', member },
+    });
     const elapsed = Date.now() - t0;
     console.log(`500-member batch accepted in ${cold} ms (first), ${elapsed} ms (replace)`);
     expect(res.status).toBe(201);
@@ -369,9 +548,17 @@ describe('api-gateway (integration)', () => {
     // SPEC §10 target: < 1 s (≈ 300 ms on an idle 2-core machine); slack here for a CPU shared with other suites.
     expect(elapsed).toBeLessThan(2500);
     expect(await prisma.asset.count({ where: { customerId: acmeId, spaceId: 2 } })).toBe(500);
-    expect(await prisma.asset.count({ where: { customerId: acmeId, spaceId: 2, ingestAttempt: 2, batchId: res.json.id } })).toBe(500);
+    expect(
+      await prisma.asset.count({
+        where: { customerId: acmeId, spaceId: 2, ingestAttempt: 2, batchId: res.json.id },
+      }),
+    ).toBe(500);
     expect(await prisma.batchMember.count({ where: { batchId: res.json.id, attempt: 2 } })).toBe(500);
-    const page = await call('GET', `/customers/${acmeId}/spaces/2/images?pageSize=100&page=2&orderByDescending=number1&string1=book-9`, { key: keyA });
+    const page = await call(
+      'GET',
+      `/customers/${acmeId}/spaces/2/images?pageSize=100&page=2&orderByDescending=number1&string1=book-9`,
+      { key: keyA },
+    );
     expect(page.json.totalItems).toBe(500);
     expect(page.json.member[0].number1).toBe(399);
     expect(page.json.view).toMatchObject({ page: 2, totalPages: 5 });

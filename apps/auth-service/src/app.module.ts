@@ -12,7 +12,11 @@ import { AuthServiceEnv } from './auth-service.env';
   imports: [VellumCommonModule.forRoot({ serviceName: 'auth-service', readiness: [DatabaseReadiness] })],
   providers: [
     { provide: AuthServiceEnv, useFactory: () => validateEnv(AuthServiceEnv) },
-    { provide: PRISMA, useFactory: (env: AuthServiceEnv) => createPrismaClient(env.DATABASE_URL), inject: [AuthServiceEnv] },
+    {
+      provide: PRISMA,
+      useFactory: (env: AuthServiceEnv) => createPrismaClient(env.DATABASE_URL),
+      inject: [AuthServiceEnv],
+    },
     DatabaseReadiness,
   ],
 })

@@ -10,6 +10,8 @@ describe('AuthServiceEnv', () => {
 
   it('names the bad variable', () => {
     expect(() => validateEnv(AuthServiceEnv, { PORT: 'abc' })).toThrow(EnvValidationError);
-    expect(() => validateEnv(AuthServiceEnv, { PORT: 'abc' })).toThrow(/PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/);
+    expect(() => validateEnv(AuthServiceEnv, { PORT: 'abc' })).toThrow(
+      /PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/,
+    );
   });
 });

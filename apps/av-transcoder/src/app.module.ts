@@ -10,7 +10,11 @@ const env = validateEnv(AvTranscoderEnv);
 @Module({
   imports: [
     VellumCommonModule.forRoot({ serviceName: 'av-transcoder', readiness: [AmqpReadiness] }),
-    MessagingModule.forRoot({ serviceName: 'av-transcoder', amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE }),
+    MessagingModule.forRoot({
+      serviceName: 'av-transcoder',
+      amqpUrl: env.AMQP_URL,
+      exchange: env.AMQP_EXCHANGE,
+    }),
   ],
   controllers: [AvTranscodeCreateHandler],
   providers: [{ provide: AvTranscoderEnv, useValue: env }],

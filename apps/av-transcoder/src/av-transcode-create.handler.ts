@@ -19,7 +19,10 @@ export class AvTranscodeCreateHandler {
 
   @EventPattern(AvTranscodeCreateV1.routingKey, { prefetch: 1 })
   async handle(@Payload() cmd: AvTranscodeCreateV1): Promise<void> {
-    this.log.warn({ asset: `${cmd.customerId}/${cmd.spaceId}/${cmd.assetId}`, presets: cmd.presets }, NOT_AVAILABLE);
+    this.log.warn(
+      { asset: `${cmd.customerId}/${cmd.spaceId}/${cmd.assetId}`, presets: cmd.presets },
+      NOT_AVAILABLE,
+    );
     await this.publisher.publish(
       Object.assign(new AvTranscodeFailedV1(), {
         customerId: cmd.customerId,

@@ -20,7 +20,10 @@ const { DEFAULT_THUMBNAIL_SIZES } = require('@vellum/contracts');
 
 const { values } = parseArgs({
   options: {
-    image: { type: 'string', default: path.resolve(import.meta.dirname, '../../../fixtures/photo-large.jpg') },
+    image: {
+      type: 'string',
+      default: path.resolve(import.meta.dirname, '../../../fixtures/photo-large.jpg'),
+    },
     customer: { type: 'string', default: 'bench' },
     space: { type: 'string', default: '1' },
     id: { type: 'string', default: 'bench-1' },
@@ -57,7 +60,11 @@ const sizes = thumbnailSizesFor(DEFAULT_THUMBNAIL_SIZES, meta.width, meta.height
 const keys = {};
 let thumbBytes = 0;
 for (const s of sizes) {
-  const bytes = await sharp(values.image).rotate().resize(s.width, s.height, { fit: 'fill' }).jpeg({ quality: 85 }).toBuffer();
+  const bytes = await sharp(values.image)
+    .rotate()
+    .resize(s.width, s.height, { fit: 'fill' })
+    .jpeg({ quality: 85 })
+    .toBuffer();
   keys[`${s.width},${s.height}`] = thumbnailKey(ref, s.width, s.height);
   thumbBytes += bytes.length;
   await store.put(buckets.thumbnails, keys[`${s.width},${s.height}`], bytes);
@@ -75,7 +82,13 @@ const data = {
   ],
   derivatives: {
     pyramid: { bucket: buckets.derivatives, key: pyramidKey(ref), size: pyramid.length, tileSize: 512 },
-    thumbnails: { bucket: buckets.thumbnails, open: sizes.map((s) => [s.width, s.height]), auth: [], keys, size: thumbBytes },
+    thumbnails: {
+      bucket: buckets.thumbnails,
+      open: sizes.map((s) => [s.width, s.height]),
+      auth: [],
+      keys,
+      size: thumbBytes,
+    },
   },
 };
 await prisma.asset.upsert({

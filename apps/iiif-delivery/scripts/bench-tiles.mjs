@@ -26,7 +26,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.service) {
-  console.error('usage: bench-tiles.mjs --service http://127.0.0.1:3001/iiif-img/{c}/{s}/{id} [--mode tiles|regions|thumbs|info]');
+  console.error(
+    'usage: bench-tiles.mjs --service http://127.0.0.1:3001/iiif-img/{c}/{s}/{id} [--mode tiles|regions|thumbs|info]',
+  );
   process.exit(2);
 }
 const service = new URL(values.service.replace(/\/+$/, ''));
@@ -42,18 +44,28 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 function request(pathname) {
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
-    const req = http.get({ host: service.hostname, port: service.port || 80, path: pathname, agent }, (res) => {
-      let bytes = 0;
-      const chunks = [];
-      res.on('data', (c) => {
-        bytes += c.length;
-        chunks.push(c);
-      });
-      res.on('end', () =>
-        resolve({ status: res.statusCode, bytes, ms: Number(process.hrtime.bigint() - started) / 1e6, body: Buffer.concat(chunks) }),
-      );
-    });
-    req.on('error', (err) => resolve({ status: 0, bytes: 0, ms: Number(process.hrtime.bigint() - started) / 1e6, error: err }));
+    const req = http.get(
+      { host: service.hostname, port: service.port || 80, path: pathname, agent },
+      (res) => {
+        let bytes = 0;
+        const chunks = [];
+        res.on('data', (c) => {
+          bytes += c.length;
+          chunks.push(c);
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode,
+            bytes,
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+            body: Buffer.concat(chunks),
+          }),
+        );
+      },
+    );
+    req.on('error', (err) =>
+      resolve({ status: 0, bytes: 0, ms: Number(process.hrtime.bigint() - started) / 1e6, error: err }),
+    );
   });
 }
 
@@ -92,7 +104,7 @@ function tileGrid() {
 
 function randomRegions(n) {
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const out = [];
   for (let i = 0; i < n; i++) {
     const w = Math.min(width, 200 + Math.floor(rnd() * 1000));
@@ -148,10 +160,21 @@ async function run(durationS, limit) {
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   lat.sort((a, b) => a - b);
   const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] : NaN);
-  return { n: lat.length, elapsed, rate: lat.length / elapsed, p50: q(0.5), p90: q(0.9), p99: q(0.99), errors, bytes };
+  return {
+    n: lat.length,
+    elapsed,
+    rate: lat.length / elapsed,
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    errors,
+    bytes,
+  };
 }
 
-console.log(`${values.mode}: ${paths.length} distinct requests on ${width}x${height} (${v2 ? '2.1' : '3.0'}), concurrency ${concurrency}`);
+console.log(
+  `${values.mode}: ${paths.length} distinct requests on ${width}x${height} (${v2 ? '2.1' : '3.0'}), concurrency ${concurrency}`,
+);
 if (Number(values.warmup) > 0) {
   const w = await run(Number(values.warmup), Math.min(paths.length, maxCount));
   console.log(`warm-up: ${w.n} requests in ${w.elapsed.toFixed(1)} s`);

@@ -1,4 +1,11 @@
-import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationShutdown,
+  type Type,
+} from '@nestjs/common';
 import { DatabaseReadiness, StorageReadiness, VellumCommonModule } from '@vellum/common';
 import { createPrismaClient, PRISMA, type PrismaClient } from '@vellum/db';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
@@ -49,13 +56,20 @@ export class AppModule {
           httpSuccessLogLevel: env.LOG_HTTP_SUCCESS_LEVEL,
           readiness: [DatabaseReadiness, StorageReadiness, AmqpReadiness],
         }),
-        MessagingModule.forRoot({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE }),
+        MessagingModule.forRoot({
+          serviceName: SERVICE_NAME,
+          amqpUrl: env.AMQP_URL,
+          exchange: env.AMQP_EXCHANGE,
+        }),
       ],
       controllers: [ImageApiController, ThumbsController, CacheInvalidationHandler],
       providers: [
         { provide: DELIVERY_ENV, useValue: env },
         { provide: PRISMA, useFactory: () => createPrismaClient(env.DATABASE_URL) },
-        { provide: OBJECT_STORE, useFactory: () => overrides.objectStore ?? createObjectStore(storageConfigFromEnv(rawEnv)) },
+        {
+          provide: OBJECT_STORE,
+          useFactory: () => overrides.objectStore ?? createObjectStore(storageConfigFromEnv(rawEnv)),
+        },
         { provide: BUCKETS, useFactory: () => bucketsFromEnv(rawEnv) },
         PrismaLifecycle,
         DatabaseReadiness,

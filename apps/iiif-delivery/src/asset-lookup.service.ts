@@ -107,7 +107,12 @@ export class AssetLookupService {
    * @throws DeliveryError 404 (unknown customer, space or asset; still ingesting; ingest failed; no such channel),
    *   503 when the database is unreachable.
    */
-  async resolve(customerSegment: string, spaceSegment: string, assetId: string, channel?: string): Promise<DeliveryAsset> {
+  async resolve(
+    customerSegment: string,
+    spaceSegment: string,
+    assetId: string,
+    channel?: string,
+  ): Promise<DeliveryAsset> {
     const customerId = await this.customerId(customerSegment);
     if (!/^\d{1,9}$/.test(spaceSegment)) throw notFound(`Space ${spaceSegment} not found`);
     const spaceId = Number(spaceSegment);
@@ -117,7 +122,9 @@ export class AssetLookupService {
     const state = boxed!.value;
     if ('missing' in state) throw notFound(state.missing);
     if (channel && !state.asset.channels.includes(channel)) {
-      throw notFound(`Asset ${customerSegment}/${spaceId}/${assetId} is not available on the ${channel} delivery channel`);
+      throw notFound(
+        `Asset ${customerSegment}/${spaceId}/${assetId} is not available on the ${channel} delivery channel`,
+      );
     }
     return state.asset;
   }
@@ -139,7 +146,8 @@ export class AssetLookupService {
     } catch (err) {
       if (isDeliveryError(err)) throw err;
       this.logger.warn(`lookup failed: ${err instanceof Error ? err.message : String(err)}`);
-      if (isTransientDbError(err)) throw deliveryError(503, 'The metadata store is unavailable; retry later', { 'Retry-After': '1' });
+      if (isTransientDbError(err))
+        throw deliveryError(503, 'The metadata store is unavailable; retry later', { 'Retry-After': '1' });
       throw deliveryError(503, 'Asset lookup failed; retry later', { 'Retry-After': '1' });
     }
   }
@@ -157,9 +165,20 @@ export class AssetLookupService {
     const row = await this.prisma.asset.findUnique({
       where: { customerId_spaceId_id: { customerId, spaceId, id } },
       select: {
-        customerId: true, spaceId: true, id: true, width: true, height: true, maxWidth: true, roles: true,
-        openFullMax: true, openMaxWidth: true, finished: true, ingesting: true, error: true,
-        deliveryChannels: true, derivatives: true,
+        customerId: true,
+        spaceId: true,
+        id: true,
+        width: true,
+        height: true,
+        maxWidth: true,
+        roles: true,
+        openFullMax: true,
+        openMaxWidth: true,
+        finished: true,
+        ingesting: true,
+        error: true,
+        deliveryChannels: true,
+        derivatives: true,
       },
     });
     if (!row) {
@@ -171,7 +190,8 @@ export class AssetLookupService {
     }
     if (row.ingesting) return { missing: `Asset ${label} is still being ingested; try again shortly` };
     if (row.error) return { missing: `Asset ${label} is not available: its ingest failed (${row.error})` };
-    if (!row.finished || !row.width || !row.height) return { missing: `Asset ${label} has not finished ingesting` };
+    if (!row.finished || !row.width || !row.height)
+      return { missing: `Asset ${label} has not finished ingesting` };
     const d = (row.derivatives ?? {}) as RawDerivatives;
     const thumbs = d.thumbnails;
     const thumbnails = (thumbs?.open ?? [])
@@ -180,7 +200,9 @@ export class AssetLookupService {
       .filter((t) => t.key !== '')
       .sort((a, b) => a.width - b.width || a.height - b.height);
     const channels = Array.isArray(row.deliveryChannels)
-      ? (row.deliveryChannels as Array<{ channel?: unknown } | null>).map((c) => (typeof c?.channel === 'string' ? c.channel : '')).filter(Boolean)
+      ? (row.deliveryChannels as Array<{ channel?: unknown } | null>)
+          .map((c) => (typeof c?.channel === 'string' ? c.channel : ''))
+          .filter(Boolean)
       : [];
     const asset: DeliveryAsset = {
       customerId: row.customerId,
@@ -194,9 +216,15 @@ export class AssetLookupService {
       openMaxWidth: Math.max(0, row.openMaxWidth),
       finished: row.finished,
       channels,
-      pyramid: d.pyramid?.bucket && d.pyramid.key
-        ? { bucket: d.pyramid.bucket, key: d.pyramid.key, size: d.pyramid.size, tileSize: d.pyramid.tileSize || 512 }
-        : undefined,
+      pyramid:
+        d.pyramid?.bucket && d.pyramid.key
+          ? {
+              bucket: d.pyramid.bucket,
+              key: d.pyramid.key,
+              size: d.pyramid.size,
+              tileSize: d.pyramid.tileSize || 512,
+            }
+          : undefined,
       thumbnails,
       thumbnailBucket: thumbs?.bucket,
       version: String(row.finished.getTime()),
@@ -209,6 +237,12 @@ export class AssetLookupService {
 /** The asset `derivatives` JSON as the orchestrator writes it (see the shared brief). */
 interface RawDerivatives {
   pyramid?: { bucket?: string; key?: string; size?: number; tileSize?: number };
-  thumbnails?: { bucket?: string; open?: unknown[]; auth?: unknown[]; keys?: Record<string, string>; size?: number };
+  thumbnails?: {
+    bucket?: string;
+    open?: unknown[];
+    auth?: unknown[];
+    keys?: Record<string, string>;
+    size?: number;
+  };
   original?: { bucket?: string; key?: string; size?: number };
 }

@@ -38,7 +38,10 @@ export class CacheInvalidationHandler {
     this.invalidate(msg, true);
   }
 
-  private invalidate(ref: { customerId: number; spaceId: number; assetId: string }, evictPyramid: boolean): void {
+  private invalidate(
+    ref: { customerId: number; spaceId: number; assetId: string },
+    evictPyramid: boolean,
+  ): void {
     this.lookup.invalidateAsset(ref.customerId, ref.spaceId, ref.assetId);
     if (evictPyramid) this.pyramids.evict(this.buckets.derivatives, pyramidKey(ref));
     this.logger.debug(`caches invalidated for ${ref.customerId}/${ref.spaceId}/${ref.assetId}`);

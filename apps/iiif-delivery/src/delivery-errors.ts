@@ -7,7 +7,11 @@ import { STATUS_CODES } from 'node:http';
  * `{ "@type": "Error", type, title, status, detail, instance }` (SPEC.md §5: unknown customer/space/asset → 404
  * JSON; still ingesting → 404 JSON saying so; bad IIIF syntax → 400).
  */
-export function deliveryError(status: number, detail: string, headers: Record<string, string> = {}): ProblemException {
+export function deliveryError(
+  status: number,
+  detail: string,
+  headers: Record<string, string> = {},
+): ProblemException {
   const e = ProblemException.of(status, STATUS_CODES[status] ?? 'Error', detail);
   Object.assign(e.headers, headers);
   return e;

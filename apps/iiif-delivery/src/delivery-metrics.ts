@@ -6,7 +6,8 @@ import type { Counter, Histogram } from 'prom-client';
  * Which path served an image request (`tile_requests_total{kind}`): `tile` = a canonical tile from its stored JPEG
  * bytes, `tile-cropped` = a padded edge tile cropped, `tile-rendered` = a canonical tile rendered (not servable raw).
  */
-export type RenderKind = 'tile' | 'tile-cropped' | 'tile-rendered' | 'region' | 'thumbnail' | 'thumbnail-derived' | 'not-modified';
+export type RenderKind =
+  'tile' | 'tile-cropped' | 'tile-rendered' | 'region' | 'thumbnail' | 'thumbnail-derived' | 'not-modified';
 
 /** Buckets (seconds) of `image_render_duration_seconds`: 1 ms to 5 s. */
 const RENDER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -26,14 +27,20 @@ export class DeliveryMetrics {
   private readonly cacheHits: Counter<'cache' | 'hit'>;
 
   constructor(metrics: MetricsService) {
-    this.requests = metrics.counter('tile_requests_total', 'Image API requests by how they were served', ['kind']);
+    this.requests = metrics.counter('tile_requests_total', 'Image API requests by how they were served', [
+      'kind',
+    ]);
     this.renderDuration = metrics.histogram(
       'image_render_duration_seconds',
       'Seconds spent producing image bytes, by kind',
       ['kind'],
       RENDER_BUCKETS,
     );
-    this.cacheHits = metrics.counter('delivery_cache_hits_total', 'Delivery cache lookups by cache and outcome', ['cache', 'hit']);
+    this.cacheHits = metrics.counter(
+      'delivery_cache_hits_total',
+      'Delivery cache lookups by cache and outcome',
+      ['cache', 'hit'],
+    );
   }
 
   /** Counts one image request served as `kind`. */

@@ -41,7 +41,12 @@ export function answerIfNotModified(req: HttpRequest, res: HttpResponse, meta: C
 }
 
 /** Sends `body` (200) with `contentType`, the validators and the caching headers of `meta`. */
-export function sendCached(res: HttpResponse, meta: CachedResponseMeta, contentType: string, body: Buffer | string): void {
+export function sendCached(
+  res: HttpResponse,
+  meta: CachedResponseMeta,
+  contentType: string,
+  body: Buffer | string,
+): void {
   setCacheHeaders(res, meta);
   sendBody(res, contentType, body);
 }
@@ -68,7 +73,12 @@ export function redirect(res: HttpResponse, status: 301 | 302 | 303, location: s
  * answers 302 to the same URL without the slug, keeping the query string (SPEC.md §5). `prefix` is the route
  * prefix (`iiif-img`, `thumbs`); `base` the public base URL of this request.
  */
-export function redirectToUnversioned(req: HttpRequest, res: HttpResponse, prefix: string, base: string): void {
+export function redirectToUnversioned(
+  req: HttpRequest,
+  res: HttpResponse,
+  prefix: string,
+  base: string,
+): void {
   const rest = req.path.split('/').slice(3).join('/');
   const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
   redirect(res, 302, `${base}/${prefix}/${rest}${query}`);

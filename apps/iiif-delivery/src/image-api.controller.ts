@@ -11,7 +11,17 @@ import { iiif } from './delivery-errors';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryEnv } from './env';
 import { etagOf } from './http-cache';
-import { answerIfNotModified, CACHE_OPEN_IMAGE, CACHE_OPEN_INFO, CACHE_RESTRICTED, type HttpRequest, type HttpResponse, redirect, redirectToUnversioned, sendCached } from './http-io';
+import {
+  answerIfNotModified,
+  CACHE_OPEN_IMAGE,
+  CACHE_OPEN_INFO,
+  CACHE_RESTRICTED,
+  type HttpRequest,
+  type HttpResponse,
+  redirect,
+  redirectToUnversioned,
+  sendCached,
+} from './http-io';
 import { ImageDeliveryService } from './image-delivery.service';
 import { parseDeliveryPath, servicePath } from './image-path';
 import { publicBase } from './public-url';

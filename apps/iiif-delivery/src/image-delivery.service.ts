@@ -69,7 +69,11 @@ export function limitsOf(asset: Pick<DeliveryAsset, 'width' | 'height' | 'maxWid
 }
 
 /** The metrics kind of a canonical tile by how it was produced. */
-const TILE_KIND: Record<CanonicalTileSource, RenderKind> = { stored: 'tile', cropped: 'tile-cropped', rendered: 'tile-rendered' };
+const TILE_KIND: Record<CanonicalTileSource, RenderKind> = {
+  stored: 'tile',
+  cropped: 'tile-cropped',
+  rendered: 'tile-rendered',
+};
 
 /** A pre-made thumbnail chosen to answer a full-region request. */
 export interface ThumbnailChoice {
@@ -163,7 +167,10 @@ export class ImageDeliveryService {
     if (asset.roles.length > 0) {
       const open = Math.max(asset.openMaxWidth, isFull ? asset.openFullMax : 0);
       if (Math.max(out.w, out.h) > open) {
-        throw deliveryError(401, 'This image requires authorisation (IIIF Auth 2.0 is not available on this service yet)');
+        throw deliveryError(
+          401,
+          'This image requires authorisation (IIIF Auth 2.0 is not available on this service yet)',
+        );
       }
     }
     const canonical = [
@@ -173,13 +180,24 @@ export class ImageDeliveryService {
       `${req.quality}.${req.format}`,
     ].join('/');
     const tileSize = asset.pyramid?.tileSize ?? 512;
-    const tile = canonicalTileFor(req, asset.width, asset.height, tileSize, scaleFactorsFor(asset.width, asset.height, tileSize));
+    const tile = canonicalTileFor(
+      req,
+      asset.width,
+      asset.height,
+      tileSize,
+      scaleFactorsFor(asset.width, asset.height, tileSize),
+    );
     let thumbnail: ThumbnailChoice | undefined;
     if (isFull && asset.thumbnails.length > 0) {
       const source = asset.thumbnails.find((t) => t.width >= out.w && t.height >= out.h);
       if (source) thumbnail = { ...source, exact: source.width === out.w && source.height === out.h };
     }
-    const etag = etagOf(`${asset.customerId}/${asset.spaceId}/${asset.id}`, asset.version, `v${req.version}`, canonical);
+    const etag = etagOf(
+      `${asset.customerId}/${asset.spaceId}/${asset.id}`,
+      asset.version,
+      `v${req.version}`,
+      canonical,
+    );
     return { req, region, out, canonical, tile, thumbnail, etag };
   }
 
@@ -206,20 +224,35 @@ export class ImageDeliveryService {
       if (plan.thumbnail && asset.thumbnailBucket) {
         const bytes = await this.thumbnails.get(asset.thumbnailBucket, plan.thumbnail.key, asset.version);
         const asStored =
-          plan.thumbnail.exact && req.format === 'jpg' && (req.quality === 'default' || req.quality === 'color') &&
-          spec.degrees === 0 && !spec.mirror;
+          plan.thumbnail.exact &&
+          req.format === 'jpg' &&
+          (req.quality === 'default' || req.quality === 'color') &&
+          spec.degrees === 0 &&
+          !spec.mirror;
         kind = asStored ? 'thumbnail' : 'thumbnail-derived';
         body = asStored
           ? bytes
           : await this.thumbnails.derived(plan.etag, () => this.renderer.renderFromImage(bytes, spec));
       } else {
         const pyramid = asset.pyramid;
-        if (!pyramid) throw notFound(`Asset ${asset.customerId}/${asset.spaceId}/${asset.id} has no image derivative`);
-        const lease = await this.pyramids.acquire({ bucket: pyramid.bucket, key: pyramid.key, version: asset.version });
+        if (!pyramid)
+          throw notFound(`Asset ${asset.customerId}/${asset.spaceId}/${asset.id} has no image derivative`);
+        const lease = await this.pyramids.acquire({
+          bucket: pyramid.bucket,
+          key: pyramid.key,
+          version: asset.version,
+        });
         try {
           const full = { width: asset.width, height: asset.height };
           if (plan.tile) {
-            const tile = await this.renderer.renderCanonicalTile(lease, full, plan.region, plan.tile, pyramid.tileSize, spec);
+            const tile = await this.renderer.renderCanonicalTile(
+              lease,
+              full,
+              plan.region,
+              plan.tile,
+              pyramid.tileSize,
+              spec,
+            );
             kind = TILE_KIND[tile.source];
             body = tile.body;
           } else {
@@ -232,8 +265,12 @@ export class ImageDeliveryService {
       }
     } catch (err) {
       if (err instanceof ObjectNotFoundError) {
-        this.logger.warn(`derivative missing for ${asset.customerId}/${asset.spaceId}/${asset.id}: ${err.message}`);
-        throw notFound(`The image derivative of asset ${asset.customerId}/${asset.spaceId}/${asset.id} is missing`);
+        this.logger.warn(
+          `derivative missing for ${asset.customerId}/${asset.spaceId}/${asset.id}: ${err.message}`,
+        );
+        throw notFound(
+          `The image derivative of asset ${asset.customerId}/${asset.spaceId}/${asset.id} is missing`,
+        );
       }
       throw err;
     }

@@ -6,12 +6,21 @@ describe('parseDeliveryPath', () => {
     ['/iiif-img/acme/1/abc/info.json', { customer: 'acme', kind: 'info', slug: undefined }],
     ['/iiif-img/v2/acme/1/abc/info.json', { customer: 'acme', kind: 'info', slug: 2 }],
     ['/iiif-img/v3/acme/1/abc', { kind: 'base', slug: 3 }],
-    ['/thumbs/acme/1/a%20b%25c/full/!200,200/0/default.jpg', {
-      prefix: 'thumbs', id: 'a b%c', kind: 'image', params: ['full', '!200,200', '0', 'default.jpg'],
-    }],
+    [
+      '/thumbs/acme/1/a%20b%25c/full/!200,200/0/default.jpg',
+      {
+        prefix: 'thumbs',
+        id: 'a b%c',
+        kind: 'image',
+        params: ['full', '!200,200', '0', 'default.jpg'],
+      },
+    ],
     ['/iiif-img/1/1/a%2Fb/info.json', { id: 'a/b', kind: 'info' }],
     ['/iiif-img/1/1/abc/', { id: 'abc', kind: 'base' }],
-    ['/iiif-img/1/1/abc/pct:1,2,3,4/%5E200,/!90/gray.png', { params: ['pct:1,2,3,4', '^200,', '!90', 'gray.png'] }],
+    [
+      '/iiif-img/1/1/abc/pct:1,2,3,4/%5E200,/!90/gray.png',
+      { params: ['pct:1,2,3,4', '^200,', '!90', 'gray.png'] },
+    ],
   ])('%s', (raw, expected) => {
     expect(parseDeliveryPath(raw)).toMatchObject(expected);
   });
@@ -33,7 +42,9 @@ describe('encodeSegment / servicePath', () => {
     expect(encodeSegment("a b/c%d+e,f;g=h:i@j$k&l'(m)!*")).toBe("a%20b%2Fc%25d+e,f;g=h:i@j$k&l'(m)!*");
   });
   it('builds versioned and unversioned paths', () => {
-    expect(servicePath('iiif-img', undefined, { customer: 'acme', space: '1', id: 'x y' })).toBe('/iiif-img/acme/1/x%20y');
+    expect(servicePath('iiif-img', undefined, { customer: 'acme', space: '1', id: 'x y' })).toBe(
+      '/iiif-img/acme/1/x%20y',
+    );
     expect(servicePath('thumbs', 2, { customer: '7', space: '1', id: 'x' })).toBe('/thumbs/v2/7/1/x');
   });
 });

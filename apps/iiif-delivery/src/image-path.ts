@@ -45,10 +45,21 @@ export function parseDeliveryPath(rawPath: string): DeliveryPath {
   }
   if (segs.some((s) => s === '')) throw notFound(`No such resource: ${rawPath}`);
   const [customer, space, id, ...rest] = segs;
-  if (customer === undefined || space === undefined || id === undefined) throw notFound(`No such resource: ${rawPath}`);
+  if (customer === undefined || space === undefined || id === undefined)
+    throw notFound(`No such resource: ${rawPath}`);
   if (rest.length === 0) return { prefix, slug, customer, space, id, kind: 'base' };
-  if (rest.length === 1 && rest[0] === 'info.json') return { prefix, slug, customer, space, id, kind: 'info' };
-  if (rest.length === 4) return { prefix, slug, customer, space, id, kind: 'image', params: rest as [string, string, string, string] };
+  if (rest.length === 1 && rest[0] === 'info.json')
+    return { prefix, slug, customer, space, id, kind: 'info' };
+  if (rest.length === 4)
+    return {
+      prefix,
+      slug,
+      customer,
+      space,
+      id,
+      kind: 'image',
+      params: rest as [string, string, string, string],
+    };
   throw notFound(`No such resource: ${rawPath}`);
 }
 
@@ -57,11 +68,17 @@ export function parseDeliveryPath(rawPath: string): DeliveryPath {
  * sub-delimiters and `:`/`@` that are legal in a path segment readable.
  */
 export function encodeSegment(s: string): string {
-  return encodeURIComponent(s).replace(/%(24|26|2B|2C|3B|3D|3A|40)/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return encodeURIComponent(s).replace(/%(24|26|2B|2C|3B|3D|3A|40)/g, (_m, hex: string) =>
+    String.fromCharCode(parseInt(hex, 16)),
+  );
 }
 
 /** `/{prefix}/[vN/]{c}/{s}/{id}` with each segment encoded; `version` undefined → no slug. */
-export function servicePath(prefix: string, version: IiifVersion | undefined, p: Pick<DeliveryPath, 'customer' | 'space' | 'id'>): string {
+export function servicePath(
+  prefix: string,
+  version: IiifVersion | undefined,
+  p: Pick<DeliveryPath, 'customer' | 'space' | 'id'>,
+): string {
   const slug = version ? `/v${version}` : '';
   return `/${prefix}${slug}/${encodeSegment(p.customer)}/${encodeSegment(p.space)}/${encodeSegment(p.id)}`;
 }

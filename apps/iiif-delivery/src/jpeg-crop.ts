@@ -146,8 +146,10 @@ function crop(jpeg: Buffer, width: number, height: number): Buffer {
         scan.push(comp);
       }
       const o = 5 + ns * 2;
-      if (seg[o] !== 0 || seg[o + 1] !== 63 || seg[o + 2] !== 0) throw new Unsupported('not a sequential scan');
-      if (width < 1 || height < 1 || width > frameW || height > frameH) throw new Unsupported('crop outside the image');
+      if (seg[o] !== 0 || seg[o + 1] !== 63 || seg[o + 2] !== 0)
+        throw new Unsupported('not a sequential scan');
+      if (width < 1 || height < 1 || width > frameW || height > frameH)
+        throw new Unsupported('crop outside the image');
       const sof = head[sofAt];
       sof.writeUInt16BE(height, 5);
       sof.writeUInt16BE(width, 7);
@@ -167,7 +169,15 @@ function crop(jpeg: Buffer, width: number, height: number): Buffer {
  * Re-emits the entropy-coded segment starting at `start` for the MCUs inside `width`×`height` (see
  * {@link cropJpegTopLeft}). Returns the new entropy-coded bytes (byte-stuffed, padded with 1-bits).
  */
-function transcode(jpeg: Buffer, start: number, scan: Component[], frameW: number, frameH: number, width: number, height: number): Buffer {
+function transcode(
+  jpeg: Buffer,
+  start: number,
+  scan: Component[],
+  frameW: number,
+  frameH: number,
+  width: number,
+  height: number,
+): Buffer {
   const hMax = Math.max(...scan.map((c) => c.h));
   const vMax = Math.max(...scan.map((c) => c.v));
   // One component: non-interleaved, one block per MCU (T.81 §A.2.2); else interleaved MCUs of hMax×vMax blocks.
@@ -282,7 +292,7 @@ function transcode(jpeg: Buffer, start: number, scan: Component[], frameW: numbe
         }
         // AC: run/size symbols with their bits, copied as read (T.81 §F.1.2.2).
         table = comp.ac!;
-        for (let k = 1; k < 64; ) {
+        for (let k = 1; k < 64;) {
           while (nbits <= 24) {
             let byte = 0;
             if (pos < n) {

@@ -5,7 +5,11 @@ describe('publicBase', () => {
     ['http://localhost:3001', {}, 'http://localhost:3001'],
     ['http://localhost:3001/', {}, 'http://localhost:3001'],
     ['https://dlcs.example.org/prefix/', {}, 'https://dlcs.example.org/prefix'],
-    ['http://localhost:3001', { 'x-forwarded-host': 'iiif.example.org', 'x-forwarded-proto': 'https' }, 'https://iiif.example.org'],
+    [
+      'http://localhost:3001',
+      { 'x-forwarded-host': 'iiif.example.org', 'x-forwarded-proto': 'https' },
+      'https://iiif.example.org',
+    ],
     ['http://localhost:3001', { 'x-forwarded-host': 'a.example:8443, b.example' }, 'http://a.example:8443'],
     ['http://localhost:3001', { 'x-forwarded-proto': 'https' }, 'https://localhost:3001'],
     ['http://localhost:3001', { 'x-forwarded-host': 'evil.example/path?x' }, 'http://localhost:3001'],

@@ -34,7 +34,10 @@ describe('PyramidCacheService (fs object store)', () => {
   });
 
   async function cache(maxBytes: number): Promise<PyramidCacheService> {
-    const env = { VELLUM_DELIVERY_CACHE_DIR: path.join(root, 'cache'), VELLUM_DELIVERY_CACHE_BYTES: maxBytes } as DeliveryEnv;
+    const env = {
+      VELLUM_DELIVERY_CACHE_DIR: path.join(root, 'cache'),
+      VELLUM_DELIVERY_CACHE_BYTES: maxBytes,
+    } as DeliveryEnv;
     const c = new PyramidCacheService(store, env, metrics);
     await c.onModuleInit();
     return c;
@@ -42,7 +45,9 @@ describe('PyramidCacheService (fs object store)', () => {
 
   it('downloads once for concurrent requests of the same object', async () => {
     const c = await cache(1 << 20);
-    const leases = await Promise.all(Array.from({ length: 8 }, () => c.acquire({ bucket: 'pyramids', key: 'a', version: '1' })));
+    const leases = await Promise.all(
+      Array.from({ length: 8 }, () => c.acquire({ bucket: 'pyramids', key: 'a', version: '1' })),
+    );
     expect(downloads).toBe(1);
     expect(new Set(leases.map((l) => l.path)).size).toBe(1);
     leases.forEach((l) => l.release());

@@ -135,7 +135,9 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
     // A file that cannot be parsed stays failed for this entry (callers fall back to rendering); it holds no fd but
     // counts as open until evicted, which keeps the bound simple.
     entry.file.catch((err: unknown) => {
-      this.logger.warn(`pyramid ${entry.cacheKey}: no tile directory (${err instanceof Error ? err.message : String(err)})`);
+      this.logger.warn(
+        `pyramid ${entry.cacheKey}: no tile directory (${err instanceof Error ? err.message : String(err)})`,
+      );
     });
     return entry.file;
   }
@@ -145,10 +147,12 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
     if (!file) return;
     entry.file = undefined;
     this.openFiles--;
-    file.then(
-      (f) => f.close(),
-      () => undefined,
-    ).catch((err: unknown) => this.logger.warn(`could not close ${entry.path}: ${String(err)}`));
+    file
+      .then(
+        (f) => f.close(),
+        () => undefined,
+      )
+      .catch((err: unknown) => this.logger.warn(`could not close ${entry.path}: ${String(err)}`));
   }
 
   private load(cacheKey: string, src: PyramidSource): Promise<Entry> {
@@ -211,6 +215,8 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
   private removeFile(entry: Entry): void {
     this.closeFile(entry);
     const file = entry.path;
-    fsp.rm(file, { force: true }).catch((err: unknown) => this.logger.warn(`could not remove ${file}: ${String(err)}`));
+    fsp
+      .rm(file, { force: true })
+      .catch((err: unknown) => this.logger.warn(`could not remove ${file}: ${String(err)}`));
   }
 }

@@ -11,13 +11,33 @@ import { PyramidFile } from './pyramid-file';
 import { ADOBE_APP14_RGB, assembleJpeg, StoredTileError, tableSegments } from './stored-jpeg-tile';
 import { type OutputSpec, TileRenderer } from './tile-renderer.service';
 
-const PYRAMID = { tile: true, pyramid: true, tileWidth: 512, tileHeight: 512, compression: 'jpeg', quality: 85 } as const;
+const PYRAMID = {
+  tile: true,
+  pyramid: true,
+  tileWidth: 512,
+  tileHeight: 512,
+  compression: 'jpeg',
+  quality: 85,
+} as const;
 
 /** Mean absolute difference per channel value of two decoded images of the same size. */
-async function mad(a: Buffer | sharp.Sharp, b: Buffer | sharp.Sharp): Promise<{ mad: number; width: number; height: number }> {
-  const ra = await (Buffer.isBuffer(a) ? sharp(a) : a).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const rb = await (Buffer.isBuffer(b) ? sharp(b) : b).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  expect([ra.info.width, ra.info.height, ra.info.channels]).toEqual([rb.info.width, rb.info.height, rb.info.channels]);
+async function mad(
+  a: Buffer | sharp.Sharp,
+  b: Buffer | sharp.Sharp,
+): Promise<{ mad: number; width: number; height: number }> {
+  const ra = await (Buffer.isBuffer(a) ? sharp(a) : a)
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const rb = await (Buffer.isBuffer(b) ? sharp(b) : b)
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  expect([ra.info.width, ra.info.height, ra.info.channels]).toEqual([
+    rb.info.width,
+    rb.info.height,
+    rb.info.channels,
+  ]);
   let sum = 0;
   for (let i = 0; i < ra.data.length; i++) sum += Math.abs(ra.data[i] - rb.data[i]);
   return { mad: sum / ra.data.length, width: ra.info.width, height: ra.info.height };
@@ -41,8 +61,20 @@ describe('stored JPEG tiles', () => {
     deflate = path.join(dir, 'deflate.tif');
     await writeFile(ycc, await sharp(fixturePath('photo-large.jpg')).tiff(PYRAMID).toBuffer());
     // libvips writes quality ≥ 90 as RGB-coded JPEG tiles (photometric 2).
-    await writeFile(rgb, await sharp(fixturePath('photo-large.jpg')).resize(1500).tiff({ ...PYRAMID, quality: 95 }).toBuffer());
-    await writeFile(deflate, await sharp(fixturePath('photo-large.jpg')).resize(1500).tiff({ ...PYRAMID, compression: 'deflate' }).toBuffer());
+    await writeFile(
+      rgb,
+      await sharp(fixturePath('photo-large.jpg'))
+        .resize(1500)
+        .tiff({ ...PYRAMID, quality: 95 })
+        .toBuffer(),
+    );
+    await writeFile(
+      deflate,
+      await sharp(fixturePath('photo-large.jpg'))
+        .resize(1500)
+        .tiff({ ...PYRAMID, compression: 'deflate' })
+        .toBuffer(),
+    );
   });
 
   afterAll(async () => {
@@ -63,7 +95,12 @@ describe('stored JPEG tiles', () => {
         expect(jpeg.readUInt16BE(0)).toBe(0xffd8);
         expect(jpeg.readUInt16BE(jpeg.length - 2)).toBe(0xffd9);
         expect(jpeg.includes(ADOBE_APP14_RGB)).toBe(false);
-        const fromTiff = sharp(ycc, { page: level }).extract({ left: col * 512, top: row * 512, width: 512, height: 512 });
+        const fromTiff = sharp(ycc, { page: level }).extract({
+          left: col * 512,
+          top: row * 512,
+          width: 512,
+          height: 512,
+        });
         const diff = await mad(jpeg, fromTiff);
         expect({ level, col, row, ...diff }).toEqual({ level, col, row, mad: 0, width: 512, height: 512 });
       }
@@ -78,7 +115,10 @@ describe('stored JPEG tiles', () => {
       expect(file.index.pages[0].photometric).toBe(2);
       const jpeg = await file.readTileJpeg(0, 1, 0);
       expect(jpeg.includes(ADOBE_APP14_RGB)).toBe(true);
-      const diff = await mad(jpeg, sharp(rgb, { page: 0 }).extract({ left: 512, top: 0, width: 512, height: 512 }));
+      const diff = await mad(
+        jpeg,
+        sharp(rgb, { page: 0 }).extract({ left: 512, top: 0, width: 512, height: 512 }),
+      );
       expect(diff.mad).toBeLessThan(0.01);
       // libjpeg also recognises RGB by the component ids 'R','G','B' that libtiff writes; the marker is for decoders
       // that only read the Adobe transform (ITU T.872).
@@ -106,9 +146,18 @@ describe('stored JPEG tiles', () => {
         const jpeg = await file.readTileJpeg(level, col, row);
         const cropped = cropJpegTopLeft(jpeg, w, h);
         expect(cropped).toBeDefined();
-        const diff = await mad(cropped!, sharp(ycc, { page: level }).extract({ left: col * 512, top: row * 512, width: w, height: h }));
+        const diff = await mad(
+          cropped!,
+          sharp(ycc, { page: level }).extract({ left: col * 512, top: row * 512, width: w, height: h }),
+        );
         // Identical blocks; only chroma upsampling at the new right/bottom edge may differ by a level or two.
-        expect({ level, col, row, width: diff.width, height: diff.height }).toEqual({ level, col, row, width: w, height: h });
+        expect({ level, col, row, width: diff.width, height: diff.height }).toEqual({
+          level,
+          col,
+          row,
+          width: w,
+          height: h,
+        });
         expect(diff.mad).toBeLessThan(0.2);
       }
     } finally {
@@ -117,10 +166,14 @@ describe('stored JPEG tiles', () => {
   });
 
   it('leaves streams it cannot crop losslessly to the caller (progressive JPEG, garbage)', async () => {
-    const progressive = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } }).jpeg({ progressive: true }).toBuffer();
+    const progressive = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } })
+      .jpeg({ progressive: true })
+      .toBuffer();
     expect(cropJpegTopLeft(progressive, 10, 10)).toBeUndefined();
     expect(cropJpegTopLeft(Buffer.from([0xff, 0xd8, 0x00, 0x00]), 10, 10)).toBeUndefined();
-    const baseline = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).jpeg({ mozjpeg: false }).toBuffer();
+    const baseline = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } })
+      .jpeg({ mozjpeg: false })
+      .toBuffer();
     const cropped = cropJpegTopLeft(baseline, 20, 30);
     expect(await sharp(cropped).metadata()).toMatchObject({ width: 20, height: 30 });
     expect(cropJpegTopLeft(baseline, 65, 10)).toBeUndefined();
@@ -147,8 +200,16 @@ describe('stored JPEG tiles', () => {
   });
 
   describe('TileRenderer.renderCanonicalTile', () => {
-    const renderer = new TileRenderer({ VELLUM_SHARP_CONCURRENCY: 1, VELLUM_SHARP_CACHE_MB: 0 } as DeliveryEnv);
-    const jpg: Omit<OutputSpec, 'width' | 'height'> = { degrees: 0, mirror: false, quality: 'default', format: 'jpg' };
+    const renderer = new TileRenderer({
+      VELLUM_SHARP_CONCURRENCY: 1,
+      VELLUM_SHARP_CACHE_MB: 0,
+    } as DeliveryEnv);
+    const jpg: Omit<OutputSpec, 'width' | 'height'> = {
+      degrees: 0,
+      mirror: false,
+      quality: 'default',
+      format: 'jpg',
+    };
 
     const opened: Array<Promise<PyramidFile>> = [];
     function lease(file: string): PyramidLease {
@@ -176,17 +237,38 @@ describe('stored JPEG tiles', () => {
       const full = { width: W, height: H };
       const l = lease(ycc);
       const inner = tileOf('1024,512,512,512', '512,')!;
-      const stored = await renderer.renderCanonicalTile(l, full, { x: 1024, y: 512, w: 512, h: 512 }, inner, 512, { ...jpg, width: 512, height: 512 });
+      const stored = await renderer.renderCanonicalTile(
+        l,
+        full,
+        { x: 1024, y: 512, w: 512, h: 512 },
+        inner,
+        512,
+        { ...jpg, width: 512, height: 512 },
+      );
       expect(stored.source).toBe('stored');
       expect(stored.body).toEqual(await (await l.file()).readTileJpeg(0, 2, 1));
 
       const edge = tileOf('5120,0,192,512', '192,')!;
-      const cropped = await renderer.renderCanonicalTile(l, full, { x: 5120, y: 0, w: 192, h: 512 }, edge, 512, { ...jpg, width: 192, height: 512 });
+      const cropped = await renderer.renderCanonicalTile(
+        l,
+        full,
+        { x: 5120, y: 0, w: 192, h: 512 },
+        edge,
+        512,
+        { ...jpg, width: 192, height: 512 },
+      );
       expect(cropped.source).toBe('cropped');
       expect(await sharp(cropped.body).metadata()).toMatchObject({ width: 192, height: 512, format: 'jpeg' });
 
       // Gray quality or a rotation: not the stored bytes.
-      const gray = await renderer.renderCanonicalTile(l, full, { x: 1024, y: 512, w: 512, h: 512 }, inner, 512, { ...jpg, quality: 'gray', width: 512, height: 512 });
+      const gray = await renderer.renderCanonicalTile(
+        l,
+        full,
+        { x: 1024, y: 512, w: 512, h: 512 },
+        inner,
+        512,
+        { ...jpg, quality: 'gray', width: 512, height: 512 },
+      );
       expect(gray.source).toBe('rendered');
       expect((await sharp(gray.body).metadata()).channels).toBe(1);
     });
@@ -197,13 +279,31 @@ describe('stored JPEG tiles', () => {
       const meta = await sharp(deflate).metadata();
       expect(meta.width).toBe(w);
       const tile = tileOf('512,0,512,512', '512,', meta.width, meta.height)!;
-      const out = await renderer.renderCanonicalTile(lease(deflate), { width: meta.width, height: meta.height }, { x: 512, y: 0, w: 512, h: 512 }, tile, 512, { ...jpg, width: 512, height: 512 });
+      const out = await renderer.renderCanonicalTile(
+        lease(deflate),
+        { width: meta.width, height: meta.height },
+        { x: 512, y: 0, w: 512, h: 512 },
+        tile,
+        512,
+        { ...jpg, width: 512, height: 512 },
+      );
       expect(out.source).toBe('rendered');
       expect(await sharp(out.body).metadata()).toMatchObject({ width: 512, height: 512, format: 'jpeg' });
       expect(h).toBeGreaterThan(0);
-      const broken: PyramidLease = { path: ycc, file: () => Promise.reject(new Error('not a TIFF')), release: () => undefined };
+      const broken: PyramidLease = {
+        path: ycc,
+        file: () => Promise.reject(new Error('not a TIFF')),
+        release: () => undefined,
+      };
       const inner = tileOf('0,0,512,512', '512,')!;
-      const rendered = await renderer.renderCanonicalTile(broken, { width: W, height: H }, { x: 0, y: 0, w: 512, h: 512 }, inner, 512, { ...jpg, width: 512, height: 512 });
+      const rendered = await renderer.renderCanonicalTile(
+        broken,
+        { width: W, height: H },
+        { x: 0, y: 0, w: 512, h: 512 },
+        inner,
+        512,
+        { ...jpg, width: 512, height: 512 },
+      );
       expect(rendered.source).toBe('rendered');
     });
   });

@@ -1,6 +1,11 @@
 import { read as fsRead, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { checkTileStream, jpegPrefixFor, passthroughIneligibility, StoredTileError } from './stored-jpeg-tile';
+import {
+  checkTileStream,
+  jpegPrefixFor,
+  passthroughIneligibility,
+  StoredTileError,
+} from './stored-jpeg-tile';
 import { readTiffTileIndex, type TiffPage, type TiffTileIndex } from './tiff-tile-index';
 
 /** A page whose tiles can be served as JPEG files, with the bytes that precede each tile's stream. */
@@ -69,10 +74,13 @@ export class PyramidFile {
    */
   async readTileJpeg(level: number, col: number, row: number): Promise<Buffer> {
     const s = this.servable[level];
-    if (s === undefined || typeof s === 'string') throw new StoredTileError(`page ${level} is not servable: ${s ?? 'absent'}`);
+    if (s === undefined || typeof s === 'string')
+      throw new StoredTileError(`page ${level} is not servable: ${s ?? 'absent'}`);
     const { page, prefix } = s;
     if (col < 0 || row < 0 || col >= page.tilesAcross || row >= page.tilesDown) {
-      throw new StoredTileError(`tile ${col},${row} outside the ${page.tilesAcross}×${page.tilesDown} grid of page ${level}`);
+      throw new StoredTileError(
+        `tile ${col},${row} outside the ${page.tilesAcross}×${page.tilesDown} grid of page ${level}`,
+      );
     }
     const i = row * page.tilesAcross + col;
     const length = page.tileByteCounts[i];
@@ -80,7 +88,10 @@ export class PyramidFile {
     // Read the tile (SOI ... EOI) right after the prefix minus 2 bytes, check it, then let the prefix overwrite its SOI.
     const out = Buffer.allocUnsafe(at + length);
     const bytesRead = await preadInto(this.handle.fd, out, at, length, page.tileOffsets[i]);
-    if (bytesRead !== length) throw new StoredTileError(`short read of tile ${col},${row} of page ${level} (${bytesRead} of ${length} bytes)`);
+    if (bytesRead !== length)
+      throw new StoredTileError(
+        `short read of tile ${col},${row} of page ${level} (${bytesRead} of ${length} bytes)`,
+      );
     checkTileStream(out, at, out.length);
     prefix.copy(out, 0);
     return out;
@@ -93,7 +104,13 @@ export class PyramidFile {
 }
 
 /** `pread(2)` into `buf[offset, offset + length)` from file position `position` (callback API: cheaper than FileHandle.read). */
-function preadInto(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+function preadInto(
+  fd: number,
+  buf: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     fsRead(fd, buf, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead)));
   });

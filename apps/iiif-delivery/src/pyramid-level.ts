@@ -38,7 +38,12 @@ export interface LevelChoice {
  * @param outWidth output width in pixels (before rotation), ≥ 1.
  * @param outHeight output height in pixels (before rotation), ≥ 1.
  */
-export function chooseLevel(levels: Dimensions[], region: PixelRect, outWidth: number, outHeight: number): LevelChoice {
+export function chooseLevel(
+  levels: Dimensions[],
+  region: PixelRect,
+  outWidth: number,
+  outHeight: number,
+): LevelChoice {
   if (levels.length === 0) throw new Error('chooseLevel: a pyramid has at least one level');
   const full = levels[0];
   let page = 0;

@@ -17,7 +17,9 @@ const SOI = Buffer.from([0xff, 0xd8]);
  * Adobe APP14 segment with transform 0 ("Adobe", version 100, flags 0, transform 0 = no colour transform): tells
  * decoders that a 3-component JPEG holds RGB, not YCbCr (ITU T.872 §6.5.3 / Adobe TN 5116).
  */
-export const ADOBE_APP14_RGB = Buffer.from([0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00]);
+export const ADOBE_APP14_RGB = Buffer.from([
+  0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00,
+]);
 
 /**
  * Why the tiles of `page` cannot be served byte-for-byte as JPEG files, or undefined when they can: compression 7
@@ -42,15 +44,23 @@ export function passthroughIneligibility(page: TiffPage): string | undefined {
  *   a table or APPn/COM segment appears.
  */
 export function tableSegments(tables: Buffer): Buffer {
-  if (tables.length < 4 || tables[0] !== 0xff || tables[1] !== 0xd8) throw new StoredTileError('JPEGTables does not start with SOI');
+  if (tables.length < 4 || tables[0] !== 0xff || tables[1] !== 0xd8)
+    throw new StoredTileError('JPEGTables does not start with SOI');
   let i = 2;
   while (i < tables.length) {
     if (tables[i] !== 0xff) throw new StoredTileError(`JPEGTables: no marker at byte ${i}`);
     const marker = tables[i + 1];
     if (marker === 0xd9) return tables.subarray(2, i);
     // DQT (DB), DHT (C4), DAC (CC), DRI (DD), APPn (E0-EF), COM (FE) may appear in a tables-only stream.
-    const allowed = marker === 0xdb || marker === 0xc4 || marker === 0xcc || marker === 0xdd || (marker >= 0xe0 && marker <= 0xef) || marker === 0xfe;
-    if (!allowed) throw new StoredTileError(`JPEGTables: unexpected marker 0xFF${marker.toString(16).toUpperCase()}`);
+    const allowed =
+      marker === 0xdb ||
+      marker === 0xc4 ||
+      marker === 0xcc ||
+      marker === 0xdd ||
+      (marker >= 0xe0 && marker <= 0xef) ||
+      marker === 0xfe;
+    if (!allowed)
+      throw new StoredTileError(`JPEGTables: unexpected marker 0xFF${marker.toString(16).toUpperCase()}`);
     if (i + 4 > tables.length) throw new StoredTileError('JPEGTables: truncated segment');
     const len = tables.readUInt16BE(i + 2);
     if (len < 2 || i + 2 + len > tables.length) throw new StoredTileError('JPEGTables: truncated segment');
@@ -89,6 +99,8 @@ export function assembleJpeg(prefix: Buffer, tile: Buffer): Buffer {
  * @throws StoredTileError otherwise.
  */
 export function checkTileStream(buf: Buffer, start: number, end: number): void {
-  if (end - start < 4 || buf[start] !== 0xff || buf[start + 1] !== 0xd8) throw new StoredTileError('stored tile does not start with SOI');
-  if (buf[end - 2] !== 0xff || buf[end - 1] !== 0xd9) throw new StoredTileError('stored tile does not end with EOI');
+  if (end - start < 4 || buf[start] !== 0xff || buf[start + 1] !== 0xd8)
+    throw new StoredTileError('stored tile does not start with SOI');
+  if (buf[end - 2] !== 0xff || buf[end - 1] !== 0xd9)
+    throw new StoredTileError('stored tile does not end with EOI');
 }

@@ -15,7 +15,16 @@ import { badRequest, iiif, notFound } from './delivery-errors';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryEnv } from './env';
 import { etagOf } from './http-cache';
-import { answerIfNotModified, CACHE_OPEN_IMAGE, CACHE_OPEN_INFO, type HttpRequest, type HttpResponse, redirect, redirectToUnversioned, sendCached } from './http-io';
+import {
+  answerIfNotModified,
+  CACHE_OPEN_IMAGE,
+  CACHE_OPEN_INFO,
+  type HttpRequest,
+  type HttpResponse,
+  redirect,
+  redirectToUnversioned,
+  sendCached,
+} from './http-io';
 import { type DeliveryPath, parseDeliveryPath, servicePath } from './image-path';
 import { publicBase } from './public-url';
 import { TileRenderer } from './tile-renderer.service';
@@ -65,8 +74,10 @@ export class ThumbsController {
     if (path.kind === 'info') return this.info(req, res, path, base);
 
     const [region, size, rotation, qualityFormat] = path.params!;
-    if (region !== 'full') throw badRequest(`The thumbs service (level 0) serves only the full region, not "${region}"`);
-    if (rotation !== '0') throw badRequest(`The thumbs service (level 0) serves only rotation 0, not "${rotation}"`);
+    if (region !== 'full')
+      throw badRequest(`The thumbs service (level 0) serves only the full region, not "${region}"`);
+    if (rotation !== '0')
+      throw badRequest(`The thumbs service (level 0) serves only rotation 0, not "${rotation}"`);
     if (qualityFormat !== 'default.jpg') {
       throw badRequest(`The thumbs service (level 0) serves only default.jpg, not "${qualityFormat}"`);
     }
@@ -75,14 +86,21 @@ export class ThumbsController {
     const largest = thumbs[thumbs.length - 1];
     const out = iiif(() => resolveSize(sizeRequest, { w: largest.width, h: largest.height }, version));
     if (out.w > largest.width || out.h > largest.height) {
-      throw badRequest(`Size ${out.w}x${out.h} is larger than the largest thumbnail (${largest.width}x${largest.height})`);
+      throw badRequest(
+        `Size ${out.w}x${out.h} is larger than the largest thumbnail (${largest.width}x${largest.height})`,
+      );
     }
     const stored = thumbs.find((t) => Math.abs(t.width - out.w) <= 1 && Math.abs(t.height - out.h) <= 1);
     const source = stored ?? thumbs.find((t) => t.width >= out.w && t.height >= out.h) ?? largest;
     const outW = stored ? stored.width : out.w;
     const outH = stored ? stored.height : out.h;
     const meta = {
-      etag: etagOf(`${asset.customerId}/${asset.spaceId}/${asset.id}`, asset.version, 'thumbs', `${outW},${outH}`),
+      etag: etagOf(
+        `${asset.customerId}/${asset.spaceId}/${asset.id}`,
+        asset.version,
+        'thumbs',
+        `${outW},${outH}`,
+      ),
       lastModified: asset.finished,
       cacheControl: CACHE_OPEN_IMAGE,
       headers: { Link: profileLinkHeader(version, 0) },
@@ -96,14 +114,22 @@ export class ThumbsController {
     try {
       bytes = await this.store.get(asset.thumbnailBucket!, source.key, asset.version);
     } catch (err) {
-      if (err instanceof ObjectNotFoundError) throw notFound(`Thumbnail ${source.width},${source.height} of this asset is missing`);
+      if (err instanceof ObjectNotFoundError)
+        throw notFound(`Thumbnail ${source.width},${source.height} of this asset is missing`);
       throw err;
     }
     const kind = stored ? 'thumbnail' : 'thumbnail-derived';
     const body = stored
       ? bytes
       : await this.store.derived(meta.etag, () =>
-          this.renderer.renderFromImage(bytes, { width: outW, height: outH, degrees: 0, mirror: false, quality: 'default', format: 'jpg' }),
+          this.renderer.renderFromImage(bytes, {
+            width: outW,
+            height: outH,
+            degrees: 0,
+            mirror: false,
+            quality: 'default',
+            format: 'jpg',
+          }),
         );
     this.metrics.request(kind);
     this.metrics.rendered(kind, Number(process.hrtime.bigint() - started) / 1e9);
@@ -113,26 +139,39 @@ export class ThumbsController {
   private info(req: HttpRequest, res: HttpResponse, path: DeliveryPath, base: string): Promise<void> {
     return this.thumbnailsOf(path).then(({ asset, thumbs }) => {
       const accept = req.headers.accept;
-      const served = (path.slug === undefined ? versionFromAccept(accept) : undefined) ?? path.slug ?? this.defaultVersion;
+      const served =
+        (path.slug === undefined ? versionFromAccept(accept) : undefined) ?? path.slug ?? this.defaultVersion;
       const idSlug = path.slug ?? (served !== this.defaultVersion ? served : undefined);
       const id = `${base}${servicePath(PREFIX, idSlug, path)}`;
       const cacheKey = `thumbs ${served} ${id}`;
       let body = asset.infoCache.get(cacheKey);
       if (!body) {
         const largest = thumbs[thumbs.length - 1];
-        const input = { id, width: largest.width, height: largest.height, sizes: thumbs.map((t) => ({ width: t.width, height: t.height })) };
+        const input = {
+          id,
+          width: largest.width,
+          height: largest.height,
+          sizes: thumbs.map((t) => ({ width: t.width, height: t.height })),
+        };
         body = JSON.stringify(served === 3 ? buildLevel0InfoV3(input) : buildLevel0InfoV2(input));
         if (asset.infoCache.size < 16) asset.infoCache.set(cacheKey, body);
       }
       const headers: Record<string, string> = { Link: profileLinkHeader(served, 0) };
       if (path.slug === undefined) headers.Vary = 'Accept';
-      const meta = { etag: etagOf(body), lastModified: asset.finished, cacheControl: CACHE_OPEN_INFO, headers };
+      const meta = {
+        etag: etagOf(body),
+        lastModified: asset.finished,
+        cacheControl: CACHE_OPEN_INFO,
+        headers,
+      };
       if (answerIfNotModified(req, res, meta)) return;
       sendCached(res, meta, infoContentType(served, accept), body);
     });
   }
 
-  private async thumbnailsOf(path: DeliveryPath): Promise<{ asset: DeliveryAsset; thumbs: DeliveryAsset['thumbnails'] }> {
+  private async thumbnailsOf(
+    path: DeliveryPath,
+  ): Promise<{ asset: DeliveryAsset; thumbs: DeliveryAsset['thumbnails'] }> {
     const asset = await this.lookup.resolve(path.customer, path.space, path.id, PREFIX);
     if (asset.thumbnails.length === 0 || !asset.thumbnailBucket) {
       throw notFound(`Asset ${path.customer}/${path.space}/${path.id} has no open thumbnails`);

@@ -8,7 +8,14 @@ import { passthroughIneligibility } from './stored-jpeg-tile';
 import { readTiffTileIndex, type RangeReader, TiffFormatError } from './tiff-tile-index';
 
 /** The image-processor's pyramid options (apps/image-processor/README.md "Pyramid layout"). */
-const PYRAMID = { tile: true, pyramid: true, tileWidth: 512, tileHeight: 512, compression: 'jpeg', quality: 85 } as const;
+const PYRAMID = {
+  tile: true,
+  pyramid: true,
+  tileWidth: 512,
+  tileHeight: 512,
+  compression: 'jpeg',
+  quality: 85,
+} as const;
 
 function reader(buf: Buffer): RangeReader {
   return async (offset, length) => buf.subarray(offset, offset + length);
@@ -71,7 +78,10 @@ describe('readTiffTileIndex', () => {
   });
 
   it('reads BigTIFF', async () => {
-    const big = await sharp(fixturePath('photo-large.jpg')).resize(1200).tiff({ ...PYRAMID, bigtiff: true }).toBuffer();
+    const big = await sharp(fixturePath('photo-large.jpg'))
+      .resize(1200)
+      .tiff({ ...PYRAMID, bigtiff: true })
+      .toBuffer();
     expect(big.readUInt16LE(2)).toBe(43);
     const index = await readTiffTileIndex(reader(big), big.length);
     expect(index.bigTiff).toBe(true);

@@ -66,7 +66,24 @@ const TAG = {
 } as const;
 
 /** Byte size of each TIFF field type (TIFF 6.0 §2 "Types"; 16-18 are BigTIFF's LONG8/SLONG8/IFD8). */
-const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8 };
+const TYPE_SIZE: Record<number, number> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+  13: 4,
+  16: 8,
+  17: 8,
+  18: 8,
+};
 
 /** At most this many pages: a pyramid of a 2^20-pixel image has 12; a loop in the IFD chain is caught by a set too. */
 const MAX_PAGES = 64;
@@ -97,7 +114,8 @@ interface RawEntry {
 export async function readTiffTileIndex(read: RangeReader, fileSize: number): Promise<TiffTileIndex> {
   const header = await readExactly(read, 0, 16, fileSize, 'header', 8);
   const order = header.toString('latin1', 0, 2);
-  if (order !== 'II' && order !== 'MM') throw new TiffFormatError('not a TIFF file (no II/MM byte order mark)');
+  if (order !== 'II' && order !== 'MM')
+    throw new TiffFormatError('not a TIFF file (no II/MM byte order mark)');
   const le = order === 'II';
   const u16 = (b: Buffer, o: number): number => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
   const u32 = (b: Buffer, o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
@@ -113,7 +131,8 @@ export async function readTiffTileIndex(read: RangeReader, fileSize: number): Pr
     bigTiff = false;
     ifdOffset = u32(header, 4);
   } else if (magic === 43) {
-    if (header.length < 16 || u16(header, 4) !== 8) throw new TiffFormatError('BigTIFF header with an offset size other than 8');
+    if (header.length < 16 || u16(header, 4) !== 8)
+      throw new TiffFormatError('BigTIFF header with an offset size other than 8');
     bigTiff = true;
     ifdOffset = u64(header, 8);
   } else {
@@ -132,7 +151,13 @@ export async function readTiffTileIndex(read: RangeReader, fileSize: number): Pr
     const countBuf = await readExactly(read, ifdOffset, countSize, fileSize, `IFD ${pages.length}`);
     const n = bigTiff ? u64(countBuf, 0) : u16(countBuf, 0);
     if (n === 0 || n > MAX_ENTRIES) throw new TiffFormatError(`IFD ${pages.length} has ${n} entries`);
-    const body = await readExactly(read, ifdOffset + countSize, n * entrySize + (bigTiff ? 8 : 4), fileSize, `IFD ${pages.length}`);
+    const body = await readExactly(
+      read,
+      ifdOffset + countSize,
+      n * entrySize + (bigTiff ? 8 : 4),
+      fileSize,
+      `IFD ${pages.length}`,
+    );
     const entries = new Map<number, RawEntry>();
     for (let i = 0; i < n; i++) {
       const o = i * entrySize;
@@ -142,9 +167,20 @@ export async function readTiffTileIndex(read: RangeReader, fileSize: number): Pr
       const size = (TYPE_SIZE[type] ?? 0) * count;
       const valueAt = o + (bigTiff ? 12 : 8);
       if (size <= inlineSize) {
-        entries.set(tag, { tag, type, count, valueOffset: ifdOffset + countSize + valueAt, inline: body.subarray(valueAt, valueAt + inlineSize) });
+        entries.set(tag, {
+          tag,
+          type,
+          count,
+          valueOffset: ifdOffset + countSize + valueAt,
+          inline: body.subarray(valueAt, valueAt + inlineSize),
+        });
       } else {
-        entries.set(tag, { tag, type, count, valueOffset: bigTiff ? u64(body, valueAt) : u32(body, valueAt) });
+        entries.set(tag, {
+          tag,
+          type,
+          count,
+          valueOffset: bigTiff ? u64(body, valueAt) : u32(body, valueAt),
+        });
       }
     }
     const next = n * entrySize;
@@ -153,10 +189,12 @@ export async function readTiffTileIndex(read: RangeReader, fileSize: number): Pr
     const values = async (e: RawEntry | undefined, what: string): Promise<Float64Array | undefined> => {
       if (!e) return undefined;
       const size = TYPE_SIZE[e.type];
-      if (size === undefined || ![3, 4, 16].includes(e.type)) throw new TiffFormatError(`${what} has field type ${e.type}`);
+      if (size === undefined || ![3, 4, 16].includes(e.type))
+        throw new TiffFormatError(`${what} has field type ${e.type}`);
       const bytes = e.inline ?? (await readExactly(read, e.valueOffset, size * e.count, fileSize, what));
       const out = new Float64Array(e.count);
-      for (let i = 0; i < e.count; i++) out[i] = e.type === 3 ? u16(bytes, i * 2) : e.type === 4 ? u32(bytes, i * 4) : u64(bytes, i * 8);
+      for (let i = 0; i < e.count; i++)
+        out[i] = e.type === 3 ? u16(bytes, i * 2) : e.type === 4 ? u32(bytes, i * 4) : u64(bytes, i * 8);
       return out;
     };
     const scalar = async (tag: number, fallback: number): Promise<number> => {
@@ -183,10 +221,13 @@ export async function readTiffTileIndex(read: RangeReader, fileSize: number): Pr
       if (!offs || !counts) throw new TiffFormatError(`tiled page ${p} lacks TileOffsets or TileByteCounts`);
       const expected = tilesAcross * tilesDown * (planarConfiguration === 2 ? samplesPerPixel : 1);
       if (offs.length !== expected || counts.length !== expected) {
-        throw new TiffFormatError(`page ${p} has ${offs.length} tile offsets and ${counts.length} byte counts, expected ${expected}`);
+        throw new TiffFormatError(
+          `page ${p} has ${offs.length} tile offsets and ${counts.length} byte counts, expected ${expected}`,
+        );
       }
       for (let i = 0; i < expected; i++) {
-        if (offs[i] + counts[i] > fileSize) throw new TiffFormatError(`page ${p} tile ${i} lies beyond the end of the file (truncated?)`);
+        if (offs[i] + counts[i] > fileSize)
+          throw new TiffFormatError(`page ${p} tile ${i} lies beyond the end of the file (truncated?)`);
       }
       tileOffsets = offs;
       tileByteCounts = counts;
@@ -194,8 +235,12 @@ export async function readTiffTileIndex(read: RangeReader, fileSize: number): Pr
     let jpegTables: Buffer | undefined;
     const tables = entries.get(TAG.JPEGTables);
     if (tables) {
-      if (tables.count > MAX_TABLES_BYTES) throw new TiffFormatError(`page ${p} JPEGTables is ${tables.count} bytes`);
-      jpegTables = Buffer.from(tables.inline?.subarray(0, tables.count) ?? (await readExactly(read, tables.valueOffset, tables.count, fileSize, `page ${p} JPEGTables`)));
+      if (tables.count > MAX_TABLES_BYTES)
+        throw new TiffFormatError(`page ${p} JPEGTables is ${tables.count} bytes`);
+      jpegTables = Buffer.from(
+        tables.inline?.subarray(0, tables.count) ??
+          (await readExactly(read, tables.valueOffset, tables.count, fileSize, `page ${p} JPEGTables`)),
+      );
     }
     pages.push({
       width,
@@ -220,9 +265,20 @@ export async function readTiffTileIndex(read: RangeReader, fileSize: number): Pr
 }
 
 /** Reads exactly `length` bytes (at least `min` when given: the BigTIFF header probe) or throws a truncation error. */
-async function readExactly(read: RangeReader, offset: number, length: number, fileSize: number, what: string, min = length): Promise<Buffer> {
-  if (offset < 0 || offset + min > fileSize) throw new TiffFormatError(`${what} at ${offset} (+${min} bytes) lies beyond the end of the ${fileSize}-byte file (truncated?)`);
+async function readExactly(
+  read: RangeReader,
+  offset: number,
+  length: number,
+  fileSize: number,
+  what: string,
+  min = length,
+): Promise<Buffer> {
+  if (offset < 0 || offset + min > fileSize)
+    throw new TiffFormatError(
+      `${what} at ${offset} (+${min} bytes) lies beyond the end of the ${fileSize}-byte file (truncated?)`,
+    );
   const buf = await read(offset, Math.min(length, fileSize - offset));
-  if (buf.length < min) throw new TiffFormatError(`${what} at ${offset}: short read (${buf.length} of ${min} bytes)`);
+  if (buf.length < min)
+    throw new TiffFormatError(`${what} at ${offset}: short read (${buf.length} of ${min} bytes)`);
   return buf;
 }

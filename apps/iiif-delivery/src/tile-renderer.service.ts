@@ -59,9 +59,12 @@ export class TileRenderer {
   constructor(@Inject(DELIVERY_ENV) env: DeliveryEnv) {
     sharp.concurrency(env.VELLUM_SHARP_CONCURRENCY);
     // libvips' operation cache is off by default (VELLUM_SHARP_CACHE_MB=0): see DeliveryEnv for the measurements.
-    if (env.VELLUM_SHARP_CACHE_MB > 0) sharp.cache({ memory: env.VELLUM_SHARP_CACHE_MB, files: 32, items: 200 });
+    if (env.VELLUM_SHARP_CACHE_MB > 0)
+      sharp.cache({ memory: env.VELLUM_SHARP_CACHE_MB, files: 32, items: 200 });
     else sharp.cache(false);
-    this.logger.log(`sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, concurrency ${sharp.concurrency()}`);
+    this.logger.log(
+      `sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, concurrency ${sharp.concurrency()}`,
+    );
   }
 
   /**
@@ -109,8 +112,12 @@ export class TileRenderer {
     out: OutputSpec,
   ): Promise<CanonicalTile> {
     const plainJpeg =
-      out.format === 'jpg' && (out.quality === 'default' || out.quality === 'color') && out.degrees === 0 && !out.mirror &&
-      out.width === tile.width && out.height === tile.height;
+      out.format === 'jpg' &&
+      (out.quality === 'default' || out.quality === 'color') &&
+      out.degrees === 0 &&
+      !out.mirror &&
+      out.width === tile.width &&
+      out.height === tile.height;
     if (plainJpeg) {
       let file: PyramidFile | undefined;
       try {
@@ -143,7 +150,12 @@ export class TileRenderer {
    * pyramid at `file` as `out` describes, reading the smallest page that has enough pixels.
    * @returns encoded image bytes in `out.format`.
    */
-  async renderFromPyramid(file: string, full: Dimensions, region: PixelRect, out: OutputSpec): Promise<Buffer> {
+  async renderFromPyramid(
+    file: string,
+    full: Dimensions,
+    region: PixelRect,
+    out: OutputSpec,
+  ): Promise<Buffer> {
     const levels = await this.pyramidLevels(file);
     const base = levels[0];
     if (base.width !== full.width || base.height !== full.height) {
@@ -201,7 +213,9 @@ export class TileRenderer {
       if (out.mirror) img = img.flop();
       if (out.degrees !== 0) {
         const opaque = out.format === 'jpg';
-        img = img.rotate(out.degrees, { background: opaque ? { r: 255, g: 255, b: 255, alpha: 1 } : { r: 0, g: 0, b: 0, alpha: 0 } });
+        img = img.rotate(out.degrees, {
+          background: opaque ? { r: 255, g: 255, b: 255, alpha: 1 } : { r: 0, g: 0, b: 0, alpha: 0 },
+        });
       }
     }
     // One-channel output where the format allows it (jpg, png, tif; webp stays RGB).
@@ -231,7 +245,12 @@ export class TileRenderer {
  * at its top-left: the page's stored tiles can be served as JPEG, its tiles are `tileSize` square, its size is the
  * floor-rounded level size of `full` (libvips), and the tile's output size is the stored cell clipped to the page.
  */
-export function storedTileMatches(file: PyramidFile, full: Dimensions, tile: TileAddress, tileSize: number): boolean {
+export function storedTileMatches(
+  file: PyramidFile,
+  full: Dimensions,
+  tile: TileAddress,
+  tileSize: number,
+): boolean {
   const page = file.servablePage(tile.level);
   if (typeof page === 'string') return false;
   if (page.tileWidth !== tileSize || page.tileHeight !== tileSize) return false;

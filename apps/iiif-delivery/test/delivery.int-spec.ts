@@ -15,7 +15,14 @@ import {
   pyramidKey,
   thumbnailKey,
 } from '@vellum/storage';
-import { createTestDatabase, createTestVhost, fixturePath, type TestDatabase, type TestVhost, waitFor } from '@vellum/testing';
+import {
+  createTestDatabase,
+  createTestVhost,
+  fixturePath,
+  type TestDatabase,
+  type TestVhost,
+  waitFor,
+} from '@vellum/testing';
 import sharp from 'sharp';
 import { deliveryRootModule, SERVICE_NAME } from '../src/app.module';
 import { DeliveryEnv } from '../src/env';
@@ -51,7 +58,9 @@ async function json(res: Response): Promise<any> {
   return res.json();
 }
 
-async function imageSize(res: Response): Promise<{ width: number; height: number; format: string; channels: number }> {
+async function imageSize(
+  res: Response,
+): Promise<{ width: number; height: number; format: string; channels: number }> {
   const buf = Buffer.from(await res.arrayBuffer());
   const m = await sharp(buf).metadata();
   return { width: m.width, height: m.height, format: m.format, channels: m.channels };
@@ -88,7 +97,9 @@ beforeAll(async () => {
     .tiff({ tile: true, pyramid: true, tileWidth: 512, tileHeight: 512, compression: 'jpeg', quality: 85 })
     .toBuffer();
   const ref = { customerId: 0, spaceId: SPACE, assetId: ID };
-  const customer = await prisma.customer.create({ data: { name: 'delivery-test', displayName: 'Delivery test' } });
+  const customer = await prisma.customer.create({
+    data: { name: 'delivery-test', displayName: 'Delivery test' },
+  });
   customerId = customer.id;
   ref.customerId = customerId;
   const pKey = pyramidKey(ref);
@@ -96,20 +107,37 @@ beforeAll(async () => {
   thumbSizes = thumbnailSizesFor(DEFAULT_THUMBNAIL_SIZES, W, H);
   const keys: Record<string, string> = {};
   for (const s of thumbSizes) {
-    const bytes = await sharp(fixturePath('photo-large.jpg')).resize(s.width, s.height, { fit: 'fill' }).jpeg({ quality: 85 }).toBuffer();
+    const bytes = await sharp(fixturePath('photo-large.jpg'))
+      .resize(s.width, s.height, { fit: 'fill' })
+      .jpeg({ quality: 85 })
+      .toBuffer();
     keys[`${s.width},${s.height}`] = thumbnailKey(ref, s.width, s.height);
     await store.put(buckets.thumbnails, keys[`${s.width},${s.height}`], bytes);
   }
   derivatives = {
     pyramid: { bucket: buckets.derivatives, key: pKey, size: pyramid.length, tileSize: 512 },
-    thumbnails: { bucket: buckets.thumbnails, open: thumbSizes.map((s) => [s.width, s.height]), auth: [], keys, size: 1 },
+    thumbnails: {
+      bucket: buckets.thumbnails,
+      open: thumbSizes.map((s) => [s.width, s.height]),
+      auth: [],
+      keys,
+      size: 1,
+    },
   };
   await prisma.space.create({ data: { customerId, id: SPACE, name: 'photos' } });
   const channels = [
     { channel: 'iiif-img', policy: 'default' },
     { channel: 'thumbs', policy: 'default' },
   ];
-  const base = { customerId, spaceId: SPACE, mediaType: 'image/jpeg', width: W, height: H, deliveryChannels: channels, derivatives };
+  const base = {
+    customerId,
+    spaceId: SPACE,
+    mediaType: 'image/jpeg',
+    width: W,
+    height: H,
+    deliveryChannels: channels,
+    derivatives,
+  };
   await prisma.asset.createMany({
     data: [
       { ...base, id: ID, finished: new Date('2024-05-01T10:00:00Z') },
@@ -117,11 +145,21 @@ beforeAll(async () => {
       { ...base, id: 'capped', maxWidth: 400, finished: new Date('2024-05-01T10:00:00Z') },
       { ...base, id: 'busy', ingesting: true, width: null, height: null, derivatives: undefined },
       { ...base, id: 'failed', error: 'origin returned 404', finished: new Date('2024-05-01T10:00:00Z') },
-      { ...base, id: 'thumbs-only', deliveryChannels: [{ channel: 'thumbs', policy: 'default' }], finished: new Date() },
+      {
+        ...base,
+        id: 'thumbs-only',
+        deliveryChannels: [{ channel: 'thumbs', policy: 'default' }],
+        finished: new Date(),
+      },
     ],
   });
 
-  const transport = createTransport({ serviceName: SERVICE_NAME, amqpUrl: vhost.url, exchange: vhost.exchange, retryDelaysMs: [] });
+  const transport = createTransport({
+    serviceName: SERVICE_NAME,
+    amqpUrl: vhost.url,
+    exchange: vhost.exchange,
+    retryDelaysMs: [],
+  });
   app = await bootstrapService(deliveryRootModule(env, { objectStore: store }), {
     serviceName: SERVICE_NAME,
     port: 0,
@@ -141,13 +179,16 @@ afterAll(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-const svc = (id = ID, slug = ''): string => `/iiif-img/${slug}${customerId}/${SPACE}/${encodeURIComponent(id)}`;
+const svc = (id = ID, slug = ''): string =>
+  `/iiif-img/${slug}${customerId}/${SPACE}/${encodeURIComponent(id)}`;
 
 describe('info.json', () => {
   it('serves 3.0 with ids from the public base, tiles, sizes, the profile link and CORS', async () => {
     const res = await get(`${svc()}/info.json`);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('application/ld+json;profile="http://iiif.io/api/image/3/context.json"');
+    expect(res.headers.get('content-type')).toBe(
+      'application/ld+json;profile="http://iiif.io/api/image/3/context.json"',
+    );
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('link')).toBe('<http://iiif.io/api/image/3/level2.json>;rel="profile"');
     expect(res.headers.get('cache-control')).toMatch(/^public/);
@@ -165,7 +206,9 @@ describe('info.json', () => {
     expect(info.sizes).toEqual([...thumbSizes].sort((a, b) => a.width - b.width));
     expect(info.extraFormats).toEqual(expect.arrayContaining(['webp', 'tif', 'gif']));
     expect(info.extraQualities).toEqual(expect.arrayContaining(['gray', 'bitonal', 'color']));
-    expect(info.extraFeatures).toEqual(expect.arrayContaining(['mirroring', 'rotationArbitrary', 'sizeUpscaling']));
+    expect(info.extraFeatures).toEqual(
+      expect.arrayContaining(['mirroring', 'rotationArbitrary', 'sizeUpscaling']),
+    );
     expect(info.maxWidth).toBeUndefined();
     expect(info.maxArea).toBe(40_000_000);
   });
@@ -186,14 +229,19 @@ describe('info.json', () => {
   });
 
   it('selects 2.1 on the unversioned URL from an Accept profile', async () => {
-    const res = await get(`${svc()}/info.json`, { Accept: 'application/ld+json;profile="http://iiif.io/api/image/2/context.json"' });
+    const res = await get(`${svc()}/info.json`, {
+      Accept: 'application/ld+json;profile="http://iiif.io/api/image/2/context.json"',
+    });
     const info = await json(res);
     expect(info['@id']).toBe(`${PUBLIC}${svc(ID, 'v2/')}`);
     expect(res.headers.get('vary')).toMatch(/Accept/);
   });
 
   it('honours X-Forwarded-Host/-Proto and writes maxWidth', async () => {
-    const res = await get(`${svc('capped')}/info.json`, { 'X-Forwarded-Host': 'cdn.example.net', 'X-Forwarded-Proto': 'http' });
+    const res = await get(`${svc('capped')}/info.json`, {
+      'X-Forwarded-Host': 'cdn.example.net',
+      'X-Forwarded-Proto': 'http',
+    });
     const info = await json(res);
     expect(info.id).toBe(`http://cdn.example.net${svc('capped')}`);
     expect(info.maxWidth).toBe(400);
@@ -237,7 +285,11 @@ describe('info.json', () => {
   });
 
   it('answers CORS preflight', async () => {
-    const res = await get(`${svc()}/info.json`, { Origin: 'https://viewer.example', 'Access-Control-Request-Method': 'GET' }, 'OPTIONS');
+    const res = await get(
+      `${svc()}/info.json`,
+      { Origin: 'https://viewer.example', 'Access-Control-Request-Method': 'GET' },
+      'OPTIONS',
+    );
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
   });
@@ -250,7 +302,9 @@ describe('image requests', () => {
     expect(res.headers.get('content-type')).toBe('image/jpeg');
     expect(res.headers.get('cache-control')).toBe('public, max-age=31536000');
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(res.headers.get('link')).toContain(`<${PUBLIC}${svc()}/512,512,512,512/max/0/default.jpg>;rel="canonical"`);
+    expect(res.headers.get('link')).toContain(
+      `<${PUBLIC}${svc()}/512,512,512,512/max/0/default.jpg>;rel="canonical"`,
+    );
     expect(await imageSize(res)).toMatchObject({ width: 512, height: 512, format: 'jpeg' });
   });
 
@@ -268,7 +322,19 @@ describe('image requests', () => {
     expect(b.equals(a)).toBe(true);
     // The same pixels as the pyramid page: the stored tile, not a re-encoding.
     const page = await sharp(a).raw().toBuffer();
-    const direct = await sharp(await sharp(fixturePath('photo-large.jpg')).tiff({ tile: true, pyramid: true, tileWidth: 512, tileHeight: 512, compression: 'jpeg', quality: 85 }).toBuffer(), { page: 0 })
+    const direct = await sharp(
+      await sharp(fixturePath('photo-large.jpg'))
+        .tiff({
+          tile: true,
+          pyramid: true,
+          tileWidth: 512,
+          tileHeight: 512,
+          compression: 'jpeg',
+          quality: 85,
+        })
+        .toBuffer(),
+      { page: 0 },
+    )
       .extract({ left: 1024, top: 512, width: 512, height: 512 })
       .raw()
       .toBuffer();
@@ -299,7 +365,10 @@ describe('image requests', () => {
   it('resolves pct: regions', async () => {
     const res = await get(`${svc()}/pct:10,10,50,50/max/0/default.jpg`);
     expect(res.status).toBe(200);
-    expect(await imageSize(res)).toMatchObject({ width: Math.round(W * 0.6) - Math.round(W * 0.1), height: Math.round(H * 0.6) - Math.round(H * 0.1) });
+    expect(await imageSize(res)).toMatchObject({
+      width: Math.round(W * 0.6) - Math.round(W * 0.1),
+      height: Math.round(H * 0.6) - Math.round(H * 0.1),
+    });
   });
 
   it('sizes !200,200 (served from a thumbnail)', async () => {
@@ -350,7 +419,13 @@ describe('image requests', () => {
   it('enforces maxWidth', async () => {
     const max = await get(`${svc('capped')}/full/max/0/default.jpg`);
     expect(max.status).toBe(200);
-    expect(Math.max(...Object.values(await imageSize(max)).filter((v): v is number => typeof v === 'number').slice(0, 2))).toBe(400);
+    expect(
+      Math.max(
+        ...Object.values(await imageSize(max))
+          .filter((v): v is number => typeof v === 'number')
+          .slice(0, 2),
+      ),
+    ).toBe(400);
     expect((await get(`${svc('capped')}/full/1000,/0/default.jpg`)).status).toBe(400);
   });
 
@@ -372,11 +447,16 @@ describe('image requests', () => {
     const older = await get(p, { 'If-Modified-Since': new Date('2024-01-01T00:00:00Z').toUTCString() });
     expect(older.status).toBe(200);
     const info = await get(`${svc()}/info.json`);
-    expect((await get(`${svc()}/info.json`, { 'If-None-Match': info.headers.get('etag')! })).status).toBe(304);
+    expect((await get(`${svc()}/info.json`, { 'If-None-Match': info.headers.get('etag')! })).status).toBe(
+      304,
+    );
   });
 
   it('downloads a pyramid once for concurrent requests', async () => {
-    const paths = Array.from({ length: 6 }, (_, i) => `${svc(ODD_ID)}/${i * 512},0,512,512/512,/0/default.jpg`);
+    const paths = Array.from(
+      { length: 6 },
+      (_, i) => `${svc(ODD_ID)}/${i * 512},0,512,512/512,/0/default.jpg`,
+    );
     const results = await Promise.all(paths.map((p) => get(p)));
     expect(results.map((r) => r.status)).toEqual(paths.map(() => 200));
     const metrics = await (await get('/metrics')).text();
@@ -386,7 +466,8 @@ describe('image requests', () => {
 });
 
 describe('thumbs', () => {
-  const thumbs = (id = ID, slug = ''): string => `/thumbs/${slug}${customerId}/${SPACE}/${encodeURIComponent(id)}`;
+  const thumbs = (id = ID, slug = ''): string =>
+    `/thumbs/${slug}${customerId}/${SPACE}/${encodeURIComponent(id)}`;
 
   it('serves a level-0 info.json of the open sizes', async () => {
     const res = await get(`${thumbs()}/info.json`);
@@ -394,7 +475,12 @@ describe('thumbs', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     const info = await json(res);
     const largest = [...thumbSizes].sort((a, b) => b.width - a.width)[0];
-    expect(info).toMatchObject({ id: `${PUBLIC}${thumbs()}`, profile: 'level0', width: largest.width, height: largest.height });
+    expect(info).toMatchObject({
+      id: `${PUBLIC}${thumbs()}`,
+      profile: 'level0',
+      width: largest.width,
+      height: largest.height,
+    });
     expect(info.sizes).toEqual([...thumbSizes].sort((a, b) => a.width - b.width));
     expect(info.tiles).toBeUndefined();
     const v2 = await json(await get(`${thumbs(ID, 'v2/')}/info.json`));

@@ -48,10 +48,16 @@ async function main() {
       await sharp(input).resize(w, h, { fit: 'fill' }).jpeg({ quality: 90 }).toFile(synth);
       input = synth;
     }
-    const meta = await sharp(input).metadata().catch(() => undefined); // undefined for JPEG 2000 (not sharp-readable)
-    const dims = meta ? `${meta.width}x${meta.height} = ${((meta.width * meta.height) / 1e6).toFixed(1)} MP` : 'not sharp-readable';
+    const meta = await sharp(input)
+      .metadata()
+      .catch(() => undefined); // undefined for JPEG 2000 (not sharp-readable)
+    const dims = meta
+      ? `${meta.width}x${meta.height} = ${((meta.width * meta.height) / 1e6).toFixed(1)} MP`
+      : 'not sharp-readable';
     console.log(`input ${path.basename(input)}: ${dims}, ${fs.statSync(input).size} bytes`);
-    console.log(`runs ${runs}, concurrency ${concurrency}, sharp.concurrency ${sharp.concurrency()}, libvips ${sharp.versions.vips}`);
+    console.log(
+      `runs ${runs}, concurrency ${concurrency}, sharp.concurrency ${sharp.concurrency()}, libvips ${sharp.versions.vips}`,
+    );
 
     let next = 0;
     const walls = [];
@@ -69,12 +75,16 @@ async function main() {
       });
       walls.push(performance.now() - t0);
       if (i === 0) {
-        console.log(`pyramid ${r.pyramid.levels.map((l) => `${l.width}x${l.height}`).join(' ')} (${r.pyramid.size} bytes), ` +
-          `thumbnails ${r.thumbnails.map((t) => `${t.width}x${t.height}`).join(' ')}`);
+        console.log(
+          `pyramid ${r.pyramid.levels.map((l) => `${l.width}x${l.height}`).join(' ')} (${r.pyramid.size} bytes), ` +
+            `thumbnails ${r.thumbnails.map((t) => `${t.width}x${t.height}`).join(' ')}`,
+        );
       }
       fs.rmSync(dir, { recursive: true, force: true });
     };
-    await job(-1).catch((e) => { throw e; }); // warm-up (not counted)
+    await job(-1).catch((e) => {
+      throw e;
+    }); // warm-up (not counted)
     walls.length = 0;
     const cpu0 = process.cpuUsage();
     const child0 = childCpuMs();
@@ -88,11 +98,18 @@ async function main() {
     const cpu = process.cpuUsage(cpu0);
     walls.sort((a, b) => a - b);
     const mean = walls.reduce((a, b) => a + b, 0) / walls.length;
-    console.log(`wall per image: mean ${mean.toFixed(0)} ms, median ${walls[Math.floor(walls.length / 2)].toFixed(0)} ms, max ${walls[walls.length - 1].toFixed(0)} ms`);
-    console.log(`throughput: ${((runs / total) * 1000).toFixed(2)} images/s (${total.toFixed(0)} ms for ${runs})`);
-    console.log(`CPU per image: ${((cpu.user + cpu.system) / 1000 / runs).toFixed(0)} ms (user ${(cpu.user / 1000 / runs).toFixed(0)}, system ${(cpu.system / 1000 / runs).toFixed(0)})`);
+    console.log(
+      `wall per image: mean ${mean.toFixed(0)} ms, median ${walls[Math.floor(walls.length / 2)].toFixed(0)} ms, max ${walls[walls.length - 1].toFixed(0)} ms`,
+    );
+    console.log(
+      `throughput: ${((runs / total) * 1000).toFixed(2)} images/s (${total.toFixed(0)} ms for ${runs})`,
+    );
+    console.log(
+      `CPU per image: ${((cpu.user + cpu.system) / 1000 / runs).toFixed(0)} ms (user ${(cpu.user / 1000 / runs).toFixed(0)}, system ${(cpu.system / 1000 / runs).toFixed(0)})`,
+    );
     const childMs = childCpuMs() - child0;
-    if (childMs > 0) console.log(`CPU per image in child processes (opj_decompress): ${(childMs / runs).toFixed(0)} ms`);
+    if (childMs > 0)
+      console.log(`CPU per image in child processes (opj_decompress): ${(childMs / runs).toFixed(0)} ms`);
     console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

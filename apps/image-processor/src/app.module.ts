@@ -7,7 +7,11 @@ import { createObjectStore, OBJECT_STORE, type ObjectStore, storageConfigFromEnv
 import { ImageDerivativesCreateHandler } from './image-derivatives-create.handler';
 import { ImageDerivativesService } from './image-derivatives.service';
 import { ImagePipelineService } from './image-pipeline.service';
-import { defaultImageProcessorConfig, IMAGE_PROCESSOR_CONFIG, ImageProcessorConfig } from './image-processor.config';
+import {
+  defaultImageProcessorConfig,
+  IMAGE_PROCESSOR_CONFIG,
+  ImageProcessorConfig,
+} from './image-processor.config';
 import { ImageProcessorEnv } from './image-processor.env';
 import { ImageProcessorMetrics } from './image-processor.metrics';
 import { MediaRepository } from './media.repository';
@@ -26,7 +30,9 @@ export function configFromEnv(env: ImageProcessorEnv): ImageProcessorConfig {
     maxImagePixels: env.VELLUM_MAX_IMAGE_PIXELS,
     concurrency: env.IMAGE_PROCESSOR_CONCURRENCY,
     pyramidQuality: env.VELLUM_PYRAMID_QUALITY,
-    tmpDir: env.VELLUM_TMP_DIR ? path.resolve(env.VELLUM_TMP_DIR) : path.join(os.tmpdir(), 'vellum-image-processor'),
+    tmpDir: env.VELLUM_TMP_DIR
+      ? path.resolve(env.VELLUM_TMP_DIR)
+      : path.join(os.tmpdir(), 'vellum-image-processor'),
   });
 }
 
@@ -42,14 +48,24 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        VellumCommonModule.forRoot({ serviceName: SERVICE_NAME, readiness: [AmqpReadiness, StorageReadiness] }),
-        MessagingModule.forRoot({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE }),
+        VellumCommonModule.forRoot({
+          serviceName: SERVICE_NAME,
+          readiness: [AmqpReadiness, StorageReadiness],
+        }),
+        MessagingModule.forRoot({
+          serviceName: SERVICE_NAME,
+          amqpUrl: env.AMQP_URL,
+          exchange: env.AMQP_EXCHANGE,
+        }),
       ],
       controllers: [ImageDerivativesCreateHandler],
       providers: [
         { provide: ImageProcessorEnv, useValue: env },
         { provide: IMAGE_PROCESSOR_CONFIG, useValue: configFromEnv(env) },
-        { provide: OBJECT_STORE, useFactory: () => opts.store ?? createObjectStore(storageConfigFromEnv(process.env)) },
+        {
+          provide: OBJECT_STORE,
+          useFactory: () => opts.store ?? createObjectStore(storageConfigFromEnv(process.env)),
+        },
         MediaRepository,
         ImagePipelineService,
         ImageDerivativesService,

@@ -52,7 +52,10 @@ export class ImageDerivativesCreateHandler {
       const message = err instanceof Error ? err.message : String(err);
       if (ctx.isLastAttempt) {
         this.log.error(`${refText(cmd)}: giving up after ${ctx.attempt} attempts: ${message}`);
-        await this.publisher.publish(failed(cmd, `Image processing failed after ${ctx.attempt} attempts: ${message}`, true), { priority });
+        await this.publisher.publish(
+          failed(cmd, `Image processing failed after ${ctx.attempt} attempts: ${message}`, true),
+          { priority },
+        );
         this.metrics.record('failed_retries_exhausted', seconds());
         return;
       }

@@ -7,19 +7,40 @@ import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import sharp from 'sharp';
 import { validateEnv, VellumCommonModule } from '@vellum/common';
-import { ImageDerivativesCreatedV1, ImageDerivativesCreateV1, ImageDerivativesFailedV1 } from '@vellum/contracts';
+import {
+  ImageDerivativesCreatedV1,
+  ImageDerivativesCreateV1,
+  ImageDerivativesFailedV1,
+} from '@vellum/contracts';
 import { createTransport, MessagePublisher, MessagingModule, type VellumRmqContext } from '@vellum/messaging';
-import { createObjectStore, ObjectStore, originKey, pyramidKey, storageConfigFromEnv, thumbnailKeyPrefix } from '@vellum/storage';
-import { createTestVhost, fixturePath, startS3Server, type S3TestServer, type TestVhost } from '@vellum/testing';
+import {
+  createObjectStore,
+  ObjectStore,
+  originKey,
+  pyramidKey,
+  storageConfigFromEnv,
+  thumbnailKeyPrefix,
+} from '@vellum/storage';
+import {
+  createTestVhost,
+  fixturePath,
+  startS3Server,
+  type S3TestServer,
+  type TestVhost,
+} from '@vellum/testing';
 import { AppModule, SERVICE_NAME } from './app.module';
 import { ImageProcessorEnv } from './image-processor.env';
 import { inspectTiff } from './tiff-inspect';
 
-type Reply = { kind: 'created'; msg: ImageDerivativesCreatedV1 } | { kind: 'failed'; msg: ImageDerivativesFailedV1 };
+type Reply =
+  { kind: 'created'; msg: ImageDerivativesCreatedV1 } | { kind: 'failed'; msg: ImageDerivativesFailedV1 };
 const replies = new Map<string, (r: Reply) => void>();
 const waitReply = (assetId: string, timeoutMs = 30_000): Promise<Reply> =>
   new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no reply for ${assetId} within ${timeoutMs} ms`)), timeoutMs);
+    const t = setTimeout(
+      () => reject(new Error(`no reply for ${assetId} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     replies.set(assetId, (r) => {
       clearTimeout(t);
       resolve(r);
@@ -46,7 +67,8 @@ function flakyStore(inner: ObjectStore): ObjectStore {
     get(target, prop, receiver) {
       if (prop === 'download') {
         return async (bucket: string, key: string, file: string) => {
-          if (key.includes('flaky')) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+          if (key.includes('flaky'))
+            throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
           return target.download(bucket, key, file);
         };
       }
@@ -85,7 +107,12 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     class WorkerRoot {}
     worker = await NestFactory.create(WorkerRoot, { logger: false });
     worker.connectMicroservice({
-      strategy: createTransport({ serviceName, amqpUrl: vhost.url, exchange: vhost.exchange, retryDelaysMs: [100, 200] }),
+      strategy: createTransport({
+        serviceName,
+        amqpUrl: vhost.url,
+        exchange: vhost.exchange,
+        retryDelaysMs: [100, 200],
+      }),
     });
     await worker.startAllMicroservices();
     await worker.init();
@@ -93,14 +120,22 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     @Module({
       imports: [
         VellumCommonModule.forRoot({ serviceName: `fake-orchestrator-${vhost.id}`, logLevel: 'warn' }),
-        MessagingModule.forRoot({ serviceName: `fake-orchestrator-${vhost.id}`, amqpUrl: vhost.url, exchange: vhost.exchange }),
+        MessagingModule.forRoot({
+          serviceName: `fake-orchestrator-${vhost.id}`,
+          amqpUrl: vhost.url,
+          exchange: vhost.exchange,
+        }),
       ],
       controllers: [FakeOrchestrator],
     })
     class OrchestratorRoot {}
     orchestrator = await NestFactory.create(OrchestratorRoot, { logger: false });
     orchestrator.connectMicroservice({
-      strategy: createTransport({ serviceName: `fake-orchestrator-${vhost.id}`, amqpUrl: vhost.url, exchange: vhost.exchange }),
+      strategy: createTransport({
+        serviceName: `fake-orchestrator-${vhost.id}`,
+        amqpUrl: vhost.url,
+        exchange: vhost.exchange,
+      }),
     });
     await orchestrator.startAllMicroservices();
     await orchestrator.init();
@@ -114,7 +149,11 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }, 60_000);
 
-  async function stageAndSend(assetId: string, fixture: string | null, mediaType = 'image/jpeg'): Promise<Reply> {
+  async function stageAndSend(
+    assetId: string,
+    fixture: string | null,
+    mediaType = 'image/jpeg',
+  ): Promise<Reply> {
     const ref = { customerId: 7, spaceId: 3, assetId };
     const source = { bucket: buckets.origins, key: originKey(ref) };
     if (fixture) await store.putFile(source.bucket, source.key, fixturePath(fixture));
@@ -124,7 +163,12 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
       mediaType,
       source,
       pyramid: { location: { bucket: buckets.derivatives, key: pyramidKey(ref) }, tileSize: 512 },
-      thumbnails: { sizes: ['!1024,1024', '!400,400', '!200,200', '!100,100'], bucket: buckets.thumbs, keyPrefix: thumbnailKeyPrefix(ref), openMax: 400 },
+      thumbnails: {
+        sizes: ['!1024,1024', '!400,400', '!200,200', '!100,100'],
+        bucket: buckets.thumbs,
+        keyPrefix: thumbnailKeyPrefix(ref),
+        openMax: 400,
+      },
     });
     const reply = waitReply(assetId);
     await orchestrator.get(MessagePublisher).publish(cmd, { priority: 5 });
@@ -137,14 +181,26 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     const msg = (reply as { msg: ImageDerivativesCreatedV1 }).msg;
     expect([msg.width, msg.height, msg.attempt]).toEqual([1800, 1200, 1]);
     const ref = { customerId: 7, spaceId: 3, assetId: 'exif upright é' };
-    expect(msg.pyramid).toEqual({ bucket: buckets.derivatives, key: pyramidKey(ref), size: expect.any(Number) });
+    expect(msg.pyramid).toEqual({
+      bucket: buckets.derivatives,
+      key: pyramidKey(ref),
+      size: expect.any(Number),
+    });
     const info = await store.stat(buckets.derivatives, pyramidKey(ref));
     expect(info!.size).toBe(msg.pyramid!.size);
     const local = path.join(tmp, 'check.tif');
     await store.download(buckets.derivatives, pyramidKey(ref), local);
-    expect((await inspectTiff(local)).map((p) => [p.width, p.height, p.tileWidth])).toEqual([[1800, 1200, 512], [900, 600, 512], [450, 300, 512]]);
+    expect((await inspectTiff(local)).map((p) => [p.width, p.height, p.tileWidth])).toEqual([
+      [1800, 1200, 512],
+      [900, 600, 512],
+      [450, 300, 512],
+    ]);
 
-    expect(msg.openThumbnails.map((t) => [t.width, t.height])).toEqual([[400, 267], [200, 133], [100, 67]]);
+    expect(msg.openThumbnails.map((t) => [t.width, t.height])).toEqual([
+      [400, 267],
+      [200, 133],
+      [100, 67],
+    ]);
     expect(msg.authThumbnails.map((t) => [t.width, t.height])).toEqual([[1024, 683]]);
     for (const t of [...msg.openThumbnails, ...msg.authThumbnails]) {
       expect(t.location.key).toBe(`${thumbnailKeyPrefix(ref)}/full/${t.width},${t.height}/0/default.jpg`);
@@ -152,8 +208,17 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
       expect([m.format, m.width, m.height]).toEqual(['jpeg', t.width, t.height]);
       expect(t.location.size).toBeGreaterThan(0);
     }
-    const sizes = JSON.parse((await store.getBuffer(buckets.thumbs, `${thumbnailKeyPrefix(ref)}/sizes.json`)).toString());
-    expect(sizes).toEqual({ open: [[400, 267], [200, 133], [100, 67]], auth: [[1024, 683]] });
+    const sizes = JSON.parse(
+      (await store.getBuffer(buckets.thumbs, `${thumbnailKeyPrefix(ref)}/sizes.json`)).toString(),
+    );
+    expect(sizes).toEqual({
+      open: [
+        [400, 267],
+        [200, 133],
+        [100, 67],
+      ],
+      auth: [[1024, 683]],
+    });
     expect(msg.elapsedMs).toBeGreaterThan(0);
   });
 
@@ -161,19 +226,27 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     const reply = await stageAndSend('corrupt', 'corrupt-truncated.jpg');
     expect(reply.kind).toBe('failed');
     expect((reply.msg as ImageDerivativesFailedV1).retryable).toBe(false);
-    expect((reply.msg as ImageDerivativesFailedV1).error).toMatch(/^Corrupt or truncated image: VipsJpeg: premature end of JPEG/);
+    expect((reply.msg as ImageDerivativesFailedV1).error).toMatch(
+      /^Corrupt or truncated image: VipsJpeg: premature end of JPEG/,
+    );
   });
 
   it('a missing staged source → Failed, retryable false', async () => {
     const reply = await stageAndSend('never-staged', null);
-    expect(reply).toMatchObject({ kind: 'failed', msg: { retryable: false, error: expect.stringMatching(/^Staged source not found: it-origins\//) } });
+    expect(reply).toMatchObject({
+      kind: 'failed',
+      msg: { retryable: false, error: expect.stringMatching(/^Staged source not found: it-origins\//) },
+    });
   });
 
   it('a store that stays down → retried, then Failed with retryable true (no asset left ingesting)', async () => {
     const reply = await stageAndSend('flaky-store', 'grayscale.png', 'image/png');
     expect(reply).toMatchObject({
       kind: 'failed',
-      msg: { retryable: true, error: expect.stringMatching(/^Image processing failed after 3 attempts: connect ECONNREFUSED/) },
+      msg: {
+        retryable: true,
+        error: expect.stringMatching(/^Image processing failed after 3 attempts: connect ECONNREFUSED/),
+      },
     });
   });
 

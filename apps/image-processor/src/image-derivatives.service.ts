@@ -1,8 +1,19 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ImageDerivativesCreatedV1, ImageDerivativesCreateV1, ObjectLocation, StoredThumbnail } from '@vellum/contracts';
-import { OBJECT_STORE, ObjectNotFoundError, ObjectStore, thumbnailKeyUnder, thumbnailSizesKeyUnder } from '@vellum/storage';
+import {
+  ImageDerivativesCreatedV1,
+  ImageDerivativesCreateV1,
+  ObjectLocation,
+  StoredThumbnail,
+} from '@vellum/contracts';
+import {
+  OBJECT_STORE,
+  ObjectNotFoundError,
+  ObjectStore,
+  thumbnailKeyUnder,
+  thumbnailSizesKeyUnder,
+} from '@vellum/storage';
 import { UnprocessableImageError } from './image-errors';
 import { ImagePipelineService } from './image-pipeline.service';
 import { IMAGE_PROCESSOR_CONFIG, ImageProcessorConfig } from './image-processor.config';
@@ -38,7 +49,10 @@ export class ImageDerivativesService {
         await this.store.download(cmd.source.bucket, cmd.source.key, sourceFile);
       } catch (err) {
         if (err instanceof ObjectNotFoundError) {
-          throw new UnprocessableImageError('missing-source', `Staged source not found: ${cmd.source.bucket}/${cmd.source.key}`);
+          throw new UnprocessableImageError(
+            'missing-source',
+            `Staged source not found: ${cmd.source.bucket}/${cmd.source.key}`,
+          );
         }
         throw err;
       }
@@ -49,7 +63,11 @@ export class ImageDerivativesService {
         workDir,
         pyramid: cmd.pyramid ? { tileSize: cmd.pyramid.tileSize } : undefined,
         thumbnails: cmd.thumbnails
-          ? { sizes: cmd.thumbnails.sizes, maxWidth: cmd.thumbnails.maxWidth, openMax: cmd.thumbnails.openMax }
+          ? {
+              sizes: cmd.thumbnails.sizes,
+              maxWidth: cmd.thumbnails.maxWidth,
+              openMax: cmd.thumbnails.openMax,
+            }
           : undefined,
       });
 
@@ -68,7 +86,9 @@ export class ImageDerivativesService {
       if (cmd.pyramid && result.pyramid) {
         const { bucket, key } = cmd.pyramid.location;
         await this.ensureBucket(bucket);
-        const { size } = await this.store.putFile(bucket, key, result.pyramid.file, { contentType: 'image/tiff' });
+        const { size } = await this.store.putFile(bucket, key, result.pyramid.file, {
+          contentType: 'image/tiff',
+        });
         reply.pyramid = location(bucket, key, size);
       }
 
@@ -80,11 +100,17 @@ export class ImageDerivativesService {
           const key = thumbnailKeyUnder(keyPrefix, t.width, t.height);
           const { size } = await this.store.put(bucket, key, t.data, { contentType: 'image/jpeg' });
           written.add(key);
-          const stored = Object.assign(new StoredThumbnail(), { width: t.width, height: t.height, location: location(bucket, key, size) });
+          const stored = Object.assign(new StoredThumbnail(), {
+            width: t.width,
+            height: t.height,
+            location: location(bucket, key, size),
+          });
           (t.open ? reply.openThumbnails : reply.authThumbnails).push(stored);
         }
         const sizesDoc = Buffer.from(JSON.stringify({ open: result.open, auth: result.auth }));
-        await this.store.put(bucket, thumbnailSizesKeyUnder(keyPrefix), sizesDoc, { contentType: 'application/json' });
+        await this.store.put(bucket, thumbnailSizesKeyUnder(keyPrefix), sizesDoc, {
+          contentType: 'application/json',
+        });
         await this.removeStaleThumbnails(bucket, keyPrefix, written);
       }
 

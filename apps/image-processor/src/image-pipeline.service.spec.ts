@@ -24,11 +24,23 @@ describe('ImagePipelineService (real sharp, real OpenJPEG, real fixtures)', () =
   afterAll(() => rm(root, { recursive: true, force: true }));
 
   /** Copies the fixture to an extension-less file (the handler downloads to `source`: bytes decide, not names). */
-  async function run(fixture: string, extra: Partial<PipelineRequest> = {}, mediaType = 'image/jpeg', svc = pipeline): Promise<PipelineResult> {
+  async function run(
+    fixture: string,
+    extra: Partial<PipelineRequest> = {},
+    mediaType = 'image/jpeg',
+    svc = pipeline,
+  ): Promise<PipelineResult> {
     const workDir = await mkdtemp(path.join(root, `job-${n++}-`));
     const sourceFile = path.join(workDir, 'source');
     await copyFile(fixturePath(fixture), sourceFile);
-    return svc.run({ sourceFile, mediaType, workDir, pyramid: { tileSize: 512 }, thumbnails: { sizes: DEFAULT_SIZES }, ...extra });
+    return svc.run({
+      sourceFile,
+      mediaType,
+      workDir,
+      pyramid: { tileSize: 512 },
+      thumbnails: { sizes: DEFAULT_SIZES },
+      ...extra,
+    });
   }
 
   async function expectPyramidMatchesScaleFactors(r: PipelineResult): Promise<void> {
@@ -58,11 +70,27 @@ describe('ImagePipelineService (real sharp, real OpenJPEG, real fixtures)', () =
   it('photo-large.jpg (16 MP): pyramid levels = scaleFactorsFor, 4 thumbnails, largest first', async () => {
     const r = await run('photo-large.jpg');
     expect([r.format, r.width, r.height]).toEqual(['jpeg', 5312, 2988]);
-    expect(r.pyramid!.levels.map((l) => `${l.width}x${l.height}`)).toEqual(['5312x2988', '2656x1494', '1328x747', '664x373', '332x186']);
+    expect(r.pyramid!.levels.map((l) => `${l.width}x${l.height}`)).toEqual([
+      '5312x2988',
+      '2656x1494',
+      '1328x747',
+      '664x373',
+      '332x186',
+    ]);
     expect(r.pyramid!.scaleFactors).toEqual([1, 2, 4, 8, 16]);
     await expectPyramidMatchesScaleFactors(r);
-    expect(r.thumbnails.map((t) => [t.width, t.height])).toEqual([[1024, 576], [400, 225], [200, 113], [100, 56]]);
-    expect(r.open).toEqual([[1024, 576], [400, 225], [200, 113], [100, 56]]);
+    expect(r.thumbnails.map((t) => [t.width, t.height])).toEqual([
+      [1024, 576],
+      [400, 225],
+      [200, 113],
+      [100, 56],
+    ]);
+    expect(r.open).toEqual([
+      [1024, 576],
+      [400, 225],
+      [200, 113],
+      [100, 56],
+    ]);
     expect(r.auth).toEqual([]);
     for (const t of r.thumbnails) await expectJpeg(t.data, t.width, t.height);
   });
@@ -79,9 +107,17 @@ describe('ImagePipelineService (real sharp, real OpenJPEG, real fixtures)', () =
     const r = await run('png-alpha.png', {}, 'image/png');
     expect([r.format, r.width, r.height]).toEqual(['png', 592, 1167]);
     await expectPyramidMatchesScaleFactors(r);
-    expect(r.thumbnails.map((t) => [t.width, t.height])).toEqual([[519, 1024], [203, 400], [101, 200], [51, 100]]);
+    expect(r.thumbnails.map((t) => [t.width, t.height])).toEqual([
+      [519, 1024],
+      [203, 400],
+      [101, 200],
+      [51, 100],
+    ]);
     // Transparent pixels became white, not black: find the alpha-0 pixels in the source and check them in level 0.
-    const src = await sharp(fixturePath('png-alpha.png')).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const src = await sharp(fixturePath('png-alpha.png'))
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const out = await sharp(r.pyramid!.file, { page: 0 }).raw().toBuffer({ resolveWithObject: true });
     expect(out.info.channels).toBe(3);
     let transparent = 0;
@@ -114,7 +150,11 @@ describe('ImagePipelineService (real sharp, real OpenJPEG, real fixtures)', () =
   });
 
   it('scan.jp2 declared as application/octet-stream is still JPEG 2000', async () => {
-    const r = await run('scan.jp2', { pyramid: undefined, thumbnails: { sizes: ['!100,100'] } }, 'application/octet-stream');
+    const r = await run(
+      'scan.jp2',
+      { pyramid: undefined, thumbnails: { sizes: ['!100,100'] } },
+      'application/octet-stream',
+    );
     expect([r.format, r.width, r.height]).toEqual(['jp2', 2717, 3701]);
     expect(r.thumbnails.map((t) => [t.width, t.height])).toEqual([[73, 100]]);
   });
@@ -136,7 +176,12 @@ describe('ImagePipelineService (real sharp, real OpenJPEG, real fixtures)', () =
     expect([r.width, r.height]).toEqual([512, 512]);
     expect(r.pyramid!.scaleFactors).toEqual([1]);
     await expectPyramidMatchesScaleFactors(r);
-    expect(r.thumbnails.map((t) => [t.width, t.height])).toEqual([[512, 512], [400, 400], [200, 200], [100, 100]]);
+    expect(r.thumbnails.map((t) => [t.width, t.height])).toEqual([
+      [512, 512],
+      [400, 400],
+      [200, 200],
+      [100, 100],
+    ]);
   });
 
   it('corrupt-truncated.jpg fails permanently with a clear message', async () => {
@@ -151,20 +196,34 @@ describe('ImagePipelineService (real sharp, real OpenJPEG, real fixtures)', () =
     const sourceFile = path.join(workDir, 'source');
     const bytes = await import('node:fs/promises').then((fs) => fs.readFile(fixturePath('scan.jp2')));
     await writeFile(sourceFile, bytes.subarray(0, Math.floor(bytes.length / 3)));
-    const err = await pipeline.run({ sourceFile, mediaType: 'image/jp2', workDir, pyramid: { tileSize: 512 } }).catch((e: unknown) => e);
+    const err = await pipeline
+      .run({ sourceFile, mediaType: 'image/jp2', workDir, pyramid: { tileSize: 512 } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnprocessableImageError);
     expect((err as Error).message).toMatch(/^Corrupt or truncated image: /);
   });
 
   it.each([
-    ['BMP', Buffer.concat([Buffer.from('BM'), Buffer.alloc(100)]), 'image/bmp', 'Unsupported format: image/bmp'],
+    [
+      'BMP',
+      Buffer.concat([Buffer.from('BM'), Buffer.alloc(100)]),
+      'image/bmp',
+      'Unsupported format: image/bmp',
+    ],
     ['PDF', Buffer.from('%PDF-1.7\n...'), 'application/pdf', 'Unsupported format: application/pdf'],
-    ['unknown bytes', Buffer.from('hello, this is not an image at all'), 'image/x-custom', 'Unsupported format: image/x-custom'],
+    [
+      'unknown bytes',
+      Buffer.from('hello, this is not an image at all'),
+      'image/x-custom',
+      'Unsupported format: image/x-custom',
+    ],
   ])('%s input is an unsupported format, permanently', async (_label, bytes, mediaType, message) => {
     const workDir = await mkdtemp(path.join(root, 'unsup-'));
     const sourceFile = path.join(workDir, 'source');
     await writeFile(sourceFile, bytes);
-    const err = await pipeline.run({ sourceFile, mediaType, workDir, pyramid: { tileSize: 512 } }).catch((e: unknown) => e);
+    const err = await pipeline
+      .run({ sourceFile, mediaType, workDir, pyramid: { tileSize: 512 } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnprocessableImageError);
     expect((err as UnprocessableImageError).reason).toBe('unsupported');
     expect((err as Error).message).toBe(message);
@@ -185,7 +244,11 @@ describe('ImagePipelineService (real sharp, real OpenJPEG, real fixtures)', () =
   it('thumbnail sizes follow thumbnailSizesFor: maxWidth caps, openMax splits open/auth', async () => {
     const r = await run('photo-large.jpg', {
       pyramid: undefined,
-      thumbnails: { sizes: ['!1024,1024', '!400,400', '!200,200', '!100,100', '300,'], maxWidth: 800, openMax: 250 },
+      thumbnails: {
+        sizes: ['!1024,1024', '!400,400', '!200,200', '!100,100', '300,'],
+        maxWidth: 800,
+        openMax: 250,
+      },
     });
     expect(r.pyramid).toBeUndefined();
     expect(r.thumbnails.map((t) => [t.width, t.height, t.open])).toEqual([
@@ -195,13 +258,25 @@ describe('ImagePipelineService (real sharp, real OpenJPEG, real fixtures)', () =
       [200, 113, true],
       [100, 56, true],
     ]);
-    expect(r.open).toEqual([[200, 113], [100, 56]]);
-    expect(r.auth).toEqual([[800, 450], [400, 225], [300, 169]]);
+    expect(r.open).toEqual([
+      [200, 113],
+      [100, 56],
+    ]);
+    expect(r.auth).toEqual([
+      [800, 450],
+      [400, 225],
+      [300, 169],
+    ]);
     for (const t of r.thumbnails) await expectJpeg(t.data, t.width, t.height);
   });
 
   it('a small master never gets upscaled thumbnails (duplicates collapse)', async () => {
     const r = await run('cmyk.jpg', { pyramid: undefined });
-    expect(r.thumbnails.map((t) => [t.width, t.height])).toEqual([[600, 400], [400, 267], [200, 133], [100, 67]]);
+    expect(r.thumbnails.map((t) => [t.width, t.height])).toEqual([
+      [600, 400],
+      [400, 267],
+      [200, 133],
+      [100, 67],
+    ]);
   });
 });

@@ -4,7 +4,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { scaleFactorsFor, splitOpenAuth, thumbnailSizesFor } from '@vellum/iiif';
 import { UnprocessableImageError } from './image-errors';
 import { IMAGE_PROCESSOR_CONFIG, ImageProcessorConfig } from './image-processor.config';
-import { DECODABLE_FORMATS, FORMAT_MEDIA_TYPES, MediaRepository, PyramidLevel, RawImage, SniffedFormat } from './media.repository';
+import {
+  DECODABLE_FORMATS,
+  FORMAT_MEDIA_TYPES,
+  MediaRepository,
+  PyramidLevel,
+  RawImage,
+  SniffedFormat,
+} from './media.repository';
 
 /** What to make from one master file (the file-level part of `ImageDerivativesCreateV1`). */
 export interface PipelineRequest {
@@ -45,7 +52,13 @@ export interface PipelineResult {
 }
 
 /** Media types that name JPEG 2000 (the bytes decide; these are accepted as equivalent declarations). */
-export const JPEG2000_MEDIA_TYPES = new Set(['image/jp2', 'image/jpx', 'image/j2k', 'image/jpm', 'image/jph']);
+export const JPEG2000_MEDIA_TYPES = new Set([
+  'image/jp2',
+  'image/jpx',
+  'image/j2k',
+  'image/jpm',
+  'image/jph',
+]);
 
 /**
  * The image derivative pipeline (SPEC.md §4.3, §5 pyramid paragraph, §10 ingest): sniff → (JPEG 2000 → TIFF
@@ -71,7 +84,8 @@ export class ImagePipelineService {
     const limitInputPixels = this.config.maxImagePixels;
     const format = await this.media.sniff(req.sourceFile);
     if (!DECODABLE_FORMATS.has(format)) {
-      const named = format === 'unknown' ? req.mediaType || FORMAT_MEDIA_TYPES.unknown : FORMAT_MEDIA_TYPES[format];
+      const named =
+        format === 'unknown' ? req.mediaType || FORMAT_MEDIA_TYPES.unknown : FORMAT_MEDIA_TYPES[format];
       throw new UnprocessableImageError('unsupported', `Unsupported format: ${named}`);
     }
 
@@ -111,7 +125,9 @@ export class ImagePipelineService {
     let open: Array<[number, number]> = [];
     let auth: Array<[number, number]> = [];
     if (req.thumbnails) {
-      const sizes = dedupeSizes(thumbnailSizesFor(req.thumbnails.sizes, width, height, { maxWidth: req.thumbnails.maxWidth }));
+      const sizes = dedupeSizes(
+        thumbnailSizesFor(req.thumbnails.sizes, width, height, { maxWidth: req.thumbnails.maxWidth }),
+      );
       const split = splitOpenAuth(sizes, req.thumbnails.openMax);
       const openKeys = new Set(split.open.map((s) => `${s.width},${s.height}`));
       open = split.open.map((s) => [s.width, s.height]);
@@ -122,22 +138,44 @@ export class ImagePipelineService {
         const page = pyramid ? pickLevel(pyramid.levels, largest.width, largest.height) : undefined;
         if (pyramid && page !== undefined) {
           raw = await this.media.renderRaw(pyramid.file, largest.width, largest.height, {
-            limitInputPixels, page, hasAlpha: false, mediaType: req.mediaType,
+            limitInputPixels,
+            page,
+            hasAlpha: false,
+            mediaType: req.mediaType,
           });
         } else {
           raw = await this.media.renderRaw(input, largest.width, largest.height, {
-            limitInputPixels, hasAlpha: info.hasAlpha, mediaType: req.mediaType,
+            limitInputPixels,
+            hasAlpha: info.hasAlpha,
+            mediaType: req.mediaType,
           });
         }
         const q = this.config.thumbnailQuality;
-        thumbnails.push({ ...largest, data: await this.media.encodeJpeg(raw, largest.width, largest.height, q), open: openKeys.has(`${largest.width},${largest.height}`) });
+        thumbnails.push({
+          ...largest,
+          data: await this.media.encodeJpeg(raw, largest.width, largest.height, q),
+          open: openKeys.has(`${largest.width},${largest.height}`),
+        });
         for (const s of rest) {
-          thumbnails.push({ ...s, data: await this.media.encodeJpeg(raw, s.width, s.height, q), open: openKeys.has(`${s.width},${s.height}`) });
+          thumbnails.push({
+            ...s,
+            data: await this.media.encodeJpeg(raw, s.width, s.height, q),
+            open: openKeys.has(`${s.width},${s.height}`),
+          });
         }
       }
     }
 
-    return { format, width, height, pyramid, thumbnails, open, auth, elapsedMs: Math.round(performance.now() - started) };
+    return {
+      format,
+      width,
+      height,
+      pyramid,
+      thumbnails,
+      open,
+      auth,
+      elapsedMs: Math.round(performance.now() - started),
+    };
   }
 
   /** @throws UnprocessableImageError('too-large') past `VELLUM_MAX_IMAGE_PIXELS` (decompression-bomb guard). */
@@ -153,7 +191,9 @@ export class ImagePipelineService {
 }
 
 /** Keeps the order (largest first, as `thumbnailSizesFor` gives it) and drops duplicate sizes. */
-export function dedupeSizes(sizes: Array<{ width: number; height: number }>): Array<{ width: number; height: number }> {
+export function dedupeSizes(
+  sizes: Array<{ width: number; height: number }>,
+): Array<{ width: number; height: number }> {
   const seen = new Set<string>();
   const out: Array<{ width: number; height: number }> = [];
   for (const s of sizes) {
@@ -179,9 +219,19 @@ export function pickLevel(levels: PyramidLevel[], width: number, height: number)
  * The pyramid must have exactly one level per advertised scale factor, level i being ⌊size / scaleFactor⌋, so that
  * a canonical tile request maps to one stored tile (SPEC.md §5, §10). A mismatch is a bug, not bad input.
  */
-export function assertLevelsMatch(levels: PyramidLevel[], scaleFactors: number[], width: number, height: number): void {
-  const expected = scaleFactors.map((sf) => ({ width: Math.floor(width / sf), height: Math.floor(height / sf) }));
-  const ok = levels.length === expected.length && levels.every((l, i) => l.width === expected[i].width && l.height === expected[i].height);
+export function assertLevelsMatch(
+  levels: PyramidLevel[],
+  scaleFactors: number[],
+  width: number,
+  height: number,
+): void {
+  const expected = scaleFactors.map((sf) => ({
+    width: Math.floor(width / sf),
+    height: Math.floor(height / sf),
+  }));
+  const ok =
+    levels.length === expected.length &&
+    levels.every((l, i) => l.width === expected[i].width && l.height === expected[i].height);
   if (!ok) {
     throw new Error(
       `Pyramid levels ${JSON.stringify(levels.map((l) => `${l.width}x${l.height}`))} do not match scale factors ` +

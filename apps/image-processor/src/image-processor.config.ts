@@ -21,7 +21,9 @@ export interface ImageProcessorConfig {
 /** libvips' own default pixel limit (16383 × 16383). */
 export const DEFAULT_MAX_IMAGE_PIXELS = 268_402_689;
 
-export function defaultImageProcessorConfig(overrides: Partial<ImageProcessorConfig> = {}): ImageProcessorConfig {
+export function defaultImageProcessorConfig(
+  overrides: Partial<ImageProcessorConfig> = {},
+): ImageProcessorConfig {
   return {
     maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
     tmpDir: path.join(os.tmpdir(), 'vellum-image-processor'),

@@ -15,10 +15,17 @@ export class ImageProcessorMetrics {
   readonly duration: ReturnType<MetricsService['histogram']>;
 
   constructor(metrics: MetricsService) {
-    this.jobs = metrics.counter('image_derivatives_jobs_total', 'image.derivatives.create.v1 messages by outcome', ['outcome']);
-    this.duration = metrics.histogram('image_derivatives_duration_seconds', 'Seconds per image.derivatives.create.v1 job', ['outcome'], [
-      0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120,
-    ]);
+    this.jobs = metrics.counter(
+      'image_derivatives_jobs_total',
+      'image.derivatives.create.v1 messages by outcome',
+      ['outcome'],
+    );
+    this.duration = metrics.histogram(
+      'image_derivatives_duration_seconds',
+      'Seconds per image.derivatives.create.v1 job',
+      ['outcome'],
+      [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    );
   }
 
   record(outcome: ImageJobOutcome, seconds: number): void {

@@ -6,17 +6,49 @@ import { UnprocessableImageError } from './image-errors';
 
 /** Formats recognised by their first bytes (never by file extension). */
 export type SniffedFormat =
-  | 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'heif' | 'jp2' | 'j2k' // decodable
-  | 'bmp' | 'pdf' | 'svg' | 'psd' | 'ico' | 'unknown'; // not decodable here
+  | 'jpeg'
+  | 'png'
+  | 'gif'
+  | 'webp'
+  | 'tiff'
+  | 'heif'
+  | 'jp2'
+  | 'j2k' // decodable
+  | 'bmp'
+  | 'pdf'
+  | 'svg'
+  | 'psd'
+  | 'ico'
+  | 'unknown'; // not decodable here
 
 /** Sniffed formats this repository can decode (JPEG 2000 through OpenJPEG, the rest through sharp/libvips). */
-export const DECODABLE_FORMATS: ReadonlySet<SniffedFormat> = new Set(['jpeg', 'png', 'gif', 'webp', 'tiff', 'heif', 'jp2', 'j2k']);
+export const DECODABLE_FORMATS: ReadonlySet<SniffedFormat> = new Set([
+  'jpeg',
+  'png',
+  'gif',
+  'webp',
+  'tiff',
+  'heif',
+  'jp2',
+  'j2k',
+]);
 
 /** The media type people know a sniffed format by (for error messages). */
 export const FORMAT_MEDIA_TYPES: Record<SniffedFormat, string> = {
-  jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', tiff: 'image/tiff', heif: 'image/heif',
-  jp2: 'image/jp2', j2k: 'image/j2k', bmp: 'image/bmp', pdf: 'application/pdf', svg: 'image/svg+xml',
-  psd: 'image/vnd.adobe.photoshop', ico: 'image/x-icon', unknown: 'application/octet-stream',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  tiff: 'image/tiff',
+  heif: 'image/heif',
+  jp2: 'image/jp2',
+  j2k: 'image/j2k',
+  bmp: 'image/bmp',
+  pdf: 'application/pdf',
+  svg: 'image/svg+xml',
+  psd: 'image/vnd.adobe.photoshop',
+  ico: 'image/x-icon',
+  unknown: 'application/octet-stream',
 };
 
 /** What decoding needs to know about a source before the pipeline runs. */
@@ -66,7 +98,8 @@ const FAIL_ON = 'truncated' as const;
 const WHITE = { r: 255, g: 255, b: 255 };
 
 /** Environment/system failures that say nothing about the input: retry instead of failing the asset. */
-const TRANSIENT_MESSAGE = /(ENOSPC|No space left|EMFILE|ENFILE|Too many open files|EACCES|Permission denied|ENOMEM|Cannot allocate|out of memory|unable to (open|write|create)|ECONN|ETIMEDOUT|EPIPE)/i;
+const TRANSIENT_MESSAGE =
+  /(ENOSPC|No space left|EMFILE|ENFILE|Too many open files|EACCES|Permission denied|ENOMEM|Cannot allocate|out of memory|unable to (open|write|create)|ECONN|ETIMEDOUT|EPIPE)/i;
 
 /**
  * Turns a libvips/sharp error into {@link UnprocessableImageError} when it is the input's fault; returns other
@@ -76,8 +109,13 @@ export function classifyDecodeError(err: unknown, mediaType: string): Error {
   if (err instanceof UnprocessableImageError) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   if ((e as NodeJS.ErrnoException).code || TRANSIENT_MESSAGE.test(e.message)) return e;
-  const first = e.message.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? e.message;
-  if (/pixel limit/i.test(first)) return new UnprocessableImageError('too-large', `Image too large: ${first}`);
+  const first =
+    e.message
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? e.message;
+  if (/pixel limit/i.test(first))
+    return new UnprocessableImageError('too-large', `Image too large: ${first}`);
   if (/unsupported image format|unsupported|not a known file format/i.test(first)) {
     return new UnprocessableImageError('unsupported', `Unsupported format: ${mediaType}`);
   }
@@ -119,11 +157,18 @@ export class MediaRepository {
       await fh.close();
     }
     if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
-    if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
+    if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+      return 'png';
     const ascii = head.toString('latin1');
     if (ascii.startsWith('GIF87a') || ascii.startsWith('GIF89a')) return 'gif';
     if (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'WEBP') return 'webp';
-    if (ascii.startsWith('II*\0') || ascii.startsWith('MM\0*') || ascii.startsWith('II+\0') || ascii.startsWith('MM\0+')) return 'tiff';
+    if (
+      ascii.startsWith('II*\0') ||
+      ascii.startsWith('MM\0*') ||
+      ascii.startsWith('II+\0') ||
+      ascii.startsWith('MM\0+')
+    )
+      return 'tiff';
     if (head.subarray(0, 12).equals(JP2_SIGNATURE)) return 'jp2';
     if (head[0] === 0xff && head[1] === 0x4f && head[2] === 0xff && head[3] === 0x51) return 'j2k';
     if (ascii.slice(4, 8) === 'ftyp' && HEIF_BRANDS.has(ascii.slice(8, 12))) return 'heif';
@@ -176,10 +221,20 @@ export class MediaRepository {
       await run(this.opjDecompress, ['-quiet', '-threads', '1', '-i', input, '-o', outputTiff], timeoutMs);
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { stderr?: string; stdout?: string; killed?: boolean };
-      if (e.code === 'ENOENT') throw new Error(`JPEG 2000 decoder not installed (${this.opjDecompress}; Debian package libopenjp2-tools)`);
+      if (e.code === 'ENOENT')
+        throw new Error(
+          `JPEG 2000 decoder not installed (${this.opjDecompress}; Debian package libopenjp2-tools)`,
+        );
       if (e.killed) throw new Error(`JPEG 2000 decode timed out after ${timeoutMs} ms`);
-      const detail = `${e.stderr ?? ''}\n${e.stdout ?? ''}`.split('\n').map((l) => l.trim()).find((l) => /error/i.test(l)) ?? 'OpenJPEG could not decode the file';
-      throw new UnprocessableImageError('corrupt', `Corrupt or truncated image: ${detail.replace(/^\[?ERROR\]?\s*:?\s*/i, '')}`);
+      const detail =
+        `${e.stderr ?? ''}\n${e.stdout ?? ''}`
+          .split('\n')
+          .map((l) => l.trim())
+          .find((l) => /error/i.test(l)) ?? 'OpenJPEG could not decode the file';
+      throw new UnprocessableImageError(
+        'corrupt',
+        `Corrupt or truncated image: ${detail.replace(/^\[?ERROR\]?\s*:?\s*/i, '')}`,
+      );
     }
   }
 
@@ -195,7 +250,8 @@ export class MediaRepository {
     } catch (err) {
       throw classifyDecodeError(err, mediaType);
     }
-    if (!meta.width || !meta.height) throw new UnprocessableImageError('corrupt', 'Corrupt or truncated image: no dimensions in the header');
+    if (!meta.width || !meta.height)
+      throw new UnprocessableImageError('corrupt', 'Corrupt or truncated image: no dimensions in the header');
     const orientation = meta.orientation ?? 1;
     const swap = orientation >= 5 && orientation <= 8;
     return {
@@ -209,8 +265,17 @@ export class MediaRepository {
   }
 
   /** A normalising sharp pipeline: pixel guard, strict decode, EXIF orientation, alpha onto white, 8-bit sRGB. */
-  private normalised(file: string, opts: DecodeOptions, hasAlpha: boolean, sequentialRead: boolean): sharp.Sharp {
-    let img = sharp(file, { limitInputPixels: opts.limitInputPixels, failOn: FAIL_ON, sequentialRead }).rotate();
+  private normalised(
+    file: string,
+    opts: DecodeOptions,
+    hasAlpha: boolean,
+    sequentialRead: boolean,
+  ): sharp.Sharp {
+    let img = sharp(file, {
+      limitInputPixels: opts.limitInputPixels,
+      failOn: FAIL_ON,
+      sequentialRead,
+    }).rotate();
     if (hasAlpha) img = img.flatten({ background: WHITE });
     return img.toColourspace('srgb');
   }
@@ -223,7 +288,13 @@ export class MediaRepository {
    * @returns the levels actually written, largest first (read back from the file).
    * @throws UnprocessableImageError when the input is the problem.
    */
-  async writePyramid(input: string, output: string, opts: PyramidOptions, hasAlpha: boolean, mediaType: string): Promise<PyramidLevel[]> {
+  async writePyramid(
+    input: string,
+    output: string,
+    opts: PyramidOptions,
+    hasAlpha: boolean,
+    mediaType: string,
+  ): Promise<PyramidLevel[]> {
     try {
       await this.normalised(input, opts, hasAlpha, true)
         .tiff({
@@ -282,13 +353,16 @@ export class MediaRepository {
   /** Resizes raw sRGB pixels (in memory, no decode) and encodes a baseline JPEG thumbnail. */
   async encodeJpeg(raw: RawImage, width: number, height: number, quality = 85): Promise<Buffer> {
     let img = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
-    if (width !== raw.width || height !== raw.height) img = img.resize(width, height, { fit: 'fill', kernel: 'lanczos3' });
+    if (width !== raw.width || height !== raw.height)
+      img = img.resize(width, height, { fit: 'fill', kernel: 'lanczos3' });
     return img.jpeg({ quality, progressive: false, mozjpeg: false }).toBuffer();
   }
 
   /** Downscales raw sRGB pixels in memory (for the next, smaller thumbnail). */
   async resizeRaw(raw: RawImage, width: number, height: number): Promise<RawImage> {
-    const { data, info } = await sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } })
+    const { data, info } = await sharp(raw.data, {
+      raw: { width: raw.width, height: raw.height, channels: raw.channels },
+    })
       .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
       .raw()
       .toBuffer({ resolveWithObject: true });

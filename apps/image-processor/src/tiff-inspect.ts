@@ -50,14 +50,30 @@ export async function inspectTiff(file: string): Promise<TiffPage[]> {
         const n = u32(entries, e + 4);
         const value = type === 3 && n === 1 ? u16(entries, e + 8) : u32(entries, e + 8);
         switch (tag) {
-          case 256: page.width = value; break;
-          case 257: page.height = value; break;
-          case 259: page.compression = value; break;
-          case 262: page.photometric = value; break;
-          case 322: page.tileWidth = value; break;
-          case 323: page.tileHeight = value; break;
-          case 324: page.tileCount = n; break;
-          case 347: page.hasJpegTables = n * (TYPE_SIZES[type] ?? 1) > 0; break;
+          case 256:
+            page.width = value;
+            break;
+          case 257:
+            page.height = value;
+            break;
+          case 259:
+            page.compression = value;
+            break;
+          case 262:
+            page.photometric = value;
+            break;
+          case 322:
+            page.tileWidth = value;
+            break;
+          case 323:
+            page.tileHeight = value;
+            break;
+          case 324:
+            page.tileCount = n;
+            break;
+          case 347:
+            page.hasJpegTables = n * (TYPE_SIZES[type] ?? 1) > 0;
+            break;
         }
       }
       pages.push(page);

@@ -22,7 +22,8 @@ describe('crossedCompletion', () => {
     for (let i = 0; i < count; i++) {
       if (i % 2 === 0) completed++;
       else errors++;
-      if (crossedCompletion({ count, completed, errors }, i % 2 === 0 ? 1 : 0, i % 2 === 0 ? 0 : 1)) crossings++;
+      if (crossedCompletion({ count, completed, errors }, i % 2 === 0 ? 1 : 0, i % 2 === 0 ? 0 : 1))
+        crossings++;
     }
     expect(crossings).toBe(1);
   });

@@ -15,7 +15,11 @@ export interface BatchCounters {
  * `completed + errors >= count`, before it `< count`. Counters only ever grow, so exactly one finalisation per
  * batch sees `true` (and writes `finished` + `batch.completed`), however many run concurrently.
  */
-export function crossedCompletion(after: BatchCounters, addedCompleted: number, addedErrors: number): boolean {
+export function crossedCompletion(
+  after: BatchCounters,
+  addedCompleted: number,
+  addedErrors: number,
+): boolean {
   const landed = after.completed + after.errors;
   const before = landed - addedCompleted - addedErrors;
   return landed >= after.count && before < after.count;

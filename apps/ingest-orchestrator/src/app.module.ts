@@ -1,8 +1,23 @@
-import { type DynamicModule, Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { DatabaseReadiness, StorageReadiness, VellumCommonModule } from '@vellum/common';
 import { createPrismaClient, PRISMA, type PrismaClient } from '@vellum/db';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
-import { bucketsFromEnv, OBJECT_STORE, objectStoreFromEnv, type ObjectStore, type VellumBuckets } from '@vellum/storage';
+import {
+  bucketsFromEnv,
+  OBJECT_STORE,
+  objectStoreFromEnv,
+  type ObjectStore,
+  type VellumBuckets,
+} from '@vellum/storage';
 import { AssetIngestRequestedHandler } from './asset-ingest-requested.handler';
 import { DerivativesResultHandler } from './derivatives-result.handler';
 import { FinaliserService } from './finaliser.service';
@@ -13,7 +28,15 @@ import type { OriginFetcher } from './origins/origin-fetcher';
 import { OriginStager } from './origins/origin-stager';
 import { parseAllowList, SsrfGuard, type ResolvedAddress } from './origins/ssrf-guard';
 import { StuckIngestSweeper } from './stuck-ingest.sweeper';
-import { BUCKETS, CLOCK, type Clock, ORCHESTRATOR_ENV, ORIGIN_STAGER, SERVICE_NAME, systemClock } from './tokens';
+import {
+  BUCKETS,
+  CLOCK,
+  type Clock,
+  ORCHESTRATOR_ENV,
+  ORIGIN_STAGER,
+  SERVICE_NAME,
+  systemClock,
+} from './tokens';
 
 /** Options of {@link AppModule.forRoot}: the validated env plus test seams. */
 export interface AppModuleOptions {
@@ -45,7 +68,11 @@ class CoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       try {
         await this.store.ensureBucket(bucket);
       } catch (err) {
-        this.log.warn({ err, bucket, msg: 'could not ensure bucket (will fail per message until the store answers)' });
+        this.log.warn({
+          err,
+          bucket,
+          msg: 'could not ensure bucket (will fail per message until the store answers)',
+        });
       }
     }
   }
@@ -106,9 +133,17 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        VellumCommonModule.forRoot({ serviceName: SERVICE_NAME, readiness: [DatabaseReadiness, AmqpReadiness, StorageReadiness] }),
+        VellumCommonModule.forRoot({
+          serviceName: SERVICE_NAME,
+          readiness: [DatabaseReadiness, AmqpReadiness, StorageReadiness],
+        }),
         CoreModule.forRoot(opts),
-        MessagingModule.forRoot({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE, outbox: true }),
+        MessagingModule.forRoot({
+          serviceName: SERVICE_NAME,
+          amqpUrl: env.AMQP_URL,
+          exchange: env.AMQP_EXCHANGE,
+          outbox: true,
+        }),
       ],
       controllers: [AssetIngestRequestedHandler, DerivativesResultHandler],
       providers: [FinaliserService, StuckIngestSweeper, DatabaseReadiness, StorageReadiness],

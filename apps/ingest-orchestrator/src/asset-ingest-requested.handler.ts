@@ -14,7 +14,8 @@ import type { OriginStager, StagedOrigin } from './origins/origin-stager';
 import { BUCKETS, ORCHESTRATOR_ENV, ORIGIN_STAGER } from './tokens';
 
 /** Unacked ingest requests per replica (concurrent stagings); read at load time because decorators are static. */
-const PREFETCH = Number(process.env.VELLUM_INGEST_PREFETCH) > 0 ? Number(process.env.VELLUM_INGEST_PREFETCH) : 16;
+const PREFETCH =
+  Number(process.env.VELLUM_INGEST_PREFETCH) > 0 ? Number(process.env.VELLUM_INGEST_PREFETCH) : 16;
 
 type WorkPlan = Extract<IngestPlan, { kind: 'work' }>;
 
@@ -46,20 +47,38 @@ export class AssetIngestRequestedHandler {
 
   @EventPattern(AssetIngestRequestedV1.routingKey, { prefetch: PREFETCH })
   async handle(@Payload() msg: AssetIngestRequestedV1, @Ctx() ctx: VellumRmqContext): Promise<void> {
-    const ref = { customerId: msg.customerId, spaceId: msg.spaceId, assetId: msg.assetId, attempt: msg.attempt };
+    const ref = {
+      customerId: msg.customerId,
+      spaceId: msg.spaceId,
+      assetId: msg.assetId,
+      attempt: msg.attempt,
+    };
     const asset = await this.loadCurrent(msg);
     if (!asset) return;
 
     let plan: IngestPlan;
     try {
-      plan = planIngest(asset, await this.loadPolicies(asset), { buckets: this.buckets, tileSize: this.env.VELLUM_TILE_SIZE });
+      plan = planIngest(asset, await this.loadPolicies(asset), {
+        buckets: this.buckets,
+        tileSize: this.env.VELLUM_TILE_SIZE,
+      });
     } catch (err) {
       return this.retryOrFail(ref, err, ctx, 'Ingest failed', false);
     }
-    this.log.log({ ...ref, plan: plan.kind, channels: plan.channels, priority: msg.priority, msg: 'ingest planned' });
+    this.log.log({
+      ...ref,
+      plan: plan.kind,
+      channels: plan.channels,
+      priority: msg.priority,
+      msg: 'ingest planned',
+    });
 
     if (plan.kind === 'invalid') {
-      await this.finaliser.finalise({ ...ref, outcome: { success: false, error: plan.error }, deleteStagedOrigin: false });
+      await this.finaliser.finalise({
+        ...ref,
+        outcome: { success: false, error: plan.error },
+        deleteStagedOrigin: false,
+      });
       return;
     }
     if (plan.kind === 'finish-now') {
@@ -77,7 +96,11 @@ export class AssetIngestRequestedHandler {
     } catch (err) {
       if (err instanceof OriginError && err.permanent) {
         this.log.warn({ ...ref, error: err.message, msg: 'origin failed permanently' });
-        await this.finaliser.finalise({ ...ref, outcome: { success: false, error: err.message }, deleteStagedOrigin: !plan.keepOrigin });
+        await this.finaliser.finalise({
+          ...ref,
+          outcome: { success: false, error: err.message },
+          deleteStagedOrigin: !plan.keepOrigin,
+        });
         return;
       }
       return this.retryOrFail(ref, err, ctx, 'Origin unreachable', !plan.keepOrigin);
@@ -102,7 +125,12 @@ export class AssetIngestRequestedHandler {
     const asset = await this.prisma.asset.findUnique({
       where: { customerId_spaceId_id: { customerId: msg.customerId, spaceId: msg.spaceId, id: msg.assetId } },
     });
-    const ref = { customerId: msg.customerId, spaceId: msg.spaceId, assetId: msg.assetId, attempt: msg.attempt };
+    const ref = {
+      customerId: msg.customerId,
+      spaceId: msg.spaceId,
+      assetId: msg.assetId,
+      attempt: msg.attempt,
+    };
     if (!asset) {
       this.metrics.outcome('stale');
       this.log.log({ ...ref, msg: 'ingest request for an asset that no longer exists: skipped' });
@@ -137,7 +165,10 @@ export class AssetIngestRequestedHandler {
       select: { customerId: true, channel: true, name: true, policyData: true },
     });
     // Platform rows first, so the customer's own policy of the same name overwrites them.
-    rows.sort((a, b) => (a.customerId === PLATFORM_CUSTOMER_ID ? 0 : 1) - (b.customerId === PLATFORM_CUSTOMER_ID ? 0 : 1));
+    rows.sort(
+      (a, b) =>
+        (a.customerId === PLATFORM_CUSTOMER_ID ? 0 : 1) - (b.customerId === PLATFORM_CUSTOMER_ID ? 0 : 1),
+    );
     for (const r of rows) out.set(policyKey(r.channel, r.name), r.policyData);
     return out;
   }
@@ -154,10 +185,26 @@ export class AssetIngestRequestedHandler {
   }
 
   /** Sends the worker command (or finalises a `file`-only ingest) if the attempt is still current. */
-  private async dispatch(msg: AssetIngestRequestedV1, asset: Asset, plan: WorkPlan, staged: StagedOrigin): Promise<void> {
-    const ref = { customerId: asset.customerId, spaceId: asset.spaceId, assetId: asset.id, attempt: msg.attempt };
+  private async dispatch(
+    msg: AssetIngestRequestedV1,
+    asset: Asset,
+    plan: WorkPlan,
+    staged: StagedOrigin,
+  ): Promise<void> {
+    const ref = {
+      customerId: asset.customerId,
+      spaceId: asset.spaceId,
+      assetId: asset.id,
+      attempt: msg.attempt,
+    };
     const still = await this.prisma.asset.count({
-      where: { customerId: asset.customerId, spaceId: asset.spaceId, id: asset.id, ingestAttempt: msg.attempt, ingesting: true },
+      where: {
+        customerId: asset.customerId,
+        spaceId: asset.spaceId,
+        id: asset.id,
+        ingestAttempt: msg.attempt,
+        ingesting: true,
+      },
     });
     if (still === 0) {
       this.metrics.outcome('stale');
@@ -173,7 +220,12 @@ export class AssetIngestRequestedHandler {
       const cmd = Object.assign(new ImageDerivativesCreateV1(), {
         ...work,
         ...(plan.image.pyramid
-          ? { pyramid: { location: { bucket: plan.image.pyramid.bucket, key: plan.image.pyramid.key }, tileSize: plan.image.pyramid.tileSize } }
+          ? {
+              pyramid: {
+                location: { bucket: plan.image.pyramid.bucket, key: plan.image.pyramid.key },
+                tileSize: plan.image.pyramid.tileSize,
+              },
+            }
           : {}),
         ...(plan.image.thumbnails ? { thumbnails: stripUndefined(plan.image.thumbnails) } : {}),
       });
@@ -196,7 +248,11 @@ export class AssetIngestRequestedHandler {
     }
     // `file` only: the staged origin is the delivered original; nothing else to make.
     const { derivatives, storage } = fileOnlyDerivatives(staged);
-    await this.finaliser.finalise({ ...ref, outcome: { success: true, derivatives, storage }, deleteStagedOrigin: false });
+    await this.finaliser.finalise({
+      ...ref,
+      outcome: { success: true, derivatives, storage },
+      deleteStagedOrigin: false,
+    });
   }
 
   /** Rethrows for a delayed retry, or on the last delivery attempt fails the asset with `prefix after N attempts`. */
@@ -210,10 +266,21 @@ export class AssetIngestRequestedHandler {
     const reason = errorMessage(err);
     if (!ctx.isLastAttempt) {
       this.metrics.outcome('retry');
-      this.log.warn({ ...ref, delivery: ctx.attempt, maxAttempts: ctx.maxAttempts, error: reason, msg: `${prefix}: will retry` });
+      this.log.warn({
+        ...ref,
+        delivery: ctx.attempt,
+        maxAttempts: ctx.maxAttempts,
+        error: reason,
+        msg: `${prefix}: will retry`,
+      });
       throw err;
     }
-    this.log.error({ ...ref, delivery: ctx.attempt, error: reason, msg: `${prefix}: retries exhausted, failing the asset` });
+    this.log.error({
+      ...ref,
+      delivery: ctx.attempt,
+      error: reason,
+      msg: `${prefix}: retries exhausted, failing the asset`,
+    });
     await this.finaliser.finalise({
       ...ref,
       outcome: { success: false, error: `${prefix} after ${ctx.attempt} attempts: ${reason}` },

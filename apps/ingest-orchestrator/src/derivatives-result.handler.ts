@@ -9,7 +9,13 @@ import {
 import { PRISMA, type Asset, type PrismaClient } from '@vellum/db';
 import type { VellumRmqContext } from '@vellum/messaging';
 import { OBJECT_STORE, originKey, type ObjectStore, type VellumBuckets } from '@vellum/storage';
-import { avDerivatives, channelFacts, imageDerivatives, type ChannelFacts, type StagedFacts } from './derivatives';
+import {
+  avDerivatives,
+  channelFacts,
+  imageDerivatives,
+  type ChannelFacts,
+  type StagedFacts,
+} from './derivatives';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
 import { channelsOf } from './ingest-planner';
@@ -44,12 +50,21 @@ export class DerivativesResultHandler {
   ) {}
 
   @EventPattern(ImageDerivativesCreatedV1.routingKey, { prefetch: RESULT_PREFETCH })
-  async onImageCreated(@Payload() msg: ImageDerivativesCreatedV1, @Ctx() _ctx: VellumRmqContext): Promise<void> {
+  async onImageCreated(
+    @Payload() msg: ImageDerivativesCreatedV1,
+    @Ctx() _ctx: VellumRmqContext,
+  ): Promise<void> {
     const asset = await this.loadInProgress(msg, 'image.derivatives.created');
     if (!asset) return;
     const facts = channelFacts(channelsOf(asset));
     const staged = await this.stagedFacts(asset, facts);
-    const { derivatives, storage } = imageDerivatives(facts, msg, staged, this.buckets.thumbnails, this.env.VELLUM_TILE_SIZE);
+    const { derivatives, storage } = imageDerivatives(
+      facts,
+      msg,
+      staged,
+      this.buckets.thumbnails,
+      this.env.VELLUM_TILE_SIZE,
+    );
     await this.finaliser.finalise({
       ...refOf(msg),
       outcome: { success: true, width: msg.width, height: msg.height, derivatives, storage },
@@ -58,7 +73,10 @@ export class DerivativesResultHandler {
   }
 
   @EventPattern(ImageDerivativesFailedV1.routingKey, { prefetch: RESULT_PREFETCH })
-  async onImageFailed(@Payload() msg: ImageDerivativesFailedV1, @Ctx() _ctx: VellumRmqContext): Promise<void> {
+  async onImageFailed(
+    @Payload() msg: ImageDerivativesFailedV1,
+    @Ctx() _ctx: VellumRmqContext,
+  ): Promise<void> {
     await this.fail(msg, msg.error, msg.retryable, 'image.derivatives.failed');
   }
 
@@ -71,7 +89,14 @@ export class DerivativesResultHandler {
     const { derivatives, storage } = avDerivatives(facts, msg, staged);
     await this.finaliser.finalise({
       ...refOf(msg),
-      outcome: { success: true, width: msg.width, height: msg.height, duration: msg.duration, derivatives, storage },
+      outcome: {
+        success: true,
+        width: msg.width,
+        height: msg.height,
+        duration: msg.duration,
+        derivatives,
+        storage,
+      },
       deleteStagedOrigin: !facts.keepOrigin,
     });
   }
@@ -86,7 +111,11 @@ export class DerivativesResultHandler {
     if (!asset) return;
     const facts = channelFacts(channelsOf(asset));
     this.log.warn({ ...refOf(msg), error, retryable, msg: `${what}: failing the asset` });
-    await this.finaliser.finalise({ ...refOf(msg), outcome: { success: false, error }, deleteStagedOrigin: !facts.keepOrigin });
+    await this.finaliser.finalise({
+      ...refOf(msg),
+      outcome: { success: false, error },
+      deleteStagedOrigin: !facts.keepOrigin,
+    });
   }
 
   /** The asset when `msg` is its current in-progress attempt; otherwise logs and counts the skip. */
@@ -96,7 +125,11 @@ export class DerivativesResultHandler {
     });
     if (!asset || asset.ingestAttempt !== msg.attempt) {
       this.metrics.outcome('stale');
-      this.log.log({ ...refOf(msg), currentAttempt: asset?.ingestAttempt, msg: `${what} for a stale attempt (or a deleted asset): ignored` });
+      this.log.log({
+        ...refOf(msg),
+        currentAttempt: asset?.ingestAttempt,
+        msg: `${what} for a stale attempt (or a deleted asset): ignored`,
+      });
       return null;
     }
     if (!asset.ingesting) {

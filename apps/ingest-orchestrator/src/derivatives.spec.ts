@@ -5,18 +5,39 @@ const staged = { bucket: 'vellum-origins', key: '1/2/a/origin', size: 5000 };
 
 describe('channelFacts', () => {
   it('derives pyramid/thumbs/file/use-original', () => {
-    expect(channelFacts([{ channel: 'iiif-img', policy: 'default' }, { channel: 'thumbs', policy: 'default' }])).toEqual({
-      file: false, useOriginal: false, keepOrigin: false, pyramid: true, thumbs: true,
+    expect(
+      channelFacts([
+        { channel: 'iiif-img', policy: 'default' },
+        { channel: 'thumbs', policy: 'default' },
+      ]),
+    ).toEqual({
+      file: false,
+      useOriginal: false,
+      keepOrigin: false,
+      pyramid: true,
+      thumbs: true,
     });
-    expect(channelFacts([{ channel: 'iiif-img', policy: 'use-original' }, { channel: 'file', policy: 'none' }])).toEqual({
-      file: true, useOriginal: true, keepOrigin: true, pyramid: false, thumbs: false,
+    expect(
+      channelFacts([
+        { channel: 'iiif-img', policy: 'use-original' },
+        { channel: 'file', policy: 'none' },
+      ]),
+    ).toEqual({
+      file: true,
+      useOriginal: true,
+      keepOrigin: true,
+      pyramid: false,
+      thumbs: false,
     });
   });
 });
 
 describe('imageDerivatives', () => {
-  it('builds the brief\'s JSON: pyramid, thumbnails largest first with keys and total size', () => {
-    const facts = channelFacts([{ channel: 'iiif-img', policy: 'default' }, { channel: 'thumbs', policy: 'default' }]);
+  it("builds the brief's JSON: pyramid, thumbnails largest first with keys and total size", () => {
+    const facts = channelFacts([
+      { channel: 'iiif-img', policy: 'default' },
+      { channel: 'thumbs', policy: 'default' },
+    ]);
     const { derivatives, storage } = imageDerivatives(
       facts,
       {
@@ -25,7 +46,9 @@ describe('imageDerivatives', () => {
           { width: 200, height: 100, location: loc('1/2/a/full/200,100/0/default.jpg', 20) },
           { width: 400, height: 200, location: loc('1/2/a/full/400,200/0/default.jpg', 40) },
         ],
-        authThumbnails: [{ width: 1024, height: 512, location: loc('1/2/a/full/1024,512/0/default.jpg', 100) }],
+        authThumbnails: [
+          { width: 1024, height: 512, location: loc('1/2/a/full/1024,512/0/default.jpg', 100) },
+        ],
       },
       staged,
       'vellum-thumbs',
@@ -34,7 +57,10 @@ describe('imageDerivatives', () => {
       pyramid: { bucket: 'vellum-derivatives', key: '1/2/a/image.tif', size: 9000, tileSize: 512 },
       thumbnails: {
         bucket: 'vellum-thumbs',
-        open: [[400, 200], [200, 100]],
+        open: [
+          [400, 200],
+          [200, 100],
+        ],
         auth: [[1024, 512]],
         keys: {
           '200,100': '1/2/a/full/200,100/0/default.jpg',
@@ -48,8 +74,16 @@ describe('imageDerivatives', () => {
   });
 
   it('file adds the original and counts its bytes; use-original points the pyramid at the origin', () => {
-    const facts = channelFacts([{ channel: 'iiif-img', policy: 'use-original' }, { channel: 'file', policy: 'none' }]);
-    const { derivatives, storage } = imageDerivatives(facts, { openThumbnails: [], authThumbnails: [] }, staged, 'vellum-thumbs');
+    const facts = channelFacts([
+      { channel: 'iiif-img', policy: 'use-original' },
+      { channel: 'file', policy: 'none' },
+    ]);
+    const { derivatives, storage } = imageDerivatives(
+      facts,
+      { openThumbnails: [], authThumbnails: [] },
+      staged,
+      'vellum-thumbs',
+    );
     expect(derivatives).toEqual({
       pyramid: { bucket: 'vellum-origins', key: '1/2/a/origin', size: 5000, useOriginal: true },
       original: { bucket: 'vellum-origins', key: '1/2/a/origin', size: 5000 },
@@ -62,11 +96,31 @@ describe('avDerivatives / fileOnlyDerivatives', () => {
   it('lists transcodes and sums their bytes', () => {
     const { derivatives, storage } = avDerivatives(
       channelFacts([{ channel: 'iiif-av', policy: 'default-video' }]),
-      { outputs: [{ preset: 'video-mp4-720p', location: { bucket: 'vellum-derivatives', key: 'k.mp4', size: 700 }, mediaType: 'video/mp4', width: 1280, height: 720, duration: 5000 }] },
+      {
+        outputs: [
+          {
+            preset: 'video-mp4-720p',
+            location: { bucket: 'vellum-derivatives', key: 'k.mp4', size: 700 },
+            mediaType: 'video/mp4',
+            width: 1280,
+            height: 720,
+            duration: 5000,
+          },
+        ],
+      },
       staged,
     );
     expect(derivatives.transcodes).toEqual([
-      { preset: 'video-mp4-720p', bucket: 'vellum-derivatives', key: 'k.mp4', mediaType: 'video/mp4', size: 700, width: 1280, height: 720, duration: 5000 },
+      {
+        preset: 'video-mp4-720p',
+        bucket: 'vellum-derivatives',
+        key: 'k.mp4',
+        mediaType: 'video/mp4',
+        size: 700,
+        width: 1280,
+        height: 720,
+        duration: 5000,
+      },
     ]);
     expect(storage).toEqual({ size: 700, thumbnailSize: 0 });
   });

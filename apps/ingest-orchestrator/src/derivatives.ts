@@ -68,11 +68,19 @@ export function channelFacts(channels: ChannelPolicy[]): ChannelFacts {
   const img = channels.find((c) => c.channel === 'iiif-img');
   const useOriginal = img?.policy === 'use-original';
   const file = has('file');
-  return { file, useOriginal, keepOrigin: file || useOriginal, pyramid: !!img && !useOriginal, thumbs: has('thumbs') };
+  return {
+    file,
+    useOriginal,
+    keepOrigin: file || useOriginal,
+    pyramid: !!img && !useOriginal,
+    thumbs: has('thumbs'),
+  };
 }
 
 function thumbList(list: StoredThumbnail[]): Array<[number, number]> {
-  return [...list].sort((a, b) => Math.max(b.width, b.height) - Math.max(a.width, a.height) || b.width - a.width).map((t) => [t.width, t.height]);
+  return [...list]
+    .sort((a, b) => Math.max(b.width, b.height) - Math.max(a.width, a.height) || b.width - a.width)
+    .map((t) => [t.width, t.height]);
 }
 
 /**
@@ -93,10 +101,20 @@ export function imageDerivatives(
   let size = 0;
   let thumbnailSize = 0;
   if (reply.pyramid) {
-    derivatives.pyramid = { bucket: reply.pyramid.bucket, key: reply.pyramid.key, size: reply.pyramid.size ?? 0, tileSize };
+    derivatives.pyramid = {
+      bucket: reply.pyramid.bucket,
+      key: reply.pyramid.key,
+      size: reply.pyramid.size ?? 0,
+      tileSize,
+    };
     size += reply.pyramid.size ?? 0;
   } else if (facts.useOriginal) {
-    derivatives.pyramid = { bucket: staged.bucket, key: staged.key, size: staged.size ?? 0, useOriginal: true };
+    derivatives.pyramid = {
+      bucket: staged.bucket,
+      key: staged.key,
+      size: staged.size ?? 0,
+      useOriginal: true,
+    };
   }
   const all = [...reply.openThumbnails, ...reply.authThumbnails];
   if (facts.thumbs || all.length > 0) {
@@ -143,7 +161,10 @@ export function avDerivatives(
 }
 
 /** Derivatives JSON of a `file`-only ingest (no worker involved). */
-export function fileOnlyDerivatives(staged: StagedFacts): { derivatives: AssetDerivatives; storage: AssetStorageSizes } {
+export function fileOnlyDerivatives(staged: StagedFacts): {
+  derivatives: AssetDerivatives;
+  storage: AssetStorageSizes;
+} {
   return {
     derivatives: { original: { bucket: staged.bucket, key: staged.key, size: staged.size ?? 0 } },
     storage: { size: staged.size ?? 0, thumbnailSize: 0 },

@@ -3,7 +3,13 @@ import { AssetIngestFinishedV1, BatchCompletedV1 } from '@vellum/contracts';
 import { PRISMA, Prisma, type PrismaClient } from '@vellum/db';
 import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
 import { OBJECT_STORE, originKey, type ObjectStore, type VellumBuckets } from '@vellum/storage';
-import { crossedCompletion, isZeroDelta, storageDelta, SUPERSEDED_ERROR, type StorageRecord } from './accounting';
+import {
+  crossedCompletion,
+  isZeroDelta,
+  storageDelta,
+  SUPERSEDED_ERROR,
+  type StorageRecord,
+} from './accounting';
 import type { AssetDerivatives, AssetStorageSizes } from './derivatives';
 import { IngestMetrics, type IngestOutcomeLabel } from './ingest-metrics';
 import { BUCKETS, CLOCK, type Clock, SERVICE_NAME } from './tokens';
@@ -105,7 +111,13 @@ export class FinaliserService {
     const result = await this.prisma.$transaction(
       async (tx) => {
         const current = await tx.asset.findUnique({
-          where: { customerId_spaceId_id: { customerId: input.customerId, spaceId: input.spaceId, id: input.assetId } },
+          where: {
+            customerId_spaceId_id: {
+              customerId: input.customerId,
+              spaceId: input.spaceId,
+              id: input.assetId,
+            },
+          },
           select: { updated: true },
         });
         startedAt = current?.updated;
@@ -117,7 +129,10 @@ export class FinaliserService {
               width: outcome.width ?? null,
               height: outcome.height ?? null,
               duration: outcome.duration ?? null,
-              derivatives: outcome.derivatives === null ? Prisma.DbNull : (outcome.derivatives as unknown as Prisma.InputJsonValue),
+              derivatives:
+                outcome.derivatives === null
+                  ? Prisma.DbNull
+                  : (outcome.derivatives as unknown as Prisma.InputJsonValue),
             }
           : { ingesting: false, finished: now, error: truncate(outcome.error) };
         const won = await tx.asset.updateMany({
@@ -130,7 +145,8 @@ export class FinaliserService {
           },
           data,
         });
-        if (won.count !== 1) return { applied: false, completedBatches: [], supersededBatches: [] } satisfies FinaliseResult;
+        if (won.count !== 1)
+          return { applied: false, completedBatches: [], supersededBatches: [] } satisfies FinaliseResult;
 
         if (outcome.success && outcome.storage) await this.account(tx, input, outcome.storage);
         return this.closeMembers(tx, input, now);
@@ -140,12 +156,19 @@ export class FinaliserService {
 
     if (!result.applied) {
       this.metrics.outcome('duplicate');
-      this.log.log({ ...refOf(input), msg: 'attempt not in progress (stale or already finalised): no change' });
+      this.log.log({
+        ...refOf(input),
+        msg: 'attempt not in progress (stale or already finalised): no change',
+      });
       return result;
     }
     const label = input.label ?? (outcome.success ? 'completed' : 'error');
     this.metrics.outcome(label);
-    if (startedAt) this.metrics.duration.observe({ outcome: label }, Math.max(0, (now.getTime() - startedAt.getTime()) / 1000));
+    if (startedAt)
+      this.metrics.duration.observe(
+        { outcome: label },
+        Math.max(0, (now.getTime() - startedAt.getTime()) / 1000),
+      );
     this.log.log({
       ...refOf(input),
       success: outcome.success,
@@ -161,15 +184,24 @@ export class FinaliserService {
   }
 
   /** Replaces the asset's storage record and moves the space and customer totals by the difference. */
-  private async account(tx: Prisma.TransactionClient, ref: AttemptRef, sizes: AssetStorageSizes): Promise<void> {
-    const prevRows = await tx.$queryRaw<Array<{ size: bigint | number | string; thumbnailSize: bigint | number | string }>>`
+  private async account(
+    tx: Prisma.TransactionClient,
+    ref: AttemptRef,
+    sizes: AssetStorageSizes,
+  ): Promise<void> {
+    const prevRows = await tx.$queryRaw<
+      Array<{ size: bigint | number | string; thumbnailSize: bigint | number | string }>
+    >`
       SELECT "size", "thumbnailSize" FROM "asset_storage"
       WHERE "customerId" = ${ref.customerId} AND "spaceId" = ${ref.spaceId} AND "assetId" = ${ref.assetId}
       FOR UPDATE`;
     const previous: StorageRecord | null = prevRows[0]
       ? { size: BigInt(prevRows[0].size), thumbnailSize: BigInt(prevRows[0].thumbnailSize) }
       : null;
-    const next: StorageRecord = { size: BigInt(Math.round(sizes.size)), thumbnailSize: BigInt(Math.round(sizes.thumbnailSize)) };
+    const next: StorageRecord = {
+      size: BigInt(Math.round(sizes.size)),
+      thumbnailSize: BigInt(Math.round(sizes.thumbnailSize)),
+    };
     await tx.$executeRaw`
       INSERT INTO "asset_storage" ("customerId", "spaceId", "assetId", "size", "thumbnailSize", "checked")
       VALUES (${ref.customerId}, ${ref.spaceId}, ${ref.assetId}, ${next.size.toString()}::bigint, ${next.thumbnailSize.toString()}::bigint, now())
@@ -191,7 +223,11 @@ export class FinaliserService {
   }
 
   /** Batch members, batch counters, outbox rows (steps 3 and 4 of the class doc). */
-  private async closeMembers(tx: Prisma.TransactionClient, input: FinaliseInput, now: Date): Promise<FinaliseResult> {
+  private async closeMembers(
+    tx: Prisma.TransactionClient,
+    input: FinaliseInput,
+    now: Date,
+  ): Promise<FinaliseResult> {
     const { outcome } = input;
     const memberOutcome = outcome.success ? 'completed' : 'error';
     const memberError = outcome.success ? null : truncate(outcome.error);
@@ -259,7 +295,9 @@ export class FinaliserService {
           completed: batch.completed,
           errors: batch.errors,
         });
-        await tx.outboxMessage.create({ data: outboxRow(done, { producer: SERVICE_NAME, priority: batch.priority ? PRIORITY_LANE : 0 }) });
+        await tx.outboxMessage.create({
+          data: outboxRow(done, { producer: SERVICE_NAME, priority: batch.priority ? PRIORITY_LANE : 0 }),
+        });
       }
     }
 
@@ -268,7 +306,12 @@ export class FinaliserService {
     let priority: boolean;
     if (ownBatchId === undefined) {
       const member = await tx.batchMember.findFirst({
-        where: { customerId: input.customerId, spaceId: input.spaceId, assetId: input.assetId, attempt: input.attempt },
+        where: {
+          customerId: input.customerId,
+          spaceId: input.spaceId,
+          assetId: input.assetId,
+          attempt: input.attempt,
+        },
         select: { batchId: true, batch: { select: { priority: true } } },
       });
       priority = member ? member.batch.priority : true;
@@ -287,7 +330,9 @@ export class FinaliserService {
       ...(outcome.success && outcome.height !== undefined ? { height: outcome.height } : {}),
       ...(outcome.success && outcome.duration !== undefined ? { duration: outcome.duration } : {}),
     });
-    await tx.outboxMessage.create({ data: outboxRow(finished, { producer: SERVICE_NAME, priority: priority ? PRIORITY_LANE : 0 }) });
+    await tx.outboxMessage.create({
+      data: outboxRow(finished, { producer: SERVICE_NAME, priority: priority ? PRIORITY_LANE : 0 }),
+    });
 
     return {
       applied: true,
@@ -303,7 +348,11 @@ export class FinaliserService {
       await this.store.delete(this.buckets.origins, key);
     } catch (err) {
       // Not fatal: the next reingest overwrites it in place; the asset delete removes it.
-      this.log.warn({ ...refOf(ref), err, msg: `could not delete the staged origin ${this.buckets.origins}/${key}` });
+      this.log.warn({
+        ...refOf(ref),
+        err,
+        msg: `could not delete the staged origin ${this.buckets.origins}/${key}`,
+      });
     }
   }
 }

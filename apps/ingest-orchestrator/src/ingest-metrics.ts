@@ -33,10 +33,16 @@ export class IngestMetrics {
 
   constructor(metrics: MetricsService) {
     this.outcomes = metrics.counter('ingest_outcomes_total', 'Ingest messages by outcome', ['outcome']);
-    this.duration = metrics.histogram('ingest_duration_seconds', 'Seconds from ingest request to finalised asset', ['outcome'], [
-      0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800,
-    ]);
-    this.originBytes = metrics.counter('origin_fetch_bytes_total', 'Bytes streamed from origins into the object store');
+    this.duration = metrics.histogram(
+      'ingest_duration_seconds',
+      'Seconds from ingest request to finalised asset',
+      ['outcome'],
+      [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800],
+    );
+    this.originBytes = metrics.counter(
+      'origin_fetch_bytes_total',
+      'Bytes streamed from origins into the object store',
+    );
   }
 
   outcome(outcome: IngestOutcomeLabel): void {

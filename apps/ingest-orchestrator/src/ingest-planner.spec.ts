@@ -1,6 +1,17 @@
-import { channelsOf, planIngest, policiesNeeded, thumbnailOpenMax, type PlannableAsset } from './ingest-planner';
+import {
+  channelsOf,
+  planIngest,
+  policiesNeeded,
+  thumbnailOpenMax,
+  type PlannableAsset,
+} from './ingest-planner';
 
-const buckets = { origins: 'vellum-origins', derivatives: 'vellum-derivatives', thumbnails: 'vellum-thumbs', outputs: 'vellum-outputs' };
+const buckets = {
+  origins: 'vellum-origins',
+  derivatives: 'vellum-derivatives',
+  thumbnails: 'vellum-thumbs',
+  outputs: 'vellum-outputs',
+};
 const DEFAULT_SIZES = ['!1024,1024', '!400,400', '!200,200', '!100,100'];
 const policies = new Map<string, unknown>([
   ['thumbs/default', DEFAULT_SIZES],
@@ -35,14 +46,23 @@ describe('channelsOf', () => {
     expect(
       channelsOf({
         mediaType: 'audio/mpeg',
-        deliveryChannels: ['iiif-av', { channel: 'file' }, { channel: 'file', policy: 'x' }, 42, { policy: 'p' }, { channel: 'thumbs', policy: '' }],
+        deliveryChannels: [
+          'iiif-av',
+          { channel: 'file' },
+          { channel: 'file', policy: 'x' },
+          42,
+          { policy: 'p' },
+          { channel: 'thumbs', policy: '' },
+        ],
       }),
     ).toEqual([
       { channel: 'iiif-av', policy: 'default-audio' },
       { channel: 'file', policy: 'none' },
       { channel: 'thumbs', policy: 'default' },
     ]);
-    expect(channelsOf({ mediaType: 'video/mp4', deliveryChannels: ['iiif-av'] })).toEqual([{ channel: 'iiif-av', policy: 'default-video' }]);
+    expect(channelsOf({ mediaType: 'video/mp4', deliveryChannels: ['iiif-av'] })).toEqual([
+      { channel: 'iiif-av', policy: 'default-video' },
+    ]);
     expect(channelsOf({ mediaType: 'image/png', deliveryChannels: null })).toEqual([]);
   });
 
@@ -60,7 +80,9 @@ describe('thumbnailOpenMax (SPEC.md §6)', () => {
     [['r'], 200, 800, 800],
     [['r'], -1, -1, 0],
   ])('roles %j openFullMax %d openMaxWidth %d → %j', (roles, openFullMax, openMaxWidth, expected) => {
-    expect(thumbnailOpenMax({ roles: roles as string[], openFullMax: openFullMax, openMaxWidth: openMaxWidth })).toBe(expected);
+    expect(
+      thumbnailOpenMax({ roles: roles as string[], openFullMax: openFullMax, openMaxWidth: openMaxWidth }),
+    ).toBe(expected);
   });
 });
 
@@ -79,48 +101,90 @@ describe('planIngest', () => {
       image: {
         useOriginal: false,
         pyramid: { bucket: 'vellum-derivatives', key: '2/5/my%20image/image.tif', tileSize: 512 },
-        thumbnails: { sizes: DEFAULT_SIZES, bucket: 'vellum-thumbs', keyPrefix: '2/5/my%20image', maxWidth: undefined, openMax: undefined },
+        thumbnails: {
+          sizes: DEFAULT_SIZES,
+          bucket: 'vellum-thumbs',
+          keyPrefix: '2/5/my%20image',
+          maxWidth: undefined,
+          openMax: undefined,
+        },
       },
       av: undefined,
     });
   });
 
   it('honours the tile size and maxWidth, and the open limit of restricted assets', () => {
-    const plan = planIngest(asset({ maxWidth: 2000, roles: ['https://r'], openFullMax: 400 }), policies, { buckets, tileSize: 256 });
+    const plan = planIngest(asset({ maxWidth: 2000, roles: ['https://r'], openFullMax: 400 }), policies, {
+      buckets,
+      tileSize: 256,
+    });
     if (plan.kind !== 'work') throw new Error(plan.kind);
     expect(plan.image?.pyramid?.tileSize).toBe(256);
     expect(plan.image?.thumbnails).toMatchObject({ maxWidth: 2000, openMax: 400 });
   });
 
   it('thumbs only → no pyramid; custom policy sizes', () => {
-    const plan = planIngest(asset({ deliveryChannels: [{ channel: 'thumbs', policy: 'small' }] }), policies, { buckets });
+    const plan = planIngest(asset({ deliveryChannels: [{ channel: 'thumbs', policy: 'small' }] }), policies, {
+      buckets,
+    });
     if (plan.kind !== 'work') throw new Error(plan.kind);
     expect(plan.image?.pyramid).toBeUndefined();
     expect(plan.image?.thumbnails?.sizes).toEqual(['!200,200', '100,']);
   });
 
   it('iiif-img only → pyramid, no thumbnails', () => {
-    const plan = planIngest(asset({ deliveryChannels: [{ channel: 'iiif-img', policy: 'default' }] }), policies, { buckets });
+    const plan = planIngest(
+      asset({ deliveryChannels: [{ channel: 'iiif-img', policy: 'default' }] }),
+      policies,
+      { buckets },
+    );
     if (plan.kind !== 'work') throw new Error(plan.kind);
     expect(plan.image?.pyramid).toBeDefined();
     expect(plan.image?.thumbnails).toBeUndefined();
   });
 
   it('iiif-img/use-original keeps the origin and makes no pyramid', () => {
-    const plan = planIngest(asset({ deliveryChannels: [{ channel: 'iiif-img', policy: 'use-original' }] }), policies, { buckets });
+    const plan = planIngest(
+      asset({ deliveryChannels: [{ channel: 'iiif-img', policy: 'use-original' }] }),
+      policies,
+      { buckets },
+    );
     expect(plan).toMatchObject({ kind: 'work', keepOrigin: true, file: false, image: { useOriginal: true } });
     if (plan.kind === 'work') expect(plan.image?.pyramid).toBeUndefined();
   });
 
   it('file keeps the staged origin; file alone has no worker job', () => {
-    const both = planIngest(asset({ deliveryChannels: [{ channel: 'iiif-img', policy: 'default' }, { channel: 'file', policy: 'none' }] }), policies, { buckets });
+    const both = planIngest(
+      asset({
+        deliveryChannels: [
+          { channel: 'iiif-img', policy: 'default' },
+          { channel: 'file', policy: 'none' },
+        ],
+      }),
+      policies,
+      { buckets },
+    );
     expect(both).toMatchObject({ kind: 'work', keepOrigin: true, file: true });
-    const fileOnly = planIngest(asset({ mediaType: 'application/pdf', deliveryChannels: [{ channel: 'file', policy: 'none' }] }), policies, { buckets });
-    expect(fileOnly).toMatchObject({ kind: 'work', keepOrigin: true, file: true, image: undefined, av: undefined });
+    const fileOnly = planIngest(
+      asset({ mediaType: 'application/pdf', deliveryChannels: [{ channel: 'file', policy: 'none' }] }),
+      policies,
+      { buckets },
+    );
+    expect(fileOnly).toMatchObject({
+      kind: 'work',
+      keepOrigin: true,
+      file: true,
+      image: undefined,
+      av: undefined,
+    });
   });
 
   it('iiif-av → transcode presets of the policy', () => {
-    const plan = planIngest(asset({ mediaType: 'video/mp4', deliveryChannels: [{ channel: 'iiif-av', policy: 'default-video' }] }), policies, { buckets });
+    const plan = planIngest(
+      asset({ mediaType: 'video/mp4', deliveryChannels: [{ channel: 'iiif-av', policy: 'default-video' }] }),
+      policies,
+      { buckets },
+    );
     expect(plan).toMatchObject({
       kind: 'work',
       image: undefined,
@@ -128,19 +192,36 @@ describe('planIngest', () => {
     });
   });
 
-  it.each([[[]], [[{ channel: 'none', policy: 'none' }]], [['none']], [null]])('channels %j → finish now', (channels) => {
-    expect(planIngest(asset({ deliveryChannels: channels }), policies, { buckets }).kind).toBe('finish-now');
-  });
+  it.each([[[]], [[{ channel: 'none', policy: 'none' }]], [['none']], [null]])(
+    'channels %j → finish now',
+    (channels) => {
+      expect(planIngest(asset({ deliveryChannels: channels }), policies, { buckets }).kind).toBe(
+        'finish-now',
+      );
+    },
+  );
 
   it.each([
     [[{ channel: 'bogus' }], 'Unknown delivery channel "bogus"'],
     [[{ channel: 'iiif-img', policy: 'fancy' }], 'Unknown iiif-img delivery channel policy "fancy"'],
     [[{ channel: 'thumbs', policy: 'missing' }], 'Delivery channel policy thumbs/missing does not exist'],
     [[{ channel: 'thumbs', policy: 'empty' }], 'Delivery channel policy thumbs/empty has no thumbnail sizes'],
-    [[{ channel: 'thumbs', policy: 'broken' }], 'Delivery channel policy thumbs/broken has an invalid IIIF size "huge"'],
+    [
+      [{ channel: 'thumbs', policy: 'broken' }],
+      'Delivery channel policy thumbs/broken has an invalid IIIF size "huge"',
+    ],
     [[{ channel: 'iiif-av', policy: 'nope' }], 'Delivery channel policy iiif-av/nope does not exist'],
-    [[{ channel: 'iiif-av', policy: 'default-video' }, { channel: 'thumbs', policy: 'default' }], 'Delivery channel iiif-av cannot be combined with iiif-img or thumbs'],
+    [
+      [
+        { channel: 'iiif-av', policy: 'default-video' },
+        { channel: 'thumbs', policy: 'default' },
+      ],
+      'Delivery channel iiif-av cannot be combined with iiif-img or thumbs',
+    ],
   ])('invalid: %j', (channels, error) => {
-    expect(planIngest(asset({ deliveryChannels: channels }), policies, { buckets })).toMatchObject({ kind: 'invalid', error });
+    expect(planIngest(asset({ deliveryChannels: channels }), policies, { buckets })).toMatchObject({
+      kind: 'invalid',
+      error,
+    });
   });
 });

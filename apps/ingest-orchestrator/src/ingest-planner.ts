@@ -140,14 +140,18 @@ export function policyKey(channel: string, policy: string): string {
  * The longest edge (px) up to which thumbnails are open (SPEC.md §6): no roles → `undefined` (all open);
  * roles → the larger of `openFullMax` and `openMaxWidth` (values ≤ 0 count as unset, so 0 = none open).
  */
-export function thumbnailOpenMax(asset: Pick<PlannableAsset, 'roles' | 'openFullMax' | 'openMaxWidth'>): number | undefined {
+export function thumbnailOpenMax(
+  asset: Pick<PlannableAsset, 'roles' | 'openFullMax' | 'openMaxWidth'>,
+): number | undefined {
   if (asset.roles.length === 0) return undefined;
   return Math.max(asset.openFullMax, asset.openMaxWidth, 0);
 }
 
 function stringList(data: unknown): string[] | null {
   if (!Array.isArray(data) || data.length === 0) return null;
-  return data.every((s) => typeof s === 'string' && s.trim() !== '') ? (data as string[]).map((s) => s.trim()) : null;
+  return data.every((s) => typeof s === 'string' && s.trim() !== '')
+    ? (data as string[]).map((s) => s.trim())
+    : null;
 }
 
 /**
@@ -177,26 +181,34 @@ export function planIngest(asset: PlannableAsset, policies: PolicyData, config: 
   const av = by('iiif-av');
   const file = by('file') !== undefined;
 
-  if (av && (img || thumbs)) return invalid('Delivery channel iiif-av cannot be combined with iiif-img or thumbs');
+  if (av && (img || thumbs))
+    return invalid('Delivery channel iiif-av cannot be combined with iiif-img or thumbs');
 
   let image: ImageWork | undefined;
   let useOriginal = false;
   if (img) {
     if (img.policy === 'use-original') useOriginal = true;
-    else if (img.policy !== 'default') return invalid(`Unknown iiif-img delivery channel policy "${img.policy}"`);
+    else if (img.policy !== 'default')
+      return invalid(`Unknown iiif-img delivery channel policy "${img.policy}"`);
   }
   if (img || thumbs) {
     image = { useOriginal };
     if (img && !useOriginal) {
-      image.pyramid = { bucket: buckets.derivatives, key: pyramidKey(ref), tileSize: config.tileSize ?? DEFAULT_TILE_SIZE };
+      image.pyramid = {
+        bucket: buckets.derivatives,
+        key: pyramidKey(ref),
+        tileSize: config.tileSize ?? DEFAULT_TILE_SIZE,
+      };
     }
     if (thumbs) {
       const key = policyKey('thumbs', thumbs.policy);
-      if (!policies.has(key)) return invalid(`Delivery channel policy thumbs/${thumbs.policy} does not exist`);
+      if (!policies.has(key))
+        return invalid(`Delivery channel policy thumbs/${thumbs.policy} does not exist`);
       const sizes = stringList(policies.get(key));
       if (!sizes) return invalid(`Delivery channel policy thumbs/${thumbs.policy} has no thumbnail sizes`);
       const bad = sizes.find((s) => !SIZE_PATTERN.test(s));
-      if (bad) return invalid(`Delivery channel policy thumbs/${thumbs.policy} has an invalid IIIF size "${bad}"`);
+      if (bad)
+        return invalid(`Delivery channel policy thumbs/${thumbs.policy} has an invalid IIIF size "${bad}"`);
       image.thumbnails = {
         sizes,
         bucket: buckets.thumbnails,
@@ -213,7 +225,11 @@ export function planIngest(asset: PlannableAsset, policies: PolicyData, config: 
     if (!policies.has(key)) return invalid(`Delivery channel policy iiif-av/${av.policy} does not exist`);
     const presets = stringList(policies.get(key));
     if (!presets) return invalid(`Delivery channel policy iiif-av/${av.policy} has no presets`);
-    avWork = { presets, bucket: buckets.derivatives, keyPrefix: assetKeyPrefix(asset.customerId, asset.spaceId, asset.id) };
+    avWork = {
+      presets,
+      bucket: buckets.derivatives,
+      keyPrefix: assetKeyPrefix(asset.customerId, asset.spaceId, asset.id),
+    };
   }
 
   return {

@@ -17,11 +17,21 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const transport = createTransport({ serviceName: SERVICE_NAME, amqpUrl: env.AMQP_URL, exchange: env.AMQP_EXCHANGE });
-  await bootstrapService(AppModule.forRoot({ env }), { serviceName: SERVICE_NAME, port: env.PORT, transport });
+  const transport = createTransport({
+    serviceName: SERVICE_NAME,
+    amqpUrl: env.AMQP_URL,
+    exchange: env.AMQP_EXCHANGE,
+  });
+  await bootstrapService(AppModule.forRoot({ env }), {
+    serviceName: SERVICE_NAME,
+    port: env.PORT,
+    transport,
+  });
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${SERVICE_NAME}: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `${SERVICE_NAME}: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -1,7 +1,10 @@
 import { validateEnv } from '@vellum/common';
 import { DEFAULT_MAX_ORIGIN_BYTES, OrchestratorEnv } from './orchestrator.env';
 
-const base = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/vellum', AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672' };
+const base = {
+  DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/vellum',
+  AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+};
 
 describe('OrchestratorEnv', () => {
   it('applies the defaults', () => {
@@ -18,17 +21,27 @@ describe('OrchestratorEnv', () => {
   });
 
   it('converts and accepts an allow-list of hosts and CIDRs', () => {
-    const env = validateEnv(OrchestratorEnv, { ...base, PORT: '4000', VELLUM_ORIGIN_ALLOWLIST: '127.0.0.1/32, localhost,::1,fd00::/8', VELLUM_TILE_SIZE: '256' });
+    const env = validateEnv(OrchestratorEnv, {
+      ...base,
+      PORT: '4000',
+      VELLUM_ORIGIN_ALLOWLIST: '127.0.0.1/32, localhost,::1,fd00::/8',
+      VELLUM_TILE_SIZE: '256',
+    });
     expect(env).toMatchObject({ PORT: 4000, VELLUM_TILE_SIZE: 256 });
   });
 
   it('names every bad variable', () => {
     let message = '';
     try {
-      validateEnv(OrchestratorEnv, { AMQP_URL: 'http://x', VELLUM_ORIGIN_ALLOWLIST: '10.0.0.0/99', VELLUM_MAX_ORIGIN_BYTES: 'lots' });
+      validateEnv(OrchestratorEnv, {
+        AMQP_URL: 'http://x',
+        VELLUM_ORIGIN_ALLOWLIST: '10.0.0.0/99',
+        VELLUM_MAX_ORIGIN_BYTES: 'lots',
+      });
     } catch (err) {
       message = (err as Error).message;
     }
-    for (const name of ['DATABASE_URL', 'AMQP_URL', 'VELLUM_ORIGIN_ALLOWLIST', 'VELLUM_MAX_ORIGIN_BYTES']) expect(message).toContain(name);
+    for (const name of ['DATABASE_URL', 'AMQP_URL', 'VELLUM_ORIGIN_ALLOWLIST', 'VELLUM_MAX_ORIGIN_BYTES'])
+      expect(message).toContain(name);
   });
 });

@@ -12,10 +12,18 @@ function IsAllowList(): PropertyDecorator {
     validator: {
       validate(value: unknown): boolean {
         if (typeof value !== 'string') return false;
-        const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
-        return entries.every((e) => parseCidr(e) !== null || /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(e));
+        const entries = value
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean);
+        return entries.every(
+          (e) =>
+            parseCidr(e) !== null ||
+            /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(e),
+        );
       },
-      defaultMessage: () => '$property must be a comma-separated list of host names and CIDRs (e.g. 127.0.0.1/32,localhost)',
+      defaultMessage: () =>
+        '$property must be a comma-separated list of host names and CIDRs (e.g. 127.0.0.1/32,localhost)',
     },
   });
 }

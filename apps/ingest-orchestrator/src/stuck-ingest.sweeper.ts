@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { PRISMA, type PrismaClient } from '@vellum/db';
 import { channelFacts } from './derivatives';
 import { FinaliserService } from './finaliser.service';
@@ -63,7 +69,14 @@ export class StuckIngestSweeper implements OnApplicationBootstrap, OnApplication
     const cutoff = new Date(this.clock.now().getTime() - limitMs);
     const stuck = await this.prisma.asset.findMany({
       where: { ingesting: true, updated: { lt: cutoff } },
-      select: { customerId: true, spaceId: true, id: true, ingestAttempt: true, deliveryChannels: true, mediaType: true },
+      select: {
+        customerId: true,
+        spaceId: true,
+        id: true,
+        ingestAttempt: true,
+        deliveryChannels: true,
+        mediaType: true,
+      },
       orderBy: { updated: 'asc' },
       take: SWEEP_BATCH,
     });
@@ -75,7 +88,10 @@ export class StuckIngestSweeper implements OnApplicationBootstrap, OnApplication
         spaceId: a.spaceId,
         assetId: a.id,
         attempt: a.ingestAttempt,
-        outcome: { success: false, error: `Ingest timed out after ${Math.round(limitMs / 1000)} s without a result` },
+        outcome: {
+          success: false,
+          error: `Ingest timed out after ${Math.round(limitMs / 1000)} s without a result`,
+        },
         deleteStagedOrigin: !facts.keepOrigin,
         label: 'timed_out',
       });

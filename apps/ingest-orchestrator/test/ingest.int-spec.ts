@@ -18,7 +18,14 @@ import {
 import { createPrismaClient, type PrismaClient } from '@vellum/db';
 import { createTransport, MessagePublisher } from '@vellum/messaging';
 import { FsObjectStore, thumbnailKey } from '@vellum/storage';
-import { createTestDatabase, createTestVhost, fixturePath, waitFor, type TestDatabase, type TestVhost } from '@vellum/testing';
+import {
+  createTestDatabase,
+  createTestVhost,
+  fixturePath,
+  waitFor,
+  type TestDatabase,
+  type TestVhost,
+} from '@vellum/testing';
 import { AppModule } from '../src/app.module';
 import { OrchestratorEnv } from '../src/orchestrator.env';
 import { StuckIngestSweeper } from '../src/stuck-ingest.sweeper';
@@ -100,20 +107,32 @@ describe('ingest-orchestrator (integration)', () => {
     await ch.bindQueue(q.queue, vhost.exchange, 'av.transcode.create.v1');
     await ch.consume(q.queue, (msg) => {
       if (!msg) return;
-      dispatched.push({ envelope: JSON.parse(msg.content.toString()), priority: msg.properties.priority as number | undefined });
+      dispatched.push({
+        envelope: JSON.parse(msg.content.toString()),
+        priority: msg.properties.priority as number | undefined,
+      });
       ch.ack(msg);
     });
 
     app = await NestFactory.create(AppModule.forRoot({ env, store, rawEnv }), { logger: false });
     app.connectMicroservice(
-      { strategy: createTransport({ serviceName: SERVICE_NAME, amqpUrl: vhost.url, exchange: vhost.exchange, retryDelaysMs: [200, 300] }) },
+      {
+        strategy: createTransport({
+          serviceName: SERVICE_NAME,
+          amqpUrl: vhost.url,
+          exchange: vhost.exchange,
+          retryDelaysMs: [200, 300],
+        }),
+      },
       { inheritAppConfig: true },
     );
     await app.startAllMicroservices();
     await app.init();
 
     prisma = createPrismaClient(db.url);
-    const customer = await prisma.customer.create({ data: { name: 'orch-test', displayName: 'Orchestrator test' } });
+    const customer = await prisma.customer.create({
+      data: { name: 'orch-test', displayName: 'Orchestrator test' },
+    });
     customerId = customer.id;
     await prisma.space.create({ data: { customerId, id: 1, name: 'one' } });
   }, 120_000);
@@ -125,7 +144,11 @@ describe('ingest-orchestrator (integration)', () => {
     await conn?.close().catch(() => undefined);
     origin?.closeAllConnections();
     await new Promise<void>((resolve) => (origin ? origin.close(() => resolve()) : resolve()));
-    await Promise.all([db?.drop(), vhost?.drop(), storageRoot ? rm(storageRoot, { recursive: true, force: true }) : undefined]);
+    await Promise.all([
+      db?.drop(),
+      vhost?.drop(),
+      storageRoot ? rm(storageRoot, { recursive: true, force: true }) : undefined,
+    ]);
   }, 60_000);
 
   const imageChannels = [
@@ -150,7 +173,14 @@ describe('ingest-orchestrator (integration)', () => {
   }
 
   function request(id: string, attempt = 1, priority = false, batchId?: number) {
-    return Object.assign(new AssetIngestRequestedV1(), { customerId, spaceId: 1, assetId: id, attempt, priority, ...(batchId ? { batchId } : {}) });
+    return Object.assign(new AssetIngestRequestedV1(), {
+      customerId,
+      spaceId: 1,
+      assetId: id,
+      attempt,
+      priority,
+      ...(batchId ? { batchId } : {}),
+    });
   }
 
   function publish(message: object, priority = 0) {
@@ -166,7 +196,11 @@ describe('ingest-orchestrator (integration)', () => {
     const thumb = (w: number, h: number, size: number) => ({
       width: w,
       height: h,
-      location: { bucket: 'vellum-thumbs', key: thumbnailKey({ customerId, spaceId: 1, assetId: id }, w, h), size },
+      location: {
+        bucket: 'vellum-thumbs',
+        key: thumbnailKey({ customerId, spaceId: 1, assetId: id }, w, h),
+        size,
+      },
     });
     return Object.assign(new ImageDerivativesCreatedV1(), {
       customerId,
@@ -191,7 +225,9 @@ describe('ingest-orchestrator (integration)', () => {
     const batch = await prisma.batch.create({ data: { customerId, count: 2 } });
     for (const id of ['b-1', 'b 2']) {
       await insertAsset(id, { batchId: batch.id });
-      await prisma.batchMember.create({ data: { batchId: batch.id, customerId, spaceId: 1, assetId: id, attempt: 1 } });
+      await prisma.batchMember.create({
+        data: { batchId: batch.id, customerId, spaceId: 1, assetId: id, attempt: 1 },
+      });
     }
     await publish(request('b-1', 1, false, batch.id));
     await publish(request('b 2', 1, false, batch.id));
@@ -203,25 +239,45 @@ describe('ingest-orchestrator (integration)', () => {
     expect(d2.envelope.data).toMatchObject({
       mediaType: 'image/png',
       source: { bucket: 'vellum-origins', key: `${customerId}/1/b%202/origin`, size: fixtureBytes.length },
-      pyramid: { location: { bucket: 'vellum-derivatives', key: `${customerId}/1/b%202/image.tif` }, tileSize: 512 },
-      thumbnails: { sizes: ['!1024,1024', '!400,400', '!200,200', '!100,100'], bucket: 'vellum-thumbs', keyPrefix: `${customerId}/1/b%202` },
+      pyramid: {
+        location: { bucket: 'vellum-derivatives', key: `${customerId}/1/b%202/image.tif` },
+        tileSize: 512,
+      },
+      thumbnails: {
+        sizes: ['!1024,1024', '!400,400', '!200,200', '!100,100'],
+        bucket: 'vellum-thumbs',
+        keyPrefix: `${customerId}/1/b%202`,
+      },
     });
     expect(d2.envelope.data.thumbnails.openMax).toBeUndefined();
     // The staged origin is in the store, byte for byte.
-    expect((await store.getBuffer('vellum-origins', `${customerId}/1/b%202/origin`)).equals(fixtureBytes)).toBe(true);
+    expect(
+      (await store.getBuffer('vellum-origins', `${customerId}/1/b%202/origin`)).equals(fixtureBytes),
+    ).toBe(true);
 
     await publish(created('b-1'));
     const a1 = await waitFor(async () => {
-      const a = await prisma.asset.findUniqueOrThrow({ where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'b-1' } } });
+      const a = await prisma.asset.findUniqueOrThrow({
+        where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'b-1' } },
+      });
       return a.ingesting ? null : a;
     });
     expect(a1).toMatchObject({ width: 592, height: 1167, error: null, ingesting: false });
     expect(a1.finished).toBeInstanceOf(Date);
     expect(a1.derivatives).toEqual({
-      pyramid: { bucket: 'vellum-derivatives', key: `${customerId}/1/b-1/image.tif`, size: 100_000, tileSize: 512 },
+      pyramid: {
+        bucket: 'vellum-derivatives',
+        key: `${customerId}/1/b-1/image.tif`,
+        size: 100_000,
+        tileSize: 512,
+      },
       thumbnails: {
         bucket: 'vellum-thumbs',
-        open: [[203, 400], [101, 200], [51, 100]],
+        open: [
+          [203, 400],
+          [101, 200],
+          [51, 100],
+        ],
         auth: [[519, 1024]],
         keys: {
           '203,400': `${customerId}/1/b-1/full/203,400/0/default.jpg`,
@@ -233,7 +289,9 @@ describe('ingest-orchestrator (integration)', () => {
       },
     });
     // The staged origin is gone (no `file` channel).
-    await waitFor(async () => (await store.stat('vellum-origins', `${customerId}/1/b-1/origin`)) === null, { description: 'origin deleted' });
+    await waitFor(async () => (await store.stat('vellum-origins', `${customerId}/1/b-1/origin`)) === null, {
+      description: 'origin deleted',
+    });
 
     let b = await prisma.batch.findUniqueOrThrow({ where: { id: batch.id } });
     expect(b).toMatchObject({ completed: 1, errors: 0, finished: null });
@@ -243,7 +301,9 @@ describe('ingest-orchestrator (integration)', () => {
     await new Promise((r) => setTimeout(r, 700));
     b = await prisma.batch.findUniqueOrThrow({ where: { id: batch.id } });
     expect(b).toMatchObject({ completed: 1, errors: 0, finished: null });
-    expect((await outbox('asset.ingest.finished.v1')).filter((e) => e.data.assetId === 'b-1')).toHaveLength(1);
+    expect((await outbox('asset.ingest.finished.v1')).filter((e) => e.data.assetId === 'b-1')).toHaveLength(
+      1,
+    );
 
     await publish(created('b 2'));
     b = await waitFor(async () => {
@@ -256,7 +316,16 @@ describe('ingest-orchestrator (integration)', () => {
 
     const finished = (await outbox('asset.ingest.finished.v1')).filter((e) => e.data.batchId === batch.id);
     expect(finished).toHaveLength(2);
-    expect(finished[0].data).toMatchObject({ customerId, spaceId: 1, assetId: 'b-1', attempt: 1, success: true, width: 592, height: 1167, batchId: batch.id });
+    expect(finished[0].data).toMatchObject({
+      customerId,
+      spaceId: 1,
+      assetId: 'b-1',
+      attempt: 1,
+      success: true,
+      width: 592,
+      height: 1167,
+      batchId: batch.id,
+    });
     expect(finished[0].producer).toBe(SERVICE_NAME);
     const completed = (await outbox('batch.completed.v1')).filter((e) => e.data.batchId === batch.id);
     expect(completed).toHaveLength(1);
@@ -269,7 +338,14 @@ describe('ingest-orchestrator (integration)', () => {
       ['b-1', 100_000, 16000],
     ]);
     const usage = await prisma.storageUsage.findMany({ where: { customerId }, orderBy: { spaceId: 'asc' } });
-    expect(usage.map((u) => [u.spaceId, Number(u.numberOfStoredImages), Number(u.totalSizeOfStoredImages), Number(u.totalSizeOfThumbnails)])).toEqual([
+    expect(
+      usage.map((u) => [
+        u.spaceId,
+        Number(u.numberOfStoredImages),
+        Number(u.totalSizeOfStoredImages),
+        Number(u.totalSizeOfThumbnails),
+      ]),
+    ).toEqual([
       [0, 2, 200_000, 32000],
       [1, 2, 200_000, 32000],
     ]);
@@ -286,25 +362,40 @@ describe('ingest-orchestrator (integration)', () => {
     const reply = created('b-1', 2);
     reply.pyramid = { ...reply.pyramid!, size: 60_000 };
     await publish(reply);
-    await waitFor(async () => !(await prisma.asset.findUniqueOrThrow({ where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'b-1' } } })).ingesting);
+    await waitFor(
+      async () =>
+        !(
+          await prisma.asset.findUniqueOrThrow({
+            where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'b-1' } },
+          })
+        ).ingesting,
+    );
     const usage = await prisma.storageUsage.findMany({ where: { customerId }, orderBy: { spaceId: 'asc' } });
-    expect(usage.map((u) => [u.spaceId, Number(u.numberOfStoredImages), Number(u.totalSizeOfStoredImages)])).toEqual([
+    expect(
+      usage.map((u) => [u.spaceId, Number(u.numberOfStoredImages), Number(u.totalSizeOfStoredImages)]),
+    ).toEqual([
       [0, 2, 160_000],
       [1, 2, 160_000],
     ]);
     // An immediate registration (no batch member): asset.ingest.finished.v1 goes in the priority lane.
     const rows = await prisma.outboxMessage.findMany({ where: { routingKey: 'asset.ingest.finished.v1' } });
-    const row = rows.find((r) => (r.envelope as Loose).data.assetId === 'b-1' && (r.envelope as Loose).data.attempt === 2);
+    const row = rows.find(
+      (r) => (r.envelope as Loose).data.assetId === 'b-1' && (r.envelope as Loose).data.attempt === 2,
+    );
     expect(row?.priority).toBe(5);
   });
 
   it('fails the asset at once with a clear message when the origin answers 404', async () => {
     const batch = await prisma.batch.create({ data: { customerId, count: 1 } });
     await insertAsset('missing', { origin: `${originBase}/nope.png`, batchId: batch.id });
-    await prisma.batchMember.create({ data: { batchId: batch.id, customerId, spaceId: 1, assetId: 'missing', attempt: 1 } });
+    await prisma.batchMember.create({
+      data: { batchId: batch.id, customerId, spaceId: 1, assetId: 'missing', attempt: 1 },
+    });
     await publish(request('missing', 1, false, batch.id));
     const a = await waitFor(async () => {
-      const row = await prisma.asset.findUniqueOrThrow({ where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'missing' } } });
+      const row = await prisma.asset.findUniqueOrThrow({
+        where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'missing' } },
+      });
       return row.ingesting ? null : row;
     });
     expect(a.error).toBe(`Origin ${originBase}/nope.png answered HTTP 404 (not found)`);
@@ -324,7 +415,9 @@ describe('ingest-orchestrator (integration)', () => {
     await publish(request('busy', 1, true));
     const a = await waitFor(
       async () => {
-        const row = await prisma.asset.findUniqueOrThrow({ where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'busy' } } });
+        const row = await prisma.asset.findUniqueOrThrow({
+          where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'busy' } },
+        });
         return row.ingesting ? null : row;
       },
       { timeoutMs: 20_000 },
@@ -340,7 +433,9 @@ describe('ingest-orchestrator (integration)', () => {
     await new Promise((r) => setTimeout(r, 800));
     expect(dispatchFor('stale', 1)).toBeUndefined();
     expect(originHits['/image.png']).toBe(3); // b-1, b 2, b-1 reingest: the stale request fetched nothing
-    const a = await prisma.asset.findUniqueOrThrow({ where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'stale' } } });
+    const a = await prisma.asset.findUniqueOrThrow({
+      where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'stale' } },
+    });
     expect(a).toMatchObject({ ingesting: true, width: null, finished: null });
   });
 
@@ -348,9 +443,20 @@ describe('ingest-orchestrator (integration)', () => {
     await insertAsset('corrupt');
     await publish(request('corrupt', 1));
     await waitFor(() => dispatchFor('corrupt'));
-    await publish(Object.assign(new ImageDerivativesFailedV1(), { customerId, spaceId: 1, assetId: 'corrupt', attempt: 1, error: 'Unsupported or corrupt image', retryable: false }));
+    await publish(
+      Object.assign(new ImageDerivativesFailedV1(), {
+        customerId,
+        spaceId: 1,
+        assetId: 'corrupt',
+        attempt: 1,
+        error: 'Unsupported or corrupt image',
+        retryable: false,
+      }),
+    );
     const a = await waitFor(async () => {
-      const row = await prisma.asset.findUniqueOrThrow({ where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'corrupt' } } });
+      const row = await prisma.asset.findUniqueOrThrow({
+        where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'corrupt' } },
+      });
       return row.ingesting ? null : row;
     });
     expect(a.error).toBe('Unsupported or corrupt image');
@@ -382,25 +488,40 @@ describe('ingest-orchestrator (integration)', () => {
     expect(n).toMatchObject({ completed: 1, errors: 0, superseded: false });
     expect(n.finished).toBeInstanceOf(Date);
     const m = await prisma.batchMember.findUniqueOrThrow({
-      where: { batchId_customerId_spaceId_assetId: { batchId: older.id, customerId, spaceId: 1, assetId: 'resubmitted' } },
+      where: {
+        batchId_customerId_spaceId_assetId: {
+          batchId: older.id,
+          customerId,
+          spaceId: 1,
+          assetId: 'resubmitted',
+        },
+      },
     });
     expect(m).toMatchObject({ outcome: 'error', error: 'superseded by a newer submission' });
   });
 
   it('finishes `none` at once and keeps the original for `file`', async () => {
     await insertAsset('nothing', { deliveryChannels: [{ channel: 'none', policy: 'none' }] });
-    await insertAsset('doc', { mediaType: 'application/pdf', origin: `${originBase}/doc.pdf`, deliveryChannels: [{ channel: 'file', policy: 'none' }] });
+    await insertAsset('doc', {
+      mediaType: 'application/pdf',
+      origin: `${originBase}/doc.pdf`,
+      deliveryChannels: [{ channel: 'file', policy: 'none' }],
+    });
     await publish(request('nothing', 1));
     await publish(request('doc', 1));
     const done = async (id: string) =>
       waitFor(async () => {
-        const row = await prisma.asset.findUniqueOrThrow({ where: { customerId_spaceId_id: { customerId, spaceId: 1, id } } });
+        const row = await prisma.asset.findUniqueOrThrow({
+          where: { customerId_spaceId_id: { customerId, spaceId: 1, id } },
+        });
         return row.ingesting ? null : row;
       });
     expect(await done('nothing')).toMatchObject({ error: null, derivatives: null });
     const doc = await done('doc');
     expect(doc.error).toBeNull();
-    expect(doc.derivatives).toEqual({ original: { bucket: 'vellum-origins', key: `${customerId}/1/doc/origin`, size: 1234 } });
+    expect(doc.derivatives).toEqual({
+      original: { bucket: 'vellum-origins', key: `${customerId}/1/doc/origin`, size: 1234 },
+    });
     expect((await store.stat('vellum-origins', `${customerId}/1/doc/origin`))?.size).toBe(1234);
   });
 
@@ -421,11 +542,20 @@ describe('ingest-orchestrator (integration)', () => {
         batchId: batch.id,
       })),
     });
-    await prisma.batchMember.createMany({ data: ids.map((assetId) => ({ batchId: batch.id, customerId, spaceId: 1, assetId, attempt: 1 })) });
+    await prisma.batchMember.createMany({
+      data: ids.map((assetId) => ({ batchId: batch.id, customerId, spaceId: 1, assetId, attempt: 1 })),
+    });
     // Every third asset fails; every reply is delivered twice.
     const replies = ids.map((id, i) =>
       i % 3 === 0
-        ? Object.assign(new ImageDerivativesFailedV1(), { customerId, spaceId: 1, assetId: id, attempt: 1, error: 'bad pixels', retryable: false })
+        ? Object.assign(new ImageDerivativesFailedV1(), {
+            customerId,
+            spaceId: 1,
+            assetId: id,
+            attempt: 1,
+            error: 'bad pixels',
+            retryable: false,
+          })
         : created(id),
     );
     await Promise.all([...replies, ...replies].map((r) => publish(r)));
@@ -437,10 +567,16 @@ describe('ingest-orchestrator (integration)', () => {
       { timeoutMs: 20_000 },
     );
     await new Promise((r) => setTimeout(r, 500)); // let the duplicates drain
-    expect(await prisma.batch.findUniqueOrThrow({ where: { id: batch.id } })).toMatchObject({ count: n, completed: 16, errors: 8 });
+    expect(await prisma.batch.findUniqueOrThrow({ where: { id: batch.id } })).toMatchObject({
+      count: n,
+      completed: 16,
+      errors: 8,
+    });
     expect(b.completed + b.errors).toBe(n);
     expect((await outbox('batch.completed.v1')).filter((e) => e.data.batchId === batch.id)).toHaveLength(1);
-    expect((await outbox('asset.ingest.finished.v1')).filter((e) => e.data.batchId === batch.id)).toHaveLength(n);
+    expect(
+      (await outbox('asset.ingest.finished.v1')).filter((e) => e.data.batchId === batch.id),
+    ).toHaveLength(n);
     expect(await prisma.asset.count({ where: { batchId: batch.id, ingesting: true } })).toBe(0);
   });
 
@@ -449,8 +585,14 @@ describe('ingest-orchestrator (integration)', () => {
     await prisma.$executeRaw`UPDATE "assets" SET "updated" = now() - interval '2 hours' WHERE "id" = 'stuck'`;
     const failed = await app.get(StuckIngestSweeper).sweep();
     expect(failed).toBeGreaterThanOrEqual(1);
-    const a = await prisma.asset.findUniqueOrThrow({ where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'stuck' } } });
+    const a = await prisma.asset.findUniqueOrThrow({
+      where: { customerId_spaceId_id: { customerId, spaceId: 1, id: 'stuck' } },
+    });
     expect(a).toMatchObject({ ingesting: false, error: 'Ingest timed out after 60 s without a result' });
-    expect((await outbox('asset.ingest.finished.v1')).some((e) => e.data.assetId === 'stuck' && e.data.success === false)).toBe(true);
+    expect(
+      (await outbox('asset.ingest.finished.v1')).some(
+        (e) => e.data.assetId === 'stuck' && e.data.success === false,
+      ),
+    ).toBe(true);
   });
 });

@@ -56,7 +56,10 @@ describe('bootstrapService', () => {
       expect(server.keepAliveTimeout).toBe(65000);
       expect(server.headersTimeout).toBeGreaterThan(65000);
       const port = (server.address() as AddressInfo).port;
-      expect(lines.find((l) => l.msg === `boot-test listening on http://127.0.0.1:${port}`)).toMatchObject({ level: 'info', service: 'boot-test' });
+      expect(lines.find((l) => l.msg === `boot-test listening on http://127.0.0.1:${port}`)).toMatchObject({
+        level: 'info',
+        service: 'boot-test',
+      });
       const res = await fetch(`http://127.0.0.1:${port}/nope`);
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toContain('application/problem+json');

@@ -17,7 +17,9 @@ export interface BootstrapOptions {
    * either the strategy itself or a factory given the created app (to build it from the app's providers,
    * e.g. `(app) => createTransport(app)`), called after `configure`.
    */
-  transport?: CustomTransportStrategy | ((app: INestApplication) => CustomTransportStrategy | Promise<CustomTransportStrategy>);
+  transport?:
+    | CustomTransportStrategy
+    | ((app: INestApplication) => CustomTransportStrategy | Promise<CustomTransportStrategy>);
   /** Runs after the app is created and before it listens: global pipes, filters, prefix, body limits, swagger... */
   configure?: (app: INestApplication) => void | Promise<void>;
   /**
@@ -50,7 +52,10 @@ const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
  * @returns the listening app.
  * @throws whatever module construction or `listen` throws (e.g. EADDRINUSE); the caller should exit non-zero.
  */
-export async function bootstrapService(module: Type | DynamicModule, opts: BootstrapOptions): Promise<INestApplication> {
+export async function bootstrapService(
+  module: Type | DynamicModule,
+  opts: BootstrapOptions,
+): Promise<INestApplication> {
   const app = await NestFactory.create(module, { bufferLogs: true });
   const logger = app.get(Logger);
   app.useLogger(logger);
@@ -103,7 +108,11 @@ function installShutdownGuard(timeoutMs: number, logger: Logger): void {
     started = true;
     logger.log(`${signal} received: shutting down (force exit after ${timeoutMs} ms)`, 'Bootstrap');
     setTimeout(() => {
-      logger.error(`graceful shutdown did not finish within ${timeoutMs} ms; forcing exit`, undefined, 'Bootstrap');
+      logger.error(
+        `graceful shutdown did not finish within ${timeoutMs} ms; forcing exit`,
+        undefined,
+        'Bootstrap',
+      );
       process.exit(1);
     }, timeoutMs).unref();
   };

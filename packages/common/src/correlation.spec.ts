@@ -46,7 +46,9 @@ describe('correlation', () => {
   });
 
   it('reads safe ids from X-Correlation-Id, then X-Request-Id', () => {
-    expect(correlationIdFromHeaders({ 'x-correlation-id': 'abc-123', 'x-request-id': 'zzz' })).toBe('abc-123');
+    expect(correlationIdFromHeaders({ 'x-correlation-id': 'abc-123', 'x-request-id': 'zzz' })).toBe(
+      'abc-123',
+    );
     expect(correlationIdFromHeaders({ 'x-request-id': 'req-9' })).toBe('req-9');
     expect(correlationIdFromHeaders({ 'x-correlation-id': 'bad id\n', 'x-request-id': 'ok' })).toBe('ok');
     expect(correlationIdFromHeaders({ 'x-correlation-id': 'x'.repeat(200) })).toBeUndefined();

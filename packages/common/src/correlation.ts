@@ -63,7 +63,8 @@ type ReqWithId = IncomingMessage & { id?: unknown };
  */
 export function assignRequestCorrelationId(req: IncomingMessage, res: ServerResponse): string {
   const r = req as ReqWithId;
-  const id = typeof r.id === 'string' && r.id ? r.id : (correlationIdFromHeaders(req.headers) ?? randomUUID());
+  const id =
+    typeof r.id === 'string' && r.id ? r.id : (correlationIdFromHeaders(req.headers) ?? randomUUID());
   r.id = id;
   if (!res.headersSent) res.setHeader(CORRELATION_HEADER, id);
   return id;
@@ -74,7 +75,11 @@ export function assignRequestCorrelationId(req: IncomingMessage, res: ServerResp
  * echoes it in the `X-Correlation-Id` response header, and runs the rest of the request inside
  * `correlation.run(id, ...)`. Registered for every route by `VellumCommonModule`.
  */
-export function correlationMiddleware(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
+export function correlationMiddleware(
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+): void {
   const id = assignRequestCorrelationId(req, res);
   storage.run(id, next);
 }

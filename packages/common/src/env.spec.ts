@@ -34,7 +34,11 @@ function errorOf(fn: () => unknown): EnvValidationError {
 
 describe('validateEnv', () => {
   it('applies defaults and converts types', () => {
-    const env = validateEnv(AppEnv, { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/vellum', PORT: '8080', LOG_PRETTY: '' });
+    const env = validateEnv(AppEnv, {
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/vellum',
+      PORT: '8080',
+      LOG_PRETTY: '',
+    });
     expect(env).toBeInstanceOf(AppEnv);
     expect(env.PORT).toBe(8080);
     expect(env.NODE_ENV).toBe('development');
@@ -63,17 +67,28 @@ describe('validateEnv', () => {
   });
 
   it('names every bad variable and why in one message', () => {
-    const err = errorOf(() => validateEnv(AppEnv, { PORT: 'abc', NODE_ENV: 'staging', AMQP_URL: 'http://x' }));
+    const err = errorOf(() =>
+      validateEnv(AppEnv, { PORT: 'abc', NODE_ENV: 'staging', AMQP_URL: 'http://x' }),
+    );
     expect(err.message).toContain('Invalid environment: ');
     expect(err.message).toContain('PORT must be an integer between 1 and 65535 (got "abc")');
     expect(err.message).toContain('DATABASE_URL is required');
-    expect(err.message).toContain('NODE_ENV must be one of the following values: development, production, test (got "staging")');
+    expect(err.message).toContain(
+      'NODE_ENV must be one of the following values: development, production, test (got "staging")',
+    );
     expect(err.message).toContain('AMQP_URL must be a URL with scheme amqp:// or amqps:// (got "http://x")');
-    expect(err.problems.map((p) => p.variable).sort()).toEqual(['AMQP_URL', 'DATABASE_URL', 'NODE_ENV', 'PORT']);
+    expect(err.problems.map((p) => p.variable).sort()).toEqual([
+      'AMQP_URL',
+      'DATABASE_URL',
+      'NODE_ENV',
+      'PORT',
+    ]);
   });
 
   it('rejects out-of-range ports and bad booleans', () => {
-    const err = errorOf(() => validateEnv(AppEnv, { DATABASE_URL: 'postgres://h/db', PORT: '70000', FEATURE_X: 'maybe' }));
+    const err = errorOf(() =>
+      validateEnv(AppEnv, { DATABASE_URL: 'postgres://h/db', PORT: '70000', FEATURE_X: 'maybe' }),
+    );
     expect(err.message).toBe(
       'Invalid environment: PORT must be an integer between 1 and 65535 (got "70000"); ' +
         'FEATURE_X must be a boolean (1/0, true/false, yes/no, on/off) (got "maybe")',
@@ -89,7 +104,9 @@ describe('validateEnv', () => {
       @IsUrlLike(['https'])
       S3_SECRET_KEY!: string;
     }
-    const err = errorOf(() => validateEnv(SecretEnv, { DATABASE_URL: 'mysql://user:hunter2@h/db', S3_SECRET_KEY: 'topsecret' }));
+    const err = errorOf(() =>
+      validateEnv(SecretEnv, { DATABASE_URL: 'mysql://user:hunter2@h/db', S3_SECRET_KEY: 'topsecret' }),
+    );
     expect(err.message).not.toContain('hunter2');
     expect(err.message).not.toContain('topsecret');
     expect(err.message).toContain('(got "mysql://user:***@h/db")');
@@ -118,7 +135,10 @@ describe('EnvInt', () => {
   }
 
   it('converts without a type annotation and checks bounds', () => {
-    expect(validateEnv(IntEnv, { CONCURRENCY: '7', TIMEOUT_MS: ' 0 ' })).toMatchObject({ CONCURRENCY: 7, TIMEOUT_MS: 0 });
+    expect(validateEnv(IntEnv, { CONCURRENCY: '7', TIMEOUT_MS: ' 0 ' })).toMatchObject({
+      CONCURRENCY: 7,
+      TIMEOUT_MS: 0,
+    });
     expect(() => validateEnv(IntEnv, { CONCURRENCY: '11', TIMEOUT_MS: '1.5' })).toThrow(
       'Invalid environment: CONCURRENCY must be an integer between 1 and 10 (got "11"); TIMEOUT_MS must be an integer >= 0 (got "1.5")',
     );
@@ -139,8 +159,16 @@ describe('un-annotated properties', () => {
   }
 
   it('are converted by the type of their default', () => {
-    expect(validateEnv(PlainEnv, { TIMEOUT_MS: '5000', ENABLED: 'yes', NAME: '42' })).toMatchObject({ TIMEOUT_MS: 5000, ENABLED: true, NAME: '42' });
-    expect(() => validateEnv(PlainEnv, { TIMEOUT_MS: '-1' })).toThrow('TIMEOUT_MS must not be less than 0 (got "-1")');
-    expect(() => validateEnv(PlainEnv, { TIMEOUT_MS: 'soon' })).toThrow(/TIMEOUT_MS .*must be an integer number.* \(got "soon"\)/);
+    expect(validateEnv(PlainEnv, { TIMEOUT_MS: '5000', ENABLED: 'yes', NAME: '42' })).toMatchObject({
+      TIMEOUT_MS: 5000,
+      ENABLED: true,
+      NAME: '42',
+    });
+    expect(() => validateEnv(PlainEnv, { TIMEOUT_MS: '-1' })).toThrow(
+      'TIMEOUT_MS must not be less than 0 (got "-1")',
+    );
+    expect(() => validateEnv(PlainEnv, { TIMEOUT_MS: 'soon' })).toThrow(
+      /TIMEOUT_MS .*must be an integer number.* \(got "soon"\)/,
+    );
   });
 });

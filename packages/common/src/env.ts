@@ -1,6 +1,14 @@
 import { hostname } from 'node:os';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, ValidateBy, type ValidationError, type ValidationOptions, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsOptional,
+  IsString,
+  ValidateBy,
+  type ValidationError,
+  type ValidationOptions,
+  validateSync,
+} from 'class-validator';
 
 /** One bad environment variable, as reported by {@link EnvValidationError}. */
 export interface EnvProblem {
@@ -23,7 +31,11 @@ export class EnvValidationError extends Error {
   constructor(readonly problems: EnvProblem[]) {
     super(
       `Invalid environment: ${problems
-        .map((p) => (p.value === undefined ? `${p.variable} ${p.reason}` : `${p.variable} ${p.reason} (got ${JSON.stringify(p.value)})`))
+        .map((p) =>
+          p.value === undefined
+            ? `${p.variable} ${p.reason}`
+            : `${p.variable} ${p.reason} (got ${JSON.stringify(p.value)})`,
+        )
         .join('; ')}`,
     );
   }
@@ -85,11 +97,21 @@ function coerceByDefaults(cls: new () => object, plain: Record<string, string>):
  * @returns an instance of `cls` holding every variable of `env` (converted where the class declares a type).
  * @throws EnvValidationError naming every bad variable and why.
  */
-export function validateEnv<T extends object>(cls: new () => T, env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): T {
+export function validateEnv<T extends object>(
+  cls: new () => T,
+  env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
+): T {
   const plain: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') plain[k] = v;
-  const instance = plainToInstance(cls, coerceByDefaults(cls, plain), { enableImplicitConversion: true, exposeDefaultValues: true });
-  const errors = validateSync(instance, { whitelist: false, forbidUnknownValues: false, validationError: { target: false } });
+  const instance = plainToInstance(cls, coerceByDefaults(cls, plain), {
+    enableImplicitConversion: true,
+    exposeDefaultValues: true,
+  });
+  const errors = validateSync(instance, {
+    whitelist: false,
+    forbidUnknownValues: false,
+    validationError: { target: false },
+  });
   if (errors.length === 0) return instance;
   const problems: EnvProblem[] = flatten(errors).map(({ path, messages }) => {
     const raw = plain[path];
@@ -124,7 +146,9 @@ export function IsUrlLike(protocols?: string[], options?: ValidationOptions): Pr
           return schemes === undefined || schemes.includes(scheme);
         },
         defaultMessage(): string {
-          return schemes ? `$property must be a URL with scheme ${schemes.map((s) => `${s}://`).join(' or ')}` : '$property must be a URL';
+          return schemes
+            ? `$property must be a URL with scheme ${schemes.map((s) => `${s}://`).join(' or ')}`
+            : '$property must be a URL';
         },
       },
     },
@@ -146,14 +170,23 @@ const toInteger = Transform(({ key, obj, value }) => {
  */
 export function EnvInt(min?: number, max?: number, options?: ValidationOptions): PropertyDecorator {
   const range =
-    min !== undefined && max !== undefined ? ` between ${min} and ${max}` : min !== undefined ? ` >= ${min}` : max !== undefined ? ` <= ${max}` : '';
+    min !== undefined && max !== undefined
+      ? ` between ${min} and ${max}`
+      : min !== undefined
+        ? ` >= ${min}`
+        : max !== undefined
+          ? ` <= ${max}`
+          : '';
   const validate = ValidateBy(
     {
       name: 'envInt',
       constraints: [min, max],
       validator: {
         validate: (value: unknown) =>
-          typeof value === 'number' && Number.isSafeInteger(value) && (min === undefined || value >= min) && (max === undefined || value <= max),
+          typeof value === 'number' &&
+          Number.isSafeInteger(value) &&
+          (min === undefined || value >= min) &&
+          (max === undefined || value <= max),
         defaultMessage: () => `$property must be an integer${range}`,
       },
     },

@@ -10,7 +10,12 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { HealthCheckService, type HealthIndicatorFunction, type HealthCheckResult, HealthIndicatorService } from '@nestjs/terminus';
+import {
+  HealthCheckService,
+  type HealthIndicatorFunction,
+  type HealthCheckResult,
+  HealthIndicatorService,
+} from '@nestjs/terminus';
 import { VELLUM_COMMON_OPTIONS, type ReadinessIndicator, type VellumCommonOptions } from './options';
 
 interface StatusSettable {

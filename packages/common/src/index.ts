@@ -1,4 +1,13 @@
-export { BaseEnv, EnvBoolean, EnvInt, EnvValidationError, IsPort, IsUrlLike, LOG_LEVELS, validateEnv } from './env';
+export {
+  BaseEnv,
+  EnvBoolean,
+  EnvInt,
+  EnvValidationError,
+  IsPort,
+  IsUrlLike,
+  LOG_LEVELS,
+  validateEnv,
+} from './env';
 export type { EnvProblem, LogLevel } from './env';
 export {
   assignRequestCorrelationId,

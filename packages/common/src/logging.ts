@@ -15,14 +15,20 @@ export const REDACT_PATHS: readonly string[] = [
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
-  ...['password', 'secret', 'secretKey', 'credentials', 'apiSecret'].flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
+  ...['password', 'secret', 'secretKey', 'credentials', 'apiSecret'].flatMap((k) => [
+    k,
+    `*.${k}`,
+    `*.*.${k}`,
+  ]),
 ];
 
 /** Routes whose successful requests are not logged by pino-http (probes and scrapes). */
 export function isOpsPath(url: string | undefined): boolean {
   if (!url) return false;
   const path = url.split('?', 1)[0] ?? '';
-  return path === '/metrics' || path === '/health/live' || path === '/health/ready' || path.startsWith('/health/');
+  return (
+    path === '/metrics' || path === '/health/live' || path === '/health/ready' || path.startsWith('/health/')
+  );
 }
 
 /** Options of {@link buildLoggerParams}. */
@@ -48,7 +54,10 @@ const chindingsSym = pino.symbols.chindingsSym;
  * pino options shared by the HTTP logger and standalone loggers: one JSON line per event with `level` (label),
  * `time` (ISO 8601), `service`, `correlationId` (from the AsyncLocalStorage) and `msg`; secrets redacted.
  */
-export function buildPinoOptions(serviceName: string, level = process.env.LOG_LEVEL ?? 'info'): LoggerOptions {
+export function buildPinoOptions(
+  serviceName: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+): LoggerOptions {
   return {
     level,
     base: { service: serviceName, pid: process.pid },
@@ -69,7 +78,10 @@ export function buildPinoOptions(serviceName: string, level = process.env.LOG_LE
 
 function prettyTransport(): LoggerOptions['transport'] | undefined {
   try {
-    return { target: require.resolve('pino-pretty'), options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } };
+    return {
+      target: require.resolve('pino-pretty'),
+      options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' },
+    };
   } catch {
     process.stderr.write('LOG_PRETTY is set but pino-pretty is not installed; logging JSON\n');
     return undefined;
@@ -95,11 +107,19 @@ export function buildLoggerParams(opts: LoggingOptions): Params {
     ...(transport ? { transport } : {}),
     genReqId: (req, res) => assignRequestCorrelationId(req, res),
     customProps: (req) => ({ correlationId: (req as IncomingMessage & { id?: unknown }).id }),
-    autoLogging: { ignore: (req) => isOpsPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url) },
+    autoLogging: {
+      ignore: (req) => isOpsPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url),
+    },
     customLogLevel: (_req, res, err) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : successLevel,
     serializers: {
-      req: (req: { id?: unknown; method?: string; url?: string; headers?: Record<string, unknown>; remoteAddress?: string }) => ({
+      req: (req: {
+        id?: unknown;
+        method?: string;
+        url?: string;
+        headers?: Record<string, unknown>;
+        remoteAddress?: string;
+      }) => ({
         id: req.id,
         method: req.method,
         url: req.url,
@@ -121,7 +141,10 @@ export function buildLoggerParams(opts: LoggingOptions): Params {
  * A standalone pino logger with the Vellum format, for code that runs outside Nest (CLIs, scripts, the test
  * harness).
  */
-export function createLogger(serviceName: string, opts: { level?: string; destination?: DestinationStream } = {}): pino.Logger {
+export function createLogger(
+  serviceName: string,
+  opts: { level?: string; destination?: DestinationStream } = {},
+): pino.Logger {
   const options = buildPinoOptions(serviceName, opts.level);
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }

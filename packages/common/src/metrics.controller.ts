@@ -7,7 +7,9 @@ export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
-  async scrape(@Res({ passthrough: true }) res: { setHeader(name: string, value: string): unknown }): Promise<string> {
+  async scrape(
+    @Res({ passthrough: true }) res: { setHeader(name: string, value: string): unknown },
+  ): Promise<string> {
     res.setHeader('Content-Type', this.metrics.contentType);
     res.setHeader('Cache-Control', 'no-store');
     return this.metrics.render();

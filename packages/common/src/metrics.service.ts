@@ -42,24 +42,44 @@ export class MetricsService {
    * @throws Error when a metric of that name exists with another type.
    */
   counter<L extends string = string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-    return this.getOrCreate(Counter, name, () => new Counter<L>({ name, help, labelNames, registers: [this.registry] }));
+    return this.getOrCreate(
+      Counter,
+      name,
+      () => new Counter<L>({ name, help, labelNames, registers: [this.registry] }),
+    );
   }
 
   /**
    * A histogram named `name` (observations in the unit its name says, seconds or bytes by convention);
    * `buckets` default to prom-client's defaults (5 ms to 10 s). Idempotent like {@link counter}.
    */
-  histogram<L extends string = string>(name: string, help: string, labelNames: readonly L[] = [], buckets?: number[]): Histogram<L> {
+  histogram<L extends string = string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    buckets?: number[],
+  ): Histogram<L> {
     return this.getOrCreate(
       Histogram,
       name,
-      () => new Histogram<L>({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) }),
+      () =>
+        new Histogram<L>({
+          name,
+          help,
+          labelNames,
+          registers: [this.registry],
+          ...(buckets ? { buckets } : {}),
+        }),
     );
   }
 
   /** A gauge named `name`. Idempotent like {@link counter}. */
   gauge<L extends string = string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
-    return this.getOrCreate(Gauge, name, () => new Gauge<L>({ name, help, labelNames, registers: [this.registry] }));
+    return this.getOrCreate(
+      Gauge,
+      name,
+      () => new Gauge<L>({ name, help, labelNames, registers: [this.registry] }),
+    );
   }
 
   /** The exposition text (Prometheus text format 0.0.4) of every metric in the registry. */
@@ -90,7 +110,11 @@ function isMiddlewareCatchAll(routePath: string): boolean {
   return routePath.endsWith('{*path}') || routePath.endsWith('*') || routePath.endsWith('*path');
 }
 
-type ExpressLikeReq = IncomingMessage & { originalUrl?: string; baseUrl?: string; route?: { path?: unknown } };
+type ExpressLikeReq = IncomingMessage & {
+  originalUrl?: string;
+  baseUrl?: string;
+  route?: { path?: unknown };
+};
 
 /**
  * Middleware factory recording `http_request_duration_seconds` for every request except /health/* and /metrics.
@@ -109,7 +133,8 @@ export function httpMetricsMiddleware(metrics: MetricsService) {
       if (done) return;
       done = true;
       const routePath = r.route?.path;
-      const matched = r.route !== middlewareRoute && typeof routePath === 'string' && !isMiddlewareCatchAll(routePath);
+      const matched =
+        r.route !== middlewareRoute && typeof routePath === 'string' && !isMiddlewareCatchAll(routePath);
       const route = matched ? `${r.baseUrl ?? ''}${routePath}` : 'UNMATCHED';
       // A client that goes away before the response completes is recorded as status 499 (nginx' convention).
       const status = res.writableFinished ? res.statusCode : 499;

@@ -2,7 +2,14 @@ import 'reflect-metadata';
 import type { ArgumentsHost } from '@nestjs/common';
 import { BadRequestException, ForbiddenException, HttpException } from '@nestjs/common';
 import { lastValueFrom, type Observable } from 'rxjs';
-import { problem, ProblemException, ProblemExceptionFilter, problemType, toFieldErrors, toProblem } from './problem';
+import {
+  problem,
+  ProblemException,
+  ProblemExceptionFilter,
+  problemType,
+  toFieldErrors,
+  toProblem,
+} from './problem';
 
 describe('problem()', () => {
   it('builds the DLCS-compatible RFC 7807 shape, omitting absent members', () => {
@@ -12,7 +19,13 @@ describe('problem()', () => {
       title: 'Not Found',
       status: 404,
     });
-    expect(problem(507, 'Insufficient Storage', 'Quota of 10 GiB exceeded', { type: 'quota-exceeded', instance: '/customers/1/spaces/2/images/x', maximum: 10 })).toEqual({
+    expect(
+      problem(507, 'Insufficient Storage', 'Quota of 10 GiB exceeded', {
+        type: 'quota-exceeded',
+        instance: '/customers/1/spaces/2/images/x',
+        maximum: 10,
+      }),
+    ).toEqual({
       '@type': 'Error',
       type: 'https://vellum.dev/problems/quota-exceeded',
       title: 'Insufficient Storage',
@@ -39,12 +52,18 @@ describe('toProblem()', () => {
       status: 403,
       detail: 'Key of customer 2 cannot read customer 1',
     });
-    expect(toProblem(new HttpException('Nope', 409)).problem).toMatchObject({ status: 409, title: 'Conflict', detail: 'Nope' });
+    expect(toProblem(new HttpException('Nope', 409)).problem).toMatchObject({
+      status: 409,
+      title: 'Conflict',
+      detail: 'Nope',
+    });
     expect(toProblem(new ForbiddenException()).problem.detail).toBeUndefined();
   });
 
   it("turns Nest's default validation message arrays into errors", () => {
-    const p = toProblem(new BadRequestException(['width must be an integer number', 'name should not be empty'])).problem;
+    const p = toProblem(
+      new BadRequestException(['width must be an integer number', 'name should not be empty']),
+    ).problem;
     expect(p.errors).toEqual([
       { field: 'width', message: 'width must be an integer number' },
       { field: 'name', message: 'name should not be empty' },
@@ -53,21 +72,38 @@ describe('toProblem()', () => {
   });
 
   it('maps body-parser errors', () => {
-    expect(toProblem(Object.assign(new SyntaxError('x'), { type: 'entity.parse.failed', status: 400 })).problem).toMatchObject({ status: 400, title: 'Malformed JSON' });
-    expect(toProblem(Object.assign(new Error('too big'), { type: 'entity.too.large', status: 413 })).problem.status).toBe(413);
-    expect(toProblem(Object.assign(new Error('bad charset'), { type: 'charset.unsupported', status: 415 })).problem.status).toBe(415);
+    expect(
+      toProblem(Object.assign(new SyntaxError('x'), { type: 'entity.parse.failed', status: 400 })).problem,
+    ).toMatchObject({ status: 400, title: 'Malformed JSON' });
+    expect(
+      toProblem(Object.assign(new Error('too big'), { type: 'entity.too.large', status: 413 })).problem
+        .status,
+    ).toBe(413);
+    expect(
+      toProblem(Object.assign(new Error('bad charset'), { type: 'charset.unsupported', status: 415 })).problem
+        .status,
+    ).toBe(415);
   });
 
   it('hides unknown errors and flags them for logging', () => {
     const r = toProblem(new TypeError('cannot read x of undefined'));
     expect(r.log).toBe(true);
-    expect(r.problem).toEqual({ '@type': 'Error', type: 'https://vellum.dev/problems/internal-error', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred.' });
+    expect(r.problem).toEqual({
+      '@type': 'Error',
+      type: 'https://vellum.dev/problems/internal-error',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'An unexpected error occurred.',
+    });
     expect(toProblem('a string').problem.status).toBe(500);
   });
 
   it('maps unreachable dependencies to 503 (Prisma codes and socket errors, also as causes)', () => {
     expect(toProblem(Object.assign(new Error('x'), { code: 'P1001' })).problem.status).toBe(503);
-    expect(toProblem(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) })).headers).toEqual({ 'Retry-After': '1' });
+    expect(
+      toProblem(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }))
+        .headers,
+    ).toEqual({ 'Retry-After': '1' });
   });
 });
 
@@ -77,7 +113,12 @@ describe('toFieldErrors()', () => {
       { property: 'name', constraints: { isString: 'name must be a string' }, children: [] },
       {
         property: 'members',
-        children: [{ property: '2', children: [{ property: 'origin', constraints: { isUrl: 'origin must be a URL' }, children: [] }] }],
+        children: [
+          {
+            property: '2',
+            children: [{ property: 'origin', constraints: { isUrl: 'origin must be a URL' }, children: [] }],
+          },
+        ],
       },
     ]);
     expect(errors).toEqual([
@@ -96,7 +137,9 @@ describe('ProblemExceptionFilter outside HTTP', () => {
   });
 
   it('ProblemException.of carries the problem and headers', () => {
-    const ex = new ProblemException(problem(401, 'Unauthorized'), { 'WWW-Authenticate': 'Basic realm="Vellum"' });
+    const ex = new ProblemException(problem(401, 'Unauthorized'), {
+      'WWW-Authenticate': 'Basic realm="Vellum"',
+    });
     expect(toProblem(ex).headers).toEqual({ 'WWW-Authenticate': 'Basic realm="Vellum"' });
     expect(ProblemException.of(409, 'Conflict', 'exists').getStatus()).toBe(409);
   });

@@ -93,7 +93,12 @@ export function problemSlugForStatus(status: number): string {
  * @example problem(404, 'Not Found', 'No asset 7/1/foo') →
  *   `{ "@type": "Error", type: "https://vellum.dev/problems/not-found", title: "Not Found", status: 404, detail: "No asset 7/1/foo" }`
  */
-export function problem(status: number, title: string, detail?: string, extra?: Record<string, unknown>): ProblemDetails {
+export function problem(
+  status: number,
+  title: string,
+  detail?: string,
+  extra?: Record<string, unknown>,
+): ProblemDetails {
   const { type, ...rest } = extra ?? {};
   const out: ProblemDetails = {
     '@type': 'Error',
@@ -102,7 +107,8 @@ export function problem(status: number, title: string, detail?: string, extra?: 
     status,
   };
   if (detail !== undefined) out.detail = detail;
-  for (const [k, v] of Object.entries(rest)) if (v !== undefined && k !== '@type' && k !== 'status' && k !== 'title') out[k] = v;
+  for (const [k, v] of Object.entries(rest))
+    if (v !== undefined && k !== '@type' && k !== 'status' && k !== 'title') out[k] = v;
   return out;
 }
 
@@ -121,7 +127,12 @@ export class ProblemException extends HttpException {
   }
 
   /** Shorthand for `new ProblemException(problem(status, title, detail, extra))`. */
-  static of(status: number, title: string, detail?: string, extra?: Record<string, unknown>): ProblemException {
+  static of(
+    status: number,
+    title: string,
+    detail?: string,
+    extra?: Record<string, unknown>,
+  ): ProblemException {
     return new ProblemException(problem(status, title, detail, extra));
   }
 }
@@ -149,10 +160,15 @@ export function toFieldErrors(errors: ValidationError[], parent = ''): FieldErro
 export function validationExceptionFactory(errors: ValidationError[]): ProblemException {
   const fieldErrors = toFieldErrors(errors);
   return new ProblemException(
-    problem(400, 'Invalid request', `${fieldErrors.length} validation error${fieldErrors.length === 1 ? '' : 's'}: ${fieldErrors.map((e) => e.message).join('; ')}`, {
-      type: 'validation-failed',
-      errors: fieldErrors,
-    }),
+    problem(
+      400,
+      'Invalid request',
+      `${fieldErrors.length} validation error${fieldErrors.length === 1 ? '' : 's'}: ${fieldErrors.map((e) => e.message).join('; ')}`,
+      {
+        type: 'validation-failed',
+        errors: fieldErrors,
+      },
+    ),
   );
 }
 
@@ -192,13 +208,18 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 function isUnavailable(err: unknown): boolean {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = err, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
     const name = (e as { name?: unknown }).name;
     if (name === 'PrismaClientInitializationError') return true;
     const kind = (e as { kind?: unknown }).kind;
-    if (kind === 'DatabaseNotReachable' || kind === 'TooManyConnections' || kind === 'SocketTimeout') return true;
+    if (kind === 'DatabaseNotReachable' || kind === 'TooManyConnections' || kind === 'SocketTimeout')
+      return true;
   }
   return false;
 }
@@ -219,7 +240,8 @@ function titleFor(status: number): string {
 function fromHttpException(ex: HttpException, req?: Req): RenderedProblem {
   const status = ex.getStatus();
   const body = ex.getResponse();
-  if (ex instanceof ProblemException) return { problem: { ...ex.problem }, headers: ex.headers, log: status >= 500 };
+  if (ex instanceof ProblemException)
+    return { problem: { ...ex.problem }, headers: ex.headers, log: status >= 500 };
   if (body && typeof body === 'object' && (body as { '@type'?: unknown })['@type'] === 'Error') {
     return { problem: { ...(body as ProblemDetails), status }, headers: {}, log: status >= 500 };
   }
@@ -242,7 +264,12 @@ function fromHttpException(ex: HttpException, req?: Req): RenderedProblem {
     } else if (typeof message === 'string') detail = message;
   }
   if (detail === titleFor(status)) detail = undefined;
-  const p = problem(status, titleFor(status), detail, errors ? { type: 'validation-failed', errors } : undefined);
+  const p = problem(
+    status,
+    titleFor(status),
+    detail,
+    errors ? { type: 'validation-failed', errors } : undefined,
+  );
   return { problem: p, headers: {}, log: status >= 500 };
 }
 
@@ -266,23 +293,46 @@ function isJsonSyntaxError(ex: HttpException, req: Req): boolean {
 /** body-parser / raw-body / http-errors errors (`type: 'entity.parse.failed'` etc.). */
 function fromBodyParserError(err: unknown): RenderedProblem | undefined {
   if (!err || typeof err !== 'object') return undefined;
-  const e = err as { type?: unknown; status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
+  const e = err as {
+    type?: unknown;
+    status?: unknown;
+    statusCode?: unknown;
+    expose?: unknown;
+    message?: unknown;
+  };
   switch (e.type) {
     case 'entity.parse.failed':
       return MALFORMED_JSON();
     case 'entity.too.large':
-      return { problem: problem(413, 'Payload Too Large', 'The request body exceeds the size limit.'), headers: {}, log: false };
+      return {
+        problem: problem(413, 'Payload Too Large', 'The request body exceeds the size limit.'),
+        headers: {},
+        log: false,
+      };
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return { problem: problem(415, 'Unsupported Media Type', typeof e.message === 'string' ? e.message : undefined), headers: {}, log: false };
+      return {
+        problem: problem(
+          415,
+          'Unsupported Media Type',
+          typeof e.message === 'string' ? e.message : undefined,
+        ),
+        headers: {},
+        log: false,
+      };
     case 'request.aborted':
       return { problem: problem(400, 'Bad Request', 'The request was aborted.'), headers: {}, log: false };
     default:
       break;
   }
-  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  const status =
+    typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
   if (status !== undefined && status >= 400 && status < 500 && e.expose === true) {
-    return { problem: problem(status, titleFor(status), typeof e.message === 'string' ? e.message : undefined), headers: {}, log: false };
+    return {
+      problem: problem(status, titleFor(status), typeof e.message === 'string' ? e.message : undefined),
+      headers: {},
+      log: false,
+    };
   }
   return undefined;
 }
@@ -304,7 +354,11 @@ export function toProblem(exception: unknown, req?: IncomingMessage): RenderedPr
       log: true,
     };
   }
-  return { problem: problem(500, 'Internal Server Error', 'An unexpected error occurred.'), headers: {}, log: true };
+  return {
+    problem: problem(500, 'Internal Server Error', 'An unexpected error occurred.'),
+    headers: {},
+    log: true,
+  };
 }
 
 type Req = IncomingMessage & { originalUrl?: string };

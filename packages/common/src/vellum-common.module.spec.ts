@@ -1,6 +1,17 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import { Body, Controller, Get, HttpCode, Injectable, type INestApplication, Logger as NestLogger, NotFoundException, Param, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Injectable,
+  type INestApplication,
+  Logger as NestLogger,
+  NotFoundException,
+  Param,
+  Post,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
 import { Logger } from 'nestjs-pino';
@@ -37,9 +48,13 @@ class ThingController {
     await new Promise((r) => setTimeout(r, 2));
     this.log.log(`fetched ${id}`);
     if (id === 'missing') throw new NotFoundException(`No thing ${id}`);
-    if (id === 'gone') throw new ProblemException(problem(410, 'Gone', 'deleted', { type: 'thing-deleted' }), { 'X-Extra': '1' });
+    if (id === 'gone')
+      throw new ProblemException(problem(410, 'Gone', 'deleted', { type: 'thing-deleted' }), {
+        'X-Extra': '1',
+      });
     if (id === 'boom') throw new Error('secret internal detail');
-    if (id === 'db') throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    if (id === 'db')
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     return { id, correlationId: correlation.get() };
   }
 
@@ -96,7 +111,10 @@ describe('VellumCommonModule (HTTP)', () => {
     let res = await fetch(`${base}/health/ready`);
     expect(res.status).toBe(503);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
-    const body = (await res.json()) as { status: string; error: Record<string, { status: string; message: string }> };
+    const body = (await res.json()) as {
+      status: string;
+      error: Record<string, { status: string; message: string }>;
+    };
     expect(body.status).toBe('error');
     expect(body.error.database).toEqual({ status: 'down', message: 'connection refused' });
 
@@ -120,7 +138,9 @@ describe('VellumCommonModule (HTTP)', () => {
 
   it('echoes X-Correlation-Id, uses it in the handler and every log line of the request', async () => {
     lines.length = 0;
-    const res = await fetch(`${base}/things/42`, { headers: { 'X-Correlation-Id': 'corr-abc-1', Authorization: 'Basic c2VjcmV0' } });
+    const res = await fetch(`${base}/things/42`, {
+      headers: { 'X-Correlation-Id': 'corr-abc-1', Authorization: 'Basic c2VjcmV0' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-correlation-id')).toBe('corr-abc-1');
     expect(await res.json()).toEqual({ id: '42', correlationId: 'corr-abc-1' });
@@ -159,8 +179,12 @@ describe('VellumCommonModule (HTTP)', () => {
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
     expect(text).toContain('# TYPE http_request_duration_seconds histogram');
-    expect(text).toMatch(/http_request_duration_seconds_count\{service="common-test",method="GET",route="\/things\/:id",status_code="200"\} \d+/);
-    expect(text).toMatch(/http_request_duration_seconds_count\{service="common-test",method="GET",route="UNMATCHED",status_code="404"\} \d+/);
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{service="common-test",method="GET",route="\/things\/:id",status_code="200"\} \d+/,
+    );
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{service="common-test",method="GET",route="UNMATCHED",status_code="404"\} \d+/,
+    );
     expect(text).toContain('process_resident_memory_bytes{service="common-test"}');
     expect(text).not.toContain('route="/metrics"');
   });
@@ -186,7 +210,11 @@ describe('VellumCommonModule (HTTP)', () => {
     }
 
     it('malformed JSON → 400 problem', async () => {
-      const res = await fetch(`${base}/things`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"name": ' });
+      const res = await fetch(`${base}/things`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"name": ',
+      });
       expect(res.status).toBe(400);
       expect(await problemOf(res)).toEqual({
         '@type': 'Error',
@@ -205,7 +233,10 @@ describe('VellumCommonModule (HTTP)', () => {
         body: JSON.stringify({ name: 'x'.repeat(200_000), width: 1 }),
       });
       expect(res.status).toBe(413);
-      expect(await problemOf(res)).toMatchObject({ type: 'https://vellum.dev/problems/payload-too-large', status: 413 });
+      expect(await problemOf(res)).toMatchObject({
+        type: 'https://vellum.dev/problems/payload-too-large',
+        status: 413,
+      });
     });
 
     it('validation errors list every failed field', async () => {
@@ -216,7 +247,11 @@ describe('VellumCommonModule (HTTP)', () => {
       });
       expect(res.status).toBe(400);
       const body = await problemOf(res);
-      expect(body).toMatchObject({ type: 'https://vellum.dev/problems/validation-failed', status: 400, instance: '/things' });
+      expect(body).toMatchObject({
+        type: 'https://vellum.dev/problems/validation-failed',
+        status: 400,
+        instance: '/things',
+      });
       expect(body.errors).toEqual([
         { field: 'name', message: 'name must be a string' },
         { field: 'width', message: 'width must not be less than 1' },
@@ -247,7 +282,11 @@ describe('VellumCommonModule (HTTP)', () => {
       res = await fetch(`${base}/things/gone`);
       expect(res.status).toBe(410);
       expect(res.headers.get('x-extra')).toBe('1');
-      expect(await problemOf(res)).toMatchObject({ type: 'https://vellum.dev/problems/thing-deleted', title: 'Gone', detail: 'deleted' });
+      expect(await problemOf(res)).toMatchObject({
+        type: 'https://vellum.dev/problems/thing-deleted',
+        title: 'Gone',
+        detail: 'deleted',
+      });
       res = await fetch(`${base}/no/such/route`);
       expect(res.status).toBe(404);
       expect(await problemOf(res)).toMatchObject({ status: 404, instance: '/no/such/route' });
@@ -260,9 +299,15 @@ describe('VellumCommonModule (HTTP)', () => {
       const text = await res.text();
       expect(text).not.toContain('secret internal detail');
       expect(text).not.toContain('at ');
-      expect(JSON.parse(text)).toMatchObject({ type: 'https://vellum.dev/problems/internal-error', status: 500, title: 'Internal Server Error' });
+      expect(JSON.parse(text)).toMatchObject({
+        type: 'https://vellum.dev/problems/internal-error',
+        status: 500,
+        title: 'Internal Server Error',
+      });
       await new Promise((r) => setTimeout(r, 20));
-      const logged = lines.find((l) => l.level === 'error' && typeof l.msg === 'string' && l.msg.includes('secret internal detail'));
+      const logged = lines.find(
+        (l) => l.level === 'error' && typeof l.msg === 'string' && l.msg.includes('secret internal detail'),
+      );
       expect(logged).toMatchObject({ correlationId: 'boom-1', context: 'ProblemExceptionFilter' });
       expect((logged?.err as { stack?: string }).stack).toContain('Error: secret internal detail');
     });
@@ -285,7 +330,14 @@ describe('several apps in one process', () => {
   it('each app has its own registry, labels and metrics', async () => {
     const make = async (serviceName: string) => {
       const moduleRef = await Test.createTestingModule({
-        imports: [VellumCommonModule.forRoot({ serviceName, logLevel: 'silent', defaultMetrics: serviceName !== 'b', readiness: [AlwaysReady] })],
+        imports: [
+          VellumCommonModule.forRoot({
+            serviceName,
+            logLevel: 'silent',
+            defaultMetrics: serviceName !== 'b',
+            readiness: [AlwaysReady],
+          }),
+        ],
       }).compile();
       const app = moduleRef.createNestApplication({ logger: false });
       await app.listen(0, '127.0.0.1');
@@ -297,14 +349,18 @@ describe('several apps in one process', () => {
       a.get(MetricsService).counter('jobs_total', 'Jobs').inc();
       b.get(MetricsService).counter('jobs_total', 'Jobs').inc(5);
       const scrape = async (app: INestApplication) =>
-        (await fetch(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/metrics`)).text();
+        (
+          await fetch(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/metrics`)
+        ).text();
       const [ta, tb] = await Promise.all([scrape(a), scrape(b)]);
       expect(ta).toContain('jobs_total{service="a"} 1');
       expect(tb).toContain('jobs_total{service="b"} 5');
       expect(ta).toContain('process_cpu_seconds_total');
       expect(tb).not.toContain('process_cpu_seconds_total');
       // AlwaysReady is provided by no module: VellumCommonModule instantiates it.
-      const ready = await fetch(`http://127.0.0.1:${(a.getHttpServer().address() as AddressInfo).port}/health/ready`);
+      const ready = await fetch(
+        `http://127.0.0.1:${(a.getHttpServer().address() as AddressInfo).port}/health/ready`,
+      );
       expect(await ready.json()).toMatchObject({ status: 'ok', info: { always: { status: 'up' } } });
     } finally {
       await a.close();

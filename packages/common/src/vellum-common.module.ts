@@ -1,4 +1,10 @@
-import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { correlationMiddleware } from './correlation';
@@ -65,6 +71,8 @@ export class VellumCommonModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(correlationMiddleware, httpMetricsMiddleware(this.metrics)).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+    consumer
+      .apply(correlationMiddleware, httpMetricsMiddleware(this.metrics))
+      .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

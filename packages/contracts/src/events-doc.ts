@@ -30,11 +30,22 @@ export function renderEventsDoc(): string {
     '|---|---|---|---|',
   ];
   for (const m of allMessages()) {
-    lines.push(`| \`${m.routingKey}\` | ${m.producers.join(', ')} | ${m.consumers.join(', ')} | ${m.description} |`);
+    lines.push(
+      `| \`${m.routingKey}\` | ${m.producers.join(', ')} | ${m.consumers.join(', ')} | ${m.description} |`,
+    );
   }
   lines.push('', '## Payloads', '');
   for (const m of allMessages()) {
-    lines.push(`### \`${m.routingKey}\` (${m.name})`, '', m.description, '', `Fields: ${payloadFields(m).map((f) => `\`${f}\``).join(', ')}.`, '');
+    lines.push(
+      `### \`${m.routingKey}\` (${m.name})`,
+      '',
+      m.description,
+      '',
+      `Fields: ${payloadFields(m)
+        .map((f) => `\`${f}\``)
+        .join(', ')}.`,
+      '',
+    );
   }
   return lines.join('\n');
 }

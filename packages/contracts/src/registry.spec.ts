@@ -38,9 +38,18 @@ describe('message registry', () => {
       priority: true,
     });
     expect(ok).toBeInstanceOf(AssetIngestRequestedV1);
-    expect(() => validatePayload('asset.ingest.requested.v1', { customerId: 2 })).toThrow(InvalidMessageError);
+    expect(() => validatePayload('asset.ingest.requested.v1', { customerId: 2 })).toThrow(
+      InvalidMessageError,
+    );
     expect(() =>
-      validatePayload('asset.ingest.requested.v1', { customerId: 2, spaceId: 1, assetId: 'a', attempt: 1, priority: true, extra: 1 }),
+      validatePayload('asset.ingest.requested.v1', {
+        customerId: 2,
+        spaceId: 1,
+        assetId: 'a',
+        attempt: 1,
+        priority: true,
+        extra: 1,
+      }),
     ).toThrow(/extra/);
     expect(() => validatePayload('no.such.thing.v1', {})).toThrow(/unknown routing key/);
     expect(() => validatePayload('asset.ingest.requested.v1', [])).toThrow(/JSON object/);
@@ -49,7 +58,10 @@ describe('message registry', () => {
   it('validates nested payloads', () => {
     const base = { customerId: 1, spaceId: 1, assetId: 'x', attempt: 1, mediaType: 'image/jpeg' };
     expect(() =>
-      validatePayload(ImageDerivativesCreateV1.routingKey, { ...base, source: { bucket: 'Bad_Bucket', key: 'k' } }),
+      validatePayload(ImageDerivativesCreateV1.routingKey, {
+        ...base,
+        source: { bucket: 'Bad_Bucket', key: 'k' },
+      }),
     ).toThrow(/source\.bucket/);
     expect(
       validatePayload(ImageDerivativesCreateV1.routingKey, {
@@ -62,7 +74,12 @@ describe('message registry', () => {
 
   it('builds and validates envelopes', () => {
     const e = createEnvelope('asset.created.v1', { a: 1 }, { correlationId: 'c', producer: 'test' });
-    expect(e).toMatchObject({ type: 'asset.created.v1', correlationId: 'c', producer: 'test', data: { a: 1 } });
+    expect(e).toMatchObject({
+      type: 'asset.created.v1',
+      correlationId: 'c',
+      producer: 'test',
+      data: { a: 1 },
+    });
     expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(validateEnvelope(e)).toBe(e);
     expect(() => validateEnvelope({ type: 'x' })).toThrow(/id: must be/);

@@ -85,13 +85,16 @@ export function validatePayload<T extends object = object>(routingKey: string, d
 export function validateEnvelope(raw: unknown): Envelope {
   const problems: string[] = [];
   const e = raw as Partial<Envelope> | null;
-  if (!e || typeof e !== 'object') throw new InvalidMessageError('(unknown)', ['envelope must be a JSON object']);
+  if (!e || typeof e !== 'object')
+    throw new InvalidMessageError('(unknown)', ['envelope must be a JSON object']);
   for (const f of ['id', 'type', 'occurredAt', 'correlationId', 'producer'] as const) {
     if (typeof e[f] !== 'string' || e[f] === '') problems.push(`${f}: must be a non-empty string`);
   }
-  if (e.causationId !== undefined && typeof e.causationId !== 'string') problems.push('causationId: must be a string');
+  if (e.causationId !== undefined && typeof e.causationId !== 'string')
+    problems.push('causationId: must be a string');
   if (!('data' in e)) problems.push('data: missing');
-  if (problems.length) throw new InvalidMessageError(typeof e.type === 'string' ? e.type : '(unknown)', problems);
+  if (problems.length)
+    throw new InvalidMessageError(typeof e.type === 'string' ? e.type : '(unknown)', problems);
   return e as Envelope;
 }
 

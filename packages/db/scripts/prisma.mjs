@@ -40,7 +40,9 @@ if (!env.DATABASE_URL) {
 }
 
 if (!env.DATABASE_URL) {
-  console.error(`prisma ${args.join(' ')}: DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/vellum)`);
+  console.error(
+    `prisma ${args.join(' ')}: DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/vellum)`,
+  );
   process.exit(1);
 }
 

@@ -6,7 +6,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Client } from 'pg';
-import { createPrismaClient, ensureDatabase, isTransientDbError, isUniqueViolation, migrate, MIGRATIONS_DIR, pingDatabase, PrismaClient, quoteIdent } from './index';
+import {
+  createPrismaClient,
+  ensureDatabase,
+  isTransientDbError,
+  isUniqueViolation,
+  migrate,
+  MIGRATIONS_DIR,
+  pingDatabase,
+  PrismaClient,
+  quoteIdent,
+} from './index';
 
 const baseUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const dbName = `vellum_test_${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`;
@@ -65,7 +75,12 @@ describe('migrate', () => {
       ].sort(),
     );
     expect(policies.every((p) => p.system)).toBe(true);
-    expect(byKey.get('thumbs/default')?.policyData).toEqual(['!1024,1024', '!400,400', '!200,200', '!100,100']);
+    expect(byKey.get('thumbs/default')?.policyData).toEqual([
+      '!1024,1024',
+      '!400,400',
+      '!200,200',
+      '!100,100',
+    ]);
     expect(byKey.get('iiif-av/default-video')?.policyData).toEqual(['video-mp4-720p']);
     expect(byKey.get('iiif-av/default-audio')?.policyData).toEqual(['audio-mp3-128']);
   });
@@ -90,8 +105,12 @@ describe('client', () => {
 
     await expect(
       prisma.$transaction(async (tx) => {
-        await tx.asset.create({ data: { customerId: customer.id, spaceId: 1, id: assetId, mediaType: 'image/jpeg' } });
-        await tx.outboxMessage.create({ data: { id: messageId, routingKey: 'asset.ingest.requested.v1', envelope: { id: messageId } } });
+        await tx.asset.create({
+          data: { customerId: customer.id, spaceId: 1, id: assetId, mediaType: 'image/jpeg' },
+        });
+        await tx.outboxMessage.create({
+          data: { id: messageId, routingKey: 'asset.ingest.requested.v1', envelope: { id: messageId } },
+        });
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
@@ -111,20 +130,38 @@ describe('client', () => {
         },
       });
       await tx.outboxMessage.create({
-        data: { id: messageId, routingKey: 'asset.ingest.requested.v1', envelope: { id: messageId, data: { assetId } }, priority: 5 },
+        data: {
+          id: messageId,
+          routingKey: 'asset.ingest.requested.v1',
+          envelope: { id: messageId, data: { assetId } },
+          priority: 5,
+        },
       });
     });
     const asset = await prisma.asset.findUniqueOrThrow({
       where: { customerId_spaceId_id: { customerId: customer.id, spaceId: 1, id: assetId } },
     });
-    expect(asset).toMatchObject({ ingesting: true, family: 'I', tags: ['x'], deliveryChannels: [{ channel: 'iiif-img', policy: 'default' }] });
+    expect(asset).toMatchObject({
+      ingesting: true,
+      family: 'I',
+      tags: ['x'],
+      deliveryChannels: [{ channel: 'iiif-img', policy: 'default' }],
+    });
     const outbox = await prisma.outboxMessage.findUniqueOrThrow({ where: { id: messageId } });
-    expect(outbox).toMatchObject({ sentAt: null, priority: 5, envelope: { id: messageId, data: { assetId } } });
+    expect(outbox).toMatchObject({
+      sentAt: null,
+      priority: 5,
+      envelope: { id: messageId, data: { assetId } },
+    });
   });
 
   it('returns BigInt columns as bigint', async () => {
-    await prisma.storageUsage.create({ data: { customerId: 999, spaceId: 0, totalSizeOfStoredImages: 5_000_000_000n } });
-    const usage = await prisma.storageUsage.findUniqueOrThrow({ where: { customerId_spaceId: { customerId: 999, spaceId: 0 } } });
+    await prisma.storageUsage.create({
+      data: { customerId: 999, spaceId: 0, totalSizeOfStoredImages: 5_000_000_000n },
+    });
+    const usage = await prisma.storageUsage.findUniqueOrThrow({
+      where: { customerId_spaceId: { customerId: 999, spaceId: 0 } },
+    });
     expect(usage.totalSizeOfStoredImages).toBe(5_000_000_000n);
     expect(Number(usage.totalSizeOfStoredImages)).toBe(5_000_000_000);
   });
@@ -132,23 +169,32 @@ describe('client', () => {
   it('detects a unique violation from Prisma and from raw pg', async () => {
     const name = `dup-${randomUUID()}`;
     await prisma.customer.create({ data: { name, displayName: 'first' } });
-    const prismaErr = await prisma.customer.create({ data: { name, displayName: 'second' } }).catch((e: unknown) => e);
+    const prismaErr = await prisma.customer
+      .create({ data: { name, displayName: 'second' } })
+      .catch((e: unknown) => e);
     expect(isUniqueViolation(prismaErr)).toBe(true);
     expect(isTransientDbError(prismaErr)).toBe(false);
 
-    const rawErr = await prisma.$executeRaw`INSERT INTO customers (name, "displayName") VALUES (${name}, 'third')`.catch((e: unknown) => e);
+    const rawErr =
+      await prisma.$executeRaw`INSERT INTO customers (name, "displayName") VALUES (${name}, 'third')`.catch(
+        (e: unknown) => e,
+      );
     expect(isUniqueViolation(rawErr)).toBe(true);
 
     const pg = new Client({ connectionString: url });
     await pg.connect();
-    const pgErr = await pg.query(`INSERT INTO customers (name, "displayName") VALUES ($1, 'fourth')`, [name]).catch((e: unknown) => e);
+    const pgErr = await pg
+      .query(`INSERT INTO customers (name, "displayName") VALUES ($1, 'fourth')`, [name])
+      .catch((e: unknown) => e);
     await pg.end();
     expect(isUniqueViolation(pgErr)).toBe(true);
     expect(isUniqueViolation(new Error('other'))).toBe(false);
   });
 
   it('classifies an unreachable server as transient', async () => {
-    const unreachable = createPrismaClient('postgresql://postgres@127.0.0.1:1/nothing', { connectionTimeoutMillis: 2000 });
+    const unreachable = createPrismaClient('postgresql://postgres@127.0.0.1:1/nothing', {
+      connectionTimeoutMillis: 2000,
+    });
     const err = await unreachable.customer.findMany().catch((e: unknown) => e);
     await unreachable.$disconnect();
     expect(isTransientDbError(err)).toBe(true);

@@ -4,7 +4,13 @@ describe('isUniqueViolation', () => {
   it.each([
     [{ code: 'P2002' }, true],
     [{ code: '23505' }, true],
-    [{ code: 'P2025', meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation', originalCode: '23505' } } } }, true],
+    [
+      {
+        code: 'P2025',
+        meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation', originalCode: '23505' } } },
+      },
+      true,
+    ],
     [{ code: '23503' }, false],
     [new Error('duplicate'), false],
     [null, false],

@@ -10,7 +10,11 @@ interface ErrorFacts {
   messages: string[];
 }
 
-function collect(err: unknown, facts: ErrorFacts = { codes: new Set(), kinds: new Set(), messages: [] }, depth = 0): ErrorFacts {
+function collect(
+  err: unknown,
+  facts: ErrorFacts = { codes: new Set(), kinds: new Set(), messages: [] },
+  depth = 0,
+): ErrorFacts {
   if (depth > 6 || err === null || typeof err !== 'object') {
     if (typeof err === 'string') facts.messages.push(err);
     return facts;
@@ -52,7 +56,11 @@ const TRANSIENT_CODES = new Set([
   'P2028', // transaction API error (e.g. transaction expired/closed under load)
   'P2034', // transaction failed due to a write conflict or a deadlock
   // Postgres SQLSTATE
-  '08000', '08001', '08003', '08004', '08006', // connection exceptions
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006', // connection exceptions
   '40001', // serialization_failure
   '40P01', // deadlock_detected
   '53300', // too_many_connections
@@ -60,7 +68,13 @@ const TRANSIENT_CODES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
   // Node sockets
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
 ]);
 
 const TRANSIENT_KINDS = new Set([

@@ -51,10 +51,22 @@ export async function startPlatform(
     const out = fs.openSync(logFile, 'a');
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'apps', name, 'dist', 'main.js')], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env, PORT: String(ports[name]), NODE_ENV: 'test', LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(ports[name]),
+        NODE_ENV: 'test',
+        LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+      },
       stdio: ['ignore', out, out],
     });
-    services[name] = { name, port: ports[name], url: `http://127.0.0.1:${ports[name]}`, process: child, logFile };
+    services[name] = {
+      name,
+      port: ports[name],
+      url: `http://127.0.0.1:${ports[name]}`,
+      process: child,
+      logFile,
+    };
   }
   const stop = async (timeoutMs = 20_000): Promise<void> => {
     await Promise.all(

@@ -83,7 +83,9 @@ describe('Vellum end to end', () => {
     const res = await fetch(url);
     return { status: res.status, body: await res.json(), headers: res.headers };
   }
-  async function getImage(url: string): Promise<{ status: number; width?: number; height?: number; format?: string }> {
+  async function getImage(
+    url: string,
+  ): Promise<{ status: number; width?: number; height?: number; format?: string }> {
     const res = await fetch(url);
     if (res.status !== 200) return { status: res.status };
     const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
@@ -135,7 +137,8 @@ describe('Vellum end to end', () => {
   afterAll(async () => {
     if (platform) {
       const failed = expect.getState().numPassingAsserts === 0;
-      if (failed) for (const s of Object.values(platform.services)) console.log(`--- ${s.name}\n${tailLog(s, 15)}`);
+      if (failed)
+        for (const s of Object.values(platform.services)) console.log(`--- ${s.name}\n${tailLog(s, 15)}`);
       await platform.stop();
     }
     if (origin) await new Promise((r) => origin.close(r));
@@ -143,22 +146,33 @@ describe('Vellum end to end', () => {
   }, 60_000);
 
   describe('immediate registration (PUT)', () => {
-    it.each(CASES)('registers $file and answers 201 with its pixel size', async ({ file, mediaType, width, height }) => {
-      const id = idFor(file, 'put');
-      const started = Date.now();
-      const res = await api('PUT', `/customers/${customer}/spaces/${space}/images/${id}`, {
-        origin: `${originUrl}/${file}`,
-        mediaType,
-      });
-      const elapsed = Date.now() - started;
-      if (file === 'photo-large.jpg') console.log(`PUT → 201 for photo-large.jpg took ${elapsed} ms`);
-      expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ '@type': 'vocab:Image', id, space, ingesting: false, width, height, mediaType });
-      expect(res.body.error ?? '').toBe('');
-      const again = await api('GET', `/customers/${customer}/spaces/${space}/images/${id}`);
-      expect(again.status).toBe(200);
-      expect(again.body).toMatchObject({ width, height, ingesting: false });
-    });
+    it.each(CASES)(
+      'registers $file and answers 201 with its pixel size',
+      async ({ file, mediaType, width, height }) => {
+        const id = idFor(file, 'put');
+        const started = Date.now();
+        const res = await api('PUT', `/customers/${customer}/spaces/${space}/images/${id}`, {
+          origin: `${originUrl}/${file}`,
+          mediaType,
+        });
+        const elapsed = Date.now() - started;
+        if (file === 'photo-large.jpg') console.log(`PUT → 201 for photo-large.jpg took ${elapsed} ms`);
+        expect(res.status).toBe(201);
+        expect(res.body).toMatchObject({
+          '@type': 'vocab:Image',
+          id,
+          space,
+          ingesting: false,
+          width,
+          height,
+          mediaType,
+        });
+        expect(res.body.error ?? '').toBe('');
+        const again = await api('GET', `/customers/${customer}/spaces/${space}/images/${id}`);
+        expect(again.status).toBe(200);
+        expect(again.body).toMatchObject({ width, height, ingesting: false });
+      },
+    );
 
     it('records a clear error for a corrupt image, without retrying for ever', async () => {
       const id = idFor(CORRUPT.file, 'put');
@@ -209,7 +223,9 @@ describe('Vellum end to end', () => {
       console.log(`batch of ${members.length} finished in ${Date.now() - started} ms`);
       expect(batch).toMatchObject({ count: members.length, completed: CASES.length, errors: 1 });
       for (const c of CASES) {
-        const a = (await api('GET', `/customers/${customer}/spaces/${space}/images/${idFor(c.file, 'batch')}`)).body;
+        const a = (
+          await api('GET', `/customers/${customer}/spaces/${space}/images/${idFor(c.file, 'batch')}`)
+        ).body;
         expect(a).toMatchObject({ width: c.width, height: c.height, ingesting: false });
         expect(a.batch).toBe(res.body['@id']);
       }
@@ -224,7 +240,10 @@ describe('Vellum end to end', () => {
         origin: `${originUrl}/photo-large.jpg`,
         mediaType: 'image/jpeg',
       }));
-      const batch = await api('POST', `/customers/${customer}/queue`, { '@type': 'Collection', member: members });
+      const batch = await api('POST', `/customers/${customer}/queue`, {
+        '@type': 'Collection',
+        member: members,
+      });
       expect(batch.status).toBe(201);
       const batchPath = new URL(batch.body['@id']).pathname;
       // Let the batch fill the orchestrator's and the image-processor's queues first.
@@ -236,7 +255,9 @@ describe('Vellum end to end', () => {
       });
       const elapsed = Date.now() - started;
       const during = (await api('GET', batchPath)).body;
-      console.log(`priority PUT answered in ${elapsed} ms with the batch at ${during.completed + during.errors}/${during.count}`);
+      console.log(
+        `priority PUT answered in ${elapsed} ms with the batch at ${during.completed + during.errors}/${during.count}`,
+      );
       expect(put.status).toBe(201);
       expect(put.body).toMatchObject({ width: 592, height: 1167, ingesting: false });
       // The interactive registration did not wait for the batch backlog.
@@ -266,9 +287,10 @@ describe('Vellum end to end', () => {
           .some((line) => line.includes(`"correlationId":"${correlationId}"`));
       // Request logs are written when the response finishes, so give the last lines a moment to land.
       const services = ['api-gateway', 'ingest-orchestrator', 'image-processor'] as const;
-      await waitFor(() => services.every(logged), { timeoutMs: 5_000, description: 'correlation id in every log' }).catch(
-        () => undefined,
-      );
+      await waitFor(() => services.every(logged), {
+        timeoutMs: 5_000,
+        description: 'correlation id in every log',
+      }).catch(() => undefined);
       expect(services.filter((name) => !logged(name))).toEqual([]);
     });
   });
@@ -295,7 +317,9 @@ describe('Vellum end to end', () => {
         expect(v3.body.tiles[0].width).toBe(512);
         expect(v3.body.tiles[0].scaleFactors[0]).toBe(1);
         const thumb = fitWithin(width, height, 400);
-        expect((v3.body.sizes as Array<{ width: number; height: number }>).some((sz) => sameSize(sz, thumb))).toBe(true);
+        expect(
+          (v3.body.sizes as Array<{ width: number; height: number }>).some((sz) => sameSize(sz, thumb)),
+        ).toBe(true);
 
         const v2 = await getJson(url('v2/', id, '/info.json'));
         expect(v2.status).toBe(200);
@@ -310,28 +334,55 @@ describe('Vellum end to end', () => {
         expect(v2.body.tiles[0]).toMatchObject({ width: 512 });
       }
       // Customer by name works too.
-      const byName = await getJson(`${platform.deliveryUrl}/iiif-img/e2e/${space}/${idFor(file, 'put')}/info.json`);
+      const byName = await getJson(
+        `${platform.deliveryUrl}/iiif-img/e2e/${space}/${idFor(file, 'put')}/info.json`,
+      );
       expect(byName.status).toBe(200);
     });
 
-    it.each(CASES)('serves tiles and regions of $file at the right pixel size', async ({ file, width, height }) => {
-      const id = idFor(file, 'put');
-      const tw = Math.min(512, width);
-      const th = Math.min(512, height);
-      // The first full-resolution tile, in v3 canonical form and v2 form.
-      expect(await getImage(url('', id, `/0,0,${tw},${th}/${tw},${th}/0/default.jpg`))).toMatchObject({ status: 200, width: tw, height: th, format: 'jpeg' });
-      expect(await getImage(url('v2/', id, `/0,0,${tw},${th}/${tw},/0/default.jpg`))).toMatchObject({ status: 200, width: tw, height: th });
-      // A scaled-down tile from the second level: region 1024 px square (or the image) → 512 px wide.
-      if (width > 1024 && height > 1024) {
-        expect(await getImage(url('', id, '/0,0,1024,1024/512,512/0/default.jpg'))).toMatchObject({ width: 512, height: 512 });
-      }
-      expect(sameSize(await getImage(url('', id, '/full/!300,300/0/default.jpg')), fitWithin(width, height, 300))).toBe(true);
-      expect(await getImage(url('', id, '/square/100,100/0/default.jpg'))).toMatchObject({ width: 100, height: 100 });
-      expect(await getImage(url('v2/', id, '/pct:0,0,50,50/pct:10/0/default.jpg'))).toMatchObject({ status: 200 });
-      expect((await fetch(url('', id, '/full/max/0/default.bmp'))).status).toBe(400);
-      expect((await fetch(url('', id, `/${width + 10},0,10,10/max/0/default.jpg`))).status).toBe(400);
-      expect((await fetch(url('', id, `/full/${width * 2},/0/default.jpg`))).status).toBe(400);
-    });
+    it.each(CASES)(
+      'serves tiles and regions of $file at the right pixel size',
+      async ({ file, width, height }) => {
+        const id = idFor(file, 'put');
+        const tw = Math.min(512, width);
+        const th = Math.min(512, height);
+        // The first full-resolution tile, in v3 canonical form and v2 form.
+        expect(await getImage(url('', id, `/0,0,${tw},${th}/${tw},${th}/0/default.jpg`))).toMatchObject({
+          status: 200,
+          width: tw,
+          height: th,
+          format: 'jpeg',
+        });
+        expect(await getImage(url('v2/', id, `/0,0,${tw},${th}/${tw},/0/default.jpg`))).toMatchObject({
+          status: 200,
+          width: tw,
+          height: th,
+        });
+        // A scaled-down tile from the second level: region 1024 px square (or the image) → 512 px wide.
+        if (width > 1024 && height > 1024) {
+          expect(await getImage(url('', id, '/0,0,1024,1024/512,512/0/default.jpg'))).toMatchObject({
+            width: 512,
+            height: 512,
+          });
+        }
+        expect(
+          sameSize(
+            await getImage(url('', id, '/full/!300,300/0/default.jpg')),
+            fitWithin(width, height, 300),
+          ),
+        ).toBe(true);
+        expect(await getImage(url('', id, '/square/100,100/0/default.jpg'))).toMatchObject({
+          width: 100,
+          height: 100,
+        });
+        expect(await getImage(url('v2/', id, '/pct:0,0,50,50/pct:10/0/default.jpg'))).toMatchObject({
+          status: 200,
+        });
+        expect((await fetch(url('', id, '/full/max/0/default.bmp'))).status).toBe(400);
+        expect((await fetch(url('', id, `/${width + 10},0,10,10/max/0/default.jpg`))).status).toBe(400);
+        expect((await fetch(url('', id, `/full/${width * 2},/0/default.jpg`))).status).toBe(400);
+      },
+    );
 
     it.each(CASES)('serves level-0 thumbnails of $file', async ({ file, width, height }) => {
       const id = idFor(file, 'put');
@@ -341,9 +392,13 @@ describe('Vellum end to end', () => {
       const sizes = info.body.sizes as Array<{ width: number; height: number }>;
       const t200 = sizes.find((sz) => sameSize(sz, fitWithin(width, height, 200)));
       expect(t200).toBeDefined();
-      const exact = await getImage(`${platform.deliveryUrl}/thumbs/${customer}/${space}/${id}/full/${t200!.width},${t200!.height}/0/default.jpg`);
+      const exact = await getImage(
+        `${platform.deliveryUrl}/thumbs/${customer}/${space}/${id}/full/${t200!.width},${t200!.height}/0/default.jpg`,
+      );
       expect(exact).toMatchObject({ status: 200, width: t200!.width, height: t200!.height });
-      const confined = await getImage(`${platform.deliveryUrl}/thumbs/${customer}/${space}/${id}/full/!400,400/0/default.jpg`);
+      const confined = await getImage(
+        `${platform.deliveryUrl}/thumbs/${customer}/${space}/${id}/full/!400,400/0/default.jpg`,
+      );
       expect(confined.status).toBe(200);
       expect(sameSize(confined, fitWithin(width, height, 400))).toBe(true);
     });

@@ -146,7 +146,12 @@ export class AmqpConnectionManager implements OnModuleInit, OnApplicationShutdow
    *   confirm; `Error('... not confirmed within N ms')` after `publishTimeoutMs` (default 10000); `Error('message
    *   nacked')` when the broker refuses it.
    */
-  async publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+  ): Promise<void> {
     const ch = this.pubChannel;
     if (!ch) throw new BrokerUnavailableError(`cannot publish ${routingKey}: ${this.describeOutage()}`);
     const timeoutMs = this.options.publishTimeoutMs ?? 10_000;
@@ -162,7 +167,11 @@ export class AmqpConnectionManager implements OnModuleInit, OnApplicationShutdow
         clearTimeout(timer);
         if (err) {
           const msg = errorMessage(err);
-          reject(msg === 'message nacked' ? new Error(`broker nacked ${routingKey}`) : new BrokerUnavailableError(`publish of ${routingKey} failed: ${msg}`));
+          reject(
+            msg === 'message nacked'
+              ? new Error(`broker nacked ${routingKey}`)
+              : new BrokerUnavailableError(`publish of ${routingKey} failed: ${msg}`),
+          );
         } else resolve();
       };
       try {
@@ -201,7 +210,9 @@ export class AmqpConnectionManager implements OnModuleInit, OnApplicationShutdow
         this.lastError = errorMessage(err);
         this.failures += 1;
         if (this.failures === 1 || this.failures % 10 === 0) {
-          this.logger.warn(`AMQP connect to ${redactUrl(this.options.amqpUrl)} failed (attempt ${this.failures}): ${this.lastError}`);
+          this.logger.warn(
+            `AMQP connect to ${redactUrl(this.options.amqpUrl)} failed (attempt ${this.failures}): ${this.lastError}`,
+          );
         }
         this.scheduleReconnect();
         return false;
@@ -239,7 +250,9 @@ export class AmqpConnectionManager implements OnModuleInit, OnApplicationShutdow
         this.logger.warn(`AMQP connection error: ${this.lastError}`);
       });
       conn.on('close', () => this.onConnectionLost(conn));
-      conn.on('blocked', (reason: unknown) => this.logger.warn(`AMQP connection blocked by the broker: ${String(reason)}`));
+      conn.on('blocked', (reason: unknown) =>
+        this.logger.warn(`AMQP connection blocked by the broker: ${String(reason)}`),
+      );
       conn.on('unblocked', () => this.logger.log('AMQP connection unblocked'));
       this.conn = conn;
       await this.openPublishChannel(conn);

@@ -21,7 +21,9 @@ export function routingKeyOf(message: object): string {
   const cls = (message as { constructor?: Partial<MessageClass> & { name?: string } }).constructor;
   const key = cls?.routingKey;
   if (typeof key !== 'string' || messageClassFor(key) !== cls) {
-    throw new TypeError(`${cls?.name ?? typeof message} is not a registered message class (see @vellum/contracts registerMessage)`);
+    throw new TypeError(
+      `${cls?.name ?? typeof message} is not a registered message class (see @vellum/contracts registerMessage)`,
+    );
   }
   return key;
 }
@@ -29,7 +31,8 @@ export function routingKeyOf(message: object): string {
 /** @throws RangeError unless `priority` is an integer in 0..10. */
 export function checkPriority(priority: number | undefined): number {
   const p = priority ?? 0;
-  if (!Number.isInteger(p) || p < 0 || p > MAX_PRIORITY) throw new RangeError(`priority must be an integer 0..${MAX_PRIORITY}, got ${p}`);
+  if (!Number.isInteger(p) || p < 0 || p > MAX_PRIORITY)
+    throw new RangeError(`priority must be an integer 0..${MAX_PRIORITY}, got ${p}`);
   return p;
 }
 
@@ -38,7 +41,10 @@ export function checkPriority(priority: number | undefined): number {
  * (`producer` as given, `correlationId`/`causationId` defaulted from the async context).
  * @throws TypeError (unregistered class), InvalidMessageError (payload invalid), RangeError (bad priority).
  */
-export function buildEnvelope(message: object, opts: PublishOptions & { producer: string }): { envelope: Envelope; priority: number } {
+export function buildEnvelope(
+  message: object,
+  opts: PublishOptions & { producer: string },
+): { envelope: Envelope; priority: number } {
   const routingKey = routingKeyOf(message);
   const priority = checkPriority(opts.priority);
   // Validate exactly what consumers will receive: the JSON form of the instance.

@@ -33,5 +33,9 @@ export function installHandlerErrorCapture(): void {
       return Reflect.get(target, prop, receiver);
     },
   });
-  Object.defineProperty(BaseRpcExceptionFilter, 'logger', { value: wrapped, writable: true, configurable: true });
+  Object.defineProperty(BaseRpcExceptionFilter, 'logger', {
+    value: wrapped,
+    writable: true,
+    configurable: true,
+  });
 }

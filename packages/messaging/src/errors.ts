@@ -22,7 +22,9 @@ export class PermanentMessageError extends RpcException {
 /** True for a {@link PermanentMessageError}, or the object Nest's RPC exception filter re-throws for one. */
 export function isPermanentError(err: unknown): boolean {
   if (err instanceof PermanentMessageError) return true;
-  return typeof err === 'object' && err !== null && (err as Record<string, unknown>)[PERMANENT_MARKER] === true;
+  return (
+    typeof err === 'object' && err !== null && (err as Record<string, unknown>)[PERMANENT_MARKER] === true
+  );
 }
 
 /** Rejected by publishes while the broker connection is down (callers such as the outbox relay retry later). */

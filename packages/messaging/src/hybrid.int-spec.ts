@@ -4,10 +4,24 @@ import type { AddressInfo } from 'node:net';
 import { Controller, INestApplication, Module } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import * as amqp from 'amqplib';
-import { bootstrapService, correlation, createValidationPipe, ProblemExceptionFilter, VellumCommonModule } from '@vellum/common';
+import {
+  bootstrapService,
+  correlation,
+  createValidationPipe,
+  ProblemExceptionFilter,
+  VellumCommonModule,
+} from '@vellum/common';
 import { AssetDeletedV1 } from '@vellum/contracts';
 import { createTestVhost, TestVhost, waitFor } from '@vellum/testing';
-import { AmqpReadiness, createTransport, HEADERS, MessagePublisher, MessagingModule, queueNames, VellumRmqContext } from './index';
+import {
+  AmqpReadiness,
+  createTransport,
+  HEADERS,
+  MessagePublisher,
+  MessagingModule,
+  queueNames,
+  VellumRmqContext,
+} from './index';
 
 jest.setTimeout(60_000);
 
@@ -19,7 +33,11 @@ class Handlers {
 
   @EventPattern(AssetDeletedV1.routingKey, { prefetch: 2 })
   async onDeleted(@Payload() payload: AssetDeletedV1, @Ctx() ctx: VellumRmqContext): Promise<void> {
-    seen.push({ assetId: payload.assetId, correlationId: correlation.get(), causationId: ctx.envelope.causationId });
+    seen.push({
+      assetId: payload.assetId,
+      correlationId: correlation.get(),
+      causationId: ctx.envelope.causationId,
+    });
     if (payload.assetId === 'kaput') throw new Error('kaput: store unreachable');
     if (payload.assetId === 'chain') {
       // A follow-up message inherits correlation id and gets this message as its cause.
@@ -44,7 +62,9 @@ describe('hybrid app via bootstrapService (real RabbitMQ)', () => {
         VellumCommonModule.forRoot({
           serviceName,
           readiness: [AmqpReadiness],
-          logDestination: new Writable({ write: (chunk: Buffer, _e, cb) => (logs.push(chunk.toString()), cb()) }),
+          logDestination: new Writable({
+            write: (chunk: Buffer, _e, cb) => (logs.push(chunk.toString()), cb()),
+          }),
         }),
         MessagingModule.forRoot(messaging),
       ],
@@ -75,8 +95,12 @@ describe('hybrid app via bootstrapService (real RabbitMQ)', () => {
     expect(ready.status).toBe(200);
     const publisher = app.get(MessagePublisher);
     await correlation.run('corr-hybrid', async () => {
-      await publisher.publish(Object.assign(new AssetDeletedV1(), { customerId: 1, spaceId: 1, assetId: 'chain', deleteFrom: [] }));
-      await publisher.publish(Object.assign(new AssetDeletedV1(), { customerId: 1, spaceId: 1, assetId: 'kaput', deleteFrom: [] }));
+      await publisher.publish(
+        Object.assign(new AssetDeletedV1(), { customerId: 1, spaceId: 1, assetId: 'chain', deleteFrom: [] }),
+      );
+      await publisher.publish(
+        Object.assign(new AssetDeletedV1(), { customerId: 1, spaceId: 1, assetId: 'kaput', deleteFrom: [] }),
+      );
     });
     await waitFor(() => seen.length === 3, { description: 'three deliveries' });
     expect(seen.every((s) => s.correlationId === 'corr-hybrid')).toBe(true);
@@ -85,7 +109,10 @@ describe('hybrid app via bootstrapService (real RabbitMQ)', () => {
     const conn = await amqp.connect(vhost.url);
     try {
       const ch = await conn.createChannel();
-      const dead = await waitFor(async () => (await ch.get(queueNames.deadLetter(serviceName), { noAck: true })) || undefined, { description: 'dead letter' });
+      const dead = await waitFor(
+        async () => (await ch.get(queueNames.deadLetter(serviceName), { noAck: true })) || undefined,
+        { description: 'dead letter' },
+      );
       expect(dead.properties.headers?.[HEADERS.error]).toBe('kaput: store unreachable');
       expect(dead.properties.headers?.[HEADERS.reason]).toBe('exhausted');
     } finally {
@@ -93,9 +120,15 @@ describe('hybrid app via bootstrapService (real RabbitMQ)', () => {
     }
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/messages_consumed_total\{routing_key="asset.deleted.v1",outcome="success"[^}]*\} 2/);
-    expect(metrics).toMatch(/messages_consumed_total\{routing_key="asset.deleted.v1",outcome="dead_letter"[^}]*\} 1/);
-    expect(metrics).toMatch(/message_handler_duration_seconds_count\{[^}]*routing_key="asset.deleted.v1"[^}]*\} 3/);
+    expect(metrics).toMatch(
+      /messages_consumed_total\{routing_key="asset.deleted.v1",outcome="success"[^}]*\} 2/,
+    );
+    expect(metrics).toMatch(
+      /messages_consumed_total\{routing_key="asset.deleted.v1",outcome="dead_letter"[^}]*\} 1/,
+    );
+    expect(metrics).toMatch(
+      /message_handler_duration_seconds_count\{[^}]*routing_key="asset.deleted.v1"[^}]*\} 3/,
+    );
     expect(logs.some((l) => l.includes('kaput') && l.includes('corr-hybrid'))).toBe(true);
   });
 });

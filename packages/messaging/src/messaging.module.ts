@@ -1,11 +1,24 @@
 import {
-  DynamicModule, Global, Inject, Injectable, INestApplicationContext, Module, ModuleMetadata, OnModuleDestroy,
-  OnModuleInit, Provider,
+  DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  INestApplicationContext,
+  Module,
+  ModuleMetadata,
+  OnModuleDestroy,
+  OnModuleInit,
+  Provider,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { MetricsService } from '@vellum/common';
 import { AmqpConnectionManager } from './connection-manager';
-import { MessageMetricsSink, PromMessageMetrics, registerMetricsSink, unregisterMetricsSink } from './metrics';
+import {
+  MessageMetricsSink,
+  PromMessageMetrics,
+  registerMetricsSink,
+  unregisterMetricsSink,
+} from './metrics';
 import { MESSAGING_OPTIONS, MessagingOptions, TransportOptions } from './options';
 import { OUTBOX_OPTIONS, OutboxRelay, OutboxRelayOptions } from './outbox';
 import { MessagePublisher } from './publisher';
@@ -74,16 +87,33 @@ export class MessagingModule {
       AmqpReadiness,
       MessagingMetricsBinder,
     ];
-    const exported: Array<Provider | symbol> = [MESSAGING_OPTIONS, AmqpConnectionManager, MessagePublisher, AmqpReadiness];
+    const exported: Array<Provider | symbol> = [
+      MESSAGING_OPTIONS,
+      AmqpConnectionManager,
+      MessagePublisher,
+      AmqpReadiness,
+    ];
     if (outbox) {
-      providers.push({ provide: OUTBOX_OPTIONS, useValue: typeof outbox === 'object' ? outbox : {} }, OutboxRelay);
+      providers.push(
+        { provide: OUTBOX_OPTIONS, useValue: typeof outbox === 'object' ? outbox : {} },
+        OutboxRelay,
+      );
       exported.push(OUTBOX_OPTIONS, OutboxRelay);
     }
-    return { module: MessagingModule, global: true, imports: imports ?? [], providers, exports: exported as DynamicModule['exports'] };
+    return {
+      module: MessagingModule,
+      global: true,
+      imports: imports ?? [],
+      providers,
+      exports: exported as DynamicModule['exports'],
+    };
   }
 
   /** Same as the function {@link createTransport}. */
-  static createTransport(optionsOrApp: TransportOptions | INestApplicationContext, extra: Partial<TransportOptions> = {}): VellumRmqTransport {
+  static createTransport(
+    optionsOrApp: TransportOptions | INestApplicationContext,
+    extra: Partial<TransportOptions> = {},
+  ): VellumRmqTransport {
     return createTransport(optionsOrApp, extra);
   }
 }
@@ -94,15 +124,26 @@ export class MessagingModule {
  * are then picked up from `MessagingModule` of the same service), or from a created app: options come from its
  * `MessagingModule.forRoot` (plus `extra`) and metrics from its `MetricsService`.
  */
-export function createTransport(optionsOrApp: TransportOptions | INestApplicationContext, extra: Partial<TransportOptions> = {}): VellumRmqTransport {
+export function createTransport(
+  optionsOrApp: TransportOptions | INestApplicationContext,
+  extra: Partial<TransportOptions> = {},
+): VellumRmqTransport {
   if (isAppContext(optionsOrApp)) {
     const base = optionsOrApp.get<MessagingOptions>(MESSAGING_OPTIONS, { strict: false });
     const metrics = findMetricsService(optionsOrApp);
-    return new VellumRmqTransport({ ...base, ...extra }, { metrics: metrics ? new PromMessageMetrics(metrics.registry) : undefined });
+    return new VellumRmqTransport(
+      { ...base, ...extra },
+      { metrics: metrics ? new PromMessageMetrics(metrics.registry) : undefined },
+    );
   }
   return new VellumRmqTransport({ ...optionsOrApp, ...extra });
 }
 
 function isAppContext(x: unknown): x is INestApplicationContext {
-  return typeof x === 'object' && x !== null && typeof (x as INestApplicationContext).get === 'function' && typeof (x as INestApplicationContext).select === 'function';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as INestApplicationContext).get === 'function' &&
+    typeof (x as INestApplicationContext).select === 'function'
+  );
 }

@@ -14,13 +14,26 @@ import { MessagePublisher } from './publisher';
 import { attemptOf, VellumRmqContext, VellumRmqTransport } from './transport';
 
 function ingest(extra: Partial<AssetIngestRequestedV1> = {}): AssetIngestRequestedV1 {
-  return Object.assign(new AssetIngestRequestedV1(), { customerId: 1, spaceId: 0, assetId: 'a', attempt: 1, priority: false, ...extra });
+  return Object.assign(new AssetIngestRequestedV1(), {
+    customerId: 1,
+    spaceId: 0,
+    assetId: 'a',
+    attempt: 1,
+    priority: false,
+    ...extra,
+  });
 }
 
 describe('queue names and URL helpers', () => {
   it.each([
-    [queueNames.main('ingest-orchestrator', 'asset.ingest.requested.v1'), 'ingest-orchestrator.asset.ingest.requested.v1'],
-    [queueNames.exclusive('api-gateway', 'host-1-abc', 'asset.ingest.finished.v1'), 'api-gateway.host-1-abc.asset.ingest.finished.v1'],
+    [
+      queueNames.main('ingest-orchestrator', 'asset.ingest.requested.v1'),
+      'ingest-orchestrator.asset.ingest.requested.v1',
+    ],
+    [
+      queueNames.exclusive('api-gateway', 'host-1-abc', 'asset.ingest.finished.v1'),
+      'api-gateway.host-1-abc.asset.ingest.finished.v1',
+    ],
     [queueNames.retry('svc.asset.created.v1', 5000), 'svc.asset.created.v1.retry.5000'],
     [queueNames.deadLetter('image-processor'), 'image-processor.dead-letter'],
   ])('%s', (actual, expected) => expect(actual).toBe(expected));
@@ -31,7 +44,8 @@ describe('queue names and URL helpers', () => {
     ['amqp://h?heartbeat=5', 'amqp://h?heartbeat=5'],
   ])('withHeartbeat(%s)', (url, expected) => expect(withHeartbeat(url)).toBe(expected));
 
-  it('redacts passwords', () => expect(redactUrl('amqp://guest:secret@127.0.0.1:5672/v')).toBe('amqp://guest:***@127.0.0.1:5672/v'));
+  it('redacts passwords', () =>
+    expect(redactUrl('amqp://guest:secret@127.0.0.1:5672/v')).toBe('amqp://guest:***@127.0.0.1:5672/v'));
 });
 
 describe('attemptOf', () => {
@@ -59,7 +73,9 @@ describe('envelope building', () => {
   });
 
   it.each([[0], [5], [10]])('accepts priority %d', (p) => expect(checkPriority(p)).toBe(p));
-  it.each([[-1], [11], [2.5], [NaN]])('rejects priority %d', (p) => expect(() => checkPriority(p)).toThrow(RangeError));
+  it.each([[-1], [11], [2.5], [NaN]])('rejects priority %d', (p) =>
+    expect(() => checkPriority(p)).toThrow(RangeError),
+  );
 
   it('validates, and defaults correlation and causation from the async context', () => {
     expect(() => buildEnvelope(ingest({ customerId: 0 }), { producer: 'p' })).toThrow(InvalidMessageError);
@@ -67,11 +83,22 @@ describe('envelope building', () => {
     expect(outside.correlationId).toMatch(/^[0-9a-f-]{36}$/);
     expect(outside.causationId).toBeUndefined();
     const inside = correlation.run('corr-1', () =>
-      runInMessageScope({ envelope: { ...outside, id: 'cause-1' } }, () => buildEnvelope(ingest(), { producer: 'p', priority: 5 })),
+      runInMessageScope({ envelope: { ...outside, id: 'cause-1' } }, () =>
+        buildEnvelope(ingest(), { producer: 'p', priority: 5 }),
+      ),
     );
-    expect(inside.envelope).toMatchObject({ correlationId: 'corr-1', causationId: 'cause-1', producer: 'p', type: 'asset.ingest.requested.v1' });
+    expect(inside.envelope).toMatchObject({
+      correlationId: 'corr-1',
+      causationId: 'cause-1',
+      producer: 'p',
+      type: 'asset.ingest.requested.v1',
+    });
     expect(inside.priority).toBe(5);
-    const explicit = buildEnvelope(ingest(), { producer: 'p', correlationId: 'c', causationId: 'x' }).envelope;
+    const explicit = buildEnvelope(ingest(), {
+      producer: 'p',
+      correlationId: 'c',
+      causationId: 'x',
+    }).envelope;
     expect(explicit).toMatchObject({ correlationId: 'c', causationId: 'x' });
     expect(explicit.data).toEqual({ customerId: 1, spaceId: 0, assetId: 'a', attempt: 1, priority: false });
   });
@@ -89,11 +116,19 @@ describe('MessagePublisher', () => {
   it('publishes persistent JSON envelopes with the class routing key and priority', async () => {
     const { publisher, publish } = stub(true);
     await correlation.run('corr-2', () => publisher.publish(ingest(), { priority: 5 }));
-    const [[exchange, key, body, props]] = publish.mock.calls as unknown as [[string, string, Buffer, Record<string, unknown>]];
+    const [[exchange, key, body, props]] = publish.mock.calls as unknown as [
+      [string, string, Buffer, Record<string, unknown>],
+    ];
     expect([exchange, key]).toEqual(['ex', 'asset.ingest.requested.v1']);
     const env = JSON.parse(body.toString());
     expect(env).toMatchObject({ type: key, producer: 'svc', correlationId: 'corr-2' });
-    expect(props).toMatchObject({ persistent: true, priority: 5, messageId: env.id, correlationId: 'corr-2', contentType: 'application/json' });
+    expect(props).toMatchObject({
+      persistent: true,
+      priority: 5,
+      messageId: env.id,
+      correlationId: 'corr-2',
+      contentType: 'application/json',
+    });
   });
 
   it('rejects invalid payloads before publishing, and passes broker outages on', async () => {
@@ -128,9 +163,23 @@ describe('PermanentMessageError', () => {
 describe('VellumRmqContext', () => {
   it('exposes envelope, attempt and isLastAttempt', () => {
     const env = buildEnvelope(ingest(), { producer: 'p' }).envelope;
-    const ctx = new VellumRmqContext([env, {} as never, { attempt: 3, maxAttempts: 4, queue: 'q', channel: {} as never }]);
-    expect([ctx.attempt, ctx.maxAttempts, ctx.isLastAttempt, ctx.queue, ctx.routingKey]).toEqual([3, 4, false, 'q', env.type]);
-    const last = new VellumRmqContext([env, {} as never, { attempt: 4, maxAttempts: 4, queue: 'q', channel: {} as never }]);
+    const ctx = new VellumRmqContext([
+      env,
+      {} as never,
+      { attempt: 3, maxAttempts: 4, queue: 'q', channel: {} as never },
+    ]);
+    expect([ctx.attempt, ctx.maxAttempts, ctx.isLastAttempt, ctx.queue, ctx.routingKey]).toEqual([
+      3,
+      4,
+      false,
+      'q',
+      env.type,
+    ]);
+    const last = new VellumRmqContext([
+      env,
+      {} as never,
+      { attempt: 4, maxAttempts: 4, queue: 'q', channel: {} as never },
+    ]);
     expect(last.isLastAttempt).toBe(true);
   });
 });
@@ -160,9 +209,11 @@ describe('VellumRmqTransport handler validation', () => {
         t.addHandler(AssetDeletedV1.routingKey, async () => undefined, true);
       }),
     ).toEqual(expect.objectContaining({ message: expect.stringMatching(/more than one handler/) }));
-    expect(await listenWith((t) => t.addHandler(AssetDeletedV1.routingKey, async () => undefined, true, { prefetch: 0 }))).toEqual(
-      expect.objectContaining({ message: expect.stringMatching(/prefetch/) }),
-    );
+    expect(
+      await listenWith((t) =>
+        t.addHandler(AssetDeletedV1.routingKey, async () => undefined, true, { prefetch: 0 }),
+      ),
+    ).toEqual(expect.objectContaining({ message: expect.stringMatching(/prefetch/) }));
   });
 
   it('starts (not ready) when the broker is unreachable', async () => {

@@ -21,7 +21,8 @@ export class PromMessageMetrics implements MessageMetricsSink {
 
   constructor(registry: Registry) {
     this.consumed =
-      (registry.getSingleMetric('messages_consumed_total') as Counter<'routing_key' | 'outcome'> | undefined) ??
+      (registry.getSingleMetric('messages_consumed_total') as
+        Counter<'routing_key' | 'outcome'> | undefined) ??
       new Counter({
         name: 'messages_consumed_total',
         help: 'Messages consumed from RabbitMQ, by routing key and outcome (success, retry, dead_letter, invalid)',
@@ -29,7 +30,8 @@ export class PromMessageMetrics implements MessageMetricsSink {
         registers: [registry],
       });
     this.duration =
-      (registry.getSingleMetric('message_handler_duration_seconds') as Histogram<'routing_key'> | undefined) ??
+      (registry.getSingleMetric('message_handler_duration_seconds') as
+        Histogram<'routing_key'> | undefined) ??
       new Histogram({
         name: 'message_handler_duration_seconds',
         help: 'Run time of message handlers in seconds, by routing key',

@@ -84,7 +84,8 @@ export const queueNames = {
   /** Durable main queue of one service for one routing key: `${service}.${routingKey}`. */
   main: (service: string, routingKey: string): string => `${service}.${routingKey}`,
   /** Per-instance exclusive, auto-delete queue: `${service}.${instance}.${routingKey}`. */
-  exclusive: (service: string, instance: string, routingKey: string): string => `${service}.${instance}.${routingKey}`,
+  exclusive: (service: string, instance: string, routingKey: string): string =>
+    `${service}.${instance}.${routingKey}`,
   /** Retry queue with a per-queue TTL: `${queue}.retry.${delayMs}`. */
   retry: (queue: string, delayMs: number): string => `${queue}.retry.${delayMs}`,
   /** The service's dead-letter queue: `${service}.dead-letter`. */

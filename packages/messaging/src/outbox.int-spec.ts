@@ -3,7 +3,14 @@ import * as amqp from 'amqplib';
 import { AssetIngestRequestedV1, Envelope } from '@vellum/contracts';
 import { createPrismaClient, PrismaClient } from '@vellum/db';
 import { createTestDatabase, createTestVhost, TestDatabase, TestVhost, waitFor } from '@vellum/testing';
-import { AmqpConnectionManager, BrokerUnavailableError, MessagePublisher, OutboxRelay, outboxRow, PRIORITY_LANE } from './index';
+import {
+  AmqpConnectionManager,
+  BrokerUnavailableError,
+  MessagePublisher,
+  OutboxRelay,
+  outboxRow,
+  PRIORITY_LANE,
+} from './index';
 
 jest.setTimeout(90_000);
 
@@ -17,14 +24,30 @@ const queue = 'outbox-probe';
 const managers: AmqpConnectionManager[] = [];
 
 function ingest(i: number): AssetIngestRequestedV1 {
-  return Object.assign(new AssetIngestRequestedV1(), { customerId: 1, spaceId: 1, assetId: `asset-${i}`, attempt: 1, priority: false });
+  return Object.assign(new AssetIngestRequestedV1(), {
+    customerId: 1,
+    spaceId: 1,
+    assetId: `asset-${i}`,
+    attempt: 1,
+    priority: false,
+  });
 }
 
-async function relay(prisma: PrismaClient, opts: { start?: boolean } = {}): Promise<{ relay: OutboxRelay; connection: AmqpConnectionManager }> {
-  const connection = new AmqpConnectionManager({ serviceName: 'api-gateway', amqpUrl: vhost.url, exchange: vhost.exchange });
+async function relay(
+  prisma: PrismaClient,
+  opts: { start?: boolean } = {},
+): Promise<{ relay: OutboxRelay; connection: AmqpConnectionManager }> {
+  const connection = new AmqpConnectionManager({
+    serviceName: 'api-gateway',
+    amqpUrl: vhost.url,
+    exchange: vhost.exchange,
+  });
   managers.push(connection);
   if (opts.start !== false) await connection.start();
-  return { relay: new OutboxRelay(prisma, new MessagePublisher(connection), connection, { batchSize: 7 }), connection };
+  return {
+    relay: new OutboxRelay(prisma, new MessagePublisher(connection), connection, { batchSize: 7 }),
+    connection,
+  };
 }
 
 async function received(): Promise<Envelope[]> {
@@ -38,7 +61,8 @@ async function received(): Promise<Envelope[]> {
 
 async function writeRows(prisma: PrismaClient, from: number, to: number): Promise<string[]> {
   const rows: ReturnType<typeof outboxRow>[] = [];
-  for (let i = from; i < to; i++) rows.push(outboxRow(ingest(i), { producer: 'api-gateway', correlationId: `corr-${i}` }));
+  for (let i = from; i < to; i++)
+    rows.push(outboxRow(ingest(i), { producer: 'api-gateway', correlationId: `corr-${i}` }));
   await prisma.$transaction(async (tx) => {
     for (const data of rows) await tx.outboxMessage.create({ data });
   });
@@ -72,12 +96,23 @@ beforeEach(async () => {
 
 describe('outboxRow', () => {
   it('validates the payload and builds the envelope row', () => {
-    const row = outboxRow(ingest(1), { producer: 'api-gateway', correlationId: 'c-1', priority: PRIORITY_LANE });
+    const row = outboxRow(ingest(1), {
+      producer: 'api-gateway',
+      correlationId: 'c-1',
+      priority: PRIORITY_LANE,
+    });
     expect(row.routingKey).toBe('asset.ingest.requested.v1');
     expect(row.priority).toBe(5);
     const env = row.envelope as unknown as Envelope;
-    expect(env).toMatchObject({ id: row.id, type: row.routingKey, correlationId: 'c-1', producer: 'api-gateway' });
-    expect(() => outboxRow(Object.assign(new AssetIngestRequestedV1(), { customerId: 0 }), { producer: 'x' })).toThrow(/Invalid asset.ingest.requested.v1/);
+    expect(env).toMatchObject({
+      id: row.id,
+      type: row.routingKey,
+      correlationId: 'c-1',
+      producer: 'api-gateway',
+    });
+    expect(() =>
+      outboxRow(Object.assign(new AssetIngestRequestedV1(), { customerId: 0 }), { producer: 'x' }),
+    ).toThrow(/Invalid asset.ingest.requested.v1/);
     expect(() => outboxRow({ some: 'object' }, { producer: 'x' })).toThrow(TypeError);
   });
 });
@@ -98,10 +133,13 @@ describe('OutboxRelay (real Postgres + RabbitMQ)', () => {
     }
     ids.push(...(await more));
     const got: Envelope[] = [];
-    await waitFor(async () => {
-      got.push(...(await received()));
-      return got.length >= 100;
-    }, { timeoutMs: 30_000, description: '100 messages' });
+    await waitFor(
+      async () => {
+        got.push(...(await received()));
+        return got.length >= 100;
+      },
+      { timeoutMs: 30_000, description: '100 messages' },
+    );
     await new Promise((r) => setTimeout(r, 700));
     got.push(...(await received()));
     await a.relay.stop();
@@ -128,14 +166,18 @@ describe('OutboxRelay (real Postgres + RabbitMQ)', () => {
     // The broker "returns".
     await connection.start();
     r.kick();
-    await waitFor(async () => (await prismaA.outboxMessage.count({ where: { sentAt: null } })) === 0, { description: 'rows sent' });
+    await waitFor(async () => (await prismaA.outboxMessage.count({ where: { sentAt: null } })) === 0, {
+      description: 'rows sent',
+    });
     await r.stop();
     const got = await received();
     expect(got.map((e) => e.id)).toEqual(ids);
   });
 
   it('keeps the row priority on the wire (the priority lane)', async () => {
-    await prismaA.outboxMessage.create({ data: outboxRow(ingest(1), { producer: 'api-gateway', priority: PRIORITY_LANE }) });
+    await prismaA.outboxMessage.create({
+      data: outboxRow(ingest(1), { producer: 'api-gateway', priority: PRIORITY_LANE }),
+    });
     const { relay: r } = await relay(prismaA);
     expect(await r.drain()).toBe(1);
     const m = await waitFor(async () => (await probeCh.get(queue, { noAck: true })) || undefined);

@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
 import type { Envelope } from '@vellum/contracts';
 import { PRISMA, Prisma, PrismaClient } from '@vellum/db';
 import { AmqpConnectionManager } from './connection-manager';
@@ -142,7 +149,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async pass(): Promise<void> {
     if (!this.connection.isConnected) {
-      if (!this.failing) this.logger.warn('Outbox relay paused: RabbitMQ is not connected; unsent rows wait in the outbox');
+      if (!this.failing)
+        this.logger.warn('Outbox relay paused: RabbitMQ is not connected; unsent rows wait in the outbox');
       this.failing = true;
       return;
     }
@@ -174,7 +182,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         // One confirm channel keeps publication order; confirms are awaited together.
         const results = await Promise.allSettled(
           rows.map((r) => {
-            const envelope = (typeof r.envelope === 'string' ? JSON.parse(r.envelope) : r.envelope) as Envelope;
+            const envelope = (
+              typeof r.envelope === 'string' ? JSON.parse(r.envelope) : r.envelope
+            ) as Envelope;
             return this.publisher.publishEnvelope(envelope, Number(r.priority));
           }),
         );
@@ -198,7 +208,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
             where: { id: { in: ids } },
             data: { attempts: { increment: 1 }, lastError: msg.slice(0, 2000) },
           });
-          if (!this.failing) this.logger.warn(`Outbox: ${ids.length} message(s) not published: ${msg} (will retry)`);
+          if (!this.failing)
+            this.logger.warn(`Outbox: ${ids.length} message(s) not published: ${msg} (will retry)`);
         }
         if (failed.size > 0) this.failing = true;
         return { sent: sentIds.length, complete: failed.size === 0 && rows.length === this.batchSize };

@@ -32,16 +32,21 @@ export class MessagePublisher {
   async publishEnvelope(envelope: Envelope, priority = 0): Promise<void> {
     validateEnvelope(envelope);
     const p = checkPriority(priority);
-    await this.connection.publish(this.connection.exchange, envelope.type, Buffer.from(JSON.stringify(envelope)), {
-      persistent: true,
-      priority: p,
-      contentType: 'application/json',
-      contentEncoding: 'utf-8',
-      messageId: envelope.id,
-      correlationId: envelope.correlationId,
-      type: envelope.type,
-      appId: envelope.producer,
-      timestamp: Math.floor(Date.parse(envelope.occurredAt) / 1000) || Math.floor(Date.now() / 1000),
-    });
+    await this.connection.publish(
+      this.connection.exchange,
+      envelope.type,
+      Buffer.from(JSON.stringify(envelope)),
+      {
+        persistent: true,
+        priority: p,
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        messageId: envelope.id,
+        correlationId: envelope.correlationId,
+        type: envelope.type,
+        appId: envelope.producer,
+        timestamp: Math.floor(Date.parse(envelope.occurredAt) / 1000) || Math.floor(Date.now() / 1000),
+      },
+    );
   }
 }

@@ -7,7 +7,15 @@ import * as amqp from 'amqplib';
 import { correlation, createValidationPipe } from '@vellum/common';
 import { AssetCreatedV1, AssetDeletedV1, AssetIngestRequestedV1, createEnvelope } from '@vellum/contracts';
 import { createTestVhost, TestVhost, waitFor } from '@vellum/testing';
-import { HEADERS, MessagePublisher, MessagingModule, PermanentMessageError, queueNames, VellumRmqContext, VellumRmqTransport } from './index';
+import {
+  HEADERS,
+  MessagePublisher,
+  MessagingModule,
+  PermanentMessageError,
+  queueNames,
+  VellumRmqContext,
+  VellumRmqTransport,
+} from './index';
 
 jest.setTimeout(60_000);
 
@@ -39,7 +47,8 @@ interface Call {
 }
 let calls: Call[] = [];
 /** Per-test behaviour of the handlers. */
-let behaviour: (key: string, payload: unknown, ctx: VellumRmqContext) => Promise<void> = async () => undefined;
+let behaviour: (key: string, payload: unknown, ctx: VellumRmqContext) => Promise<void> = async () =>
+  undefined;
 
 function record(key: string, payload: unknown, ctx: VellumRmqContext): Promise<void> {
   calls.push({
@@ -82,13 +91,19 @@ interface Service {
   serviceName: string;
 }
 
-async function startService(controllers: Type[], opts: { retryDelaysMs?: number[]; serviceName?: string; globalPipe?: boolean } = {}): Promise<Service> {
+async function startService(
+  controllers: Type[],
+  opts: { retryDelaysMs?: number[]; serviceName?: string; globalPipe?: boolean } = {},
+): Promise<Service> {
   const serviceName = opts.serviceName ?? `svc${++seq}-${vhost.id}`;
   const messaging = { serviceName, amqpUrl: vhost.url, exchange: vhost.exchange };
   @Module({ imports: [MessagingModule.forRoot(messaging)], controllers })
   class TestModule {}
   const transport = new VellumRmqTransport({ ...messaging, retryDelaysMs: opts.retryDelaysMs ?? [100, 200] });
-  const app = await NestFactory.createMicroservice(TestModule, { strategy: transport, logger: process.env.TEST_LOGS ? undefined : false });
+  const app = await NestFactory.createMicroservice(TestModule, {
+    strategy: transport,
+    logger: process.env.TEST_LOGS ? undefined : false,
+  });
   if (opts.globalPipe) app.useGlobalPipes(createValidationPipe());
   await app.listen();
   return { app, transport, publisher: app.get(MessagePublisher), serviceName };
@@ -106,7 +121,14 @@ async function getAll(queue: string): Promise<amqp.GetMessage[]> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function ingest(assetId: string, extra: Partial<AssetIngestRequestedV1> = {}): AssetIngestRequestedV1 {
-  return Object.assign(new AssetIngestRequestedV1(), { customerId: 1, spaceId: 2, assetId, attempt: 1, priority: false, ...extra });
+  return Object.assign(new AssetIngestRequestedV1(), {
+    customerId: 1,
+    spaceId: 2,
+    assetId,
+    attempt: 1,
+    priority: false,
+    ...extra,
+  });
 }
 
 beforeEach(() => {
@@ -141,13 +163,20 @@ describe('VellumRmqTransport (real RabbitMQ)', () => {
   it('dead-letters an invalid payload at once, without calling the handler or retrying', async () => {
     const svc = await startService([IngestHandlers]);
     try {
-      const bad = createEnvelope(AssetIngestRequestedV1.routingKey, { customerId: 'x', assetId: 'a2' }, { correlationId: 'c', producer: 'test' });
+      const bad = createEnvelope(
+        AssetIngestRequestedV1.routingKey,
+        { customerId: 'x', assetId: 'a2' },
+        { correlationId: 'c', producer: 'test' },
+      );
       await svc.publisher.publishEnvelope(bad);
       const dlq = queueNames.deadLetter(svc.serviceName);
-      const [dead] = await waitFor(async () => {
-        const m = await getAll(dlq);
-        return m.length ? m : undefined;
-      }, { description: 'dead letter' });
+      const [dead] = await waitFor(
+        async () => {
+          const m = await getAll(dlq);
+          return m.length ? m : undefined;
+        },
+        { description: 'dead letter' },
+      );
       expect(calls).toHaveLength(0);
       const h = dead.properties.headers ?? {};
       expect(h[HEADERS.reason]).toBe('invalid');
@@ -174,12 +203,19 @@ describe('VellumRmqTransport (real RabbitMQ)', () => {
       const started = Date.now();
       await svc.publisher.publish(ingest('a3'));
       const dlq = queueNames.deadLetter(svc.serviceName);
-      const [dead] = await waitFor(async () => {
-        const m = await getAll(dlq);
-        return m.length ? m : undefined;
-      }, { description: 'dead letter' });
+      const [dead] = await waitFor(
+        async () => {
+          const m = await getAll(dlq);
+          return m.length ? m : undefined;
+        },
+        { description: 'dead letter' },
+      );
       expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-      expect(calls.map((c) => [c.attempt, c.isLastAttempt])).toEqual([[1, false], [2, false], [3, true]]);
+      expect(calls.map((c) => [c.attempt, c.isLastAttempt])).toEqual([
+        [1, false],
+        [2, false],
+        [3, true],
+      ]);
       const h = dead.properties.headers ?? {};
       expect(h[HEADERS.error]).toBe('origin timed out');
       expect(h[HEADERS.reason]).toBe('exhausted');
@@ -202,13 +238,20 @@ describe('VellumRmqTransport (real RabbitMQ)', () => {
       await svc.publisher.publish(ingest('flaky'));
       await svc.publisher.publish(ingest('corrupt'));
       const dlq = queueNames.deadLetter(svc.serviceName);
-      const [dead] = await waitFor(async () => {
-        const m = await getAll(dlq);
-        return m.length ? m : undefined;
-      }, { description: 'dead letter' });
-      await waitFor(() => calls.filter((c) => (c.payload as AssetIngestRequestedV1).assetId === 'flaky').length === 2);
+      const [dead] = await waitFor(
+        async () => {
+          const m = await getAll(dlq);
+          return m.length ? m : undefined;
+        },
+        { description: 'dead letter' },
+      );
+      await waitFor(
+        () => calls.filter((c) => (c.payload as AssetIngestRequestedV1).assetId === 'flaky').length === 2,
+      );
       await sleep(500);
-      expect(calls.filter((c) => (c.payload as AssetIngestRequestedV1).assetId === 'corrupt')).toHaveLength(1);
+      expect(calls.filter((c) => (c.payload as AssetIngestRequestedV1).assetId === 'corrupt')).toHaveLength(
+        1,
+      );
       expect(calls.filter((c) => (c.payload as AssetIngestRequestedV1).assetId === 'flaky')).toHaveLength(2);
       expect(dead.properties.headers?.[HEADERS.reason]).toBe('permanent');
       expect(dead.properties.headers?.[HEADERS.error]).toBe('corrupt file');
@@ -261,7 +304,14 @@ describe('VellumRmqTransport (real RabbitMQ)', () => {
     try {
       expect(a.transport.queues[0]).not.toBe(b.transport.queues[0]);
       expect(a.transport.queues[0]).toMatch(new RegExp(`^gw-${vhost.id}\\..+\\.asset\\.created\\.v1$`));
-      await a.publisher.publish(Object.assign(new AssetCreatedV1(), { customerId: 1, spaceId: 1, assetId: 'x', mediaType: 'image/jpeg' }));
+      await a.publisher.publish(
+        Object.assign(new AssetCreatedV1(), {
+          customerId: 1,
+          spaceId: 1,
+          assetId: 'x',
+          mediaType: 'image/jpeg',
+        }),
+      );
       await waitFor(() => calls.length === 2, { description: 'both instances' });
     } finally {
       await a.app.close();
@@ -277,21 +327,35 @@ describe('VellumRmqTransport (real RabbitMQ)', () => {
     const svc = await startService([IngestHandlers]);
     try {
       await new Promise<void>((resolve, reject) =>
-        execFile('rabbitmqctl', ['close_all_connections', '-p', vhost.vhost, 'test: simulated broker loss'], (err) => (err ? reject(new Error(err.message)) : resolve())),
+        execFile(
+          'rabbitmqctl',
+          ['close_all_connections', '-p', vhost.vhost, 'test: simulated broker loss'],
+          (err) => (err ? reject(new Error(err.message)) : resolve()),
+        ),
       );
-      await waitFor(() => !svc.transport.isConnected, { timeoutMs: 10_000, intervalMs: 20 }).catch(() => undefined);
+      await waitFor(() => !svc.transport.isConnected, { timeoutMs: 10_000, intervalMs: 20 }).catch(
+        () => undefined,
+      );
       probe = await amqp.connect(vhost.url).catch(() => probe);
       probeCh = await probe.createChannel();
-      await waitFor(() => svc.transport.isConnected && svc.app.get(MessagePublisher) !== undefined, { timeoutMs: 20_000 });
-      await waitFor(async () => {
-        try {
-          await svc.publisher.publish(ingest('after-reconnect'));
-          return true;
-        } catch {
-          return false;
-        }
-      }, { timeoutMs: 20_000 });
-      await waitFor(() => calls.some((c) => (c.payload as AssetIngestRequestedV1).assetId === 'after-reconnect'), { timeoutMs: 20_000 });
+      await waitFor(() => svc.transport.isConnected && svc.app.get(MessagePublisher) !== undefined, {
+        timeoutMs: 20_000,
+      });
+      await waitFor(
+        async () => {
+          try {
+            await svc.publisher.publish(ingest('after-reconnect'));
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { timeoutMs: 20_000 },
+      );
+      await waitFor(
+        () => calls.some((c) => (c.payload as AssetIngestRequestedV1).assetId === 'after-reconnect'),
+        { timeoutMs: 20_000 },
+      );
     } finally {
       await svc.app.close();
     }

@@ -3,14 +3,26 @@ import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from 
 import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { correlation } from '@vellum/common';
-import { Envelope, InvalidMessageError, messageClassFor, validateEnvelope, validatePayload } from '@vellum/contracts';
+import {
+  Envelope,
+  InvalidMessageError,
+  messageClassFor,
+  validateEnvelope,
+  validatePayload,
+} from '@vellum/contracts';
 import { AmqpConnectionManager } from './connection-manager';
 import { installHandlerErrorCapture } from './error-capture';
 import { errorMessage, isPermanentError } from './errors';
 import { runInMessageScope, MessageScope } from './message-scope';
 import { ConsumeOutcome, MessageMetricsSink, metricsSinkFor } from './metrics';
 import {
-  DEFAULT_EXCHANGE, DEFAULT_PREFETCH, DEFAULT_RETRY_DELAYS_MS, defaultInstanceId, HEADERS, MAX_PRIORITY, queueNames,
+  DEFAULT_EXCHANGE,
+  DEFAULT_PREFETCH,
+  DEFAULT_RETRY_DELAYS_MS,
+  defaultInstanceId,
+  HEADERS,
+  MAX_PRIORITY,
+  queueNames,
   TransportOptions,
 } from './options';
 
@@ -124,7 +136,10 @@ export function transportsFor(serviceName: string): VellumRmqTransport[] {
  * `bootstrapService(AppModule, { transport: createTransport({...}) })` or
  * `app.connectMicroservice({ strategy: new VellumRmqTransport({...}) })`.
  */
-export class VellumRmqTransport extends Server<TransportEvents, TransportStatus> implements CustomTransportStrategy {
+export class VellumRmqTransport
+  extends Server<TransportEvents, TransportStatus>
+  implements CustomTransportStrategy
+{
   readonly connection: AmqpConnectionManager;
   readonly serviceName: string;
   readonly instanceId: string;
@@ -141,11 +156,15 @@ export class VellumRmqTransport extends Server<TransportEvents, TransportStatus>
   private listening = false;
   private setupRegistered = false;
 
-  constructor(options: TransportOptions, deps: { metrics?: MessageMetricsSink; connection?: AmqpConnectionManager } = {}) {
+  constructor(
+    options: TransportOptions,
+    deps: { metrics?: MessageMetricsSink; connection?: AmqpConnectionManager } = {},
+  ) {
     super();
     const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     for (const d of delays) {
-      if (!Number.isInteger(d) || d < 1) throw new RangeError(`retryDelaysMs must be positive integers (ms), got ${d}`);
+      if (!Number.isInteger(d) || d < 1)
+        throw new RangeError(`retryDelaysMs must be positive integers (ms), got ${d}`);
     }
     this.options = options;
     this.serviceName = options.serviceName;
@@ -180,10 +199,10 @@ export class VellumRmqTransport extends Server<TransportEvents, TransportStatus>
   }
 
   /** Subscribes to `connected` / `disconnected` of the underlying connection. */
-  on<EventKey extends keyof TransportEvents = keyof TransportEvents, EventCallback extends TransportEvents[EventKey] = TransportEvents[EventKey]>(
-    event: EventKey,
-    callback: EventCallback,
-  ): this {
+  on<
+    EventKey extends keyof TransportEvents = keyof TransportEvents,
+    EventCallback extends TransportEvents[EventKey] = TransportEvents[EventKey],
+  >(event: EventKey, callback: EventCallback): this {
     this.connection.on(event, callback);
     return this;
   }
@@ -211,7 +230,9 @@ export class VellumRmqTransport extends Server<TransportEvents, TransportStatus>
       }
       const ok = await this.connection.start();
       if (!ok) {
-        this.log.warn(`RabbitMQ unreachable at start-up; ${this.specs.length} consumer(s) will subscribe when it is back`);
+        this.log.warn(
+          `RabbitMQ unreachable at start-up; ${this.specs.length} consumer(s) will subscribe when it is back`,
+        );
       } else {
         this.log.log(`Consuming ${this.specs.map((s) => s.queue).join(', ') || '(no handlers)'}`);
       }
@@ -238,9 +259,15 @@ export class VellumRmqTransport extends Server<TransportEvents, TransportStatus>
       const timedOut = new Promise<'timeout'>((r) => {
         timer = setTimeout(() => r('timeout'), timeoutMs);
       });
-      const res = await Promise.race([Promise.allSettled([...this.inflight]).then(() => 'done' as const), timedOut]);
+      const res = await Promise.race([
+        Promise.allSettled([...this.inflight]).then(() => 'done' as const),
+        timedOut,
+      ]);
       if (timer) clearTimeout(timer);
-      if (res === 'timeout') this.log.warn(`${this.inflight.size} handler(s) still running after ${timeoutMs} ms; closing (their messages will be redelivered)`);
+      if (res === 'timeout')
+        this.log.warn(
+          `${this.inflight.size} handler(s) still running after ${timeoutMs} ms; closing (their messages will be redelivered)`,
+        );
     }
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
@@ -254,13 +281,20 @@ export class VellumRmqTransport extends Server<TransportEvents, TransportStatus>
     const specs: ConsumerSpec[] = [];
     for (const [pattern, handler] of this.messageHandlers) {
       if (!messageClassFor(pattern)) {
-        throw new Error(`@EventPattern('${pattern}'): no message registered under that routing key in @vellum/contracts`);
+        throw new Error(
+          `@EventPattern('${pattern}'): no message registered under that routing key in @vellum/contracts`,
+        );
       }
-      if (!handler.isEventHandler) throw new Error(`'${pattern}': Vellum handlers must use @EventPattern, not @MessagePattern`);
-      if (handler.next) throw new Error(`'${pattern}': more than one handler registered; a routing key has one handler per service`);
+      if (!handler.isEventHandler)
+        throw new Error(`'${pattern}': Vellum handlers must use @EventPattern, not @MessagePattern`);
+      if (handler.next)
+        throw new Error(
+          `'${pattern}': more than one handler registered; a routing key has one handler per service`,
+        );
       const extras = (handler.extras ?? {}) as VellumEventExtras;
       const prefetch = extras.prefetch ?? this.options.defaultPrefetch ?? DEFAULT_PREFETCH;
-      if (!Number.isInteger(prefetch) || prefetch < 1) throw new Error(`'${pattern}': prefetch must be a positive integer, got ${String(prefetch)}`);
+      if (!Number.isInteger(prefetch) || prefetch < 1)
+        throw new Error(`'${pattern}': prefetch must be a positive integer, got ${String(prefetch)}`);
       const exclusive = extras.exclusive === true;
       specs.push({
         routingKey: pattern,
@@ -292,14 +326,18 @@ export class VellumRmqTransport extends Server<TransportEvents, TransportStatus>
   private async subscribe(conn: ChannelModel, spec: ConsumerSpec): Promise<void> {
     const channel = await conn.createChannel();
     const consumer: LiveConsumer = { spec, conn, channel };
-    channel.on('error', (err: unknown) => this.log.warn(`Channel of ${spec.queue} failed: ${errorMessage(err)}`));
+    channel.on('error', (err: unknown) =>
+      this.log.warn(`Channel of ${spec.queue} failed: ${errorMessage(err)}`),
+    );
     channel.on('close', () => {
       this.live.delete(consumer);
       // The channel alone died (e.g. a precondition error) while the connection lives on: resubscribe it.
       if (!this.closing && this.listening && this.connection.isConnected && this.unwrapSafe() === conn) {
         this.later(1000, () => {
           if (!this.closing && this.unwrapSafe() === conn) {
-            this.subscribe(conn, spec).catch((err: unknown) => this.log.error(`Resubscribing ${spec.queue} failed: ${errorMessage(err)}`));
+            this.subscribe(conn, spec).catch((err: unknown) =>
+              this.log.error(`Resubscribing ${spec.queue} failed: ${errorMessage(err)}`),
+            );
           }
         });
       }
@@ -393,18 +431,26 @@ export class VellumRmqTransport extends Server<TransportEvents, TransportStatus>
       const raw: unknown = JSON.parse(msg.content.toString('utf8'));
       envelope = validateEnvelope(raw);
       if (envelope.type !== spec.routingKey) {
-        throw new InvalidMessageError(spec.routingKey, [`type: expected ${spec.routingKey}, got ${envelope.type}`]);
+        throw new InvalidMessageError(spec.routingKey, [
+          `type: expected ${spec.routingKey}, got ${envelope.type}`,
+        ]);
       }
       payload = validatePayload<object>(spec.routingKey, envelope.data);
     } catch (err) {
       const reason = err instanceof SyntaxError ? `body is not JSON: ${err.message}` : errorMessage(err);
-      this.log.error(`Invalid message on ${spec.queue} (messageId ${String(msg.properties.messageId)}): ${reason}; dead-lettered`);
+      this.log.error(
+        `Invalid message on ${spec.queue} (messageId ${String(msg.properties.messageId)}): ${reason}; dead-lettered`,
+      );
       await this.deadLetterAndAck(consumer, msg, 'invalid', reason, attempt);
       this.observe(spec.routingKey, 'invalid', startedAt);
       return;
     }
 
-    const ctx = new VellumRmqContext([envelope, msg, { attempt, maxAttempts: this.maxAttempts, queue: spec.queue, channel }]);
+    const ctx = new VellumRmqContext([
+      envelope,
+      msg,
+      { attempt, maxAttempts: this.maxAttempts, queue: spec.queue, channel },
+    ]);
     const scope: MessageScope = { envelope };
     try {
       await correlation.run(envelope.correlationId, () =>
@@ -451,7 +497,9 @@ export class VellumRmqTransport extends Server<TransportEvents, TransportStatus>
   private forwardProperties(msg: ConsumeMessage, headers: Record<string, unknown>): Options.Publish {
     const p = msg.properties;
     const inherited: Record<string, unknown> = { ...(p.headers ?? {}) };
-    for (const k of Object.keys(inherited)) if (k === 'x-death' || k.startsWith('x-first-death') || k.startsWith('x-last-death')) delete inherited[k];
+    for (const k of Object.keys(inherited))
+      if (k === 'x-death' || k.startsWith('x-first-death') || k.startsWith('x-last-death'))
+        delete inherited[k];
     return {
       persistent: true,
       priority: typeof p.priority === 'number' ? p.priority : undefined,
@@ -466,7 +514,12 @@ export class VellumRmqTransport extends Server<TransportEvents, TransportStatus>
     };
   }
 
-  private async retryAndAck(consumer: LiveConsumer, msg: ConsumeMessage, attempt: number, delay: number): Promise<void> {
+  private async retryAndAck(
+    consumer: LiveConsumer,
+    msg: ConsumeMessage,
+    attempt: number,
+    delay: number,
+  ): Promise<void> {
     const { spec, channel } = consumer;
     const props = this.forwardProperties(msg, { [HEADERS.attempt]: attempt + 1 });
     if (spec.exclusive) {

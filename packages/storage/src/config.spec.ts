@@ -1,11 +1,24 @@
 import * as path from 'node:path';
 import { bucketsFromEnv, StorageConfigError, storageConfigFromEnv } from './config';
-import { assetKeyPrefix, originKey, pyramidKey, thumbnailKey, thumbnailKeyUnder, thumbnailSizesKey } from './keys';
+import {
+  assetKeyPrefix,
+  originKey,
+  pyramidKey,
+  thumbnailKey,
+  thumbnailKeyUnder,
+  thumbnailSizesKey,
+} from './keys';
 
 describe('storageConfigFromEnv', () => {
   it('defaults to the fs driver under <cwd>/.vellum/storage', () => {
-    expect(storageConfigFromEnv({})).toEqual({ driver: 'fs', root: path.join(process.cwd(), '.vellum', 'storage') });
-    expect(storageConfigFromEnv({ VELLUM_STORAGE_ROOT: '/srv/vellum' })).toEqual({ driver: 'fs', root: '/srv/vellum' });
+    expect(storageConfigFromEnv({})).toEqual({
+      driver: 'fs',
+      root: path.join(process.cwd(), '.vellum', 'storage'),
+    });
+    expect(storageConfigFromEnv({ VELLUM_STORAGE_ROOT: '/srv/vellum' })).toEqual({
+      driver: 'fs',
+      root: '/srv/vellum',
+    });
   });
   it.each([
     ['http://127.0.0.1:9000', { endPoint: '127.0.0.1', port: 9000, useSSL: false }],
@@ -13,26 +26,41 @@ describe('storageConfigFromEnv', () => {
     ['http://minio', { endPoint: 'minio', port: 80, useSSL: false }],
   ])('parses S3_ENDPOINT %s', (endpoint, expected) => {
     expect(storageConfigFromEnv({ S3_ENDPOINT: endpoint, S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 's' })).toEqual({
-      driver: 's3', accessKey: 'k', secretKey: 's', region: 'us-east-1', ...expected,
+      driver: 's3',
+      accessKey: 'k',
+      secretKey: 's',
+      region: 'us-east-1',
+      ...expected,
     });
   });
   it('names missing credentials and bad endpoints', () => {
-    expect(() => storageConfigFromEnv({ S3_ENDPOINT: 'http://x:9000' })).toThrow(/S3_ACCESS_KEY and S3_SECRET_KEY/);
-    expect(() => storageConfigFromEnv({ S3_ENDPOINT: 'not a url', S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 's' })).toThrow(StorageConfigError);
-    expect(() => storageConfigFromEnv({ S3_ENDPOINT: 'ftp://x', S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 's' })).toThrow(/http or https/);
+    expect(() => storageConfigFromEnv({ S3_ENDPOINT: 'http://x:9000' })).toThrow(
+      /S3_ACCESS_KEY and S3_SECRET_KEY/,
+    );
+    expect(() =>
+      storageConfigFromEnv({ S3_ENDPOINT: 'not a url', S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 's' }),
+    ).toThrow(StorageConfigError);
+    expect(() =>
+      storageConfigFromEnv({ S3_ENDPOINT: 'ftp://x', S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 's' }),
+    ).toThrow(/http or https/);
   });
 });
 
 describe('bucketsFromEnv', () => {
   it('has the SPEC §8 defaults and honours overrides', () => {
-    expect(bucketsFromEnv({})).toEqual({ origins: 'vellum-origins', derivatives: 'vellum-derivatives', thumbnails: 'vellum-thumbs', outputs: 'vellum-outputs' });
+    expect(bucketsFromEnv({})).toEqual({
+      origins: 'vellum-origins',
+      derivatives: 'vellum-derivatives',
+      thumbnails: 'vellum-thumbs',
+      outputs: 'vellum-outputs',
+    });
     expect(bucketsFromEnv({ VELLUM_BUCKET_THUMBNAILS: 'my-thumbs' }).thumbnails).toBe('my-thumbs');
     expect(() => bucketsFromEnv({ VELLUM_BUCKET_ORIGINS: 'Bad_Name' })).toThrow(/VELLUM_BUCKET_ORIGINS/);
   });
 });
 
 describe('key helpers', () => {
-  const ref = { customerId: 2, spaceId: 5, assetId: "my image (1).jpg" };
+  const ref = { customerId: 2, spaceId: 5, assetId: 'my image (1).jpg' };
   it('derive deterministic, escaped keys', () => {
     expect(assetKeyPrefix(2, 5, 'a/b c')).toBe('2/5/a%2Fb%20c');
     expect(originKey(ref)).toBe('2/5/my%20image%20(1).jpg/origin');

@@ -63,7 +63,9 @@ export function storageConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Stor
   try {
     url = new URL(endpoint);
   } catch {
-    throw new StorageConfigError(`S3_ENDPOINT must be a URL such as http://127.0.0.1:9000 (got "${endpoint}")`);
+    throw new StorageConfigError(
+      `S3_ENDPOINT must be a URL such as http://127.0.0.1:9000 (got "${endpoint}")`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new StorageConfigError(`S3_ENDPOINT must use http or https (got "${url.protocol}")`);
@@ -95,7 +97,9 @@ export function bucketsFromEnv(env: NodeJS.ProcessEnv = process.env): VellumBuck
   const pick = (name: string, fallback: string): string => {
     const value = env[name]?.trim() || fallback;
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value)) {
-      throw new StorageConfigError(`${name} must be a valid bucket name (3-63 chars of a-z, 0-9, . and -), got "${value}"`);
+      throw new StorageConfigError(
+        `${name} must be a valid bucket name (3-63 chars of a-z, 0-9, . and -), got "${value}"`,
+      );
     }
     return value;
   };

@@ -15,11 +15,16 @@ describe('FsObjectStore specifics', () => {
   });
   afterAll(() => rm(root, { recursive: true, force: true }));
 
-  it.each(['../escape', 'a/../../b', 'a/./b', '/abs', 'a//b', 'trailing/', '', 'back\\slash', 'nul\0'])('refuses key %j', async (key) => {
-    await expect(store.put('bucket-a', key, Buffer.from('x'))).rejects.toBeInstanceOf(InvalidObjectKeyError);
-    await expect(store.get('bucket-a', key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
-    await expect(store.stat('bucket-a', key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
-  });
+  it.each(['../escape', 'a/../../b', 'a/./b', '/abs', 'a//b', 'trailing/', '', 'back\\slash', 'nul\0'])(
+    'refuses key %j',
+    async (key) => {
+      await expect(store.put('bucket-a', key, Buffer.from('x'))).rejects.toBeInstanceOf(
+        InvalidObjectKeyError,
+      );
+      await expect(store.get('bucket-a', key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+      await expect(store.stat('bucket-a', key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+    },
+  );
 
   it('refuses bucket names that could escape the root', async () => {
     await expect(store.put('..', 'x', Buffer.from('x'))).rejects.toBeInstanceOf(InvalidObjectKeyError);
@@ -27,7 +32,9 @@ describe('FsObjectStore specifics', () => {
   });
 
   it('writing into a missing bucket fails like S3 NoSuchBucket', async () => {
-    await expect(store.put('bucket-missing', 'x', Buffer.from('x'))).rejects.toBeInstanceOf(BucketNotFoundError);
+    await expect(store.put('bucket-missing', 'x', Buffer.from('x'))).rejects.toBeInstanceOf(
+      BucketNotFoundError,
+    );
   });
 
   it('lays objects out as root/bucket/key and keeps escapes literally', async () => {

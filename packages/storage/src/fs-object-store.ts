@@ -51,11 +51,14 @@ export class FsObjectStore implements ObjectStore {
     }
     const segments = key.split('/');
     if (segments.some((s) => s === '' || s === '.' || s === '..')) {
-      throw new InvalidObjectKeyError(`Invalid object key (empty, "." or ".." segment): ${JSON.stringify(key)}`);
+      throw new InvalidObjectKeyError(
+        `Invalid object key (empty, "." or ".." segment): ${JSON.stringify(key)}`,
+      );
     }
     const dir = this.bucketDir(bucket);
     const file = path.join(dir, ...segments);
-    if (!file.startsWith(dir + path.sep)) throw new InvalidObjectKeyError(`Object key escapes its bucket: ${key}`);
+    if (!file.startsWith(dir + path.sep))
+      throw new InvalidObjectKeyError(`Object key escapes its bucket: ${key}`);
     return file;
   }
 
@@ -85,7 +88,12 @@ export class FsObjectStore implements ObjectStore {
     await fsp.rename(tmp, file);
   }
 
-  async put(bucket: string, key: string, body: Buffer | Readable, _opts?: { contentType?: string }): Promise<{ size: number }> {
+  async put(
+    bucket: string,
+    key: string,
+    body: Buffer | Readable,
+    _opts?: { contentType?: string },
+  ): Promise<{ size: number }> {
     this.filePath(bucket, key);
     await this.assertBucket(bucket);
     const tmp = await this.tempFile();
@@ -108,7 +116,12 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  async putFile(bucket: string, key: string, filePath: string, opts?: { contentType?: string }): Promise<{ size: number }> {
+  async putFile(
+    bucket: string,
+    key: string,
+    filePath: string,
+    opts?: { contentType?: string },
+  ): Promise<{ size: number }> {
     return this.put(bucket, key, createReadStream(filePath), opts);
   }
 
@@ -126,7 +139,9 @@ export class FsObjectStore implements ObjectStore {
       if (isMissing(err)) throw new ObjectNotFoundError(bucket, key);
       throw err;
     }
-    return handle.createReadStream(range ? { start: range.start, end: range.end, autoClose: true } : { autoClose: true });
+    return handle.createReadStream(
+      range ? { start: range.start, end: range.end, autoClose: true } : { autoClose: true },
+    );
   }
 
   async getBuffer(bucket: string, key: string): Promise<Buffer> {
@@ -225,7 +240,8 @@ export class FsObjectStore implements ObjectStore {
       for (const entry of entries) {
         const key = keyPrefix + entry.name;
         if (entry.isDirectory()) {
-          if (prefix.startsWith(key + '/') || (key + '/').startsWith(prefix)) await walk(path.join(dir, entry.name), key + '/');
+          if (prefix.startsWith(key + '/') || (key + '/').startsWith(prefix))
+            await walk(path.join(dir, entry.name), key + '/');
         } else if (entry.isFile() && key.startsWith(prefix)) {
           const st = await fsp.stat(path.join(dir, entry.name)).catch(() => null);
           if (st) found.push({ key, size: st.size });

@@ -12,7 +12,10 @@ import { readAll } from './util';
  * The one contract every driver passes (SPEC.md §8). `factory` is called once in `beforeAll` and returns the
  * store plus a teardown.
  */
-export function objectStoreContract(name: string, factory: () => Promise<{ store: ObjectStore; teardown: () => Promise<void> }>): void {
+export function objectStoreContract(
+  name: string,
+  factory: () => Promise<{ store: ObjectStore; teardown: () => Promise<void> }>,
+): void {
   describe(`ObjectStore contract: ${name}`, () => {
     let store: ObjectStore;
     let teardown: () => Promise<void>;
@@ -36,7 +39,9 @@ export function objectStoreContract(name: string, factory: () => Promise<{ store
 
     it('puts and gets a buffer, with stat', async () => {
       const body = Buffer.from('hello, vellum');
-      await expect(store.put(bucket, 'a/b/hello.txt', body, { contentType: 'text/plain' })).resolves.toEqual({ size: body.length });
+      await expect(store.put(bucket, 'a/b/hello.txt', body, { contentType: 'text/plain' })).resolves.toEqual({
+        size: body.length,
+      });
       expect(await store.getBuffer(bucket, 'a/b/hello.txt')).toEqual(body);
       expect(await readAll(await store.get(bucket, 'a/b/hello.txt'))).toEqual(body);
       const info = await store.stat(bucket, 'a/b/hello.txt');
@@ -77,7 +82,9 @@ export function objectStoreContract(name: string, factory: () => Promise<{ store
       expect(back.length).toBe(size);
       for (const off of [0, 4096, chunk * 7 + 64, size - 4]) expect(back.readUInt32LE(off)).toBe(off >>> 0);
       // a ranged read deep inside the multipart object
-      const r = await readAll(await store.get(bucket, 'big/20mib.bin', { start: 17 * chunk, end: 17 * chunk + 7 }));
+      const r = await readAll(
+        await store.get(bucket, 'big/20mib.bin', { start: 17 * chunk, end: 17 * chunk + 7 }),
+      );
       expect(r.length).toBe(8);
       expect(r.readUInt32LE(0)).toBe(17 * chunk);
       expect(r.readUInt32LE(4)).toBe(17 * chunk + 4);
@@ -85,12 +92,20 @@ export function objectStoreContract(name: string, factory: () => Promise<{ store
 
     it('reads byte ranges (inclusive end; open end)', async () => {
       await store.put(bucket, 'range/digits', Buffer.from('0123456789'));
-      expect((await readAll(await store.get(bucket, 'range/digits', { start: 2, end: 5 }))).toString()).toBe('2345');
+      expect((await readAll(await store.get(bucket, 'range/digits', { start: 2, end: 5 }))).toString()).toBe(
+        '2345',
+      );
       expect((await readAll(await store.get(bucket, 'range/digits', { start: 7 }))).toString()).toBe('789');
       // (`bytes=0-0` is left out: s3rver answers it with the whole object; MinIO/S3 answer one byte.)
-      expect((await readAll(await store.get(bucket, 'range/digits', { start: 9, end: 9 }))).toString()).toBe('9');
-      expect((await readAll(await store.get(bucket, 'range/digits', { start: 0, end: 1 }))).toString()).toBe('01');
-      expect((await readAll(await store.get(bucket, 'range/digits', { start: 0 }))).toString()).toBe('0123456789');
+      expect((await readAll(await store.get(bucket, 'range/digits', { start: 9, end: 9 }))).toString()).toBe(
+        '9',
+      );
+      expect((await readAll(await store.get(bucket, 'range/digits', { start: 0, end: 1 }))).toString()).toBe(
+        '01',
+      );
+      expect((await readAll(await store.get(bucket, 'range/digits', { start: 0 }))).toString()).toBe(
+        '0123456789',
+      );
     });
 
     it('stat of a missing object is null', async () => {
@@ -100,9 +115,13 @@ export function objectStoreContract(name: string, factory: () => Promise<{ store
 
     it('get/getBuffer/download of a missing object throw ObjectNotFoundError', async () => {
       await expect(store.get(bucket, 'nope/none')).rejects.toBeInstanceOf(ObjectNotFoundError);
-      await expect(store.get(bucket, 'nope/none', { start: 1, end: 2 })).rejects.toBeInstanceOf(ObjectNotFoundError);
+      await expect(store.get(bucket, 'nope/none', { start: 1, end: 2 })).rejects.toBeInstanceOf(
+        ObjectNotFoundError,
+      );
       await expect(store.getBuffer(bucket, 'nope/none')).rejects.toBeInstanceOf(ObjectNotFoundError);
-      await expect(store.download(bucket, 'nope/none', path.join(scratch, 'x'))).rejects.toBeInstanceOf(ObjectNotFoundError);
+      await expect(store.download(bucket, 'nope/none', path.join(scratch, 'x'))).rejects.toBeInstanceOf(
+        ObjectNotFoundError,
+      );
       await expect(store.get('no-such-bucket-here', 'x')).rejects.toBeInstanceOf(ObjectNotFoundError);
     });
 
@@ -140,7 +159,13 @@ export function objectStoreContract(name: string, factory: () => Promise<{ store
     });
 
     it('deletePrefix removes exactly the keys under the prefix', async () => {
-      for (const k of ['dp/1/2/x/origin', 'dp/1/2/x/image.tif', 'dp/1/2/x/full/100,50/0/default.jpg', 'dp/1/2/xy/origin', 'dp/1/3/x/origin']) {
+      for (const k of [
+        'dp/1/2/x/origin',
+        'dp/1/2/x/image.tif',
+        'dp/1/2/x/full/100,50/0/default.jpg',
+        'dp/1/2/xy/origin',
+        'dp/1/3/x/origin',
+      ]) {
         await store.put(bucket, k, Buffer.from('.'));
       }
       expect(await store.deletePrefix(bucket, 'dp/1/2/x/')).toBe(3);

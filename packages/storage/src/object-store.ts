@@ -38,9 +38,19 @@ export interface ObjectStore {
   /** Creates the bucket when missing; idempotent. */
   ensureBucket(bucket: string): Promise<void>;
   /** Writes an object from a buffer or a stream (streamed, never buffered whole). Returns bytes written. */
-  put(bucket: string, key: string, body: Buffer | Readable, opts?: { contentType?: string }): Promise<{ size: number }>;
+  put(
+    bucket: string,
+    key: string,
+    body: Buffer | Readable,
+    opts?: { contentType?: string },
+  ): Promise<{ size: number }>;
   /** Writes an object from a local file. Returns bytes written. */
-  putFile(bucket: string, key: string, filePath: string, opts?: { contentType?: string }): Promise<{ size: number }>;
+  putFile(
+    bucket: string,
+    key: string,
+    filePath: string,
+    opts?: { contentType?: string },
+  ): Promise<{ size: number }>;
   /** Reads an object (or a byte range of it) as a stream. @throws ObjectNotFoundError */
   get(bucket: string, key: string, range?: ByteRange): Promise<Readable>;
   /** Reads a whole object into memory. @throws ObjectNotFoundError */

@@ -59,7 +59,12 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async put(bucket: string, key: string, body: Buffer | Readable, opts?: { contentType?: string }): Promise<{ size: number }> {
+  async put(
+    bucket: string,
+    key: string,
+    body: Buffer | Readable,
+    opts?: { contentType?: string },
+  ): Promise<{ size: number }> {
     const meta: Record<string, string> = opts?.contentType ? { 'Content-Type': opts.contentType } : {};
     if (Buffer.isBuffer(body)) {
       await this.client.putObject(bucket, key, body, body.length, meta);
@@ -68,7 +73,12 @@ export class S3ObjectStore implements ObjectStore {
     return this.putStream(bucket, key, body, meta);
   }
 
-  async putFile(bucket: string, key: string, filePath: string, opts?: { contentType?: string }): Promise<{ size: number }> {
+  async putFile(
+    bucket: string,
+    key: string,
+    filePath: string,
+    opts?: { contentType?: string },
+  ): Promise<{ size: number }> {
     return this.put(bucket, key, createReadStream(filePath), opts);
   }
 
@@ -78,7 +88,12 @@ export class S3ObjectStore implements ObjectStore {
    * than by `minio`'s `putObject`, whose stream path first lists incomplete uploads to resume one (an extra
    * request per upload that some S3-protocol servers, s3rver among them, do not implement).
    */
-  private async putStream(bucket: string, key: string, body: Readable, meta: Record<string, string>): Promise<{ size: number }> {
+  private async putStream(
+    bucket: string,
+    key: string,
+    body: Readable,
+    meta: Record<string, string>,
+  ): Promise<{ size: number }> {
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let size = 0;
@@ -96,7 +111,13 @@ export class S3ObjectStore implements ObjectStore {
       uploadId ??= await this.client.initiateNewMultipartUpload(bucket, key, meta);
       const partNumber = etags.length + 1;
       const res = await this.client.uploadPart(
-        { bucketName: bucket, objectName: key, uploadID: uploadId, partNumber, headers: { 'Content-Length': part.length } },
+        {
+          bucketName: bucket,
+          objectName: key,
+          uploadID: uploadId,
+          partNumber,
+          headers: { 'Content-Length': part.length },
+        },
         part,
       );
       etags.push({ part: partNumber, etag: res.etag });
@@ -118,7 +139,8 @@ export class S3ObjectStore implements ObjectStore {
       await this.client.completeMultipartUpload(bucket, key, uploadId, etags);
       return { size };
     } catch (err) {
-      if (uploadId !== undefined) await this.client.abortMultipartUpload(bucket, key, uploadId).catch(() => undefined);
+      if (uploadId !== undefined)
+        await this.client.abortMultipartUpload(bucket, key, uploadId).catch(() => undefined);
       body.destroy();
       throw err;
     }
@@ -185,9 +207,14 @@ export class S3ObjectStore implements ObjectStore {
       if (batch.length === 0) return;
       const keys = batch;
       batch = [];
-      const results = (await this.client.removeObjects(bucket, keys)) as Array<{ Code?: string; Key?: string; Message?: string }>;
+      const results = (await this.client.removeObjects(bucket, keys)) as Array<{
+        Code?: string;
+        Key?: string;
+        Message?: string;
+      }>;
       const failed = results.filter((r) => r && r.Code && r.Code !== 'NoSuchKey');
-      if (failed.length > 0) throw new Error(`deletePrefix ${bucket}/${prefix}: ${failed[0].Code} on ${failed[0].Key}`);
+      if (failed.length > 0)
+        throw new Error(`deletePrefix ${bucket}/${prefix}: ${failed[0].Code} on ${failed[0].Key}`);
       n += keys.length;
     };
     // Collect first, then delete: deleting while paging could skip keys on some servers.

@@ -31,7 +31,10 @@ startS3Server({ port, directory: dir, buckets }).then(
     console.log(`s3rver listening on ${s3.endpoint} (data in ${dir})`);
     for (const [k, v] of Object.entries(s3.env)) console.log(`${k}=${v}`);
     const stop = () => {
-      s3.stop().then(() => process.exit(0), () => process.exit(1));
+      s3.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -61,7 +61,9 @@ describe('createTestDatabase (template clone)', () => {
     expect(await query(a.url, `SELECT id FROM customers WHERE name = 'only-in-a'`)).toHaveLength(1);
     expect(await query(b.url, `SELECT id FROM customers WHERE name = 'only-in-a'`)).toHaveLength(0);
     // The template itself stays untouched.
-    expect(await query(withDatabase(baseUrl, templateDatabaseName()), 'SELECT id FROM customers')).toHaveLength(0);
+    expect(
+      await query(withDatabase(baseUrl, templateDatabaseName()), 'SELECT id FROM customers'),
+    ).toHaveLength(0);
   });
 
   it('drop() terminates open connections and removes the database', async () => {

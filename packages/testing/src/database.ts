@@ -57,7 +57,11 @@ function listFiles(dir: string, prefix = ''): string[] {
 export function migrationsHash(dir: string = MIGRATIONS_DIR): string {
   const hash = createHash('sha256');
   for (const rel of listFiles(dir)) {
-    hash.update(rel).update('\0').update(readFileSync(path.join(dir, rel))).update('\0');
+    hash
+      .update(rel)
+      .update('\0')
+      .update(readFileSync(path.join(dir, rel)))
+      .update('\0');
   }
   return hash.digest('hex').slice(0, 12);
 }
@@ -110,7 +114,9 @@ async function buildTemplate(baseUrl: string, name: string): Promise<string> {
           client.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(name)}`),
         );
       } catch (err) {
-        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(building)} WITH (FORCE)`).catch(() => undefined);
+        await client
+          .query(`DROP DATABASE IF EXISTS ${quoteIdent(building)} WITH (FORCE)`)
+          .catch(() => undefined);
         throw err;
       }
       return name;
@@ -158,7 +164,9 @@ export async function createTestDatabase(opts?: { baseUrl?: string }): Promise<T
   const name = `${TEST_PREFIX}${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`;
   const client = await connectMaintenance(baseUrl);
   try {
-    await retryWhileInUse(() => client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`));
+    await retryWhileInUse(() =>
+      client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`),
+    );
   } finally {
     await client.end();
   }

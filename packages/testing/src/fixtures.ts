@@ -35,7 +35,14 @@ export interface Fixture {
 
 /** Every fixture in `<repo>/fixtures`, with its known dimensions. */
 export const FIXTURES: readonly Fixture[] = [
-  { name: 'photo-large.jpg', mediaType: 'image/jpeg', width: 5312, height: 2988, bytes: 1_485_159, note: 'large progressive RGB JPEG, no EXIF' },
+  {
+    name: 'photo-large.jpg',
+    mediaType: 'image/jpeg',
+    width: 5312,
+    height: 2988,
+    bytes: 1_485_159,
+    note: 'large progressive RGB JPEG, no EXIF',
+  },
   {
     name: 'exif-orientation-6.jpg',
     mediaType: 'image/jpeg',
@@ -45,9 +52,30 @@ export const FIXTURES: readonly Fixture[] = [
     bytes: 275_595,
     note: 'EXIF Orientation 6: stored 1200x1800, displays 1800x1200',
   },
-  { name: 'png-alpha.png', mediaType: 'image/png', width: 592, height: 1167, bytes: 171_033, note: 'RGBA PNG with real transparency' },
-  { name: 'tiff-lzw.tif', mediaType: 'image/tiff', width: 1165, height: 859, bytes: 2_375_864, note: 'flat RGB TIFF, LZW' },
-  { name: 'scan.jp2', mediaType: 'image/jp2', width: 2717, height: 3701, bytes: 670_265, note: 'lossy JPEG 2000 scan, 1024 tiles' },
+  {
+    name: 'png-alpha.png',
+    mediaType: 'image/png',
+    width: 592,
+    height: 1167,
+    bytes: 171_033,
+    note: 'RGBA PNG with real transparency',
+  },
+  {
+    name: 'tiff-lzw.tif',
+    mediaType: 'image/tiff',
+    width: 1165,
+    height: 859,
+    bytes: 2_375_864,
+    note: 'flat RGB TIFF, LZW',
+  },
+  {
+    name: 'scan.jp2',
+    mediaType: 'image/jp2',
+    width: 2717,
+    height: 3701,
+    bytes: 670_265,
+    note: 'lossy JPEG 2000 scan, 1024 tiles',
+  },
   {
     name: 'corrupt-truncated.jpg',
     mediaType: 'image/jpeg',
@@ -63,8 +91,22 @@ export const FIXTURES: readonly Fixture[] = [
     bytes: 25_716,
     note: 'the IIIF Image API validator test image (use this id)',
   },
-  { name: 'cmyk.jpg', mediaType: 'image/jpeg', width: 600, height: 400, bytes: 184_864, note: 'CMYK (YCCK) JPEG, no ICC profile' },
-  { name: 'grayscale.png', mediaType: 'image/png', width: 512, height: 512, bytes: 139_512, note: '8-bit grayscale PNG' },
+  {
+    name: 'cmyk.jpg',
+    mediaType: 'image/jpeg',
+    width: 600,
+    height: 400,
+    bytes: 184_864,
+    note: 'CMYK (YCCK) JPEG, no ICC profile',
+  },
+  {
+    name: 'grayscale.png',
+    mediaType: 'image/png',
+    width: 512,
+    height: 512,
+    bytes: 139_512,
+    note: '8-bit grayscale PNG',
+  },
 ];
 
 /** The {@link Fixture} entry for `name`. @throws Error for an unknown name. */

@@ -25,7 +25,14 @@ function rabbitmqctl(args: string[], timeoutMs = 60_000): Promise<string> {
     execFile('rabbitmqctl', args, { timeout: timeoutMs }, (err, stdout, stderr) => {
       if (err) {
         const e = err as NodeJS.ErrnoException;
-        reject(Object.assign(new Error(`rabbitmqctl ${args.join(' ')} failed: ${e.code === 'ENOENT' ? 'rabbitmqctl not found' : (stderr || e.message).trim()}`), { code: e.code }));
+        reject(
+          Object.assign(
+            new Error(
+              `rabbitmqctl ${args.join(' ')} failed: ${e.code === 'ENOENT' ? 'rabbitmqctl not found' : (stderr || e.message).trim()}`,
+            ),
+            { code: e.code },
+          ),
+        );
       } else resolve(stdout);
     });
   });
@@ -56,7 +63,9 @@ export async function createTestVhost(opts: { baseUrl?: string } = {}): Promise<
     await rabbitmqctl(['set_permissions', '-p', vhost, user, '.*', '.*', '.*']);
   } catch (err) {
     await rabbitmqctl(['delete_vhost', vhost]).catch(() => undefined);
-    process.emitWarning(`createTestVhost: ${(err as Error).message}; falling back to unique names on the shared vhost`);
+    process.emitWarning(
+      `createTestVhost: ${(err as Error).message}; falling back to unique names on the shared vhost`,
+    );
     const shared = decodeURIComponent(u.pathname.replace(/^\//, '')) || '/';
     return { url: baseUrl, vhost: shared, id, exchange, isolated: false, drop: async () => undefined };
   }

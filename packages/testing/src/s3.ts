@@ -18,7 +18,10 @@ type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<voi
 
 /** S3 "url" encoding of a key in list results (what `minio`'s `sanitizeObjectKey` decodes). */
 function s3UrlEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase(),
+  );
 }
 
 /**
@@ -110,7 +113,12 @@ export async function startS3Server(opts: StartS3ServerOptions = {}): Promise<S3
     accessKey,
     secretKey,
     directory,
-    env: { S3_ENDPOINT: endpoint, S3_ACCESS_KEY: accessKey, S3_SECRET_KEY: secretKey, S3_REGION: 'us-east-1' },
+    env: {
+      S3_ENDPOINT: endpoint,
+      S3_ACCESS_KEY: accessKey,
+      S3_SECRET_KEY: secretKey,
+      S3_REGION: 'us-east-1',
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -48,7 +48,9 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`waitFor: timed out after ${timeoutMs} ms waiting for ${opts.description ?? 'condition'}${detail}`);
+      throw new Error(
+        `waitFor: timed out after ${timeoutMs} ms waiting for ${opts.description ?? 'condition'}${detail}`,
+      );
     }
     await new Promise((r) => setTimeout(r, Math.max(0, Math.min(intervalMs, deadline - Date.now()))));
   }

@@ -1,7 +1,12 @@
 import type { AssetDeliveryChannel, AssetFamily } from '@vellum/contracts';
 import type { FieldError } from '../http/hydra';
 import type { AssetInput } from './asset-input';
-import { familyFor, resolveDefaultChannels, SYSTEM_POLICIES, type DefaultChannelRule } from './delivery-channels';
+import {
+  familyFor,
+  resolveDefaultChannels,
+  SYSTEM_POLICIES,
+  type DefaultChannelRule,
+} from './delivery-channels';
 
 /** The writable/derived columns of an asset row the gateway decides (SPEC.md §3.4, §4.1 step 1). */
 export interface AssetFields {
@@ -86,9 +91,14 @@ export function buildAssetFields(input: AssetInput, ctx: BuildContext): BuildRes
   const fresh = ctx.mode !== 'patch';
 
   const mediaType = (sent.has('mediaType') ? dto.mediaType : undefined) ?? existing?.mediaType;
-  if (!mediaType) errors.push({ field: `${prefix}mediaType`, message: 'mediaType is required when an asset is created' });
+  if (!mediaType)
+    errors.push({ field: `${prefix}mediaType`, message: 'mediaType is required when an asset is created' });
   const origin = (sent.has('origin') ? dto.origin : undefined) ?? existing?.origin;
-  if (!origin) errors.push({ field: `${prefix}origin`, message: 'origin is required (uploading the file in the request is not supported yet)' });
+  if (!origin)
+    errors.push({
+      field: `${prefix}origin`,
+      message: 'origin is required (uploading the file in the request is not supported yet)',
+    });
   if (sent.has('origin') && (dto.origin === null || dto.origin === '')) {
     errors.push({ field: `${prefix}origin`, message: 'origin cannot be removed' });
   }
@@ -120,9 +130,13 @@ export function buildAssetFields(input: AssetInput, ctx: BuildContext): BuildRes
   });
   channels.forEach((c, i) => {
     const known =
-      (SYSTEM_POLICIES[c.channel] ?? []).includes(c.policy) || ctx.policies.some((p) => p.channel === c.channel && p.name === c.policy);
+      (SYSTEM_POLICIES[c.channel] ?? []).includes(c.policy) ||
+      ctx.policies.some((p) => p.channel === c.channel && p.name === c.policy);
     if (!known) {
-      errors.push({ field: `${prefix}deliveryChannels[${i}].policy`, message: `unknown ${c.channel} policy "${c.policy}"` });
+      errors.push({
+        field: `${prefix}deliveryChannels[${i}].policy`,
+        message: `unknown ${c.channel} policy "${c.policy}"`,
+      });
     }
   });
 
@@ -136,7 +150,9 @@ export function buildAssetFields(input: AssetInput, ctx: BuildContext): BuildRes
     if (patch && existing) return existing[key];
     return fallbackNew;
   };
-  const pickScalar = <K extends 'string1' | 'string2' | 'string3' | 'number1' | 'number2' | 'number3'>(key: K): AssetFields[K] => {
+  const pickScalar = <K extends 'string1' | 'string2' | 'string3' | 'number1' | 'number2' | 'number3'>(
+    key: K,
+  ): AssetFields[K] => {
     if (sent.has(key)) return (dto[key] ?? null) as AssetFields[K];
     if (patch && existing) return existing[key];
     return null;

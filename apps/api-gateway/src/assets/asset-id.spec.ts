@@ -1,9 +1,12 @@
 import { assetIdProblem } from './asset-id';
 
 describe('assetIdProblem (SPEC.md §1 asset id rules)', () => {
-  it.each(['b2921371x_0001.jp2', 'a', 'x'.repeat(200), "it's-(1)!~*+,;=:@$&", '0bf94941-2c0f-49fd'])('accepts %p', (id) => {
-    expect(assetIdProblem(id)).toBeNull();
-  });
+  it.each(['b2921371x_0001.jp2', 'a', 'x'.repeat(200), "it's-(1)!~*+,;=:@$&", '0bf94941-2c0f-49fd'])(
+    'accepts %p',
+    (id) => {
+      expect(assetIdProblem(id)).toBeNull();
+    },
+  );
 
   it.each([
     ['', /empty/],

@@ -20,7 +20,7 @@ export function assetIdProblem(id: unknown): string | null {
   if (id.includes('\\')) return 'id must not contain "\\"';
   if (id === '.' || id === '..') return 'id must not be "." or ".."';
   if (!SEGMENT_CHARS.test(id)) {
-    return 'id may only contain RFC 3986 unreserved characters and sub-delims (A-Z a-z 0-9 - . _ ~ ! $ & \' ( ) * + , ; = : @)';
+    return "id may only contain RFC 3986 unreserved characters and sub-delims (A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @)";
   }
   return null;
 }

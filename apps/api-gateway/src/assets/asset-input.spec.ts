@@ -15,28 +15,65 @@ describe('parseAssetBody (SPEC.md §3.4)', () => {
       number1: 0,
     });
     expect(r.errors).toEqual([]);
-    expect([...r.input!.sent].sort()).toEqual(['deliveryChannels', 'id', 'mediaType', 'number1', 'origin', 'space', 'string1', 'tags']);
-    expect(r.input!.channels).toEqual({ kind: 'explicit', channels: [{ channel: 'iiif-img', policy: 'use-original' }] });
+    expect([...r.input!.sent].sort()).toEqual([
+      'deliveryChannels',
+      'id',
+      'mediaType',
+      'number1',
+      'origin',
+      'space',
+      'string1',
+      'tags',
+    ]);
+    expect(r.input!.channels).toEqual({
+      kind: 'explicit',
+      channels: [{ channel: 'iiif-img', policy: 'use-original' }],
+    });
   });
 
   it('tolerates read-only fields that match (or are empty on create), rejects changed ones by name', () => {
-    const current = { '@id': 'http://api/x', width: 100, created: '2024-01-01T00:00:00.000Z', ingesting: false };
-    expect(parseAssetBody({ width: 100, created: '2024-01-01T00:00:00Z', error: '', duration: 0, ingesting: false }, { current }).errors).toEqual([]);
-    const r = parseAssetBody({ width: 101, family: 'T', '@id': 'http://api/y', batch: 'http://api/b/1' }, { current });
+    const current = {
+      '@id': 'http://api/x',
+      width: 100,
+      created: '2024-01-01T00:00:00.000Z',
+      ingesting: false,
+    };
+    expect(
+      parseAssetBody(
+        { width: 100, created: '2024-01-01T00:00:00Z', error: '', duration: 0, ingesting: false },
+        { current },
+      ).errors,
+    ).toEqual([]);
+    const r = parseAssetBody(
+      { width: 101, family: 'T', '@id': 'http://api/y', batch: 'http://api/b/1' },
+      { current },
+    );
     expect(r.errors.map((e) => e.field).sort()).toEqual(['@id', 'batch', 'family', 'width']);
     expect(r.errors[0].message).toMatch(/read-only/);
   });
 
   it('lists every bad field at once, with a prefix for batch members', () => {
-    const r = parseAssetBody({ id: 'a/b', origin: 'nope', mediaType: 'jpeg', maxWidth: 'big', tags: [1], extra: true }, { prefix: 'member[3].' });
+    const r = parseAssetBody(
+      { id: 'a/b', origin: 'nope', mediaType: 'jpeg', maxWidth: 'big', tags: [1], extra: true },
+      { prefix: 'member[3].' },
+    );
     expect(r.errors.map((e) => e.field).sort()).toEqual(
-      ['member[3].extra', 'member[3].id', 'member[3].maxWidth', 'member[3].mediaType', 'member[3].origin', 'member[3].tags'].sort(),
+      [
+        'member[3].extra',
+        'member[3].id',
+        'member[3].maxWidth',
+        'member[3].mediaType',
+        'member[3].origin',
+        'member[3].tags',
+      ].sort(),
     );
     expect(r.errors.find((e) => e.field === 'member[3].extra')?.message).toBe('unknown field "extra"');
   });
 
   it('checks channels against the fallback media type on PATCH', () => {
-    expect(parseAssetBody({ deliveryChannels: ['iiif-av'] }, { fallbackMediaType: 'image/png' }).errors[0].field).toBe('deliveryChannels[0]');
+    expect(
+      parseAssetBody({ deliveryChannels: ['iiif-av'] }, { fallbackMediaType: 'image/png' }).errors[0].field,
+    ).toBe('deliveryChannels[0]');
   });
 
   it('rejects non-objects', () => {
@@ -46,7 +83,9 @@ describe('parseAssetBody (SPEC.md §3.4)', () => {
 });
 
 describe('originProblem (SPEC.md §4.2)', () => {
-  it.each(['http://example.org/a.jpg', 'https://example.org:8443/a?b=c'])('accepts %s', (o) => expect(originProblem(o)).toBeNull());
+  it.each(['http://example.org/a.jpg', 'https://example.org:8443/a?b=c'])('accepts %s', (o) =>
+    expect(originProblem(o)).toBeNull(),
+  );
   it.each([
     ['s3://bucket/key', /"s3" is not supported yet/],
     ['sftp://host/path', /not supported yet/],

@@ -1,52 +1,95 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
-import { IsArray, IsInt, IsOptional, IsString, Matches, MaxLength, validateSync, type ValidationError } from 'class-validator';
+import {
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
 import type { AssetDeliveryChannel } from '@vellum/contracts';
 import type { FieldError } from '../http/hydra';
 import { assetIdProblem } from './asset-id';
 import { normaliseDeliveryChannels, type ChannelInput } from './delivery-channels';
 
 /** Media type `type/subtype` (RFC 6838 restricted names, optional parameters). */
-const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;.*)?$/;
+const MEDIA_TYPE =
+  /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;.*)?$/;
 
 /**
  * The writable fields of an asset (`vocab:Image`) as sent to PUT/POST/PATCH and in queue members (SPEC.md §3.4).
  * `deliveryChannels` is checked separately (names or `{channel, policy}` objects).
  */
 export class AssetBodyDto {
-  @ApiPropertyOptional({ description: 'Asset id (one URL path segment, ≤ 200 chars); must match the URL on PUT', example: 'b2921371x_0001.jp2' })
-  @IsOptional() @IsString() id?: string;
+  @ApiPropertyOptional({
+    description: 'Asset id (one URL path segment, ≤ 200 chars); must match the URL on PUT',
+    example: 'b2921371x_0001.jp2',
+  })
+  @IsOptional()
+  @IsString()
+  id?: string;
 
   @ApiPropertyOptional({ description: 'Space id; must match the URL; required in queue members', example: 1 })
-  @IsOptional() @IsInt() space?: number;
-
-  @ApiPropertyOptional({ description: 'URI of the master file: http(s) (s3, sftp and ftp are refused until supported)', example: 'https://example.org/images/1.jpg' })
-  @IsOptional() @IsString() @MaxLength(4096) origin?: string;
-
-  @ApiPropertyOptional({ description: 'Media type, required when the asset is created', example: 'image/jpeg' })
-  @IsOptional() @IsString() @Matches(MEDIA_TYPE, { message: 'mediaType must be a media type like image/jpeg' }) mediaType?: string;
+  @IsOptional()
+  @IsInt()
+  space?: number;
 
   @ApiPropertyOptional({
-    description: 'Delivery channels: names or {channel, policy} objects; omitted → from the default delivery channel rules',
+    description: 'URI of the master file: http(s) (s3, sftp and ftp are refused until supported)',
+    example: 'https://example.org/images/1.jpg',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  origin?: string;
+
+  @ApiPropertyOptional({
+    description: 'Media type, required when the asset is created',
+    example: 'image/jpeg',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(MEDIA_TYPE, { message: 'mediaType must be a media type like image/jpeg' })
+  mediaType?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Delivery channels: names or {channel, policy} objects; omitted → from the default delivery channel rules',
     example: [{ channel: 'iiif-img', policy: 'default' }, 'thumbs'],
     isArray: true,
   })
-  @IsOptional() deliveryChannels?: unknown;
+  @IsOptional()
+  deliveryChannels?: unknown;
 
   @ApiPropertyOptional({ type: [String], description: 'Role URIs needed to access the asset' })
-  @IsOptional() @IsArray() @IsString({ each: true }) roles?: string[] | null;
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  roles?: string[] | null;
 
   @ApiPropertyOptional({ description: 'Largest pixel size served (0 = unlimited)' })
-  @IsOptional() @IsInt() maxWidth?: number | null;
+  @IsOptional()
+  @IsInt()
+  maxWidth?: number | null;
 
   @ApiPropertyOptional({ description: 'Open /full/ size bound for assets with roles (0 = unset)' })
-  @IsOptional() @IsInt() openFullMax?: number | null;
+  @IsOptional()
+  @IsInt()
+  openFullMax?: number | null;
 
   @ApiPropertyOptional({ description: 'Open substitute maxWidth for assets with roles (0 = unset)' })
-  @IsOptional() @IsInt() openMaxWidth?: number | null;
+  @IsOptional()
+  @IsInt()
+  openMaxWidth?: number | null;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional() @IsArray() @IsString({ each: true }) tags?: string[] | null;
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  tags?: string[] | null;
 
   @ApiPropertyOptional() @IsOptional() @IsString() string1?: string | null;
   @ApiPropertyOptional() @IsOptional() @IsString() string2?: string | null;
@@ -56,13 +99,34 @@ export class AssetBodyDto {
   @ApiPropertyOptional() @IsOptional() @IsInt() number3?: number | null;
 
   @ApiPropertyOptional({ type: [String], description: 'Ids of manifests the asset belongs to' })
-  @IsOptional() @IsArray() @IsString({ each: true }) manifests?: string[] | null;
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  manifests?: string[] | null;
 }
 
 /** Fields the platform sets; sending one with a value different from the current one → 400 naming it (SPEC.md §3.4). */
 export const READ_ONLY_FIELDS = [
-  '@context', '@id', '@type', 'created', 'ingesting', 'finished', 'error', 'width', 'height', 'duration', 'batch',
-  'family', 'imageService', 'thumbnailImageService', 'manifest', 'storage', 'metadata', 'adjuncts', 'reingest', 'usedBy',
+  '@context',
+  '@id',
+  '@type',
+  'created',
+  'ingesting',
+  'finished',
+  'error',
+  'width',
+  'height',
+  'duration',
+  'batch',
+  'family',
+  'imageService',
+  'thumbnailImageService',
+  'manifest',
+  'storage',
+  'metadata',
+  'adjuncts',
+  'reingest',
+  'usedBy',
 ] as const;
 
 /** Origin schemes the platform knows (SPEC.md §1 "Origin") and the ones this release can fetch. */
@@ -89,7 +153,14 @@ export interface ParseAssetOptions {
 }
 
 function isEmptyish(v: unknown): boolean {
-  return v === undefined || v === null || v === '' || v === 0 || v === false || (Array.isArray(v) && v.length === 0);
+  return (
+    v === undefined ||
+    v === null ||
+    v === '' ||
+    v === 0 ||
+    v === false ||
+    (Array.isArray(v) && v.length === 0)
+  );
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -109,7 +180,10 @@ function flatten(errors: ValidationError[], prefix: string): FieldError[] {
     const field = `${prefix}${e.property}`;
     if (e.constraints) {
       for (const message of Object.values(e.constraints)) {
-        out.push({ field, message: message.replace(/^property (\S+) should not exist$/, 'unknown field "$1"') });
+        out.push({
+          field,
+          message: message.replace(/^property (\S+) should not exist$/, 'unknown field "$1"'),
+        });
       }
     }
     if (e.children?.length) out.push(...flatten(e.children, `${field}.`));
@@ -122,10 +196,17 @@ function flatten(errors: ValidationError[], prefix: string): FieldError[] {
  * from the current representation, the id rules (§1), the origin scheme, the media type, and the delivery
  * channels against the media type. Returns every problem at once; never throws.
  */
-export function parseAssetBody(body: unknown, opts: ParseAssetOptions = {}): { input?: AssetInput; errors: FieldError[] } {
+export function parseAssetBody(
+  body: unknown,
+  opts: ParseAssetOptions = {},
+): { input?: AssetInput; errors: FieldError[] } {
   const prefix = opts.prefix ?? '';
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return { errors: [{ field: prefix.replace(/\.$/, '') || 'body', message: 'must be a JSON object (a vocab:Image)' }] };
+    return {
+      errors: [
+        { field: prefix.replace(/\.$/, '') || 'body', message: 'must be a JSON object (a vocab:Image)' },
+      ],
+    };
   }
   const errors: FieldError[] = [];
   const writable: Record<string, unknown> = {};
@@ -135,7 +216,10 @@ export function parseAssetBody(body: unknown, opts: ParseAssetOptions = {}): { i
       const reference = opts.current?.[key] ?? opts.expected?.[key];
       if (key === '@type' && (value === 'vocab:Image' || value === 'Image')) continue;
       if (!sameValue(value, reference)) {
-        errors.push({ field: `${prefix}${key}`, message: `"${key}" is read-only (set by the platform) and cannot be changed` });
+        errors.push({
+          field: `${prefix}${key}`,
+          message: `"${key}" is read-only (set by the platform) and cannot be changed`,
+        });
       }
       continue;
     }
@@ -164,8 +248,23 @@ export function parseAssetBody(body: unknown, opts: ParseAssetOptions = {}): { i
 }
 
 const DTO_KEYS = new Set([
-  'id', 'space', 'origin', 'mediaType', 'deliveryChannels', 'roles', 'maxWidth', 'openFullMax', 'openMaxWidth', 'tags',
-  'string1', 'string2', 'string3', 'number1', 'number2', 'number3', 'manifests',
+  'id',
+  'space',
+  'origin',
+  'mediaType',
+  'deliveryChannels',
+  'roles',
+  'maxWidth',
+  'openFullMax',
+  'openMaxWidth',
+  'tags',
+  'string1',
+  'string2',
+  'string3',
+  'number1',
+  'number2',
+  'number3',
+  'manifests',
 ]);
 function isDtoKey(k: string): boolean {
   return DTO_KEYS.has(k);
@@ -188,7 +287,8 @@ export function originProblem(origin: string): string | null {
     if (!url.hostname) return 'origin must name a host';
     return null;
   }
-  if (KNOWN_ORIGIN_SCHEMES.includes(scheme)) return `origin scheme "${scheme}" is not supported yet (use http:// or https://)`;
+  if (KNOWN_ORIGIN_SCHEMES.includes(scheme))
+    return `origin scheme "${scheme}" is not supported yet (use http:// or https://)`;
   return `origin scheme "${scheme}" is not supported (use http:// or https://)`;
 }
 

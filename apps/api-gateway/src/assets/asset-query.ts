@@ -3,7 +3,20 @@ import type { FieldError } from '../http/hydra';
 import { QueryValidationError } from '../http/hydra';
 
 /** Fields an asset list can be ordered by (SPEC.md §3.1 whitelist). */
-export const ASSET_ORDER = ['id', 'created', 'finished', 'mediaType', 'width', 'height', 'string1', 'string2', 'string3', 'number1', 'number2', 'number3'] as const;
+export const ASSET_ORDER = [
+  'id',
+  'created',
+  'finished',
+  'mediaType',
+  'width',
+  'height',
+  'string1',
+  'string2',
+  'string3',
+  'number1',
+  'number2',
+  'number3',
+] as const;
 export type AssetOrderField = (typeof ASSET_ORDER)[number];
 
 const STRING_FILTERS = ['string1', 'string2', 'string3', 'mediaType'] as const;
@@ -52,14 +65,22 @@ export function assetFilter(query: Record<string, unknown>, routeSpaceId?: numbe
   for (const k of ARRAY_FILTERS) {
     const v = params[k];
     if (v === undefined) continue;
-    const list = Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : null;
+    const list = Array.isArray(v)
+      ? v.map(String)
+      : typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : null;
     if (!list) errors.push({ field: k, message: `${k} must be a list of strings` });
     else where[k] = { hasSome: list };
   }
   if (params.space !== undefined) {
     const s = Number(params.space);
     if (!Number.isSafeInteger(s)) errors.push({ field: 'space', message: 'space must be an integer' });
-    else if (routeSpaceId !== undefined && s !== routeSpaceId) errors.push({ field: 'space', message: `space must be ${routeSpaceId} on this route` });
+    else if (routeSpaceId !== undefined && s !== routeSpaceId)
+      errors.push({ field: 'space', message: `space must be ${routeSpaceId} on this route` });
     else where.spaceId = s;
   }
   if (errors.length) throw new QueryValidationError(errors);
@@ -67,7 +88,10 @@ export function assetFilter(query: Record<string, unknown>, routeSpaceId?: numbe
 }
 
 /** Prisma orderBy for an asset list (id as tie-breaker). */
-export function assetOrder(field: AssetOrderField | undefined, descending: boolean): Prisma.AssetOrderByWithRelationInput[] {
+export function assetOrder(
+  field: AssetOrderField | undefined,
+  descending: boolean,
+): Prisma.AssetOrderByWithRelationInput[] {
   const dir = descending ? 'desc' : 'asc';
   if (!field) return [{ created: 'asc' }, { id: 'asc' }];
   if (field === 'id') return [{ id: dir }];

@@ -9,9 +9,12 @@ import type { ExistingAsset } from './asset-builder';
 /** `deliveryChannels` JSON column → typed array (tolerates junk: anything malformed is dropped). */
 export function storedChannels(value: unknown): AssetDeliveryChannel[] {
   if (!Array.isArray(value)) return [];
-  return value.filter(
-    (c): c is AssetDeliveryChannel => !!c && typeof c === 'object' && typeof (c as AssetDeliveryChannel).channel === 'string',
-  ).map((c) => ({ channel: c.channel, policy: typeof c.policy === 'string' ? c.policy : 'default' }));
+  return value
+    .filter(
+      (c): c is AssetDeliveryChannel =>
+        !!c && typeof c === 'object' && typeof (c as AssetDeliveryChannel).channel === 'string',
+    )
+    .map((c) => ({ channel: c.channel, policy: typeof c.policy === 'string' ? c.policy : 'default' }));
 }
 
 /** The access-control sizes and roles (SPEC.md §6) and the user metadata fields (§1) of an asset row. */
@@ -72,9 +75,17 @@ export class AssetPresenter {
       height: a.height,
       duration: a.duration,
       family: a.family,
-      deliveryChannels: channels.map((c) => ({ '@type': 'vocab:DeliveryChannel', channel: c.channel, policy: c.policy })),
-      imageService: has('iiif-img') ? this.links.delivery('iiif-img', a.customerId, a.spaceId, a.id) : undefined,
-      thumbnailImageService: has('thumbs') ? this.links.delivery('thumbs', a.customerId, a.spaceId, a.id) : undefined,
+      deliveryChannels: channels.map((c) => ({
+        '@type': 'vocab:DeliveryChannel',
+        channel: c.channel,
+        policy: c.policy,
+      })),
+      imageService: has('iiif-img')
+        ? this.links.delivery('iiif-img', a.customerId, a.spaceId, a.id)
+        : undefined,
+      thumbnailImageService: has('thumbs')
+        ? this.links.delivery('thumbs', a.customerId, a.spaceId, a.id)
+        : undefined,
       ...accessAndMetadata(a),
     });
   }

@@ -28,25 +28,54 @@ export class AssetsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List the assets of a space (paged, filtered: q, string1..3, number1..3, tags, manifests; ordered)' })
-  async list(@CurrentCustomer() c: CustomerRef, @Param('space') rawSpace: string, @Req() req: Request, @Query() query: Record<string, unknown>) {
+  @ApiOperation({
+    summary:
+      'List the assets of a space (paged, filtered: q, string1..3, number1..3, tags, manifests; ordered)',
+  })
+  async list(
+    @CurrentCustomer() c: CustomerRef,
+    @Param('space') rawSpace: string,
+    @Req() req: Request,
+    @Query() query: Record<string, unknown>,
+  ) {
     const spaceId = parseSpaceId(rawSpace);
     const paging = parsePaging(query, ASSET_ORDER);
     const filter = assetFilter(query, spaceId);
-    const space = await this.prisma.space.findUnique({ where: { customerId_id: { customerId: c.id, id: spaceId } }, select: { id: true } });
+    const space = await this.prisma.space.findUnique({
+      where: { customerId_id: { customerId: c.id, id: spaceId } },
+      select: { id: true },
+    });
     if (!space) throw notFound(`Space ${spaceId} not found.`);
     const where = { ...filter, customerId: c.id, spaceId };
     const [rows, total] = await this.prisma.$transaction([
-      this.prisma.asset.findMany({ where, skip: paging.skip, take: paging.pageSize, orderBy: assetOrder(paging.orderBy, paging.descending) }),
+      this.prisma.asset.findMany({
+        where,
+        skip: paging.skip,
+        take: paging.pageSize,
+        orderBy: assetOrder(paging.orderBy, paging.descending),
+      }),
       this.prisma.asset.count({ where }),
     ]);
-    return hydraCollection(this.links.request(req.originalUrl), rows.map((a) => this.presenter.render(a)), total, paging);
+    return hydraCollection(
+      this.links.request(req.originalUrl),
+      rows.map((a) => this.presenter.render(a)),
+      total,
+      paging,
+    );
   }
 
   @Post()
   @ApiBody({ type: AssetBodyDto })
-  @ApiOperation({ summary: 'Create an asset (id given or minted) and ingest it; 201 when done, 202 if still ingesting at the timeout' })
-  create(@CurrentCustomer() c: CustomerRef, @Param('space') rawSpace: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  @ApiOperation({
+    summary:
+      'Create an asset (id given or minted) and ingest it; 201 when done, 202 if still ingesting at the timeout',
+  })
+  create(
+    @CurrentCustomer() c: CustomerRef,
+    @Param('space') rawSpace: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.write('POST', c, rawSpace, undefined, body, res);
   }
 
@@ -62,20 +91,43 @@ export class AssetsController {
   @Put(':id')
   @ApiBody({ type: AssetBodyDto })
   @ApiOperation({
-    summary: 'Create (201) or replace (200) an asset and ingest it synchronously (images, files); audio/video answer at once with ingesting: true; 202 past the timeout',
+    summary:
+      'Create (201) or replace (200) an asset and ingest it synchronously (images, files); audio/video answer at once with ingesting: true; 202 past the timeout',
   })
-  put(@CurrentCustomer() c: CustomerRef, @Param('space') rawSpace: string, @Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  put(
+    @CurrentCustomer() c: CustomerRef,
+    @Param('space') rawSpace: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.write('PUT', c, rawSpace, id, body, res);
   }
 
   @Patch(':id')
   @ApiBody({ type: AssetBodyDto })
-  @ApiOperation({ summary: 'Change the supplied fields; reingests only when origin, deliveryChannels, mediaType or access sizes change' })
-  patch(@CurrentCustomer() c: CustomerRef, @Param('space') rawSpace: string, @Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  @ApiOperation({
+    summary:
+      'Change the supplied fields; reingests only when origin, deliveryChannels, mediaType or access sizes change',
+  })
+  patch(
+    @CurrentCustomer() c: CustomerRef,
+    @Param('space') rawSpace: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.write('PATCH', c, rawSpace, id, body, res);
   }
 
-  private async write(method: AssetWriteMethod, c: CustomerRef, rawSpace: string, id: string | undefined, body: unknown, res: Response) {
+  private async write(
+    method: AssetWriteMethod,
+    c: CustomerRef,
+    rawSpace: string,
+    id: string | undefined,
+    body: unknown,
+    res: Response,
+  ) {
     const spaceId = parseSpaceId(rawSpace);
     const abort = new AbortController();
     const onClose = () => {

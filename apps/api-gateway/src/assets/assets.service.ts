@@ -57,14 +57,18 @@ export class AssetsService {
     body: unknown,
     signal?: AbortSignal,
   ): Promise<AssetWriteResult> {
-    const space = await this.prisma.space.findUnique({ where: { customerId_id: { customerId, id: spaceId } } });
+    const space = await this.prisma.space.findUnique({
+      where: { customerId_id: { customerId, id: spaceId } },
+    });
     if (!space) throw notFound(`Space ${spaceId} not found.`);
 
-    const bodyId = body && typeof body === 'object' && !Array.isArray(body) ? (body as { id?: unknown }).id : undefined;
+    const bodyId =
+      body && typeof body === 'object' && !Array.isArray(body) ? (body as { id?: unknown }).id : undefined;
     const id = urlId ?? (typeof bodyId === 'string' && bodyId ? bodyId : randomUUID());
     const existing = await this.get(customerId, spaceId, id);
     if (method === 'PATCH' && !existing) throw notFound(`Asset ${id} not found in space ${spaceId}.`);
-    if (method === 'POST' && existing) throw conflict(`Asset ${id} already exists in space ${spaceId}; use PUT to replace it.`);
+    if (method === 'POST' && existing)
+      throw conflict(`Asset ${id} already exists in space ${spaceId}; use PUT to replace it.`);
 
     const url = this.links.image(customerId, spaceId, id);
     const parsed = parseAssetBody(body, {
@@ -87,7 +91,10 @@ export class AssetsService {
     if (errors.length || !parsed.input) throw validationProblem(errors);
 
     const mode: WriteMode = method === 'PATCH' ? 'patch' : existing ? 'replace' : 'create';
-    const [rules, policies] = await Promise.all([this.rulesRepo.rules(customerId, [spaceId]), this.rulesRepo.policies(customerId)]);
+    const [rules, policies] = await Promise.all([
+      this.rulesRepo.rules(customerId, [spaceId]),
+      this.rulesRepo.policies(customerId),
+    ]);
     const built = buildAssetFields(parsed.input, {
       customerId,
       spaceId,
@@ -152,23 +159,52 @@ export class AssetsService {
    * One transaction: upsert the asset for a new ingest attempt + the outbox command, plus AssetCreatedV1 when new
    * or AssetUpdatedV1 (before/after) when it replaces or changes an existing asset.
    */
-  private async writeForIngest(customerId: number, spaceId: number, id: string, fields: AssetFields, before: Asset | null): Promise<Asset> {
+  private async writeForIngest(
+    customerId: number,
+    spaceId: number,
+    id: string,
+    fields: AssetFields,
+    before: Asset | null,
+  ): Promise<Asset> {
     const isNew = !before;
     return this.prisma.$transaction(async (tx) => {
       const columns = toColumns(fields);
       const asset = await tx.asset.upsert({
         where: { customerId_spaceId_id: { customerId, spaceId, id } },
         create: { customerId, spaceId, id, ...columns, ingesting: true, error: null, ingestAttempt: 1 },
-        update: { ...columns, ingesting: true, error: null, finished: null, batchId: null, ingestAttempt: { increment: 1 } },
+        update: {
+          ...columns,
+          ingesting: true,
+          error: null,
+          finished: null,
+          batchId: null,
+          ingestAttempt: { increment: 1 },
+        },
       });
       const rows: Prisma.OutboxMessageCreateInput[] = [
         outboxRow(
-          Object.assign(new AssetIngestRequestedV1(), { customerId, spaceId, assetId: id, attempt: asset.ingestAttempt, priority: true }),
+          Object.assign(new AssetIngestRequestedV1(), {
+            customerId,
+            spaceId,
+            assetId: id,
+            attempt: asset.ingestAttempt,
+            priority: true,
+          }),
           { priority: PRIORITY_LANE, producer: SERVICE_NAME },
         ),
       ];
       if (isNew && asset.ingestAttempt === 1) {
-        rows.push(outboxRow(Object.assign(new AssetCreatedV1(), { customerId, spaceId, assetId: id, mediaType: fields.mediaType }), { producer: SERVICE_NAME }));
+        rows.push(
+          outboxRow(
+            Object.assign(new AssetCreatedV1(), {
+              customerId,
+              spaceId,
+              assetId: id,
+              mediaType: fields.mediaType,
+            }),
+            { producer: SERVICE_NAME },
+          ),
+        );
       }
       if (before) rows.push(this.updatedEvent(before, asset));
       await tx.outboxMessage.createMany({ data: rows });

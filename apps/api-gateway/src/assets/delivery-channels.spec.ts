@@ -1,4 +1,11 @@
-import { familyFor, mediaTypeGlobMatches, normaliseDeliveryChannels, resolveDefaultChannels, SEED_DEFAULT_RULES, type DefaultChannelRule } from './delivery-channels';
+import {
+  familyFor,
+  mediaTypeGlobMatches,
+  normaliseDeliveryChannels,
+  resolveDefaultChannels,
+  SEED_DEFAULT_RULES,
+  type DefaultChannelRule,
+} from './delivery-channels';
 
 describe('mediaTypeGlobMatches', () => {
   it.each([
@@ -23,9 +30,15 @@ describe('resolveDefaultChannels (SPEC.md §1 "Default delivery channels")', () 
       { channel: 'iiif-img', policy: 'default' },
       { channel: 'thumbs', policy: 'default' },
     ]);
-    expect(resolveDefaultChannels(platform, 5, 1, 'video/mp4')).toEqual([{ channel: 'iiif-av', policy: 'default-video' }]);
-    expect(resolveDefaultChannels(platform, 5, 1, 'audio/mpeg')).toEqual([{ channel: 'iiif-av', policy: 'default-audio' }]);
-    expect(resolveDefaultChannels(platform, 5, 1, 'application/pdf')).toEqual([{ channel: 'file', policy: 'none' }]);
+    expect(resolveDefaultChannels(platform, 5, 1, 'video/mp4')).toEqual([
+      { channel: 'iiif-av', policy: 'default-video' },
+    ]);
+    expect(resolveDefaultChannels(platform, 5, 1, 'audio/mpeg')).toEqual([
+      { channel: 'iiif-av', policy: 'default-audio' },
+    ]);
+    expect(resolveDefaultChannels(platform, 5, 1, 'application/pdf')).toEqual([
+      { channel: 'file', policy: 'none' },
+    ]);
     expect(resolveDefaultChannels(platform, 5, 1, 'text/plain')).toEqual([]);
   });
 
@@ -57,14 +70,21 @@ describe('resolveDefaultChannels (SPEC.md §1 "Default delivery channels")', () 
       { customerId: 0, spaceId: 0, mediaType: '*/*', channel: 'none', policy: 'none' },
       { customerId: 0, spaceId: 0, mediaType: 'image/*', channel: 'iiif-img', policy: 'default' },
     ];
-    expect(resolveDefaultChannels(rules, 1, 1, 'image/png')).toEqual([{ channel: 'iiif-img', policy: 'default' }]);
+    expect(resolveDefaultChannels(rules, 1, 1, 'image/png')).toEqual([
+      { channel: 'iiif-img', policy: 'default' },
+    ]);
     expect(resolveDefaultChannels(rules, 1, 1, 'text/plain')).toEqual([{ channel: 'none', policy: 'none' }]);
   });
 });
 
 describe('normaliseDeliveryChannels (SPEC.md §3.4)', () => {
   it('accepts names and objects, filling default policies', () => {
-    expect(normaliseDeliveryChannels(['iiif-img', { channel: 'thumbs' }, { channel: 'file', policy: 'none' }], 'image/tiff')).toEqual({
+    expect(
+      normaliseDeliveryChannels(
+        ['iiif-img', { channel: 'thumbs' }, { channel: 'file', policy: 'none' }],
+        'image/tiff',
+      ),
+    ).toEqual({
       input: {
         kind: 'explicit',
         channels: [
@@ -75,11 +95,22 @@ describe('normaliseDeliveryChannels (SPEC.md §3.4)', () => {
       },
       errors: [],
     });
-    expect(normaliseDeliveryChannels(['iiif-av'], 'audio/mpeg').input).toEqual({ kind: 'explicit', channels: [{ channel: 'iiif-av', policy: 'default-audio' }] });
+    expect(normaliseDeliveryChannels(['iiif-av'], 'audio/mpeg').input).toEqual({
+      kind: 'explicit',
+      channels: [{ channel: 'iiif-av', policy: 'default-audio' }],
+    });
   });
 
   it('reads DLCS policy URLs', () => {
-    const r = normaliseDeliveryChannels([{ channel: 'thumbs', policy: 'https://api.example/customers/2/deliveryChannelPolicies/thumbs/standard' }], 'image/jpeg');
+    const r = normaliseDeliveryChannels(
+      [
+        {
+          channel: 'thumbs',
+          policy: 'https://api.example/customers/2/deliveryChannelPolicies/thumbs/standard',
+        },
+      ],
+      'image/jpeg',
+    );
     expect(r.input).toEqual({ kind: 'explicit', channels: [{ channel: 'thumbs', policy: 'standard' }] });
   });
 
@@ -108,7 +139,14 @@ describe('familyFor', () => {
   it.each([
     [[{ channel: 'iiif-img', policy: 'default' }], 'image/jpeg', 'I'],
     [[{ channel: 'thumbs', policy: 'default' }], 'image/jpeg', 'I'],
-    [[{ channel: 'iiif-av', policy: 'default-video' }, { channel: 'file', policy: 'none' }], 'video/mp4', 'T'],
+    [
+      [
+        { channel: 'iiif-av', policy: 'default-video' },
+        { channel: 'file', policy: 'none' },
+      ],
+      'video/mp4',
+      'T',
+    ],
     [[{ channel: 'file', policy: 'none' }], 'image/jpeg', 'F'],
     [[{ channel: 'none', policy: 'none' }], 'image/jpeg', 'I'],
     [[], 'audio/wav', 'T'],

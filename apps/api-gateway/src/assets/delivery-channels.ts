@@ -1,4 +1,9 @@
-import { DELIVERY_CHANNELS, type AssetDeliveryChannel, type AssetFamily, type DeliveryChannel } from '@vellum/contracts';
+import {
+  DELIVERY_CHANNELS,
+  type AssetDeliveryChannel,
+  type AssetFamily,
+  type DeliveryChannel,
+} from '@vellum/contracts';
 
 /** A default delivery channel rule row (SPEC.md §1 "Default delivery channels"); spaceId 0 = customer-wide, customerId 0 = platform. */
 export interface DefaultChannelRule {
@@ -60,13 +65,18 @@ export function resolveDefaultChannels(
   const candidates = rules
     .map((rule, index) => ({ rule, index, tier: tier(rule) }))
     .filter((c) => c.tier >= 0 && mediaTypeGlobMatches(c.rule.mediaType, mediaType))
-    .sort((a, b) => a.tier - b.tier || b.rule.mediaType.length - a.rule.mediaType.length || a.index - b.index);
+    .sort(
+      (a, b) => a.tier - b.tier || b.rule.mediaType.length - a.rule.mediaType.length || a.index - b.index,
+    );
   const chosen = new Map<string, string>();
   for (const { rule } of candidates) {
     if (!chosen.has(rule.channel)) chosen.set(rule.channel, rule.policy);
   }
   if (chosen.size > 1) chosen.delete('none');
-  return DELIVERY_CHANNELS.filter((ch) => chosen.has(ch)).map((ch) => ({ channel: ch, policy: chosen.get(ch)! }));
+  return DELIVERY_CHANNELS.filter((ch) => chosen.has(ch)).map((ch) => ({
+    channel: ch,
+    policy: chosen.get(ch)!,
+  }));
 }
 
 /** The policy used when a channel is requested without one. */
@@ -100,18 +110,36 @@ export function normaliseDeliveryChannels(
 ): { input?: ChannelInput; errors: { field: string; message: string }[] } {
   const errors: { field: string; message: string }[] = [];
   if (!Array.isArray(value)) {
-    return { errors: [{ field: path, message: 'deliveryChannels must be an array of channel names or {channel, policy} objects' }] };
+    return {
+      errors: [
+        {
+          field: path,
+          message: 'deliveryChannels must be an array of channel names or {channel, policy} objects',
+        },
+      ],
+    };
   }
   const entries: { channel: string; policy?: string }[] = [];
   value.forEach((item, i) => {
     if (typeof item === 'string') entries.push({ channel: item });
-    else if (item && typeof item === 'object' && typeof (item as { channel?: unknown }).channel === 'string') {
+    else if (
+      item &&
+      typeof item === 'object' &&
+      typeof (item as { channel?: unknown }).channel === 'string'
+    ) {
       const policy = (item as { policy?: unknown }).policy;
       if (policy !== undefined && policy !== null && typeof policy !== 'string') {
         errors.push({ field: `${path}[${i}].policy`, message: 'policy must be a string' });
       }
-      entries.push({ channel: (item as { channel: string }).channel, policy: typeof policy === 'string' && policy ? policy : undefined });
-    } else errors.push({ field: `${path}[${i}]`, message: 'each delivery channel must be a channel name or an object with "channel"' });
+      entries.push({
+        channel: (item as { channel: string }).channel,
+        policy: typeof policy === 'string' && policy ? policy : undefined,
+      });
+    } else
+      errors.push({
+        field: `${path}[${i}]`,
+        message: 'each delivery channel must be a channel name or an object with "channel"',
+      });
   });
   if (errors.length) return { errors };
   if (entries.length === 1 && entries[0].channel === 'default') return { input: { kind: 'default' }, errors };
@@ -125,7 +153,10 @@ export function normaliseDeliveryChannels(
       return;
     }
     if (!(DELIVERY_CHANNELS as readonly string[]).includes(e.channel)) {
-      errors.push({ field, message: `unknown delivery channel "${e.channel}" (one of ${DELIVERY_CHANNELS.join(', ')})` });
+      errors.push({
+        field,
+        message: `unknown delivery channel "${e.channel}" (one of ${DELIVERY_CHANNELS.join(', ')})`,
+      });
       return;
     }
     const channel = e.channel as DeliveryChannel;
@@ -134,17 +165,28 @@ export function normaliseDeliveryChannels(
       return;
     }
     seen.add(channel);
-    if (channel === 'none' && entries.length > 1) errors.push({ field, message: '"none" must be the only delivery channel' });
+    if (channel === 'none' && entries.length > 1)
+      errors.push({ field, message: '"none" must be the only delivery channel' });
     if ((channel === 'iiif-img' || channel === 'thumbs') && mediaType && !mt.startsWith('image/')) {
-      errors.push({ field, message: `delivery channel "${channel}" needs an image/* mediaType, not "${mediaType}"` });
+      errors.push({
+        field,
+        message: `delivery channel "${channel}" needs an image/* mediaType, not "${mediaType}"`,
+      });
     }
     if (channel === 'iiif-av' && mediaType && !mt.startsWith('audio/') && !mt.startsWith('video/')) {
-      errors.push({ field, message: `delivery channel "iiif-av" needs an audio/* or video/* mediaType, not "${mediaType}"` });
+      errors.push({
+        field,
+        message: `delivery channel "iiif-av" needs an audio/* or video/* mediaType, not "${mediaType}"`,
+      });
     }
     let policy = e.policy ?? defaultPolicyFor(channel, mt);
     const fromUrl = /\/deliveryChannelPolicies\/([^/]+)\/([^/]+)\/?$/.exec(policy);
     if (fromUrl) {
-      if (fromUrl[1] !== channel) errors.push({ field: `${field}.policy`, message: `policy URL is for channel "${fromUrl[1]}", not "${channel}"` });
+      if (fromUrl[1] !== channel)
+        errors.push({
+          field: `${field}.policy`,
+          message: `policy URL is for channel "${fromUrl[1]}", not "${channel}"`,
+        });
       policy = decodeURIComponent(fromUrl[2]);
     }
     channels.push({ channel, policy });

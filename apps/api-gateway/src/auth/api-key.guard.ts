@@ -34,12 +34,19 @@ export class ApiKeyGuard implements CanActivate {
 
   private async authorize(context: ExecutionContext): Promise<boolean> {
     const policy =
-      this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, [context.getHandler(), context.getClass()]) ?? 'customer';
+      this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? 'customer';
     if (policy === 'public') return true;
     const req = context.switchToHttp().getRequest<VellumRequest>();
     const principal = await this.keys.authenticate(req.headers.authorization);
     if (!principal) {
-      throw unauthorized(req.headers.authorization ? 'The API key or secret is not valid.' : 'This route needs HTTP Basic credentials (key:secret).');
+      throw unauthorized(
+        req.headers.authorization
+          ? 'The API key or secret is not valid.'
+          : 'This route needs HTTP Basic credentials (key:secret).',
+      );
     }
     req.principal = principal;
     const segment = typeof req.params?.customer === 'string' ? req.params.customer : undefined;
@@ -49,7 +56,8 @@ export class ApiKeyGuard implements CanActivate {
     }
     const customer = await this.customers.resolve(segment);
     if (!principal.isAdmin) {
-      if (!customer || customer.id !== principal.customerId) throw forbidden('This key may not act on that customer.');
+      if (!customer || customer.id !== principal.customerId)
+        throw forbidden('This key may not act on that customer.');
     }
     if (!customer) throw notFound(`Customer ${segment} not found.`);
     req.customer = customer;

@@ -47,7 +47,10 @@ export class ApiKeyService {
     const cached = this.cache.get(key);
     const now = Date.now();
     if (cached && cached.expires > now && timingSafeEqual(cached.digest, digest)) return cached.principal;
-    const row = await this.prisma.apiKey.findUnique({ where: { key }, include: { customer: { select: { isAdmin: true } } } });
+    const row = await this.prisma.apiKey.findUnique({
+      where: { key },
+      include: { customer: { select: { isAdmin: true } } },
+    });
     if (!row || !(await verifySecret(secret, row.secretHash))) return null;
     const principal: Principal = { key, customerId: row.customerId, isAdmin: row.customer.isAdmin };
     if (this.env.VELLUM_AUTH_CACHE_TTL_MS > 0) {
@@ -68,7 +71,11 @@ export class ApiKeyService {
    * Creates a key for a customer. The secret is returned once and stored only as a scrypt hash.
    * @param tx optional transaction client.
    */
-  async createKey(customerId: number, tx: Prisma.TransactionClient | PrismaClient = this.prisma, pair?: { key: string; secret: string }) {
+  async createKey(
+    customerId: number,
+    tx: Prisma.TransactionClient | PrismaClient = this.prisma,
+    pair?: { key: string; secret: string },
+  ) {
     return createApiKey(tx, customerId, pair);
   }
 }

@@ -13,10 +13,15 @@ export type BootstrapOutcome = 'created-admin' | 'added-key' | 'unchanged';
  * never overwritten). Used at gateway start-up with `VELLUM_ADMIN_KEY` / `VELLUM_ADMIN_SECRET`, and by `cli.js setup --apply`.
  * @throws Error when the key already belongs to a non-admin customer.
  */
-export async function bootstrapAdmin(prisma: PrismaClient, key: string, secret: string): Promise<BootstrapOutcome> {
+export async function bootstrapAdmin(
+  prisma: PrismaClient,
+  key: string,
+  secret: string,
+): Promise<BootstrapOutcome> {
   const existingKey = await prisma.apiKey.findUnique({ where: { key }, include: { customer: true } });
   if (existingKey) {
-    if (!existingKey.customer.isAdmin) throw new Error(`bootstrapAdmin: key ${key} belongs to a non-admin customer`);
+    if (!existingKey.customer.isAdmin)
+      throw new Error(`bootstrapAdmin: key ${key} belongs to a non-admin customer`);
     return 'unchanged';
   }
   try {
@@ -24,7 +29,9 @@ export async function bootstrapAdmin(prisma: PrismaClient, key: string, secret: 
       let admin = await tx.customer.findFirst({ where: { isAdmin: true }, orderBy: { id: 'asc' } });
       let outcome: BootstrapOutcome = 'added-key';
       if (!admin) {
-        admin = await tx.customer.create({ data: { name: ADMIN_CUSTOMER_NAME, displayName: 'Administrator', isAdmin: true } });
+        admin = await tx.customer.create({
+          data: { name: ADMIN_CUSTOMER_NAME, displayName: 'Administrator', isAdmin: true },
+        });
         outcome = 'created-admin';
       }
       await createApiKey(tx, admin.id, { key, secret });
@@ -41,12 +48,16 @@ export async function bootstrapAdmin(prisma: PrismaClient, key: string, secret: 
  * `POST /setup`: creates the admin customer and its first key, only while no admin exists.
  * @returns the new pair, or null when an admin already exists (→ 409).
  */
-export async function setupAdmin(prisma: PrismaClient): Promise<{ customerId: number; key: string; secret: string } | null> {
+export async function setupAdmin(
+  prisma: PrismaClient,
+): Promise<{ customerId: number; key: string; secret: string } | null> {
   try {
     return await prisma.$transaction(async (tx) => {
       const existing = await tx.customer.findFirst({ where: { isAdmin: true } });
       if (existing) return null;
-      const admin = await tx.customer.create({ data: { name: ADMIN_CUSTOMER_NAME, displayName: 'Administrator', isAdmin: true } });
+      const admin = await tx.customer.create({
+        data: { name: ADMIN_CUSTOMER_NAME, displayName: 'Administrator', isAdmin: true },
+      });
       const { key, secret } = await createApiKey(tx, admin.id);
       return { customerId: admin.id, key, secret };
     });

@@ -18,6 +18,8 @@ export const CurrentCustomer = createParamDecorator((_: unknown, ctx: ExecutionC
 });
 
 /** The authenticated principal. */
-export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal | undefined => {
-  return ctx.switchToHttp().getRequest<VellumRequest>().principal;
-});
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Principal | undefined => {
+    return ctx.switchToHttp().getRequest<VellumRequest>().principal;
+  },
+);

@@ -36,7 +36,10 @@ describe('parseBasic', () => {
     expect(parseBasic(`Basic ${b64('k:s:t')}`)).toEqual({ key: 'k', secret: 's:t' });
     expect(parseBasic(`basic ${b64('k:s')}`)).toEqual({ key: 'k', secret: 's' });
   });
-  it.each([undefined, '', 'Bearer x', `Basic ${b64('nocolon')}`, `Basic ${b64(':s')}`, `Basic ${b64('k:')}`])('rejects %p', (h) => {
-    expect(parseBasic(h)).toBeNull();
-  });
+  it.each([undefined, '', 'Bearer x', `Basic ${b64('nocolon')}`, `Basic ${b64(':s')}`, `Basic ${b64('k:')}`])(
+    'rejects %p',
+    (h) => {
+      expect(parseBasic(h)).toBeNull();
+    },
+  );
 });

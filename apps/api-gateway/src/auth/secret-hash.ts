@@ -7,7 +7,14 @@ import { randomBytes, randomUUID, scrypt, timingSafeEqual, createHash } from 'no
  */
 export const SCRYPT_PARAMS = { N: 16384, r: 8, p: 1, keyLength: 32, saltLength: 16 } as const;
 
-function scryptAsync(secret: string, salt: Buffer, keyLength: number, N: number, r: number, p: number): Promise<Buffer> {
+function scryptAsync(
+  secret: string,
+  salt: Buffer,
+  keyLength: number,
+  N: number,
+  r: number,
+  p: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(secret, salt, keyLength, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, key) =>
       err ? reject(err) : resolve(key),

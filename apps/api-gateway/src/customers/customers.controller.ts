@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { PRISMA, type Customer, type PrismaClient } from '@vellum/db';
@@ -14,9 +27,16 @@ import { conflict, notFound } from '../http/problems';
 import { CustomersService } from './customers.service';
 
 export class CreateCustomerDto {
-  @ApiProperty({ description: 'URL-safe unique name: ^[a-zA-Z0-9_.-]+$, ≤ 60 chars, not "admin", not v<digits>, not all digits', example: 'wellcome' })
+  @ApiProperty({
+    description:
+      'URL-safe unique name: ^[a-zA-Z0-9_.-]+$, ≤ 60 chars, not "admin", not v<digits>, not all digits',
+    example: 'wellcome',
+  })
   name!: string;
-  @ApiPropertyOptional({ description: 'Human-readable name (defaults to name)', example: 'Wellcome Collection' })
+  @ApiPropertyOptional({
+    description: 'Human-readable name (defaults to name)',
+    example: 'Wellcome Collection',
+  })
   displayName?: string;
 }
 
@@ -54,8 +74,18 @@ export class CustomersController {
   @ApiOperation({ summary: 'List customers (admin)' })
   async list(@Req() req: Request, @Query() query: Record<string, unknown>) {
     const paging = parsePaging(query, CUSTOMER_ORDER);
-    const [rows, total] = await this.customers.list(paging.skip, paging.pageSize, paging.orderBy, paging.descending);
-    return hydraCollection(this.links.request(req.originalUrl), rows.map((c) => this.render(c)), total, paging);
+    const [rows, total] = await this.customers.list(
+      paging.skip,
+      paging.pageSize,
+      paging.orderBy,
+      paging.descending,
+    );
+    return hydraCollection(
+      this.links.request(req.originalUrl),
+      rows.map((c) => this.render(c)),
+      total,
+      paging,
+    );
   }
 
   @Post('customers')
@@ -80,7 +110,11 @@ export class CustomersController {
 
   @Get('customers/:customer/keys')
   @ApiOperation({ summary: "List a customer's API keys (never their secrets)" })
-  async listKeys(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
+  async listKeys(
+    @CurrentCustomer() c: CustomerRef,
+    @Req() req: Request,
+    @Query() query: Record<string, unknown>,
+  ) {
     const paging = parsePaging(query, KEY_ORDER);
     const where = { customerId: c.id };
     const [rows, total] = await this.prisma.$transaction([
@@ -92,7 +126,12 @@ export class CustomersController {
       }),
       this.prisma.apiKey.count({ where }),
     ]);
-    return hydraCollection(this.links.request(req.originalUrl), rows.map((k) => this.renderKey(c.id, k)), total, paging);
+    return hydraCollection(
+      this.links.request(req.originalUrl),
+      rows.map((k) => this.renderKey(c.id, k)),
+      total,
+      paging,
+    );
   }
 
   @Post('customers/:customer/keys')
@@ -100,7 +139,10 @@ export class CustomersController {
   @ApiOperation({ summary: 'Create an API key; the response carries the secret, shown only this once' })
   async createKey(@CurrentCustomer() c: CustomerRef, @Res({ passthrough: true }) res: Response) {
     const created = await this.keys.createKey(c.id);
-    const rendered = { ...this.renderKey(c.id, { key: created.key, created: created.created }), secret: created.secret };
+    const rendered = {
+      ...this.renderKey(c.id, { key: created.key, created: created.created }),
+      secret: created.secret,
+    };
     res.setHeader('Location', rendered['@id']);
     return rendered;
   }

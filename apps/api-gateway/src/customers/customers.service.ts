@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PLATFORM_CUSTOMER_ID, PRISMA, isUniqueViolation, type Customer, type PrismaClient } from '@vellum/db';
+import {
+  PLATFORM_CUSTOMER_ID,
+  PRISMA,
+  isUniqueViolation,
+  type Customer,
+  type PrismaClient,
+} from '@vellum/db';
 import { CustomerCreatedV1 } from '@vellum/contracts';
 import { OutboxRelay, outboxRow } from '@vellum/messaging';
 import { conflict, validationProblem } from '../http/problems';
@@ -15,7 +21,12 @@ export class CustomersService {
     private readonly relay: OutboxRelay,
   ) {}
 
-  async list(skip: number, take: number, orderBy: 'id' | 'name' | 'created' = 'id', descending = false): Promise<[Customer[], number]> {
+  async list(
+    skip: number,
+    take: number,
+    orderBy: 'id' | 'name' | 'created' = 'id',
+    descending = false,
+  ): Promise<[Customer[], number]> {
     return this.prisma.$transaction([
       this.prisma.customer.findMany({ skip, take, orderBy: { [orderBy]: descending ? 'desc' : 'asc' } }),
       this.prisma.customer.count(),
@@ -36,8 +47,14 @@ export class CustomersService {
     const errors = [];
     const nameProblem = customerNameProblem(body.name);
     if (nameProblem) errors.push({ field: 'name', message: nameProblem });
-    if (body.displayName !== undefined && (typeof body.displayName !== 'string' || body.displayName.length > 200)) {
-      errors.push({ field: 'displayName', message: 'displayName must be a string of at most 200 characters' });
+    if (
+      body.displayName !== undefined &&
+      (typeof body.displayName !== 'string' || body.displayName.length > 200)
+    ) {
+      errors.push({
+        field: 'displayName',
+        message: 'displayName must be a string of at most 200 characters',
+      });
     }
     if (errors.length) throw validationProblem(errors);
     const name = body.name as string;
@@ -45,7 +62,9 @@ export class CustomersService {
     try {
       const customer = await this.prisma.$transaction(async (tx) => {
         const created = await tx.customer.create({ data: { name, displayName } });
-        const policies = await tx.deliveryChannelPolicy.findMany({ where: { customerId: PLATFORM_CUSTOMER_ID, system: false } });
+        const policies = await tx.deliveryChannelPolicy.findMany({
+          where: { customerId: PLATFORM_CUSTOMER_ID, system: false },
+        });
         if (policies.length) {
           await tx.deliveryChannelPolicy.createMany({
             data: policies.map((p) => ({
@@ -58,14 +77,24 @@ export class CustomersService {
             })),
           });
         }
-        const rules = await tx.defaultDeliveryChannel.findMany({ where: { customerId: PLATFORM_CUSTOMER_ID, spaceId: 0 } });
+        const rules = await tx.defaultDeliveryChannel.findMany({
+          where: { customerId: PLATFORM_CUSTOMER_ID, spaceId: 0 },
+        });
         if (rules.length) {
           await tx.defaultDeliveryChannel.createMany({
-            data: rules.map((r) => ({ customerId: created.id, spaceId: 0, mediaType: r.mediaType, channel: r.channel, policy: r.policy })),
+            data: rules.map((r) => ({
+              customerId: created.id,
+              spaceId: 0,
+              mediaType: r.mediaType,
+              channel: r.channel,
+              policy: r.policy,
+            })),
           });
         }
         await tx.outboxMessage.create({
-          data: outboxRow(Object.assign(new CustomerCreatedV1(), { customerId: created.id, name }), { producer: SERVICE_NAME }),
+          data: outboxRow(Object.assign(new CustomerCreatedV1(), { customerId: created.id, name }), {
+            producer: SERVICE_NAME,
+          }),
         });
         return created;
       });

@@ -28,7 +28,10 @@ export interface FieldError {
 export class QueryValidationError extends ProblemException {
   constructor(readonly errors: FieldError[]) {
     super(
-      problem(400, 'Invalid query', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { type: 'validation-failed', errors }),
+      problem(400, 'Invalid query', errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
+        type: 'validation-failed',
+        errors,
+      }),
     );
   }
 }
@@ -45,7 +48,10 @@ function positiveInt(value: unknown): number | undefined {
  * @throws QueryValidationError listing every bad parameter (non-integer page, pageSize out of 1..500,
  *   unknown order field, both orderBy and orderByDescending).
  */
-export function parsePaging<F extends string>(query: Record<string, unknown>, orderFields: readonly F[]): Paging<F> {
+export function parsePaging<F extends string>(
+  query: Record<string, unknown>,
+  orderFields: readonly F[],
+): Paging<F> {
   const errors: FieldError[] = [];
   let page = 1;
   let pageSize = DEFAULT_PAGE_SIZE;
@@ -56,7 +62,8 @@ export function parsePaging<F extends string>(query: Record<string, unknown>, or
   }
   if (query.pageSize !== undefined) {
     const p = positiveInt(query.pageSize);
-    if (p === undefined || p > MAX_PAGE_SIZE) errors.push({ field: 'pageSize', message: `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}` });
+    if (p === undefined || p > MAX_PAGE_SIZE)
+      errors.push({ field: 'pageSize', message: `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}` });
     else pageSize = p;
   }
   let orderBy: F | undefined;
@@ -70,7 +77,10 @@ export function parsePaging<F extends string>(query: Record<string, unknown>, or
   if (field !== undefined) {
     const name = desc !== undefined ? 'orderByDescending' : 'orderBy';
     if (typeof field !== 'string' || !(orderFields as readonly string[]).includes(field)) {
-      errors.push({ field: name, message: `cannot order by "${typeof field === 'string' ? field : JSON.stringify(field)}"; allowed: ${orderFields.join(', ')}` });
+      errors.push({
+        field: name,
+        message: `cannot order by "${typeof field === 'string' ? field : JSON.stringify(field)}"; allowed: ${orderFields.join(', ')}`,
+      });
     } else {
       orderBy = field as F;
       descending = desc !== undefined;
@@ -112,7 +122,12 @@ export interface HydraCollection<T> {
  * Builds a Hydra collection for one page.
  * @param requestUrl the absolute URL of the request (the collection's `@id`).
  */
-export function hydraCollection<T>(requestUrl: string, members: T[], totalItems: number, paging: Pick<Paging, 'page' | 'pageSize'>): HydraCollection<T> {
+export function hydraCollection<T>(
+  requestUrl: string,
+  members: T[],
+  totalItems: number,
+  paging: Pick<Paging, 'page' | 'pageSize'>,
+): HydraCollection<T> {
   const { page, pageSize } = paging;
   const collection: HydraCollection<T> = {
     '@context': HYDRA_CONTEXT,

@@ -12,7 +12,8 @@ export function validationProblem(errors: FieldError[], detail?: string): Proble
   return ProblemException.of(
     400,
     'Invalid request',
-    detail ?? `${errors.length} validation error${errors.length === 1 ? '' : 's'}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    detail ??
+      `${errors.length} validation error${errors.length === 1 ? '' : 's'}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
     { type: 'validation-failed', errors },
   );
 }
@@ -35,5 +36,7 @@ export function unavailable(detail: string): ProblemException {
 
 /** 401 with `WWW-Authenticate: Basic realm="Vellum"` (SPEC.md §3.2). */
 export function unauthorized(detail: string): ProblemException {
-  return new ProblemException(problem(401, 'Unauthorized', detail), { 'WWW-Authenticate': 'Basic realm="Vellum"' });
+  return new ProblemException(problem(401, 'Unauthorized', detail), {
+    'WWW-Authenticate': 'Basic realm="Vellum"',
+  });
 }

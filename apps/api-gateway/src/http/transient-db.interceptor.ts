@@ -18,5 +18,7 @@ export class TransientDbErrorInterceptor implements NestInterceptor {
 /** Returns a 503 problem for a transient DB error, else the error itself. */
 export function mapTransient(err: unknown): unknown {
   if (err && typeof err === 'object' && 'getStatus' in err) return err;
-  return isTransientDbError(err) ? unavailable('The database is temporarily unavailable; retry shortly.') : err;
+  return isTransientDbError(err)
+    ? unavailable('The database is temporarily unavailable; retry shortly.')
+    : err;
 }

@@ -22,10 +22,17 @@ export function validateBody<T extends object>(
     if (!opts.ignore?.includes(k)) plain[k] = v;
   }
   const dto = plainToInstance(cls, plain);
-  const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, skipMissingProperties: opts.skipMissing ?? false });
+  const errors = validateSync(dto, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    skipMissingProperties: opts.skipMissing ?? false,
+  });
   if (errors.length) {
     throw validationProblem(
-      toFieldErrors(errors).map((e) => ({ field: e.field, message: e.message.replace(/^property (\S+) should not exist$/, 'unknown field "$1"') })),
+      toFieldErrors(errors).map((e) => ({
+        field: e.field,
+        message: e.message.replace(/^property (\S+) should not exist$/, 'unknown field "$1"'),
+      })),
     );
   }
   return { dto, sent: new Set(Object.keys(plain)) };

@@ -1,4 +1,11 @@
-import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { DatabaseReadiness } from '@vellum/common';
 import { createPrismaClient, PRISMA, type PrismaClient } from '@vellum/db';
 
@@ -19,7 +26,11 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       global: true,
-      providers: [{ provide: PRISMA, useFactory: () => createPrismaClient(databaseUrl) }, DatabaseReadiness, PrismaLifecycle],
+      providers: [
+        { provide: PRISMA, useFactory: () => createPrismaClient(databaseUrl) },
+        DatabaseReadiness,
+        PrismaLifecycle,
+      ],
       exports: [PRISMA, DatabaseReadiness],
     };
   }

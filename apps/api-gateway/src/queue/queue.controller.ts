@@ -1,4 +1,16 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { PRISMA, type Asset, type Batch, type Prisma, type PrismaClient } from '@vellum/db';
@@ -16,7 +28,10 @@ import { QueueService } from './queue.service';
 const BATCH_ORDER = ['id', 'submitted', 'finished', 'count'] as const;
 
 /** `estCompletion` of a running batch: linear extrapolation of its progress so far; undefined before any landed. */
-export function estimateCompletion(b: Pick<Batch, 'submitted' | 'count' | 'completed' | 'errors' | 'finished'>, now = Date.now()): Date | undefined {
+export function estimateCompletion(
+  b: Pick<Batch, 'submitted' | 'count' | 'completed' | 'errors' | 'finished'>,
+  now = Date.now(),
+): Date | undefined {
   const done = b.completed + b.errors;
   if (b.finished || done === 0 || done >= b.count) return undefined;
   const elapsed = now - b.submitted.getTime();
@@ -43,8 +58,14 @@ export class QueueController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Submit a batch: a Hydra Collection of ≤ 500 assets, each with space and id; 201 vocab:Batch' })
-  async submit(@CurrentCustomer() c: CustomerRef, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  @ApiOperation({
+    summary: 'Submit a batch: a Hydra Collection of ≤ 500 assets, each with space and id; 201 vocab:Batch',
+  })
+  async submit(
+    @CurrentCustomer() c: CustomerRef,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const batch = await this.queue.submit(c.id, body, false);
     res.setHeader('Location', this.links.batch(c.id, batch.id));
     return this.renderBatch(batch);
@@ -59,7 +80,11 @@ export class QueueController {
   @Post('priority')
   @HttpCode(201)
   @ApiOperation({ summary: 'Submit a priority batch (images only), served before normal batches' })
-  async submitPriority(@CurrentCustomer() c: CustomerRef, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async submitPriority(
+    @CurrentCustomer() c: CustomerRef,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const batch = await this.queue.submit(c.id, body, true);
     res.setHeader('Location', this.links.batch(c.id, batch.id));
     return this.renderBatch(batch);
@@ -67,19 +92,31 @@ export class QueueController {
 
   @Get('batches')
   @ApiOperation({ summary: "The customer's batches (paged; newest first unless ordered)" })
-  async batches(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
+  async batches(
+    @CurrentCustomer() c: CustomerRef,
+    @Req() req: Request,
+    @Query() query: Record<string, unknown>,
+  ) {
     return this.batchList(c, req, query, {});
   }
 
   @Get('active')
   @ApiOperation({ summary: 'Batches still running' })
-  async active(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
+  async active(
+    @CurrentCustomer() c: CustomerRef,
+    @Req() req: Request,
+    @Query() query: Record<string, unknown>,
+  ) {
     return this.batchList(c, req, query, { finished: null, superseded: false });
   }
 
   @Get('recent')
   @ApiOperation({ summary: 'Finished batches, most recently finished first' })
-  async recent(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
+  async recent(
+    @CurrentCustomer() c: CustomerRef,
+    @Req() req: Request,
+    @Query() query: Record<string, unknown>,
+  ) {
     return this.batchList(c, req, query, { finished: { not: null } }, { finished: 'desc' });
   }
 
@@ -91,31 +128,61 @@ export class QueueController {
 
   @Get('batches/:batch/images')
   @ApiOperation({ summary: 'Current members of a batch (assets whose latest batch is this one)' })
-  async images(@CurrentCustomer() c: CustomerRef, @Param('batch') raw: string, @Req() req: Request, @Query() query: Record<string, unknown>) {
+  async images(
+    @CurrentCustomer() c: CustomerRef,
+    @Param('batch') raw: string,
+    @Req() req: Request,
+    @Query() query: Record<string, unknown>,
+  ) {
     const batch = await this.loadBatch(c, raw);
     const paging = parsePaging(query, ASSET_ORDER);
     const where = { customerId: c.id, batchId: batch.id };
     const [rows, total] = await this.prisma.$transaction([
-      this.prisma.asset.findMany({ where, skip: paging.skip, take: paging.pageSize, orderBy: assetOrder(paging.orderBy, paging.descending) }),
+      this.prisma.asset.findMany({
+        where,
+        skip: paging.skip,
+        take: paging.pageSize,
+        orderBy: assetOrder(paging.orderBy, paging.descending),
+      }),
       this.prisma.asset.count({ where }),
     ]);
-    return hydraCollection(this.links.request(req.originalUrl), rows.map((a) => this.presenter.render(a)), total, paging);
+    return hydraCollection(
+      this.links.request(req.originalUrl),
+      rows.map((a) => this.presenter.render(a)),
+      total,
+      paging,
+    );
   }
 
   @Get('batches/:batch/assets')
   @ApiOperation({ summary: 'Everyone ever submitted in a batch' })
-  async assets(@CurrentCustomer() c: CustomerRef, @Param('batch') raw: string, @Req() req: Request, @Query() query: Record<string, unknown>) {
+  async assets(
+    @CurrentCustomer() c: CustomerRef,
+    @Param('batch') raw: string,
+    @Req() req: Request,
+    @Query() query: Record<string, unknown>,
+  ) {
     return this.memberList(c, raw, req, query, {});
   }
 
   @Get('batches/:batch/errors')
   @ApiOperation({ summary: 'Failed members of a batch, each with its error' })
-  async errors(@CurrentCustomer() c: CustomerRef, @Param('batch') raw: string, @Req() req: Request, @Query() query: Record<string, unknown>) {
+  async errors(
+    @CurrentCustomer() c: CustomerRef,
+    @Param('batch') raw: string,
+    @Req() req: Request,
+    @Query() query: Record<string, unknown>,
+  ) {
     return this.memberList(c, raw, req, query, { outcome: 'error' });
   }
 
   private async queueSummary(c: CustomerRef, priority: boolean | undefined) {
-    const running: Prisma.BatchWhereInput = { customerId: c.id, finished: null, superseded: false, ...(priority ? { priority: true } : {}) };
+    const running: Prisma.BatchWhereInput = {
+      customerId: c.id,
+      finished: null,
+      superseded: false,
+      ...(priority ? { priority: true } : {}),
+    };
     const [batchesWaiting, imagesWaiting] = await this.prisma.$transaction([
       this.prisma.batch.count({ where: running }),
       this.prisma.batchMember.count({ where: { customerId: c.id, outcome: 'pending', batch: running } }),
@@ -146,13 +213,29 @@ export class QueueController {
     const where = { ...filter, customerId: c.id };
     const orderBy = paging.orderBy ? { [paging.orderBy]: paging.descending ? 'desc' : 'asc' } : defaultOrder;
     const [rows, total] = await this.prisma.$transaction([
-      this.prisma.batch.findMany({ where, skip: paging.skip, take: paging.pageSize, orderBy: [orderBy, { id: 'desc' }] }),
+      this.prisma.batch.findMany({
+        where,
+        skip: paging.skip,
+        take: paging.pageSize,
+        orderBy: [orderBy, { id: 'desc' }],
+      }),
       this.prisma.batch.count({ where }),
     ]);
-    return hydraCollection(this.links.request(req.originalUrl), rows.map((b) => this.renderBatch(b)), total, paging);
+    return hydraCollection(
+      this.links.request(req.originalUrl),
+      rows.map((b) => this.renderBatch(b)),
+      total,
+      paging,
+    );
   }
 
-  private async memberList(c: CustomerRef, raw: string, req: Request, query: Record<string, unknown>, filter: Prisma.BatchMemberWhereInput) {
+  private async memberList(
+    c: CustomerRef,
+    raw: string,
+    req: Request,
+    query: Record<string, unknown>,
+    filter: Prisma.BatchMemberWhereInput,
+  ) {
     const batch = await this.loadBatch(c, raw);
     const paging = parsePaging(query, ['assetId', 'spaceId'] as const);
     const where = { ...filter, batchId: batch.id };
@@ -181,7 +264,9 @@ export class QueueController {
 
   private async loadBatch(c: CustomerRef, raw: string): Promise<Batch> {
     const id = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
-    const batch = Number.isFinite(id) ? await this.prisma.batch.findFirst({ where: { id, customerId: c.id } }) : null;
+    const batch = Number.isFinite(id)
+      ? await this.prisma.batch.findFirst({ where: { id, customerId: c.id } })
+      : null;
     if (!batch) throw notFound(`Batch ${raw} not found.`);
     return batch;
   }

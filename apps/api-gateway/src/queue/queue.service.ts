@@ -20,8 +20,22 @@ interface PreparedMember {
 }
 
 const ASSET_COLUMNS = [
-  'origin', 'mediaType', 'family', 'deliveryChannels', 'roles', 'maxWidth', 'openFullMax', 'openMaxWidth', 'tags',
-  'string1', 'string2', 'string3', 'number1', 'number2', 'number3', 'manifests',
+  'origin',
+  'mediaType',
+  'family',
+  'deliveryChannels',
+  'roles',
+  'maxWidth',
+  'openFullMax',
+  'openMaxWidth',
+  'tags',
+  'string1',
+  'string2',
+  'string3',
+  'number1',
+  'number2',
+  'number3',
+  'manifests',
 ] as const;
 const q = (c: string) => `"${c}"`;
 
@@ -93,9 +107,12 @@ export class QueueService {
       errors.push(...r.errors);
       const dto = r.input?.dto;
       if (r.input) {
-        if (dto?.space === undefined || dto.space === null) errors.push({ field: `${prefix}space`, message: 'space is required in queue members' });
-        else if (dto.space < 1) errors.push({ field: `${prefix}space`, message: 'space must be a positive integer' });
-        if (dto?.id === undefined || dto.id === null) errors.push({ field: `${prefix}id`, message: 'id is required in queue members' });
+        if (dto?.space === undefined || dto.space === null)
+          errors.push({ field: `${prefix}space`, message: 'space is required in queue members' });
+        else if (dto.space < 1)
+          errors.push({ field: `${prefix}space`, message: 'space must be a positive integer' });
+        if (dto?.id === undefined || dto.id === null)
+          errors.push({ field: `${prefix}id`, message: 'id is required in queue members' });
       }
       return r.input;
     });
@@ -104,13 +121,27 @@ export class QueueService {
       if (!p || typeof p.dto.space !== 'number' || typeof p.dto.id !== 'string') return;
       const key = `${p.dto.space}/${p.dto.id}`;
       const first = seen.get(key);
-      if (first !== undefined) errors.push({ field: `member[${i}].id`, message: `duplicate of member[${first}] (space ${p.dto.space}, id "${p.dto.id}")` });
+      if (first !== undefined)
+        errors.push({
+          field: `member[${i}].id`,
+          message: `duplicate of member[${first}] (space ${p.dto.space}, id "${p.dto.id}")`,
+        });
       else seen.set(key, i);
     });
 
     // 2. Spaces exist; existing assets (for replace semantics and attempt numbers).
-    const spaceIds = [...new Set(parsed.flatMap((p) => (p && typeof p.dto.space === 'number' && p.dto.space >= 1 ? [p.dto.space] : [])))];
-    const keys = parsed.flatMap((p) => (p && typeof p.dto.space === 'number' && typeof p.dto.id === 'string' ? [{ spaceId: p.dto.space, id: p.dto.id }] : []));
+    const spaceIds = [
+      ...new Set(
+        parsed.flatMap((p) =>
+          p && typeof p.dto.space === 'number' && p.dto.space >= 1 ? [p.dto.space] : [],
+        ),
+      ),
+    ];
+    const keys = parsed.flatMap((p) =>
+      p && typeof p.dto.space === 'number' && typeof p.dto.id === 'string'
+        ? [{ spaceId: p.dto.space, id: p.dto.id }]
+        : [],
+    );
     const [spaces, existingByKey, rules, policies] = await Promise.all([
       this.prisma.space.findMany({ where: { customerId, id: { in: spaceIds } } }),
       this.loadExisting(customerId, keys),
@@ -143,11 +174,18 @@ export class QueueService {
       errors.push(...built.errors);
       if (!built.fields) return;
       if (priority && built.fields.family !== 'I') {
-        errors.push({ field: `${prefix}mediaType`, message: 'the priority queue takes images only (family I)' });
+        errors.push({
+          field: `${prefix}mediaType`,
+          message: 'the priority queue takes images only (family I)',
+        });
       }
       prepared.push({ spaceId: space.id, id: p.dto.id, fields: built.fields });
     });
-    if (errors.length) throw validationProblem(errors, `The batch was not accepted: ${errors.length} problem${errors.length === 1 ? '' : 's'}.`);
+    if (errors.length)
+      throw validationProblem(
+        errors,
+        `The batch was not accepted: ${errors.length} problem${errors.length === 1 ? '' : 's'}.`,
+      );
 
     const batch = await this.persist(customerId, prepared, priority);
     this.relay.kick();
@@ -156,7 +194,12 @@ export class QueueService {
 
   private membersOf(body: unknown): unknown[] {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      throw validationProblem([{ field: 'body', message: 'the body must be a Hydra Collection: {"@type": "Collection", "member": [...]}' }]);
+      throw validationProblem([
+        {
+          field: 'body',
+          message: 'the body must be a Hydra Collection: {"@type": "Collection", "member": [...]}',
+        },
+      ]);
     }
     const b = body as Record<string, unknown>;
     const errors: FieldError[] = [];
@@ -165,10 +208,15 @@ export class QueueService {
       errors.push({ field: '@type', message: '@type must be "Collection"' });
     }
     const member = b.member ?? b.members;
-    if (!Array.isArray(member)) errors.push({ field: 'member', message: 'member must be an array of assets' });
-    else if (member.length === 0) errors.push({ field: 'member', message: 'member must hold at least one asset' });
+    if (!Array.isArray(member))
+      errors.push({ field: 'member', message: 'member must be an array of assets' });
+    else if (member.length === 0)
+      errors.push({ field: 'member', message: 'member must hold at least one asset' });
     else if (member.length > MAX_BATCH_MEMBERS) {
-      errors.push({ field: 'member', message: `a batch may hold at most ${MAX_BATCH_MEMBERS} members (got ${member.length}); split it` });
+      errors.push({
+        field: 'member',
+        message: `a batch may hold at most ${MAX_BATCH_MEMBERS} members (got ${member.length}); split it`,
+      });
     }
     if (errors.length) throw validationProblem(errors);
     return member as unknown[];
@@ -181,9 +229,7 @@ export class QueueService {
    * (Prisma's createMany costs ~1 ms per row here; `jsonb_to_recordset` keeps a 500-member batch well under 1 s.)
    */
   private async persist(customerId: number, members: PreparedMember[], priority: boolean): Promise<Batch> {
-    const input = JSON.stringify(
-      members.map((m) => ({ spaceId: m.spaceId, id: m.id, ...m.fields })),
-    );
+    const input = JSON.stringify(members.map((m) => ({ spaceId: m.spaceId, id: m.id, ...m.fields })));
     return this.prisma.$transaction(
       async (tx) => {
         const batch = await tx.batch.create({ data: { customerId, count: members.length, priority } });
@@ -193,7 +239,8 @@ export class QueueService {
           customerId,
           batch.id,
         );
-        if (landed.length !== members.length) throw new Error(`batch ${batch.id}: wrote ${landed.length} of ${members.length} members`);
+        if (landed.length !== members.length)
+          throw new Error(`batch ${batch.id}: wrote ${landed.length} of ${members.length} members`);
         const mediaTypes = new Map(members.map((m) => [`${m.spaceId}/${m.id}`, m.fields.mediaType]));
         const outbox: Prisma.OutboxMessageCreateInput[] = [];
         for (const r of landed) {
@@ -212,7 +259,17 @@ export class QueueService {
           );
           if (r.attempt === 1) {
             const mediaType = mediaTypes.get(`${r.spaceId}/${r.assetId}`)!;
-            outbox.push(outboxRow(Object.assign(new AssetCreatedV1(), { customerId, spaceId: r.spaceId, assetId: r.assetId, mediaType }), { producer: SERVICE_NAME }));
+            outbox.push(
+              outboxRow(
+                Object.assign(new AssetCreatedV1(), {
+                  customerId,
+                  spaceId: r.spaceId,
+                  assetId: r.assetId,
+                  mediaType,
+                }),
+                { producer: SERVICE_NAME },
+              ),
+            );
           }
         }
         await tx.$executeRawUnsafe(INSERT_OUTBOX_SQL, JSON.stringify(outbox));
@@ -223,12 +280,22 @@ export class QueueService {
   }
 
   /** The fields of the members' existing assets (one query, whatever the count). */
-  private async loadExisting(customerId: number, keys: { spaceId: number; id: string }[]): Promise<Map<string, ExistingAsset>> {
+  private async loadExisting(
+    customerId: number,
+    keys: { spaceId: number; id: string }[],
+  ): Promise<Map<string, ExistingAsset>> {
     if (!keys.length) return new Map();
-    const rows = await this.prisma.$queryRawUnsafe<Record<string, unknown>[]>(SELECT_EXISTING_SQL, customerId, JSON.stringify(keys));
+    const rows = await this.prisma.$queryRawUnsafe<Record<string, unknown>[]>(
+      SELECT_EXISTING_SQL,
+      customerId,
+      JSON.stringify(keys),
+    );
     const map = new Map<string, ExistingAsset>();
     for (const r of rows) {
-      const channels = typeof r.deliveryChannels === 'string' ? (JSON.parse(r.deliveryChannels) as unknown) : r.deliveryChannels;
+      const channels =
+        typeof r.deliveryChannels === 'string'
+          ? (JSON.parse(r.deliveryChannels) as unknown)
+          : r.deliveryChannels;
       map.set(`${r.spaceId as number}/${r.id as string}`, {
         origin: (r.origin as string | null) ?? '',
         mediaType: r.mediaType as string,

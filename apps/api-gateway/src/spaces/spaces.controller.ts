@@ -1,4 +1,17 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBasicAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Space } from '@vellum/db';
@@ -33,17 +46,36 @@ export class SpacesController {
 
   @Get()
   @ApiOperation({ summary: "List a customer's spaces" })
-  async list(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
+  async list(
+    @CurrentCustomer() c: CustomerRef,
+    @Req() req: Request,
+    @Query() query: Record<string, unknown>,
+  ) {
     const paging = parsePaging(query, SPACE_ORDER);
-    const [rows, total] = await this.spaces.list(c.id, paging.skip, paging.pageSize, paging.orderBy, paging.descending);
-    return hydraCollection(this.links.request(req.originalUrl), rows.map((s) => this.render(s)), total, paging);
+    const [rows, total] = await this.spaces.list(
+      c.id,
+      paging.skip,
+      paging.pageSize,
+      paging.orderBy,
+      paging.descending,
+    );
+    return hydraCollection(
+      this.links.request(req.originalUrl),
+      rows.map((s) => this.render(s)),
+      total,
+      paging,
+    );
   }
 
   @Post()
   @HttpCode(201)
   @ApiBody({ type: SpaceBodyDto })
   @ApiOperation({ summary: 'Create a space (next free id)' })
-  async create(@CurrentCustomer() c: CustomerRef, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async create(
+    @CurrentCustomer() c: CustomerRef,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const { dto } = validateBody(SpaceBodyDto, body, { ignore: SPACE_READ_ONLY });
     const space = await this.spaces.create(c.id, dto);
     const rendered = this.render(space, 0);
@@ -63,7 +95,12 @@ export class SpacesController {
   @Put(':space')
   @ApiBody({ type: SpaceBodyDto })
   @ApiOperation({ summary: 'Create (201) or replace (200) a space with this id' })
-  async put(@CurrentCustomer() c: CustomerRef, @Param('space') raw: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async put(
+    @CurrentCustomer() c: CustomerRef,
+    @Param('space') raw: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const id = parseSpaceId(raw);
     const { dto } = validateBody(SpaceBodyDto, body, { ignore: SPACE_READ_ONLY });
     this.assertBodyId(body, id);
@@ -91,7 +128,8 @@ export class SpacesController {
 
   private assertBodyId(body: unknown, id: number): void {
     const sent = (body as Record<string, unknown>).id;
-    if (sent !== undefined && sent !== id) throw validationProblem([{ field: 'id', message: `id is read-only and must be ${id}` }]);
+    if (sent !== undefined && sent !== id)
+      throw validationProblem([{ field: 'id', message: `id is read-only and must be ${id}` }]);
   }
 
   private render(s: Space, approximateNumberOfImages?: number) {

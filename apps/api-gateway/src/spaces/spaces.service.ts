@@ -10,7 +10,13 @@ type SpaceData = Partial<Omit<SpaceBodyDto, never>>;
 export class SpacesService {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  async list(customerId: number, skip: number, take: number, orderBy: 'id' | 'name' | 'created' = 'id', descending = false) {
+  async list(
+    customerId: number,
+    skip: number,
+    take: number,
+    orderBy: 'id' | 'name' | 'created' = 'id',
+    descending = false,
+  ) {
     const where = { customerId };
     return this.prisma.$transaction([
       this.prisma.space.findMany({ where, skip, take, orderBy: { [orderBy]: descending ? 'desc' : 'asc' } }),
@@ -46,7 +52,8 @@ export class SpacesService {
       } catch (err) {
         // A concurrent create took the same id or name: re-check and retry.
         if (isUniqueViolation(err) && attempt < 3 && id === undefined) continue;
-        if (isUniqueViolation(err)) throw conflict(`A space named "${data.name}" (or with id ${id}) already exists.`);
+        if (isUniqueViolation(err))
+          throw conflict(`A space named "${data.name}" (or with id ${id}) already exists.`);
         throw err;
       }
     }
@@ -58,7 +65,8 @@ export class SpacesService {
       return await this.prisma.$transaction(async (tx) => {
         const existing = await tx.space.findUnique({ where: { customerId_id: { customerId, id } } });
         if (!existing) throw notFound(`Space ${id} not found.`);
-        if (data.name !== undefined && data.name !== existing.name) await this.assertNameFree(tx, customerId, data.name);
+        if (data.name !== undefined && data.name !== existing.name)
+          await this.assertNameFree(tx, customerId, data.name);
         const values = replace
           ? {
               name: data.name!,
@@ -77,7 +85,11 @@ export class SpacesService {
     }
   }
 
-  private async assertNameFree(tx: Pick<PrismaClient, 'space'>, customerId: number, name: string): Promise<void> {
+  private async assertNameFree(
+    tx: Pick<PrismaClient, 'space'>,
+    customerId: number,
+    name: string,
+  ): Promise<void> {
     const clash = await tx.space.findUnique({ where: { customerId_name: { customerId, name } } });
     if (clash) throw conflict(`A space named "${name}" already exists (space ${clash.id}).`);
   }
@@ -85,7 +97,14 @@ export class SpacesService {
 
 function pick(data: SpaceData) {
   const out: SpaceData = {};
-  for (const k of ['name', 'defaultTags', 'defaultRoles', 'defaultMaxWidth', 'defaultOpenFullMax', 'defaultOpenMaxWidth'] as const) {
+  for (const k of [
+    'name',
+    'defaultTags',
+    'defaultRoles',
+    'defaultMaxWidth',
+    'defaultOpenFullMax',
+    'defaultOpenMaxWidth',
+  ] as const) {
     if (data[k] !== undefined) (out as Record<string, unknown>)[k] = data[k];
   }
   return out;

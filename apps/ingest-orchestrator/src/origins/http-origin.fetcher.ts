@@ -14,7 +14,11 @@ export interface HttpOriginFetcherOptions {
   userAgent?: string;
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
 
 /**
  * Fetches `http://` and `https://` origins (SPEC.md §4.2): a streaming GET through undici with connect, header
@@ -47,12 +51,23 @@ export class HttpOriginFetcher implements OriginFetcher {
   }
 
   /** `net.connect`'s `lookup`: resolves through the guard, so only approved addresses are ever dialled. */
-  private readonly guardedLookup = (hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void => {
+  private readonly guardedLookup = (
+    hostname: string,
+    options: LookupOneOptions | LookupAllOptions,
+    callback: LookupCallback,
+  ): void => {
     this.guard.resolve(hostname).then(
       (addresses) => {
-        const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
+        const wanted =
+          options.family === 4 || options.family === 6
+            ? addresses.filter((a) => a.family === options.family)
+            : addresses;
         const list = wanted.length > 0 ? wanted : addresses;
-        if (options.all) callback(null, list.map((a) => ({ address: a.address, family: a.family })));
+        if (options.all)
+          callback(
+            null,
+            list.map((a) => ({ address: a.address, family: a.family })),
+          );
         else callback(null, list[0].address, list[0].family);
       },
       (err: NodeJS.ErrnoException) => callback(err, ''),
@@ -67,7 +82,9 @@ export class HttpOriginFetcher implements OriginFetcher {
     let current = new URL(url.href);
     for (let hop = 0; ; hop++) {
       if (current.protocol !== 'http:' && current.protocol !== 'https:') {
-        throw new PermanentOriginError(`Origin redirected to unsupported scheme ${current.protocol.replace(/:$/, '')}`);
+        throw new PermanentOriginError(
+          `Origin redirected to unsupported scheme ${current.protocol.replace(/:$/, '')}`,
+        );
       }
       await this.guard.resolve(current.hostname);
       const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: '*/*' };
@@ -84,8 +101,14 @@ export class HttpOriginFetcher implements OriginFetcher {
         const location = res.headers.location;
         discard(res.body);
         const loc = Array.isArray(location) ? location[0] : location;
-        if (!loc) throw new PermanentOriginError(`Origin ${redactUrl(current)} answered HTTP ${res.statusCode} without a Location`);
-        if (hop >= this.maxRedirects) throw new PermanentOriginError(`Origin ${redactUrl(url)} redirected more than ${this.maxRedirects} times`);
+        if (!loc)
+          throw new PermanentOriginError(
+            `Origin ${redactUrl(current)} answered HTTP ${res.statusCode} without a Location`,
+          );
+        if (hop >= this.maxRedirects)
+          throw new PermanentOriginError(
+            `Origin ${redactUrl(url)} redirected more than ${this.maxRedirects} times`,
+          );
         const next = new URL(loc, target);
         // Credentials never follow a redirect to another origin.
         if (next.origin === current.origin) {
@@ -101,7 +124,8 @@ export class HttpOriginFetcher implements OriginFetcher {
         throw statusError;
       }
       const lengthHeader = res.headers['content-length'];
-      const contentLength = typeof lengthHeader === 'string' && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+      const contentLength =
+        typeof lengthHeader === 'string' && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
       if (contentLength !== undefined && contentLength > limits.maxBytes) {
         discard(res.body);
         throw new OriginTooLargeError(limits.maxBytes);

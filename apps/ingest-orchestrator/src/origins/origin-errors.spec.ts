@@ -22,19 +22,28 @@ describe('classifyHttpStatus', () => {
     expect(classifyHttpStatus(s, 'http://o/x')).toBeInstanceOf(RetryableOriginError);
   });
   it('says what a 404 means', () => {
-    expect(classifyHttpStatus(404, 'http://o.example/a.jpg')!.message).toBe('Origin http://o.example/a.jpg answered HTTP 404 (not found)');
+    expect(classifyHttpStatus(404, 'http://o.example/a.jpg')!.message).toBe(
+      'Origin http://o.example/a.jpg answered HTTP 404 (not found)',
+    );
   });
 });
 
 describe('classifyOriginError', () => {
-  it.each(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_SOCKET', 'EPIPE'])(
-    '%s is retryable',
-    (code) => {
-      const e = classifyOriginError(withCode(code));
-      expect(e.permanent).toBe(false);
-      expect(e.message).toContain(code);
-    },
-  );
+  it.each([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_SOCKET',
+    'EPIPE',
+  ])('%s is retryable', (code) => {
+    const e = classifyOriginError(withCode(code));
+    expect(e.permanent).toBe(false);
+    expect(e.message).toContain(code);
+  });
 
   it.each(['ENOTFOUND', 'ERR_INVALID_URL', 'CERT_HAS_EXPIRED'])('%s is permanent', (code) => {
     expect(classifyOriginError(withCode(code)).permanent).toBe(true);

@@ -63,7 +63,16 @@ const RETRYABLE_CODES = new Set([
 ]);
 
 /** Codes that mean the origin is wrong, not unlucky. */
-const PERMANENT_CODES = new Set(['ENOTFOUND', 'ERR_INVALID_URL', 'UND_ERR_INVALID_ARG', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN']);
+const PERMANENT_CODES = new Set([
+  'ENOTFOUND',
+  'ERR_INVALID_URL',
+  'UND_ERR_INVALID_ARG',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+]);
 
 const DESCRIPTIONS: Record<string, string> = {
   ECONNRESET: 'connection reset by the origin server',
@@ -97,8 +106,10 @@ export function classifyOriginError(err: unknown): OriginError {
   if (err instanceof OriginError) return err;
   const code = codeOf(err);
   const detail = err instanceof Error ? err.message : String(err);
-  if (code && PERMANENT_CODES.has(code)) return new PermanentOriginError(`${DESCRIPTIONS[code] ?? 'origin request failed'} (${code}: ${detail})`);
-  if (code && RETRYABLE_CODES.has(code)) return new RetryableOriginError(`${DESCRIPTIONS[code] ?? 'origin request failed'} (${code})`);
+  if (code && PERMANENT_CODES.has(code))
+    return new PermanentOriginError(`${DESCRIPTIONS[code] ?? 'origin request failed'} (${code}: ${detail})`);
+  if (code && RETRYABLE_CODES.has(code))
+    return new RetryableOriginError(`${DESCRIPTIONS[code] ?? 'origin request failed'} (${code})`);
   return new RetryableOriginError(detail || 'origin request failed');
 }
 
@@ -112,7 +123,12 @@ export function classifyHttpStatus(status: number, url: string): OriginError | n
   if (status === 408 || status === 425 || status === 429 || status >= 500) {
     return new RetryableOriginError(`Origin ${where} answered HTTP ${status}`);
   }
-  const what = status === 404 || status === 410 ? 'not found' : status === 401 || status === 403 ? 'access denied' : 'request rejected';
+  const what =
+    status === 404 || status === 410
+      ? 'not found'
+      : status === 401 || status === 403
+        ? 'access denied'
+        : 'request rejected';
   return new PermanentOriginError(`Origin ${where} answered HTTP ${status} (${what})`);
 }
 

@@ -99,14 +99,22 @@ describe('OriginStager + HttpOriginFetcher (real HTTP on 127.0.0.1)', () => {
     const guard = new SsrfGuard(parseAllowList(opts.allow ?? '127.0.0.1/32'));
     const fetcher = new HttpOriginFetcher(guard, { timeoutMs: opts.timeoutMs ?? 5000 });
     let bytes = 0;
-    const s = new OriginStager([fetcher], store, { maxBytes: opts.maxBytes ?? 64 * 1024 * 1024, onBytes: (n) => (bytes += n) });
+    const s = new OriginStager([fetcher], store, {
+      maxBytes: opts.maxBytes ?? 64 * 1024 * 1024,
+      onBytes: (n) => (bytes += n),
+    });
     return { s, fetcher, bytes: () => bytes };
   }
 
   it('streams an origin into the store and records the declared content type', async () => {
     const { s, fetcher, bytes } = stager();
     const staged = await s.stage(`${base}/ok.jpg`, 'vellum-origins', '1/2/a/origin', 'image/jpeg');
-    expect(staged).toMatchObject({ bucket: 'vellum-origins', key: '1/2/a/origin', size: body.length, originContentType: 'image/jpeg' });
+    expect(staged).toMatchObject({
+      bucket: 'vellum-origins',
+      key: '1/2/a/origin',
+      size: body.length,
+      originContentType: 'image/jpeg',
+    });
     expect((await store.getBuffer('vellum-origins', '1/2/a/origin')).equals(body)).toBe(true);
     expect(bytes()).toBe(body.length);
     await fetcher.close();
@@ -114,21 +122,37 @@ describe('OriginStager + HttpOriginFetcher (real HTTP on 127.0.0.1)', () => {
 
   it('follows redirects and sends URL credentials as Basic auth', async () => {
     const { s, fetcher } = stager();
-    await expect(s.stage(`${base}/redirect`, 'vellum-origins', 'r', 'image/jpeg')).resolves.toMatchObject({ size: body.length, finalUrl: `${base}/ok.jpg` });
-    await expect(s.stage(`http://user:pa%20ss@127.0.0.1:${new URL(base).port}/auth`, 'vellum-origins', 'auth', 'text/plain')).resolves.toMatchObject({ size: 12 });
+    await expect(s.stage(`${base}/redirect`, 'vellum-origins', 'r', 'image/jpeg')).resolves.toMatchObject({
+      size: body.length,
+      finalUrl: `${base}/ok.jpg`,
+    });
+    await expect(
+      s.stage(
+        `http://user:pa%20ss@127.0.0.1:${new URL(base).port}/auth`,
+        'vellum-origins',
+        'auth',
+        'text/plain',
+      ),
+    ).resolves.toMatchObject({ size: 12 });
     await fetcher.close();
   });
 
   it('streams chunked bodies of unknown length', async () => {
     const { s, fetcher } = stager();
-    await expect(s.stage(`${base}/chunked`, 'vellum-origins', 'c', 'image/jpeg')).resolves.toMatchObject({ size: body.length * 8 });
+    await expect(s.stage(`${base}/chunked`, 'vellum-origins', 'c', 'image/jpeg')).resolves.toMatchObject({
+      size: body.length * 8,
+    });
     await fetcher.close();
   });
 
   it('refuses an origin larger than the limit while streaming, and on the declared length', async () => {
     const { s, fetcher } = stager({ maxBytes: body.length * 3 });
-    await expect(s.stage(`${base}/chunked`, 'vellum-origins', 'big', 'image/jpeg')).rejects.toBeInstanceOf(OriginTooLargeError);
-    await expect(s.stage(`${base}/declared-big`, 'vellum-origins', 'big2', 'image/jpeg')).rejects.toBeInstanceOf(OriginTooLargeError);
+    await expect(s.stage(`${base}/chunked`, 'vellum-origins', 'big', 'image/jpeg')).rejects.toBeInstanceOf(
+      OriginTooLargeError,
+    );
+    await expect(
+      s.stage(`${base}/declared-big`, 'vellum-origins', 'big2', 'image/jpeg'),
+    ).rejects.toBeInstanceOf(OriginTooLargeError);
     await fetcher.close();
   });
 
@@ -137,25 +161,37 @@ describe('OriginStager + HttpOriginFetcher (real HTTP on 127.0.0.1)', () => {
     await expect(s.stage(`${base}/missing`, 'vellum-origins', 'm', 'image/jpeg')).rejects.toThrow(
       new PermanentOriginError(`Origin ${base}/missing answered HTTP 404 (not found)`),
     );
-    await expect(s.stage(`${base}/busy`, 'vellum-origins', 'b', 'image/jpeg')).rejects.toBeInstanceOf(RetryableOriginError);
+    await expect(s.stage(`${base}/busy`, 'vellum-origins', 'b', 'image/jpeg')).rejects.toBeInstanceOf(
+      RetryableOriginError,
+    );
     await fetcher.close();
   });
 
   it('bounds redirects and refuses redirects to other schemes', async () => {
     const { s, fetcher } = stager();
-    await expect(s.stage(`${base}/loop`, 'vellum-origins', 'l', 'image/jpeg')).rejects.toThrow(/redirected more than 5 times/);
-    await expect(s.stage(`${base}/to-sftp`, 'vellum-origins', 'l', 'image/jpeg')).rejects.toThrow(/unsupported scheme sftp/);
+    await expect(s.stage(`${base}/loop`, 'vellum-origins', 'l', 'image/jpeg')).rejects.toThrow(
+      /redirected more than 5 times/,
+    );
+    await expect(s.stage(`${base}/to-sftp`, 'vellum-origins', 'l', 'image/jpeg')).rejects.toThrow(
+      /unsupported scheme sftp/,
+    );
     await fetcher.close();
   });
 
   it('refuses loopback without an allow-list entry, and re-checks after redirects', async () => {
     const closed = stager({ allow: '' });
-    await expect(closed.s.stage(`${base}/ok.jpg`, 'vellum-origins', 'x', 'image/jpeg')).rejects.toBeInstanceOf(SsrfRefusedError);
+    await expect(
+      closed.s.stage(`${base}/ok.jpg`, 'vellum-origins', 'x', 'image/jpeg'),
+    ).rejects.toBeInstanceOf(SsrfRefusedError);
     const port = new URL(base).port;
-    await expect(closed.s.stage(`http://2130706433:${port}/ok.jpg`, 'vellum-origins', 'x', 'image/jpeg')).rejects.toBeInstanceOf(SsrfRefusedError);
+    await expect(
+      closed.s.stage(`http://2130706433:${port}/ok.jpg`, 'vellum-origins', 'x', 'image/jpeg'),
+    ).rejects.toBeInstanceOf(SsrfRefusedError);
     await closed.fetcher.close();
     const open = stager({ allow: '127.0.0.1/32' });
-    await expect(open.s.stage(`${base}/to-ipv6-loopback`, 'vellum-origins', 'x', 'image/jpeg')).rejects.toThrow(/\[::1\]|::1/);
+    await expect(
+      open.s.stage(`${base}/to-ipv6-loopback`, 'vellum-origins', 'x', 'image/jpeg'),
+    ).rejects.toThrow(/\[::1\]|::1/);
     await open.fetcher.close();
   });
 
@@ -168,17 +204,25 @@ describe('OriginStager + HttpOriginFetcher (real HTTP on 127.0.0.1)', () => {
     const fetcher = new HttpOriginFetcher(guard, { timeoutMs: 5000 });
     const s = new OriginStager([fetcher], store, { maxBytes: 1 << 30 });
     const port = new URL(base).port;
-    await expect(s.stage(`http://origin.test:${port}/ok.jpg`, 'vellum-origins', 'pinned', 'image/jpeg')).resolves.toMatchObject({ size: body.length });
-    await expect(s.stage(`http://elsewhere.test:${port}/ok.jpg`, 'vellum-origins', 'x', 'image/jpeg')).rejects.toBeInstanceOf(PermanentOriginError);
+    await expect(
+      s.stage(`http://origin.test:${port}/ok.jpg`, 'vellum-origins', 'pinned', 'image/jpeg'),
+    ).resolves.toMatchObject({ size: body.length });
+    await expect(
+      s.stage(`http://elsewhere.test:${port}/ok.jpg`, 'vellum-origins', 'x', 'image/jpeg'),
+    ).rejects.toBeInstanceOf(PermanentOriginError);
     await fetcher.close();
   });
 
   it('times out on missing headers and stalled bodies (retryable)', async () => {
     const { s, fetcher } = stager({ timeoutMs: 300 });
-    const headers = await s.stage(`${base}/slow-headers`, 'vellum-origins', 't1', 'image/jpeg').catch((e: unknown) => e);
+    const headers = await s
+      .stage(`${base}/slow-headers`, 'vellum-origins', 't1', 'image/jpeg')
+      .catch((e: unknown) => e);
     expect(headers).toBeInstanceOf(RetryableOriginError);
     expect((headers as Error).message).toMatch(/response headers/);
-    const stalled = await s.stage(`${base}/stall-body`, 'vellum-origins', 't2', 'image/jpeg').catch((e: unknown) => e);
+    const stalled = await s
+      .stage(`${base}/stall-body`, 'vellum-origins', 't2', 'image/jpeg')
+      .catch((e: unknown) => e);
     expect(stalled).toBeInstanceOf(RetryableOriginError);
     expect((stalled as Error).message).toMatch(/body/);
     await fetcher.close();
@@ -189,7 +233,9 @@ describe('OriginStager + HttpOriginFetcher (real HTTP on 127.0.0.1)', () => {
     await expect(s.stage('sftp://example.org/a.tif', 'vellum-origins', 'x', 'image/tiff')).rejects.toThrow(
       new PermanentOriginError('origin scheme sftp is not supported yet'),
     );
-    await expect(s.stage('not a url', 'vellum-origins', 'x', 'image/tiff')).rejects.toBeInstanceOf(PermanentOriginError);
+    await expect(s.stage('not a url', 'vellum-origins', 'x', 'image/tiff')).rejects.toBeInstanceOf(
+      PermanentOriginError,
+    );
     await fetcher.close();
   });
 });

@@ -99,7 +99,9 @@ export class OriginStager {
       const { size } = await this.store.put(bucket, key, limit, { contentType });
       if (streamError) throw streamError;
       if (fetched.contentLength !== undefined && size !== fetched.contentLength) {
-        throw Object.assign(new Error(`origin body ended after ${size} of ${fetched.contentLength} bytes`), { code: 'ECONNRESET' });
+        throw Object.assign(new Error(`origin body ended after ${size} of ${fetched.contentLength} bytes`), {
+          code: 'ECONNRESET',
+        });
       }
       return { bucket, key, size, originContentType: fetched.contentType, finalUrl: fetched.finalUrl };
     } catch (err) {

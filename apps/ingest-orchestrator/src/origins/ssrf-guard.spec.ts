@@ -1,4 +1,13 @@
-import { embeddedIpv4, forbiddenAddressClass, formatIp, parseAllowList, parseCidr, parseIp, SsrfGuard, SsrfRefusedError } from './ssrf-guard';
+import {
+  embeddedIpv4,
+  forbiddenAddressClass,
+  formatIp,
+  parseAllowList,
+  parseCidr,
+  parseIp,
+  SsrfGuard,
+  SsrfRefusedError,
+} from './ssrf-guard';
 
 describe('parseIp', () => {
   it.each([
@@ -31,12 +40,20 @@ describe('parseIp', () => {
     expect(formatIp(ip)).toBe(formatted);
   });
 
-  it.each(['example.org', 'localhost', '256.1.1.1', '1.2.3.4.5', '0y', '1..1', '', ':::', '12345:1::', '4294967296'])(
-    'rejects %j',
-    (input) => {
-      expect(parseIp(input)).toBeNull();
-    },
-  );
+  it.each([
+    'example.org',
+    'localhost',
+    '256.1.1.1',
+    '1.2.3.4.5',
+    '0y',
+    '1..1',
+    '',
+    ':::',
+    '12345:1::',
+    '4294967296',
+  ])('rejects %j', (input) => {
+    expect(parseIp(input)).toBeNull();
+  });
 
   it('agrees with WHATWG URL host normalisation for legacy IPv4 forms', () => {
     for (const host of ['2130706433', '0x7f000001', '0177.0.0.1', '127.1', '0x7f.1']) {
@@ -84,12 +101,20 @@ describe('forbiddenAddressClass', () => {
     expect(forbiddenAddressClass(address)).toBe(cls);
   });
 
-  it.each(['8.8.8.8', '93.184.216.34', '172.32.0.1', '172.15.255.255', '192.169.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::8.8.8.8', '2002:808:808::'])(
-    '%s is public',
-    (address) => {
-      expect(forbiddenAddressClass(address)).toBeNull();
-    },
-  );
+  it.each([
+    '8.8.8.8',
+    '93.184.216.34',
+    '172.32.0.1',
+    '172.15.255.255',
+    '192.169.0.1',
+    '100.128.0.1',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+    '64:ff9b::8.8.8.8',
+    '2002:808:808::',
+  ])('%s is public', (address) => {
+    expect(forbiddenAddressClass(address)).toBeNull();
+  });
 
   it('throws on a host name', () => {
     expect(() => forbiddenAddressClass('example.org')).toThrow('Not an IP address');
@@ -146,13 +171,20 @@ describe('SsrfGuard', () => {
     await expect(guard.resolve('8.8.8.8')).resolves.toEqual([{ address: '8.8.8.8', family: 4 }]);
   });
 
-  it.each(['localhost', 'metadata.example', 'rebind.example', 'v6.example', '127.0.0.1', '2130706433', '0x7f.1', '[::1]', '[::ffff:127.0.0.1]'])(
-    'refuses %s by default',
-    async (host) => {
-      const guard = new SsrfGuard(parseAllowList(''), lookup);
-      await expect(guard.resolve(host)).rejects.toBeInstanceOf(SsrfRefusedError);
-    },
-  );
+  it.each([
+    'localhost',
+    'metadata.example',
+    'rebind.example',
+    'v6.example',
+    '127.0.0.1',
+    '2130706433',
+    '0x7f.1',
+    '[::1]',
+    '[::ffff:127.0.0.1]',
+  ])('refuses %s by default', async (host) => {
+    const guard = new SsrfGuard(parseAllowList(''), lookup);
+    await expect(guard.resolve(host)).rejects.toBeInstanceOf(SsrfRefusedError);
+  });
 
   it('names the address and its class in the error', async () => {
     const guard = new SsrfGuard(parseAllowList(''), lookup);

@@ -128,7 +128,13 @@ export function parseCidr(input: string): Cidr | null {
   if (!ip) return null;
   const max = ip.family === 4 ? 32 : 128;
   const bits = bitsText === undefined ? max : Number(bitsText);
-  if (!Number.isInteger(bits) || bits < 0 || bits > max || (bitsText !== undefined && !/^\d+$/.test(bitsText))) return null;
+  if (
+    !Number.isInteger(bits) ||
+    bits < 0 ||
+    bits > max ||
+    (bitsText !== undefined && !/^\d+$/.test(bitsText))
+  )
+    return null;
   return { family: ip.family, base: maskOf(ip.value, bits, max), bits };
 }
 
@@ -314,7 +320,8 @@ export class SsrfGuard {
     const addresses: ResolvedAddress[] = literal
       ? [{ address: literal.family === 4 ? formatIp(literal) : name, family: literal.family }]
       : await this.lookup(name);
-    if (addresses.length === 0) throw Object.assign(new Error(`Origin host ${host} has no addresses`), { code: 'ENOTFOUND' });
+    if (addresses.length === 0)
+      throw Object.assign(new Error(`Origin host ${host} has no addresses`), { code: 'ENOTFOUND' });
     for (const a of addresses) this.checkAddress(name, a.address);
     return addresses;
   }

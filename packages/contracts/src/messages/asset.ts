@@ -1,6 +1,14 @@
 import { Type } from 'class-transformer';
 import {
-  IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Min, ValidateNested, IsNotEmpty,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Min,
+  ValidateNested,
+  IsNotEmpty,
 } from 'class-validator';
 import { registerMessage } from '../registry';
 import { AssetAttemptRef, AssetRef } from './common';
@@ -12,7 +20,8 @@ import { AssetAttemptRef, AssetRef } from './common';
  */
 export class AssetIngestRequestedV1 extends AssetAttemptRef {
   static readonly routingKey = 'asset.ingest.requested.v1';
-  static readonly description = 'Ingest (or reingest) one asset: plan per delivery channel, stage the origin, dispatch work.';
+  static readonly description =
+    'Ingest (or reingest) one asset: plan per delivery channel, stage the origin, dispatch work.';
   static readonly producers = ['api-gateway'];
   static readonly consumers = ['ingest-orchestrator'];
   /** The batch the asset was submitted in, when queued. */
@@ -27,7 +36,10 @@ export class AssetIngestFinishedV1 extends AssetAttemptRef {
   static readonly routingKey = 'asset.ingest.finished.v1';
   static readonly description = 'An ingest attempt ended: success, or the error the asset now carries.';
   static readonly producers = ['ingest-orchestrator'];
-  static readonly consumers = ['api-gateway (immediate registration replies)', 'iiif-delivery (cache invalidation)'];
+  static readonly consumers = [
+    'api-gateway (immediate registration replies)',
+    'iiif-delivery (cache invalidation)',
+  ];
   @IsBoolean() success!: boolean;
   /** Human-readable error when `success` is false. */
   @IsOptional() @IsString() error?: string;
@@ -64,9 +76,13 @@ registerMessage(AssetUpdatedV1);
 /** Event: an asset was deleted; `deleteFrom` passes on `?deleteFrom=cdn,internalCache`. */
 export class AssetDeletedV1 extends AssetRef {
   static readonly routingKey = 'asset.deleted.v1';
-  static readonly description = 'An asset was deleted; derivatives and caches must go (deleteFrom names extra places).';
+  static readonly description =
+    'An asset was deleted; derivatives and caches must go (deleteFrom names extra places).';
   static readonly producers = ['api-gateway'];
-  static readonly consumers = ['ingest-orchestrator (derivative clean-up)', 'iiif-delivery (cache invalidation)'];
+  static readonly consumers = [
+    'ingest-orchestrator (derivative clean-up)',
+    'iiif-delivery (cache invalidation)',
+  ];
   @IsArray() @IsIn(['cdn', 'internalCache'], { each: true }) deleteFrom!: string[];
 }
 registerMessage(AssetDeletedV1);

@@ -1,6 +1,14 @@
 import { Type } from 'class-transformer';
 import {
-  IsArray, IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Min, ValidateNested,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Min,
+  ValidateNested,
 } from 'class-validator';
 import { registerMessage } from '../registry';
 import { AssetAttemptRef, ObjectLocation, StoredThumbnail } from './common';
@@ -15,7 +23,10 @@ export class PyramidSpec {
 /** Which thumbnails to make (thumbs channel) and where. */
 export class ThumbnailSpec {
   /** IIIF size strings, e.g. `!1024,1024`, `!400,400`, `200,` (SPEC.md §4.3). */
-  @IsArray() @IsString({ each: true }) @Matches(/^(\^?!?\d*,\d*|max|\^max|full|pct:\d+(\.\d+)?)$/, { each: true }) sizes!: string[];
+  @IsArray()
+  @IsString({ each: true })
+  @Matches(/^(\^?!?\d*,\d*|max|\^max|full|pct:\d+(\.\d+)?)$/, { each: true })
+  sizes!: string[];
   @IsString() @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/) bucket!: string;
   /** Thumbnails are written at `{keyPrefix}/full/{w},{h}/0/default.jpg`, plus `{keyPrefix}/sizes.json`. */
   @IsString() @IsNotEmpty() keyPrefix!: string;
@@ -31,7 +42,8 @@ export class ThumbnailSpec {
  */
 export class ImageDerivativesCreateV1 extends AssetAttemptRef {
   static readonly routingKey = 'image.derivatives.create.v1';
-  static readonly description = 'Make the pyramidal TIFF and/or thumbnails of one image from its staged master.';
+  static readonly description =
+    'Make the pyramidal TIFF and/or thumbnails of one image from its staged master.';
   static readonly producers = ['ingest-orchestrator'];
   static readonly consumers = ['image-processor'];
   @IsString() @IsNotEmpty() mediaType!: string;
@@ -63,7 +75,8 @@ registerMessage(ImageDerivativesCreatedV1);
 /** Reply: the derivatives could not be made. `retryable` false means the input itself is bad. */
 export class ImageDerivativesFailedV1 extends AssetAttemptRef {
   static readonly routingKey = 'image.derivatives.failed.v1';
-  static readonly description = 'The image derivatives could not be made (corrupt or unsupported input, or retries exhausted).';
+  static readonly description =
+    'The image derivatives could not be made (corrupt or unsupported input, or retries exhausted).';
   static readonly producers = ['image-processor'];
   static readonly consumers = ['ingest-orchestrator'];
   @IsString() @IsNotEmpty() error!: string;
