@@ -5,7 +5,15 @@
 // Extra arguments go to turbo (e.g. `npm test -- --filter @vellum/iiif`).
 import { spawn } from 'node:child_process';
 import { setup } from './setup.mjs';
-import { ROOT, DEFAULTS, checkInfrastructure, bold, green, red } from './lib.mjs';
+import { ROOT, DEFAULTS, checkInfrastructure, bold, green, red, run } from './lib.mjs';
+
+/** The sources Prettier keeps formatted (also what `pnpm format` writes). */
+const FORMATTED = [
+  'apps/*/{src,test,scripts}/**/*.{ts,js,mjs}',
+  'packages/*/{src,test,scripts,bin}/**/*.{ts,js,mjs}',
+  'scripts/**/*.mjs',
+  '*.mjs',
+];
 
 const started = Date.now();
 await setup({ quiet: true });
@@ -13,6 +21,13 @@ await checkInfrastructure({
   DATABASE_URL: process.env.TEST_DATABASE_URL ?? DEFAULTS.DATABASE_URL,
   AMQP_URL: process.env.TEST_AMQP_URL ?? DEFAULTS.AMQP_URL,
 });
+console.log(bold('Checking formatting (prettier --check)'));
+try {
+  await run('pnpm', ['exec', 'prettier', '--check', '--log-level=warn', ...FORMATTED]);
+} catch {
+  console.error(red('✗ Some files are not formatted: run `pnpm format` and commit the result.'));
+  process.exit(1);
+}
 console.log(bold('Running lint, typecheck and every test (unit, integration, end-to-end)'));
 
 const totals = { passed: 0, failed: 0, skipped: 0 };

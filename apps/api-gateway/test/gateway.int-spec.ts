@@ -250,19 +250,17 @@ describe('api-gateway (integration)', () => {
       where,
       data: { ingesting: false, finished: new Date(), width: 640, height: 480 },
     });
-    await app
-      .get(MessagePublisher)
-      .publish(
-        Object.assign(new AssetIngestFinishedV1(), {
-          customerId: acmeId,
-          spaceId: 1,
-          assetId: 'img-1',
-          attempt: 2,
-          success: true,
-          width: 640,
-          height: 480,
-        }),
-      );
+    await app.get(MessagePublisher).publish(
+      Object.assign(new AssetIngestFinishedV1(), {
+        customerId: acmeId,
+        spaceId: 1,
+        assetId: 'img-1',
+        attempt: 2,
+        success: true,
+        width: 640,
+        height: 480,
+      }),
+    );
     const res = await put;
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({
