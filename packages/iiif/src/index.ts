@@ -24,6 +24,7 @@ export { parseQualityFormat, mediaTypeFor, QUALITIES, IMAGE_FORMATS } from './qu
 export { parseImageRequest, resolveImageRequest, type ResolvedImageRequest } from './image-request';
 export { scaleFactorsFor, levelDimensions, canonicalTileFor, type TileAddress } from './tiles';
 export type { ImageServiceInfoInput, Level0InfoInput } from './info-common';
+export { advertisedSizes } from './info-common';
 export { buildImageInfoV3, buildLevel0InfoV3 } from './v3/info';
 export { buildImageInfoV2, buildLevel0InfoV2 } from './v2/info';
 export { profileUri, V2_LEVELS, V3_LEVELS, type LevelProfile } from './profiles';

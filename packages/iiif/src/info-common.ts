@@ -66,3 +66,43 @@ export function tilesAllowed(input: ImageServiceInfoInput): boolean {
   const maxA = input.maxArea ?? Infinity;
   return input.tileSize <= maxW && input.tileSize <= maxH && input.tileSize * input.tileSize <= maxA;
 }
+
+/**
+ * The `sizes` an info.json advertises for a tiled image: the given preferred sizes (within the limits, see
+ * {@link sortedSizes}), made unambiguous for deep-zoom clients.
+ *
+ * OpenSeadragon, the deep-zoom engine inside Mirador and the Universal Viewer, reads `sizes` as the sizes of the
+ * tile pyramid's levels whenever their count equals `maxLevel` or `maxLevel + 1` (`maxLevel` = log2 of the largest
+ * scale factor; openseadragon `IIIFTileSource`, issues 2618 and 2701), and then requests tiles at those sizes. A
+ * list of thumbnail sizes of that length (4 default thumbnails on a 5312-px image with 512-px tiles: maxLevel 4)
+ * makes it draw the image wrongly. When the count would be read that way, the level sizes
+ * (`ceil(width / sf)` × `ceil(height / sf)` for every scale factor above 1; IIIF Image API 3.0 §5.6) are added,
+ * and the full size too if the list would still be misread; the list is then either exactly the levels (read
+ * correctly) or long enough to be ignored. Every added size is one the service can render.
+ *
+ * @returns sizes in pixels, ascending by width; unchanged when there are no tiles or no sizes.
+ */
+export function advertisedSizes(input: ImageServiceInfoInput): Size[] {
+  const sizes = sortedSizes(input.sizes, input);
+  if (sizes.length === 0 || !tilesAllowed(input)) return sizes;
+  const maxLevel = Math.round(Math.log2(Math.max(...input.scaleFactors)));
+  const misread = (n: number): boolean => n === maxLevel || n === maxLevel + 1;
+  if (!misread(sizes.length)) return sizes;
+  const full: Size = { width: input.width, height: input.height };
+  const levels = sortedSizes(
+    input.scaleFactors
+      .filter((sf) => sf > 1)
+      .map((sf) => ({ width: Math.ceil(input.width / sf), height: Math.ceil(input.height / sf) })),
+  );
+  let out = sortedSizes([...sizes, ...levels], input);
+  if (misread(out.length) && !sameSizes(out, levels) && !sameSizes(out, [...levels, full])) {
+    out = sortedSizes([...out, full], input);
+  }
+  return out;
+}
+
+function sameSizes(a: readonly Size[], b: readonly Size[]): boolean {
+  const key = (s: Size): string => `${s.width}x${s.height}`;
+  const bs = new Set(b.map(key));
+  return a.length === bs.size && a.every((s) => bs.has(key(s)));
+}

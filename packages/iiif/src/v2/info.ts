@@ -1,5 +1,11 @@
 import { IMAGE_PROTOCOL, IMAGE_V2_CONTEXT } from '../http';
-import { type ImageServiceInfoInput, type Level0InfoInput, sortedSizes, tilesAllowed } from '../info-common';
+import {
+  advertisedSizes,
+  type ImageServiceInfoInput,
+  type Level0InfoInput,
+  sortedSizes,
+  tilesAllowed,
+} from '../info-common';
 import { extrasBeyond, featureFor, profileUri, V2_LEVELS } from '../profiles';
 
 /**
@@ -38,7 +44,7 @@ export function buildImageInfoV2(input: ImageServiceInfoInput): Record<string, u
     profile:
       Object.keys(description).length > 0 ? [profileUri(2, level), description] : [profileUri(2, level)],
   };
-  const sizes = sortedSizes(input.sizes, input);
+  const sizes = advertisedSizes(input);
   if (sizes.length > 0) info.sizes = sizes;
   if (tilesAllowed(input)) {
     info.tiles = [{ width: input.tileSize, height: input.tileSize, scaleFactors: [...input.scaleFactors] }];

@@ -1,5 +1,11 @@
 import { IMAGE_PROTOCOL, IMAGE_V3_CONTEXT } from '../http';
-import { type ImageServiceInfoInput, type Level0InfoInput, sortedSizes, tilesAllowed } from '../info-common';
+import {
+  advertisedSizes,
+  type ImageServiceInfoInput,
+  type Level0InfoInput,
+  sortedSizes,
+  tilesAllowed,
+} from '../info-common';
 import { extrasBeyond, featureFor, V3_LEVELS } from '../profiles';
 
 /**
@@ -25,7 +31,7 @@ export function buildImageInfoV3(input: ImageServiceInfoInput): Record<string, u
   if (input.maxWidth !== undefined) info.maxWidth = input.maxWidth;
   if (input.maxHeight !== undefined) info.maxHeight = input.maxHeight;
   if (input.maxArea !== undefined) info.maxArea = input.maxArea;
-  const sizes = sortedSizes(input.sizes, input);
+  const sizes = advertisedSizes(input);
   if (sizes.length > 0) info.sizes = sizes;
   if (tilesAllowed(input)) {
     info.tiles = [{ width: input.tileSize, height: input.tileSize, scaleFactors: [...input.scaleFactors] }];
