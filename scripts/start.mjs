@@ -283,6 +283,7 @@ async function runDemo(apiUrl, deliveryUrl, creds) {
   for (const img of DEMO_IMAGES) {
     const svc = `${deliveryUrl}/iiif-img/${c}/${s}/${img.id}`;
     console.log(`  ${img.label}`);
+    console.log(`    Viewer:        ${cyan(`${deliveryUrl}/viewer/${c}/${s}/${img.id}`)}`);
     console.log(`    Image service (paste into Mirador, UV or OpenSeadragon): ${cyan(`${svc}/info.json`)}`);
     console.log(`    Image API 2.1: ${dim(`${deliveryUrl}/iiif-img/v2/${c}/${s}/${img.id}/info.json`)}`);
     console.log(
@@ -347,6 +348,7 @@ async function main() {
   console.log(`\n${bold('URLs')}`);
   console.log(`  Management API:  ${cyan(apiUrl + '/')}   (OpenAPI page: ${apiUrl}/docs)`);
   console.log(`  IIIF delivery:   ${cyan(deliveryUrl)}/iiif-img/{customer}/{space}/{id}/info.json`);
+  console.log(`  Image viewer:    ${cyan(deliveryUrl)}/viewer/{customer}/{space}/{id}`);
   console.log(`  Try:  curl -u ${creds.key}:<secret> ${apiUrl}/customers`);
   console.log(dim('\nPress Ctrl-C to stop.'));
 }

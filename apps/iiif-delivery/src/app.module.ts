@@ -20,6 +20,8 @@ import { PyramidCacheService } from './pyramid-cache.service';
 import { ThumbnailStore } from './thumbnail-store.service';
 import { ThumbsController } from './thumbs.controller';
 import { TileRenderer } from './tile-renderer.service';
+import { ViewerAssets } from './viewer-assets.service';
+import { ViewerController } from './viewer.controller';
 import { BUCKETS, DELIVERY_ENV, OBJECT_STORE } from './tokens';
 
 export const SERVICE_NAME = 'iiif-delivery';
@@ -39,9 +41,9 @@ export interface AppModuleOverrides {
 }
 
 /**
- * Root module of iiif-delivery: the public IIIF Image API and thumbs services (SPEC.md §5) with their caches,
- * readiness on Postgres + object store + RabbitMQ, and the cache-invalidation event handlers (which run in the
- * VellumRmqTransport connected by main.ts).
+ * Root module of iiif-delivery: the public IIIF Image API and thumbs services (SPEC.md §5) with their caches, the
+ * deep-zoom viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and the cache-invalidation
+ * event handlers (which run in the VellumRmqTransport connected by main.ts).
  */
 @Module({})
 export class AppModule {
@@ -62,7 +64,7 @@ export class AppModule {
           exchange: env.AMQP_EXCHANGE,
         }),
       ],
-      controllers: [ImageApiController, ThumbsController, CacheInvalidationHandler],
+      controllers: [ImageApiController, ThumbsController, ViewerController, CacheInvalidationHandler],
       providers: [
         { provide: DELIVERY_ENV, useValue: env },
         { provide: PRISMA, useFactory: () => createPrismaClient(env.DATABASE_URL) },
@@ -80,6 +82,7 @@ export class AppModule {
         ThumbnailStore,
         TileRenderer,
         ImageDeliveryService,
+        ViewerAssets,
       ],
     };
   }

@@ -50,7 +50,7 @@ export class ImageApiController {
     this.defaultVersion = env.VELLUM_IIIF_DEFAULT_VERSION;
   }
 
-  @Get([PREFIX, `${PREFIX}/*path`])
+  @Get([PREFIX, `${PREFIX}/*rest`])
   async handle(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const path = parseDeliveryPath(req.path);
     const base = publicBase(this.env.VELLUM_DELIVERY_URL, req.headers);

@@ -203,7 +203,15 @@ describe('info.json', () => {
       height: H,
       tiles: [{ width: 512, height: 512, scaleFactors: [1, 2, 4, 8, 16] }],
     });
-    expect(info.sizes).toEqual([...thumbSizes].sort((a, b) => a.width - b.width));
+    // The open thumbnails, plus the pyramid's level sizes because 4 sizes on a 5-level pyramid would otherwise be
+    // read by OpenSeadragon (Mirador, UV) as the level sizes (see advertisedSizes in @vellum/iiif).
+    expect(info.sizes).toEqual(expect.arrayContaining(thumbSizes));
+    expect(info.sizes).toEqual(
+      expect.arrayContaining([
+        { width: 2656, height: 1494 },
+        { width: 332, height: 187 },
+      ]),
+    );
     expect(info.extraFormats).toEqual(expect.arrayContaining(['webp', 'tif', 'gif']));
     expect(info.extraQualities).toEqual(expect.arrayContaining(['gray', 'bitonal', 'color']));
     expect(info.extraFeatures).toEqual(
@@ -343,6 +351,10 @@ describe('image requests', () => {
     expect(diff / page.length).toBe(0);
     const metrics = await (await get('/metrics')).text();
     expect(metrics).toMatch(/tile_requests_total\{[^}]*kind="tile"[^}]*\} [1-9]/);
+    // Request latency is labelled with the route template, not as an unmatched request.
+    expect(metrics).toMatch(
+      /http_request_duration_seconds_count\{[^}]*route="\/iiif-img\/\*rest"[^}]*\} [1-9]/,
+    );
   });
 
   it('never serves a stored tile above maxWidth', async () => {

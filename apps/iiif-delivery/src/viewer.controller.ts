@@ -1,0 +1,112 @@
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import { ProblemException } from '@vellum/common';
+import { AssetLookupService } from './asset-lookup.service';
+import { badRequest, notFound } from './delivery-errors';
+import { DeliveryEnv } from './env';
+import {
+  answerIfNotModified,
+  CACHE_OPEN_IMAGE,
+  type HttpRequest,
+  type HttpResponse,
+  sendBody,
+  sendCached,
+} from './http-io';
+import { parseDeliveryPath, servicePath } from './image-path';
+import { publicBase } from './public-url';
+import { DELIVERY_ENV } from './tokens';
+import { VIEWER_SCRIPT_NAME, VIEWER_STYLE_NAME, ViewerAssets } from './viewer-assets.service';
+import { renderErrorPage, renderViewerPage, viewerCsp } from './viewer-page';
+
+const PREFIX = 'viewer';
+const IMAGE_CHANNEL = 'iiif-img';
+
+/**
+ * A deep-zoom viewer page per image asset, for people with a browser (not a IIIF service):
+ * - `GET /viewer/{c}/{s}/{id}` → `text/html`: OpenSeadragon opening the asset's Image API 3.0 service
+ *   (`{public base}/iiif-img/{c}/{s}/{id}/info.json`, public base as for info.json ids, `X-Forwarded-Host`/`-Proto`
+ *   honoured), a header with the info.json (3.0, 2.1) and thumbnail links. `Cache-Control: no-cache`,
+ *   `Content-Security-Policy` from {@link viewerCsp}. An unknown customer/space/asset, one not ready, or one
+ *   without the `iiif-img` channel (the lookup of the Image API, {@link AssetLookupService.resolve}) → an HTML
+ *   page with the problem's status (4xx) and detail; 5xx → the usual problem document.
+ * - `GET /viewer/assets/{name}` → the allow-listed files of {@link ViewerAssets} (OpenSeadragon, its button
+ *   images, the page's script and stylesheet), `Cache-Control: public, max-age=31536000` with an ETag; anything
+ *   else → 404 problem.
+ * `/viewer/assets/{s}/{id}` with an integer `{s}` is the viewer page of a customer named `assets`.
+ */
+@Controller()
+export class ViewerController {
+  constructor(
+    private readonly lookup: AssetLookupService,
+    private readonly assets: ViewerAssets,
+    @Inject(DELIVERY_ENV) private readonly env: DeliveryEnv,
+  ) {}
+
+  @Get(`${PREFIX}/assets/*file`)
+  async asset(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
+    const raw = req.path.split('/').slice(3);
+    // `/viewer/assets/{s}/{id}`: the page of customer "assets" (no asset name starts with a digit).
+    if (raw.length === 2 && /^\d+$/.test(raw[0])) return this.page(req, res);
+    let name: string;
+    try {
+      name = raw.map((s) => decodeURIComponent(s)).join('/');
+    } catch {
+      throw badRequest(`Malformed percent-escape in path ${req.path}`);
+    }
+    const file = await this.assets.get(name);
+    if (!file) throw notFound(`No viewer asset ${name}`);
+    const meta = {
+      etag: file.etag,
+      cacheControl: CACHE_OPEN_IMAGE,
+      headers: { 'X-Content-Type-Options': 'nosniff' },
+    };
+    if (answerIfNotModified(req, res, meta)) return;
+    sendCached(res, meta, file.contentType, file.body);
+  }
+
+  @Get(`${PREFIX}/:customer/:space/:id`)
+  async page(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
+    // From the raw path: relative links to /viewer/assets/ keep working behind a path prefix or another host.
+    const depth = req.path.split('/').length - 3;
+    const assetsHref = `${'../'.repeat(depth)}assets/`;
+    const base = publicBase(this.env.VELLUM_DELIVERY_URL, req.headers);
+    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('Content-Security-Policy', viewerCsp(new URL(base).origin));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    let html: string;
+    try {
+      const path = parseDeliveryPath(req.path);
+      if (path.slug !== undefined || path.kind !== 'base') throw notFound(`No such resource: ${req.path}`);
+      const asset = await this.lookup.resolve(path.customer, path.space, path.id, IMAGE_CHANNEL);
+      const v3 = this.env.VELLUM_IIIF_DEFAULT_VERSION === 3 ? undefined : 3;
+      const v2 = this.env.VELLUM_IIIF_DEFAULT_VERSION === 2 ? undefined : 2;
+      const hasThumbs = asset.channels.includes('thumbs') && asset.thumbnails.length > 0;
+      html = renderViewerPage({
+        assetId: path.id,
+        location: `${path.customer}/${path.space}`,
+        infoJsonV3: `${base}${servicePath(IMAGE_CHANNEL, v3, path)}/info.json`,
+        infoJsonV2: `${base}${servicePath(IMAGE_CHANNEL, v2, path)}/info.json`,
+        thumbnail: hasThumbs
+          ? `${base}${servicePath('thumbs', undefined, path)}/full/max/0/default.jpg`
+          : undefined,
+        assetsHref,
+        versions: {
+          openSeadragon: this.assets.openSeadragonVersion,
+          script: this.assets.hashOf(VIEWER_SCRIPT_NAME),
+          style: this.assets.hashOf(VIEWER_STYLE_NAME),
+        },
+      });
+    } catch (err) {
+      // 4xx as a page for the person who opened it; 5xx stays a logged problem document (with Retry-After).
+      if (!(err instanceof ProblemException) || err.problem.status >= 500) throw err;
+      const { status, title, detail } = err.problem;
+      html = renderErrorPage(status, title, detail ?? '', assetsHref);
+      res.statusCode = status;
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.setHeader('Content-Length', Buffer.byteLength(html));
+      res.end(html);
+      return;
+    }
+    sendBody(res, 'text/html; charset=utf-8', html);
+  }
+}
