@@ -29,6 +29,10 @@ export interface Platform {
   logDir: string;
   /** SIGTERM every service and wait (at most `timeoutMs`, milliseconds) for them to exit. */
   stop(timeoutMs?: number): Promise<void>;
+  /** SIGKILL one service (no graceful shutdown: in-flight work is cut off) and wait for it to exit. */
+  kill(name: ServiceName): Promise<void>;
+  /** Start a stopped or killed service again with the same environment and port; resolves when it is ready. */
+  restart(name: ServiceName, readyTimeoutMs?: number): Promise<void>;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -36,7 +40,7 @@ const REPO_ROOT = path.resolve(__dirname, '../../..');
 /**
  * Starts the six built services (`apps/<name>/dist/main.js`) as child processes with `env` plus a `PORT`
  * each, and resolves once every `/health/ready` answers 200. Logs go to files in a temp directory.
- * @param ports port per service (pixels of nothing: TCP ports on 127.0.0.1)
+ * @param ports the TCP port of each service on 127.0.0.1
  * @throws Error naming the service and the tail of its log when one exits or is not ready in `readyTimeoutMs`.
  */
 export async function startPlatform(
@@ -46,7 +50,7 @@ export async function startPlatform(
 ): Promise<Platform> {
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vellum-e2e-logs-'));
   const services = {} as Record<ServiceName, RunningService>;
-  for (const name of SERVICE_NAMES) {
+  const spawnService = (name: ServiceName): RunningService => {
     const logFile = path.join(logDir, `${name}.log`);
     const out = fs.openSync(logFile, 'a');
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'apps', name, 'dist', 'main.js')], {
@@ -60,14 +64,10 @@ export async function startPlatform(
       },
       stdio: ['ignore', out, out],
     });
-    services[name] = {
-      name,
-      port: ports[name],
-      url: `http://127.0.0.1:${ports[name]}`,
-      process: child,
-      logFile,
-    };
-  }
+    fs.closeSync(out);
+    return { name, port: ports[name], url: `http://127.0.0.1:${ports[name]}`, process: child, logFile };
+  };
+  for (const name of SERVICE_NAMES) services[name] = spawnService(name);
   const stop = async (timeoutMs = 20_000): Promise<void> => {
     await Promise.all(
       Object.values(services).map(
@@ -93,12 +93,26 @@ export async function startPlatform(
     await stop(5_000);
     throw err;
   }
+  const kill = async (name: ServiceName): Promise<void> => {
+    const p = services[name].process;
+    if (p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+    p.kill('SIGKILL');
+    await exited;
+  };
+  const restart = async (name: ServiceName, timeoutMs = readyTimeoutMs): Promise<void> => {
+    await kill(name);
+    services[name] = spawnService(name);
+    await waitReady(services[name], timeoutMs);
+  };
   return {
     services,
     apiUrl: services['api-gateway'].url,
     deliveryUrl: services['iiif-delivery'].url,
     logDir,
     stop,
+    kill,
+    restart,
   };
 }
 

@@ -295,6 +295,52 @@ describe('Vellum end to end', () => {
     });
   });
 
+  describe('crash recovery', () => {
+    it('completes a batch with exact counters when the image-processor and then the orchestrator are killed mid-batch', async () => {
+      const count = 10;
+      const members = Array.from({ length: count }, (_, i) => ({
+        id: `crash-${i}`,
+        space,
+        origin: `${originUrl}/photo-large.jpg`,
+        mediaType: 'image/jpeg',
+      }));
+      const res = await api('POST', `/customers/${customer}/queue`, {
+        '@type': 'Collection',
+        member: members,
+      });
+      expect(res.status).toBe(201);
+      const batchPath = new URL(res.body['@id']).pathname;
+      let previous = { completed: 0, errors: 0 };
+      const poll = async (until: (b: Json) => boolean, timeoutMs: number): Promise<Json> => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const b = (await api('GET', batchPath)).body;
+          expect(b.completed).toBeGreaterThanOrEqual(previous.completed);
+          expect(b.errors).toBe(0);
+          expect(b.completed).toBeLessThanOrEqual(count);
+          previous = b;
+          if (until(b)) return b;
+          if (Date.now() > deadline) throw new Error(`batch stuck at ${b.completed}/${count}`);
+          await new Promise((r) => setTimeout(r, 150));
+        }
+      };
+      // SIGKILL the image worker while it holds unacknowledged work, then bring it back.
+      await poll((b) => b.completed >= 2, 60_000);
+      await platform.kill('image-processor');
+      await platform.restart('image-processor');
+      // Same for the orchestrator, which holds the ingest state machine.
+      await poll((b) => b.completed >= 5, 60_000);
+      await platform.kill('ingest-orchestrator');
+      await platform.restart('ingest-orchestrator');
+      const done = await poll((b) => Boolean(b.finished), 120_000);
+      expect(done).toMatchObject({ count, completed: count, errors: 0 });
+      for (const m of members) {
+        const a = (await api('GET', `/customers/${customer}/spaces/${space}/images/${m.id}`)).body;
+        expect(a).toMatchObject({ ingesting: false, width: 5312, height: 2988 });
+      }
+    });
+  });
+
   describe('delivery over IIIF', () => {
     const url = (version: '' | 'v2/', id: string, rest: string) =>
       `${platform.deliveryUrl}/iiif-img/${version}${customer}/${space}/${id}${rest}`;
