@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { validateEnv } from '@vellum/common';
+import { runService, validateEnv } from '@vellum/common';
 import { GatewayEnv } from './config/gateway-env';
 import { startGateway } from './gateway';
 
@@ -9,7 +9,4 @@ async function main(): Promise<void> {
   await startGateway(env);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runService('api-gateway', main);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { bootstrapService, validateEnv } from '@vellum/common';
+import { bootstrapService, runService, validateEnv } from '@vellum/common';
 import { AppModule } from './app.module';
 import { AuthServiceEnv } from './auth-service.env';
 
@@ -8,7 +8,4 @@ async function main(): Promise<void> {
   await bootstrapService(AppModule, { serviceName: 'auth-service', port: env.PORT });
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runService('auth-service', main);

@@ -1,10 +1,10 @@
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { BaseEnv, IsUrlLike } from '@vellum/common';
+import { IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { BaseEnv, IsPort, IsUrlLike } from '@vellum/common';
 
 /** av-transcoder configuration, validated at boot (SPEC.md §9). */
 export class AvTranscoderEnv extends BaseEnv {
   /** HTTP port for /health and /metrics; default 3005. */
-  @IsInt() @Min(1) @Max(65535) PORT: number = 3005;
+  @IsPort() PORT: number = 3005;
   /** RabbitMQ URL. */
   @IsUrlLike(['amqp', 'amqps']) AMQP_URL!: string;
   /** Topic exchange; default `vellum`. */

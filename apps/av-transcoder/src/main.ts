@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { bootstrapService, validateEnv } from '@vellum/common';
+import { bootstrapService, runService, validateEnv } from '@vellum/common';
 import { createTransport } from '@vellum/messaging';
 import { AvTranscoderEnv } from './av-transcoder.env';
 
@@ -19,7 +19,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runService('av-transcoder', main);

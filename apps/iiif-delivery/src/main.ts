@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
-import { bootstrapService, ProblemExceptionFilter, validateEnv } from '@vellum/common';
+import { bootstrapService, ProblemExceptionFilter, runService, validateEnv } from '@vellum/common';
 import { createTransport } from '@vellum/messaging';
 import { deliveryRootModule, SERVICE_NAME } from './app.module';
 import { DeliveryEnv } from './env';
@@ -40,10 +40,5 @@ export async function main(): Promise<INestApplication> {
 }
 
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    // A bad environment is reported by name only (no stack): the message lists every bad variable.
-    const envError = err instanceof Error && err.name === 'EnvValidationError';
-    console.error(err instanceof Error ? (envError ? err.message : (err.stack ?? err.message)) : err);
-    process.exit(1);
-  });
+  runService(SERVICE_NAME, main);
 }

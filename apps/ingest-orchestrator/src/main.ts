@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { bootstrapService, EnvValidationError, validateEnv } from '@vellum/common';
+import { bootstrapService, runService, validateEnv } from '@vellum/common';
 import { createTransport } from '@vellum/messaging';
 import { AppModule } from './app.module';
 import { OrchestratorEnv } from './orchestrator.env';
@@ -7,16 +7,7 @@ import { SERVICE_NAME } from './tokens';
 
 /** Starts the ingest-orchestrator: env validated first (fail fast, naming the bad variable), then Nest. */
 async function main(): Promise<void> {
-  let env: OrchestratorEnv;
-  try {
-    env = validateEnv(OrchestratorEnv);
-  } catch (err) {
-    if (err instanceof EnvValidationError) {
-      process.stderr.write(`${SERVICE_NAME}: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const env = validateEnv(OrchestratorEnv);
   const transport = createTransport({
     serviceName: SERVICE_NAME,
     amqpUrl: env.AMQP_URL,
@@ -29,9 +20,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `${SERVICE_NAME}: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
-});
+runService(SERVICE_NAME, main);

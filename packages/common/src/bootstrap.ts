@@ -3,6 +3,7 @@ import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
+import { EnvValidationError } from './env';
 
 /** Options of {@link bootstrapService}. */
 export interface BootstrapOptions {
@@ -117,4 +118,20 @@ function installShutdownGuard(timeoutMs: number, logger: Logger): void {
     }, timeoutMs).unref();
   };
   for (const signal of SHUTDOWN_SIGNALS) process.once(signal, onSignal);
+}
+
+/**
+ * Runs a service's `main()` (validate the environment, then {@link bootstrapService}) and exits the process with
+ * status 1 when it rejects: an `EnvValidationError` is printed as `<service>: Invalid environment: …` (it names
+ * every bad variable; no stack trace), anything else as `<service>: failed to start: <stack>`.
+ */
+export function runService(serviceName: string, main: () => Promise<unknown>): void {
+  main().catch((err: unknown) => {
+    const detail =
+      err instanceof EnvValidationError
+        ? err.message
+        : `failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    process.stderr.write(`${serviceName}: ${detail}\n`);
+    process.exit(1);
+  });
 }

@@ -26,7 +26,7 @@ export { HTTP_DURATION_BUCKETS, httpMetricsMiddleware, MetricsService } from './
 export { MetricsController } from './metrics.controller';
 export { HealthController } from './health.controller';
 export { OPS_ROUTES, VellumCommonModule } from './vellum-common.module';
-export { bootstrapService } from './bootstrap';
+export { bootstrapService, runService } from './bootstrap';
 export type { BootstrapOptions } from './bootstrap';
 export {
   createValidationPipe,

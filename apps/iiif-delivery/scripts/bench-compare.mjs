@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+// Helper of bench-compare.sh (iiif-delivery vs IIPImage, SPEC.md §10 "Tile serving"; a script, not a test).
+//
+//   node scripts/bench-compare.mjs ports <n>          n free 127.0.0.1 ports, one per line
+//   node scripts/bench-compare.mjs setup              a template-cloned test database + a RabbitMQ vhost; prints
+//                                                     shell assignments (DB_NAME, DATABASE_URL, VHOST, AMQP_URL, ...)
+//   node scripts/bench-compare.mjs info --base <url>  GETs <base>/info.json; prints one summary line
+//   node scripts/bench-compare.mjs load --base <url> --mode tiles|regions [--grid <url>] [--concurrency 8]
+//                                                     [--seconds 10] [--warmup 1]
+//
+// `load` is bench-tiles.mjs's loop (same canonical grid walk, same seeded regions, keep-alive agent, concurrency
+// workers), but <base> may carry a query string (IIPImage: `http://127.0.0.1:P/fcgi-bin/iipsrv.fcgi?IIIF=image.tif`),
+// which bench-tiles.mjs drops. `--grid <url>` takes the tile grid (tiles[0].width + scaleFactors) from another
+// service's info.json (e.g. Vellum's 512 grid requested from IIPImage); width/height always come from <base>.
+// Prints one JSON line: { n, elapsed, rate, p50, p90, p99, errors, bytes, warmN, distinct, tileWidth }.
+// Only 127.0.0.1/localhost URLs are accepted.
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+
+const require = createRequire(import.meta.url);
+const [cmd, ...rest] = process.argv.slice(2);
+
+function localUrl(s) {
+  const u = new URL(s);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) {
+    console.error(`refusing ${s}: benchmarks only talk to 127.0.0.1/localhost`);
+    process.exit(2);
+  }
+  return u;
+}
+
+function get(url, agent) {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  return new Promise((resolve) => {
+    const started = process.hrtime.bigint();
+    const req = http.get(
+      { host: u.hostname, port: u.port || 80, path: u.pathname + u.search, agent },
+      (res) => {
+        let bytes = 0;
+        const chunks = [];
+        res.on('data', (c) => {
+          bytes += c.length;
+          chunks.push(c);
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode,
+            type: res.headers['content-type'],
+            bytes,
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+            body: Buffer.concat(chunks),
+          }),
+        );
+      },
+    );
+    req.on('error', (err) =>
+      resolve({ status: 0, bytes: 0, ms: Number(process.hrtime.bigint() - started) / 1e6, error: err }),
+    );
+  });
+}
+
+async function infoOf(base) {
+  const r = await get(`${base}/info.json`);
+  if (r.status !== 200)
+    throw new Error(`${base}/info.json answered ${r.status}: ${r.body?.toString().slice(0, 300)}`);
+  return JSON.parse(r.body.toString());
+}
+
+switch (cmd) {
+  case 'ports': {
+    const n = Number(rest[0] ?? 1);
+    const servers = [];
+    for (let i = 0; i < n; i++) {
+      const s = http.createServer();
+      await new Promise((res) => s.listen(0, '127.0.0.1', res));
+      servers.push(s);
+    }
+    for (const s of servers) console.log(s.address().port);
+    await Promise.all(servers.map((s) => new Promise((res) => s.close(res))));
+    break;
+  }
+  case 'setup': {
+    const { createTestDatabase, createTestVhost } = require('@vellum/testing');
+    const db = await createTestDatabase();
+    const vh = await createTestVhost();
+    const q = (v) => `'${String(v).replace(/'/g, `'\\''`)}'`;
+    console.log(`DB_NAME=${q(db.name)}`);
+    console.log(`DATABASE_URL=${q(db.url)}`);
+    console.log(`VHOST=${q(vh.isolated ? vh.vhost : '')}`);
+    console.log(`AMQP_URL=${q(vh.url)}`);
+    console.log(`AMQP_EXCHANGE=${q(vh.exchange)}`);
+    break;
+  }
+  case 'info': {
+    const { values } = parseArgs({ args: rest, options: { base: { type: 'string' } } });
+    localUrl(values.base);
+    const info = await infoOf(values.base);
+    const t = info.tiles?.[0];
+    const ctx = [].concat(info['@context'] ?? []).join(' ');
+    console.log(
+      `${info.width}x${info.height}, IIIF ${/image\/3/.test(ctx) ? '3.0' : /image\/2/.test(ctx) ? '2.x' : '?'}, ` +
+        `tiles ${t ? `${t.width}x${t.height ?? t.width} scaleFactors [${t.scaleFactors.join(',')}]` : 'none'}, ` +
+        `sizes ${(info.sizes ?? []).length}`,
+    );
+    break;
+  }
+  case 'load': {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        base: { type: 'string' },
+        grid: { type: 'string' },
+        mode: { type: 'string', default: 'tiles' },
+        concurrency: { type: 'string', default: '8' },
+        seconds: { type: 'string', default: '10' },
+        warmup: { type: 'string', default: '1' },
+      },
+    });
+    const base = values.base.replace(/\/+$/, '');
+    localUrl(base);
+    const info = await infoOf(base);
+    const gridInfo = values.grid ? await infoOf(localUrl(values.grid.replace(/\/+$/, '')).toString()) : info;
+    const { width, height } = info;
+    const concurrency = Number(values.concurrency);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    const target = new URL(base);
+
+    /** The canonical tile grid (IIIF Image API 3.0 Implementation Notes §3), as in bench-tiles.mjs. */
+    function tileGrid() {
+      const t = gridInfo.tiles?.[0];
+      if (!t) throw new Error('info.json advertises no tiles');
+      const size = t.width;
+      const out = [];
+      for (const sf of t.scaleFactors) {
+        const span = size * sf;
+        for (let y = 0; y < height; y += span) {
+          for (let x = 0; x < width; x += span) {
+            const w = Math.min(span, width - x);
+            const h = Math.min(span, height - y);
+            const region = x === 0 && y === 0 && w === width && h === height ? 'full' : `${x},${y},${w},${h}`;
+            out.push(`/${region}/${Math.ceil(w / sf)},/0/default.jpg`);
+          }
+        }
+      }
+      return out;
+    }
+    /** Arbitrary regions, the same seeded sequence as bench-tiles.mjs. */
+    function randomRegions(n) {
+      let seed = 42;
+      const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        const w = Math.min(width, 200 + Math.floor(rnd() * 1000));
+        const h = Math.min(height, 200 + Math.floor(rnd() * 1000));
+        const x = Math.floor(rnd() * (width - w + 1));
+        const y = Math.floor(rnd() * (height - h + 1));
+        const ow = Math.min(w, 256 + Math.floor(rnd() * 256));
+        out.push(`/${x},${y},${w},${h}/${ow},/0/default.jpg`);
+      }
+      return out;
+    }
+    const suffixes =
+      values.mode === 'tiles' ? tileGrid() : values.mode === 'regions' ? randomRegions(5000) : null;
+    if (!suffixes) {
+      console.error(`unknown mode ${values.mode}`);
+      process.exit(2);
+    }
+    // The suffix goes after the path, or after the query value when the base carries one (IIIF=<file>).
+    const paths = suffixes.map((s) =>
+      target.search ? target.pathname + target.search + s : target.pathname + s,
+    );
+
+    async function run(durationS, limit) {
+      const lat = [];
+      let errors = 0;
+      let bytes = 0;
+      let next = 0;
+      const deadline = Date.now() + durationS * 1000;
+      const started = process.hrtime.bigint();
+      async function worker() {
+        while (Date.now() < deadline && next < limit) {
+          const p = paths[next++ % paths.length];
+          const r = await get(new URL(p, target), agent);
+          if (r.status !== 200 || !/^image\/jpeg/.test(r.type ?? '')) {
+            errors++;
+            if (errors <= 3)
+              console.error(`  ${r.status} ${r.type} ${p} ${r.error ?? r.body?.toString().slice(0, 200)}`);
+          }
+          bytes += r.bytes;
+          lat.push(r.ms);
+        }
+      }
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+      lat.sort((a, b) => a - b);
+      const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] : NaN);
+      return {
+        n: lat.length,
+        elapsed,
+        rate: lat.length / elapsed,
+        p50: q(0.5),
+        p90: q(0.9),
+        p99: q(0.99),
+        errors,
+        bytes,
+      };
+    }
+
+    const warm = Number(values.warmup) > 0 ? await run(Number(values.warmup), paths.length) : { n: 0 };
+    const r = await run(Number(values.seconds), Infinity);
+    agent.destroy();
+    // warmN: requests of the warm-up pass (the caller's CPU accounting spans both passes).
+    console.log(JSON.stringify({ ...r, warmN: warm.n, distinct: paths.length, tileWidth: gridInfo.tiles?.[0]?.width }));
+    break;
+  }
+  default:
+    console.error(
+      'usage: bench-compare.mjs ports <n> | setup | info --base <url> | load --base <url> --mode tiles|regions',
+    );
+    process.exit(2);
+}
