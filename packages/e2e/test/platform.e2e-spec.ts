@@ -264,7 +264,9 @@ describe('Vellum end to end', () => {
       expect(during.finished).toBeUndefined();
       expect(during.completed + during.errors).toBeLessThan(during.count);
       let b = during;
+      const deadline = Date.now() + 120_000;
       while (!b.finished) {
+        if (Date.now() > deadline) throw new Error(`batch stuck at ${b.completed + b.errors}/${b.count}`);
         await new Promise((r) => setTimeout(r, 250));
         b = (await api('GET', batchPath)).body;
       }
