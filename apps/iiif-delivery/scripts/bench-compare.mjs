@@ -12,7 +12,7 @@
 // workers), but <base> may carry a query string (IIPImage: `http://127.0.0.1:P/fcgi-bin/iipsrv.fcgi?IIIF=image.tif`),
 // which bench-tiles.mjs drops. `--grid <url>` takes the tile grid (tiles[0].width + scaleFactors) from another
 // service's info.json (e.g. Vellum's 512 grid requested from IIPImage); width/height always come from <base>.
-// Prints one JSON line: { n, elapsed, rate, p50, p90, p99, errors, bytes, warmN, distinct, tileWidth }.
+// Prints one JSON line: { n, elapsed, rate, p50, p90, p99, errors, bytes, clientCpuMs, warmN, distinct, tileWidth }.
 // Only 127.0.0.1/localhost URLs are accepted.
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -207,11 +207,17 @@ switch (cmd) {
       };
     }
 
+    const cpu0 = process.cpuUsage();
     const warm = Number(values.warmup) > 0 ? await run(Number(values.warmup), paths.length) : { n: 0 };
     const r = await run(Number(values.seconds), Infinity);
+    const cpu = process.cpuUsage(cpu0);
     agent.destroy();
+    // clientCpuMs: this client's own user+system CPU per request (it shares the cores with the server).
+    r.clientCpuMs = (cpu.user + cpu.system) / 1000 / (r.n + warm.n);
     // warmN: requests of the warm-up pass (the caller's CPU accounting spans both passes).
-    console.log(JSON.stringify({ ...r, warmN: warm.n, distinct: paths.length, tileWidth: gridInfo.tiles?.[0]?.width }));
+    console.log(
+      JSON.stringify({ ...r, warmN: warm.n, distinct: paths.length, tileWidth: gridInfo.tiles?.[0]?.width }),
+    );
     break;
   }
   default:

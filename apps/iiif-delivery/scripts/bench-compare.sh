@@ -16,8 +16,8 @@
 #   5. runs the same load client (bench-compare.mjs load: bench-tiles.mjs's loop, which also accepts IIPImage's
 #      `?IIIF=` URLs) against each in turn: tiles (each server's advertised grid; also Vellum's grid requested from
 #      IIPImage when IIPImage advertises another tile size) and regions, concurrency 8, BENCH_SECONDS each; prints
-#      req/s, p50, p99, server CPU per request, peak RSS of the window (VmHWM, reset before each run through
-#      /proc/PID/clear_refs; IIPImage = lighttpd + every iipsrv) and the Vellum/IIPImage ratio;
+#      req/s, p50, p99, server CPU per request (and the client's), peak RSS of the window (VmHWM, reset before each
+#      run through /proc/PID/clear_refs; IIPImage = lighttpd + every iipsrv) and the Vellum/IIPImage ratios;
 #   6. removes everything (processes by PID, temp dir, database, vhost) on exit, failure or ^C.
 #
 # Environment: BENCH_SECONDS (10), BENCH_CONCURRENCY (8), IIP_PROCS (nproc), BENCH_KEEP=1 keeps the temp dir.
@@ -47,13 +47,13 @@ LIGHTTPD="$(command -v lighttpd)"
 
 # ---- cleanup ----------------------------------------------------------------------------------------------------
 TMP="$(mktemp -d /tmp/vellum-bench-compare.XXXXXX)"
-VELLUM_PID="" LIGHTTPD_PID="" DB_NAME="" VHOST="" DATABASE_URL=""
+LOAD_PID="" VELLUM_PID="" LIGHTTPD_PID="" DB_NAME="" VHOST="" DATABASE_URL=""
 IIP_PIDS=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   set +e
-  for pid in $VELLUM_PID $LIGHTTPD_PID; do kill "$pid" 2>/dev/null; done
+  for pid in $LOAD_PID $VELLUM_PID $LIGHTTPD_PID; do kill "$pid" 2>/dev/null; done
   for pid in $VELLUM_PID $LIGHTTPD_PID; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null
@@ -159,7 +159,12 @@ run() { # label server mode base [grid]
   reset_hwm $pids
   # shellcheck disable=SC2086
   c0="$(cpu_ticks $pids)"
-  out="$(node "$HELPER" load --base "$base" ${grid:+--grid "$grid"} --mode "$mode" --concurrency "$CONC" --seconds "$SECS")"
+  node "$HELPER" load --base "$base" ${grid:+--grid "$grid"} --mode "$mode" --concurrency "$CONC" --seconds "$SECS" \
+    >"$TMP/load.json" &
+  LOAD_PID=$!
+  wait "$LOAD_PID"
+  LOAD_PID=""
+  out="$(cat "$TMP/load.json")"
   # shellcheck disable=SC2086
   c1="$(cpu_ticks $pids)"
   # shellcheck disable=SC2086
@@ -186,11 +191,11 @@ const rows = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => {
 });
 const pad = (s, n) => String(s).padEnd(n);
 const padl = (s, n) => String(s).padStart(n);
-console.log(`${pad('run', 28)}${padl('distinct', 9)}${padl('req/s', 9)}${padl('p50 ms', 8)}${padl('p99 ms', 8)}${padl('errors', 7)}${padl('CPU ms/req', 11)}${padl('KiB/resp', 9)}${padl('RSS MiB', 9)}`);
+console.log(`${pad('run', 28)}${padl('distinct', 9)}${padl('req/s', 9)}${padl('p50 ms', 8)}${padl('p99 ms', 8)}${padl('errors', 7)}${padl('CPU ms/req', 11)}${padl('client CPU', 11)}${padl('KiB/resp', 9)}${padl('RSS MiB', 9)}`);
 for (const r of rows)
   console.log(
     `${pad(r.label, 28)}${padl(r.distinct, 9)}${padl(r.rate.toFixed(0), 9)}${padl(r.p50.toFixed(1), 8)}${padl(r.p99.toFixed(1), 8)}` +
-      `${padl(r.errors, 7)}${padl(r.cpuMs.toFixed(2), 11)}${padl((r.bytes / r.n / 1024).toFixed(1), 9)}${padl(r.rssMiB.toFixed(0), 9)}`,
+      `${padl(r.errors, 7)}${padl(r.cpuMs.toFixed(2), 11)}${padl(r.clientCpuMs.toFixed(2), 11)}${padl((r.bytes / r.n / 1024).toFixed(1), 9)}${padl(r.rssMiB.toFixed(0), 9)}`,
   );
 const find = (server, mode, pred = () => true) => rows.find((r) => r.server === server && r.mode === mode && pred(r));
 console.log();
