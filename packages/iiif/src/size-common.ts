@@ -51,15 +51,18 @@ export interface ResolvedLimits {
   maxArea: number;
 }
 
+/** Size limits with defaults filled in: `maxHeight` defaults to `maxWidth` (IIIF Image API 3.0 §5.3); absent = Infinity. */
 export function resolveLimits(limits: SizeLimits | undefined): ResolvedLimits {
   const maxWidth = limits?.maxWidth ?? Infinity;
   return { maxWidth, maxHeight: limits?.maxHeight ?? maxWidth, maxArea: limits?.maxArea ?? Infinity };
 }
 
+/** Whether any limit is finite (upscaling is only offered then; IIIF Image API 3.0 §5.7). */
 export function hasLimits(l: ResolvedLimits): boolean {
   return l.maxWidth !== Infinity || l.maxHeight !== Infinity || l.maxArea !== Infinity;
 }
 
+/** Whether a `w`×`h` pixel output breaks `maxWidth`, `maxHeight` or `maxArea` (IIIF Image API 3.0 §4.2). */
 export function exceedsLimits(w: number, h: number, l: ResolvedLimits): boolean {
   return w > l.maxWidth || h > l.maxHeight || w * h > l.maxArea;
 }

@@ -50,14 +50,17 @@ export class PromMessageMetrics implements MessageMetricsSink {
 /** Sinks registered by `MessagingModule` per service name, picked up by transports built outside Nest's container. */
 const sinks = new Map<string, MessageMetricsSink>();
 
+/** Registers where consumer metrics of `serviceName`'s transports go (set by MessagingModule when the app has a MetricsService). */
 export function registerMetricsSink(serviceName: string, sink: MessageMetricsSink): void {
   sinks.set(serviceName, sink);
 }
 
+/** Removes a sink registered with {@link registerMetricsSink} (module teardown). */
 export function unregisterMetricsSink(serviceName: string, sink: MessageMetricsSink): void {
   if (sinks.get(serviceName) === sink) sinks.delete(serviceName);
 }
 
+/** The metrics sink of `serviceName`, or undefined when none is registered. */
 export function metricsSinkFor(serviceName: string): MessageMetricsSink | undefined {
   return sinks.get(serviceName);
 }

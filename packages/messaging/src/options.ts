@@ -74,6 +74,7 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
 }
 
+/** This replica's id for per-instance queue names: `SERVICE_INSTANCE` (else `<hostname>-<pid>`) plus a random suffix. */
 export function defaultInstanceId(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.SERVICE_INSTANCE || `${hostname()}-${process.pid}`;
   return `${base}-${randomBytes(3).toString('hex')}`;

@@ -18,18 +18,22 @@ export function validationProblem(errors: FieldError[], detail?: string): Proble
   );
 }
 
+/** 404 problem (SPEC.md §3.1): the resource does not exist (or is not visible to this key). */
 export function notFound(detail: string): ProblemException {
   return ProblemException.of(404, 'Not Found', detail);
 }
 
+/** 409 problem (SPEC.md §3.1): the request conflicts with the current state (duplicate name, existing id). */
 export function conflict(detail: string): ProblemException {
   return ProblemException.of(409, 'Conflict', detail);
 }
 
+/** 403 problem (SPEC.md §3.1): authenticated, but this key may not act on this resource. */
 export function forbidden(detail: string): ProblemException {
   return ProblemException.of(403, 'Forbidden', detail);
 }
 
+/** 503 problem (SPEC.md §3.1): a dependency (Postgres, RabbitMQ) does not answer; clients may retry. */
 export function unavailable(detail: string): ProblemException {
   return new ProblemException(problem(503, 'Service Unavailable', detail), { 'Retry-After': '1' });
 }

@@ -1,15 +1,4 @@
-import { Type } from 'class-transformer';
-import {
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Min,
-  ValidateNested,
-  IsNotEmpty,
-} from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Min, IsNotEmpty } from 'class-validator';
 import { registerMessage } from '../registry';
 import { AssetAttemptRef, AssetRef } from './common';
 
@@ -86,12 +75,3 @@ export class AssetDeletedV1 extends AssetRef {
   @IsArray() @IsIn(['cdn', 'internalCache'], { each: true }) deleteFrom!: string[];
 }
 registerMessage(AssetDeletedV1);
-
-export class ChannelOutcome {
-  @IsString() channel!: string;
-  @IsBoolean() success!: boolean;
-}
-/** Kept for docs: the outcome per delivery channel of one attempt. */
-export class ChannelOutcomes {
-  @ValidateNested({ each: true }) @Type(() => ChannelOutcome) outcomes!: ChannelOutcome[];
-}

@@ -12,6 +12,7 @@ import {
 import { registerMessage } from '../registry';
 import { AssetAttemptRef, ObjectLocation } from './common';
 
+/** One transcode written by the av-transcoder: its preset, where it is, and its media facts (SPEC.md §4.4). */
 export class TranscodeOutput {
   /** Preset name, e.g. `video-mp4-720p` (SPEC.md §4.4). */
   @IsString() @IsNotEmpty() preset!: string;

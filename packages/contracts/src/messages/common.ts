@@ -25,6 +25,7 @@ export class ObjectLocation {
 /** A pixel size `[width, height]`. */
 export type PixelSize = [number, number];
 
+/** A thumbnail written by the image-processor: its pixel size and where it is (SPEC.md §4.3). */
 export class StoredThumbnail {
   @IsInt() @Min(1) width!: number;
   @IsInt() @Min(1) height!: number;
