@@ -8,15 +8,18 @@
 //   node scripts/bench-compare.mjs load --base <url> --mode tiles|regions [--grid <url>] [--concurrency 8]
 //                                                     [--seconds 10] [--warmup 1]
 //
-// `load` is bench-tiles.mjs's loop (same canonical grid walk, same seeded regions, keep-alive agent, concurrency
-// workers), but <base> may carry a query string (IIPImage: `http://127.0.0.1:P/fcgi-bin/iipsrv.fcgi?IIIF=image.tif`),
-// which bench-tiles.mjs drops. `--grid <url>` takes the tile grid (tiles[0].width + scaleFactors) from another
-// service's info.json (e.g. Vellum's 512 grid requested from IIPImage); width/height always come from <base>.
+// `load` shares bench-tiles.mjs's loop and request sets (bench-load.mjs: same canonical grid walk, same seeded
+// regions, concurrency workers; keep-alive agent), but <base> may carry a query string (IIPImage:
+// `http://127.0.0.1:P/fcgi-bin/iipsrv.fcgi?IIIF=image.tif`), which bench-tiles.mjs drops, so it has its own `get`.
+// `--grid <url>` takes the tile grid (tiles[0].width + scaleFactors) from another service's info.json (e.g. Vellum's
+// 512 grid requested from IIPImage); width/height always come from <base>.
 // Prints one JSON line: { n, elapsed, rate, p50, p90, p99, errors, bytes, clientCpuMs, warmN, distinct, tileWidth }.
 // Only 127.0.0.1/localhost URLs are accepted.
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+
+import { randomRegionPaths, runLoad, tileGridPaths } from './bench-load.mjs';
 
 const require = createRequire(import.meta.url);
 const [cmd, ...rest] = process.argv.slice(2);
@@ -126,42 +129,18 @@ switch (cmd) {
     const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
     const target = new URL(base);
 
-    /** The canonical tile grid (IIIF Image API 3.0 Implementation Notes §3), as in bench-tiles.mjs. */
+    /** The canonical tile grid of `gridInfo` over <base>'s width/height (bench-load.mjs tileGridPaths). */
     function tileGrid() {
       const t = gridInfo.tiles?.[0];
       if (!t) throw new Error('info.json advertises no tiles');
-      const size = t.width;
-      const out = [];
-      for (const sf of t.scaleFactors) {
-        const span = size * sf;
-        for (let y = 0; y < height; y += span) {
-          for (let x = 0; x < width; x += span) {
-            const w = Math.min(span, width - x);
-            const h = Math.min(span, height - y);
-            const region = x === 0 && y === 0 && w === width && h === height ? 'full' : `${x},${y},${w},${h}`;
-            out.push(`/${region}/${Math.ceil(w / sf)},/0/default.jpg`);
-          }
-        }
-      }
-      return out;
-    }
-    /** Arbitrary regions, the same seeded sequence as bench-tiles.mjs. */
-    function randomRegions(n) {
-      let seed = 42;
-      const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-      const out = [];
-      for (let i = 0; i < n; i++) {
-        const w = Math.min(width, 200 + Math.floor(rnd() * 1000));
-        const h = Math.min(height, 200 + Math.floor(rnd() * 1000));
-        const x = Math.floor(rnd() * (width - w + 1));
-        const y = Math.floor(rnd() * (height - h + 1));
-        const ow = Math.min(w, 256 + Math.floor(rnd() * 256));
-        out.push(`/${x},${y},${w},${h}/${ow},/0/default.jpg`);
-      }
-      return out;
+      return tileGridPaths({ width, height, tileSize: t.width, scaleFactors: t.scaleFactors });
     }
     const suffixes =
-      values.mode === 'tiles' ? tileGrid() : values.mode === 'regions' ? randomRegions(5000) : null;
+      values.mode === 'tiles'
+        ? tileGrid()
+        : values.mode === 'regions'
+          ? randomRegionPaths({ width, height, count: 5000, seed: 42 })
+          : null;
     if (!suffixes) {
       console.error(`unknown mode ${values.mode}`);
       process.exit(2);
@@ -171,40 +150,17 @@ switch (cmd) {
       target.search ? target.pathname + target.search + s : target.pathname + s,
     );
 
-    async function run(durationS, limit) {
-      const lat = [];
-      let errors = 0;
-      let bytes = 0;
-      let next = 0;
-      const deadline = Date.now() + durationS * 1000;
-      const started = process.hrtime.bigint();
-      async function worker() {
-        while (Date.now() < deadline && next < limit) {
-          const p = paths[next++ % paths.length];
-          const r = await get(new URL(p, target), agent);
-          if (r.status !== 200 || !/^image\/jpeg/.test(r.type ?? '')) {
-            errors++;
-            if (errors <= 3)
-              console.error(`  ${r.status} ${r.type} ${p} ${r.error ?? r.body?.toString().slice(0, 200)}`);
-          }
-          bytes += r.bytes;
-          lat.push(r.ms);
-        }
-      }
-      await Promise.all(Array.from({ length: concurrency }, worker));
-      const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-      lat.sort((a, b) => a - b);
-      const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] : NaN);
-      return {
-        n: lat.length,
-        elapsed,
-        rate: lat.length / elapsed,
-        p50: q(0.5),
-        p90: q(0.9),
-        p99: q(0.99),
-        errors,
-        bytes,
-      };
+    /** One load pass over `paths` (bench-load.mjs runLoad): success = HTTP 200 with an image/jpeg body. */
+    function run(durationS, limit) {
+      return runLoad({
+        paths,
+        concurrency,
+        durationS,
+        limit,
+        fetchOne: (p) => get(new URL(p, target), agent),
+        ok: (r) => r.status === 200 && /^image\/jpeg/.test(r.type ?? ''),
+        describe: (r, p) => `${r.status} ${r.type} ${p} ${r.error ?? r.body?.toString().slice(0, 200)}`,
+      });
     }
 
     const cpu0 = process.cpuUsage();

@@ -10,9 +10,12 @@
 // regions : arbitrary regions (random position, 200-1200 px, output 256-512 px wide), reproducible (seeded).
 // thumbs  : full/{w,h}/0/default.jpg of the info.json `sizes` (pre-made thumbnails).
 // info    : info.json itself.
+// Request sets and the load loop are bench-load.mjs's (shared with bench-compare.mjs).
 // Prints requests/s, p50/p90/p99 latency (ms), errors, bytes. Only 127.0.0.1/localhost URLs are accepted.
 import http from 'node:http';
 import { parseArgs } from 'node:util';
+
+import { randomRegionPaths, runLoad, tileGridPaths } from './bench-load.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -80,41 +83,17 @@ const width = info.width;
 const height = info.height;
 const v2 = info['@context']?.includes('/image/2/');
 
-/** The canonical tile grid (IIIF Image API 3.0 Implementation Notes §3). */
+/** The canonical tile grid (IIIF Image API 3.0 Implementation Notes §3), under `base`. */
 function tileGrid() {
   const t = info.tiles?.[0];
   if (!t) throw new Error('info.json advertises no tiles');
-  const size = t.width;
-  const out = [];
-  for (const sf of t.scaleFactors) {
-    const span = size * sf;
-    for (let y = 0; y < height; y += span) {
-      for (let x = 0; x < width; x += span) {
-        const w = Math.min(span, width - x);
-        const h = Math.min(span, height - y);
-        const region = x === 0 && y === 0 && w === width && h === height ? 'full' : `${x},${y},${w},${h}`;
-        const fullSize = Math.ceil(w / sf) === size && Math.ceil(h / sf) === size;
-        if ((values.tiles === 'full' && !fullSize) || (values.tiles === 'edge' && fullSize)) continue;
-        out.push(`${base}/${region}/${Math.ceil(w / sf)},/0/default.jpg`);
-      }
-    }
-  }
-  return out;
-}
-
-function randomRegions(n) {
-  let seed = 42;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    const w = Math.min(width, 200 + Math.floor(rnd() * 1000));
-    const h = Math.min(height, 200 + Math.floor(rnd() * 1000));
-    const x = Math.floor(rnd() * (width - w + 1));
-    const y = Math.floor(rnd() * (height - h + 1));
-    const ow = Math.min(w, 256 + Math.floor(rnd() * 256));
-    out.push(`${base}/${x},${y},${w},${h}/${ow},/0/default.jpg`);
-  }
-  return out;
+  return tileGridPaths({
+    width,
+    height,
+    tileSize: t.width,
+    scaleFactors: t.scaleFactors,
+    only: values.tiles,
+  }).map((s) => base + s);
 }
 
 let paths;
@@ -123,7 +102,7 @@ switch (values.mode) {
     paths = tileGrid();
     break;
   case 'regions':
-    paths = randomRegions(5000);
+    paths = randomRegionPaths({ width, height, count: 5000, seed: 42 }).map((s) => base + s);
     break;
   case 'thumbs':
     paths = (info.sizes ?? []).map((s) => `${base}/full/${s.width},${s.height}/0/default.jpg`);
@@ -137,39 +116,16 @@ switch (values.mode) {
 }
 if (paths.length === 0) throw new Error('nothing to request');
 
-async function run(durationS, limit) {
-  const lat = [];
-  let errors = 0;
-  let bytes = 0;
-  let next = 0;
-  const deadline = Date.now() + durationS * 1000;
-  const started = process.hrtime.bigint();
-  async function worker() {
-    while (Date.now() < deadline && next < limit) {
-      const p = paths[next++ % paths.length];
-      const r = await request(p);
-      if (r.status !== 200) {
-        errors++;
-        if (errors <= 3) console.error(`  ${r.status} ${p} ${r.error ?? r.body?.toString().slice(0, 200)}`);
-      }
-      bytes += r.bytes;
-      lat.push(r.ms);
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  lat.sort((a, b) => a - b);
-  const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] : NaN);
-  return {
-    n: lat.length,
-    elapsed,
-    rate: lat.length / elapsed,
-    p50: q(0.5),
-    p90: q(0.9),
-    p99: q(0.99),
-    errors,
-    bytes,
-  };
+/** One load pass over `paths` (bench-load.mjs runLoad): success = HTTP 200. */
+function run(durationS, limit) {
+  return runLoad({
+    paths,
+    concurrency,
+    durationS,
+    limit,
+    fetchOne: request,
+    ok: (r) => r.status === 200,
+  });
 }
 
 console.log(
