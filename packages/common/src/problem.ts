@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
 import { type Observable, throwError } from 'rxjs';
+import { isTransientDbError } from '@vellum/db';
 
 /** Base of every problem `type` URI: `https://vellum.dev/problems/<slug>`. */
 export const PROBLEM_TYPE_BASE = 'https://vellum.dev/problems/';
@@ -188,40 +189,18 @@ export function createValidationPipe(options: ValidationPipeOptions = {}): Valid
   });
 }
 
-/** Error codes (Prisma, node-postgres, Node sockets) that mean "the database or a dependency is unreachable". */
-const UNAVAILABLE_CODES = new Set([
-  'P1001', // can't reach database server
-  'P1002', // database server timed out
-  'P1008', // operation timed out
-  'P1017', // server closed the connection
-  'P2024', // timed out fetching a connection from the pool
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  '57P01', // admin_shutdown
-  '57P03', // cannot_connect_now
-  '08000',
-  '08001',
-  '08003',
-  '08006', // connection exceptions
-]);
-
+/**
+ * The database (or a socket to a dependency) is unreachable or briefly unable to serve: answered 503 with
+ * `Retry-After` (SPEC.md §10 "Postgres briefly unavailable → 503"). Uses @vellum/db's classification, plus
+ * Prisma's client initialisation failure.
+ */
 function isUnavailable(err: unknown): boolean {
-  for (
-    let e = err, depth = 0;
-    e && typeof e === 'object' && depth < 5;
-    e = (e as { cause?: unknown }).cause, depth++
-  ) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-    const name = (e as { name?: unknown }).name;
-    if (name === 'PrismaClientInitializationError') return true;
-    const kind = (e as { kind?: unknown }).kind;
-    if (kind === 'DatabaseNotReachable' || kind === 'TooManyConnections' || kind === 'SocketTimeout')
-      return true;
-  }
-  return false;
+  return (
+    isTransientDbError(err) ||
+    (typeof err === 'object' &&
+      err !== null &&
+      (err as { name?: unknown }).name === 'PrismaClientInitializationError')
+  );
 }
 
 /** A problem document plus the response headers to send and whether to log the cause. */
