@@ -1,6 +1,6 @@
 import { type MiddlewareConsumer, Module, type NestModule, RequestMethod, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { DatabaseReadiness, VellumCommonModule } from '@vellum/common';
+import { DatabaseModule, DatabaseReadiness, VellumCommonModule } from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { AssetPresenter } from './assets/asset.presenter';
 import { AssetsController } from './assets/assets.controller';
@@ -17,7 +17,6 @@ import { CustomersController } from './customers/customers.controller';
 import { CustomersService, SERVICE_NAME } from './customers/customers.service';
 import { Links, publicBaseMiddleware } from './http/links.service';
 import { TransientDbErrorInterceptor } from './http/transient-db.interceptor';
-import { DatabaseModule } from './infra/database.module';
 import { QueueController } from './queue/queue.controller';
 import { QueueService } from './queue/queue.service';
 import { SpacesController } from './spaces/spaces.controller';

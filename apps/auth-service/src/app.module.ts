@@ -1,7 +1,8 @@
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { DatabaseReadiness, VellumCommonModule, validateEnv } from '@vellum/common';
-import { PRISMA, createPrismaClient, type PrismaClient } from '@vellum/db';
+import { Module } from '@nestjs/common';
+import { DatabaseModule, DatabaseReadiness, VellumCommonModule, validateEnv } from '@vellum/common';
 import { AuthServiceEnv } from './auth-service.env';
+
+const env = validateEnv(AuthServiceEnv);
 
 /**
  * auth-service: the IIIF Authorization Flow 2.0 access, token and logout services (SPEC.md §6). This issue
@@ -9,21 +10,10 @@ import { AuthServiceEnv } from './auth-service.env';
  * access-control issue.
  */
 @Module({
-  imports: [VellumCommonModule.forRoot({ serviceName: 'auth-service', readiness: [DatabaseReadiness] })],
-  providers: [
-    { provide: AuthServiceEnv, useFactory: () => validateEnv(AuthServiceEnv) },
-    {
-      provide: PRISMA,
-      useFactory: (env: AuthServiceEnv) => createPrismaClient(env.DATABASE_URL),
-      inject: [AuthServiceEnv],
-    },
-    DatabaseReadiness,
+  imports: [
+    VellumCommonModule.forRoot({ serviceName: 'auth-service', readiness: [DatabaseReadiness] }),
+    DatabaseModule.forRoot(env.DATABASE_URL),
   ],
+  providers: [{ provide: AuthServiceEnv, useValue: env }],
 })
-export class AppModule implements OnApplicationShutdown {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.prisma.$disconnect();
-  }
-}
+export class AppModule {}

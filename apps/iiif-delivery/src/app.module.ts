@@ -1,13 +1,5 @@
-import {
-  type DynamicModule,
-  Inject,
-  Injectable,
-  Module,
-  type OnApplicationShutdown,
-  type Type,
-} from '@nestjs/common';
-import { DatabaseReadiness, StorageReadiness, VellumCommonModule } from '@vellum/common';
-import { createPrismaClient, PRISMA, type PrismaClient } from '@vellum/db';
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { DatabaseModule, DatabaseReadiness, StorageReadiness, VellumCommonModule } from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { bucketsFromEnv, createObjectStore, type ObjectStore, storageConfigFromEnv } from '@vellum/storage';
 import { AssetLookupService } from './asset-lookup.service';
@@ -25,15 +17,6 @@ import { ViewerController } from './viewer.controller';
 import { BUCKETS, DELIVERY_ENV, OBJECT_STORE } from './tokens';
 
 export const SERVICE_NAME = 'iiif-delivery';
-
-/** Closes the Prisma pool after in-flight requests finished (see bootstrapService's shutdown order). */
-@Injectable()
-class PrismaLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
-  async onApplicationShutdown(): Promise<void> {
-    await this.prisma.$disconnect();
-  }
-}
 
 /** Overrides for tests: an existing object store instead of one built from the environment. */
 export interface AppModuleOverrides {
@@ -58,6 +41,7 @@ export class AppModule {
           httpSuccessLogLevel: env.LOG_HTTP_SUCCESS_LEVEL,
           readiness: [DatabaseReadiness, StorageReadiness, AmqpReadiness],
         }),
+        DatabaseModule.forRoot(env.DATABASE_URL),
         MessagingModule.forRoot({
           serviceName: SERVICE_NAME,
           amqpUrl: env.AMQP_URL,
@@ -67,14 +51,11 @@ export class AppModule {
       controllers: [ImageApiController, ThumbsController, ViewerController, CacheInvalidationHandler],
       providers: [
         { provide: DELIVERY_ENV, useValue: env },
-        { provide: PRISMA, useFactory: () => createPrismaClient(env.DATABASE_URL) },
         {
           provide: OBJECT_STORE,
           useFactory: () => overrides.objectStore ?? createObjectStore(storageConfigFromEnv(rawEnv)),
         },
         { provide: BUCKETS, useFactory: () => bucketsFromEnv(rawEnv) },
-        PrismaLifecycle,
-        DatabaseReadiness,
         StorageReadiness,
         DeliveryMetrics,
         AssetLookupService,

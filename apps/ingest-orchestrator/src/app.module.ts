@@ -8,8 +8,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DatabaseReadiness, StorageReadiness, VellumCommonModule } from '@vellum/common';
-import { createPrismaClient, PRISMA, type PrismaClient } from '@vellum/db';
+import { DatabaseModule, DatabaseReadiness, StorageReadiness, VellumCommonModule } from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import {
   bucketsFromEnv,
@@ -57,7 +56,6 @@ export interface AppModuleOptions {
 class CoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('IngestOrchestrator');
   constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
     @Inject(BUCKETS) private readonly buckets: VellumBuckets,
     @Inject('HTTP_ORIGIN_FETCHER') private readonly http: HttpOriginFetcher,
@@ -79,7 +77,6 @@ class CoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.http.close().catch(() => undefined);
-    await this.prisma.$disconnect();
   }
 }
 
@@ -91,10 +88,10 @@ class CoreModule {
     const rawEnv = opts.rawEnv ?? process.env;
     return {
       module: CoreModule,
+      imports: [DatabaseModule.forRoot(env.DATABASE_URL)],
       providers: [
         { provide: ORCHESTRATOR_ENV, useValue: env },
         { provide: CLOCK, useValue: opts.clock ?? systemClock },
-        { provide: PRISMA, useFactory: () => createPrismaClient(env.DATABASE_URL) },
         { provide: OBJECT_STORE, useFactory: () => opts.store ?? objectStoreFromEnv(rawEnv) },
         { provide: BUCKETS, useFactory: () => bucketsFromEnv(rawEnv) },
         {
@@ -116,7 +113,7 @@ class CoreModule {
         IngestMetrics,
         CoreLifecycle,
       ],
-      exports: [ORCHESTRATOR_ENV, CLOCK, PRISMA, OBJECT_STORE, BUCKETS, ORIGIN_STAGER, IngestMetrics],
+      exports: [ORCHESTRATOR_ENV, CLOCK, OBJECT_STORE, BUCKETS, ORIGIN_STAGER, IngestMetrics],
     };
   }
 }
@@ -146,7 +143,7 @@ export class AppModule {
         }),
       ],
       controllers: [AssetIngestRequestedHandler, DerivativesResultHandler],
-      providers: [FinaliserService, StuckIngestSweeper, DatabaseReadiness, StorageReadiness],
+      providers: [FinaliserService, StuckIngestSweeper, StorageReadiness],
     };
   }
 }

@@ -45,3 +45,4 @@ export type { FieldError, ProblemDetails, RenderedProblem } from './problem';
 // Re-exported so apps inject the same logger classes VellumCommonModule registers.
 export { InjectPinoLogger, Logger, PinoLogger } from 'nestjs-pino';
 export { DatabaseReadiness, StorageReadiness } from './readiness';
+export { DatabaseModule } from './database.module';

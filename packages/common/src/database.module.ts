@@ -1,15 +1,15 @@
 import {
+  type DynamicModule,
   Global,
   Inject,
   Injectable,
   Module,
-  type DynamicModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DatabaseReadiness } from '@vellum/common';
 import { createPrismaClient, PRISMA, type PrismaClient } from '@vellum/db';
+import { DatabaseReadiness } from './readiness';
 
-/** Disconnects the pool after in-flight requests finished (Nest's shutdown order, see bootstrapService). */
+/** Closes the pool after in-flight requests and messages finished (Nest's shutdown order, see bootstrapService). */
 @Injectable()
 class PrismaLifecycle implements OnApplicationShutdown {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
@@ -18,14 +18,17 @@ class PrismaLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Provides the shared PrismaClient under `PRISMA` (global) and the Postgres readiness indicator. */
+/**
+ * The app's one PrismaClient (JS engine over node-postgres, see @vellum/db), provided globally under `PRISMA`
+ * with the `database` readiness indicator, and disconnected on shutdown after in-flight work (SPEC.md §9).
+ */
 @Global()
 @Module({})
 export class DatabaseModule {
+  /** @param databaseUrl `postgresql://…` of the metadata store. */
   static forRoot(databaseUrl: string): DynamicModule {
     return {
       module: DatabaseModule,
-      global: true,
       providers: [
         { provide: PRISMA, useFactory: () => createPrismaClient(databaseUrl) },
         DatabaseReadiness,
