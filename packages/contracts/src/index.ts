@@ -9,5 +9,6 @@ export * from './messages/asset';
 export * from './messages/image';
 export * from './messages/av';
 export * from './messages/batch';
+export * from './messages/bus';
 export * from './delivery-channels';
 export * from './events-doc';

@@ -13,5 +13,6 @@ export * from './metrics';
 export * from './transport';
 export * from './readiness';
 export * from './outbox';
+export * from './dead-letters';
 export * from './messaging.module';
 export { PRISMA } from '@vellum/db';

@@ -113,15 +113,19 @@ describe('MessagePublisher', () => {
     return { publisher: new MessagePublisher(conn), publish };
   }
 
-  it('publishes persistent JSON envelopes with the class routing key and priority', async () => {
+  it('publishes persistent JSON envelopes with the lane routing key (the type, + .priority) and priority', async () => {
     const { publisher, publish } = stub(true);
     await correlation.run('corr-2', () => publisher.publish(ingest(), { priority: 5 }));
     const [[exchange, key, body, props]] = publish.mock.calls as unknown as [
       [string, string, Buffer, Record<string, unknown>],
     ];
-    expect([exchange, key]).toEqual(['ex', 'asset.ingest.requested.v1']);
+    expect([exchange, key]).toEqual(['ex', 'asset.ingest.requested.v1.priority']);
     const env = JSON.parse(body.toString());
-    expect(env).toMatchObject({ type: key, producer: 'svc', correlationId: 'corr-2' });
+    expect(env).toMatchObject({
+      type: 'asset.ingest.requested.v1',
+      producer: 'svc',
+      correlationId: 'corr-2',
+    });
     expect(props).toMatchObject({
       persistent: true,
       priority: 5,
@@ -166,7 +170,7 @@ describe('VellumRmqContext', () => {
     const ctx = new VellumRmqContext([
       env,
       {} as never,
-      { attempt: 3, maxAttempts: 4, queue: 'q', channel: {} as never },
+      { attempt: 3, maxAttempts: 4, queue: 'q', redeliveries: 0, channel: {} as never },
     ]);
     expect([ctx.attempt, ctx.maxAttempts, ctx.isLastAttempt, ctx.queue, ctx.routingKey]).toEqual([
       3,
@@ -178,7 +182,7 @@ describe('VellumRmqContext', () => {
     const last = new VellumRmqContext([
       env,
       {} as never,
-      { attempt: 4, maxAttempts: 4, queue: 'q', channel: {} as never },
+      { attempt: 4, maxAttempts: 4, queue: 'q', redeliveries: 2, channel: {} as never },
     ]);
     expect(last.isLastAttempt).toBe(true);
   });
@@ -222,7 +226,7 @@ describe('VellumRmqTransport handler validation', () => {
     const err = await new Promise((resolve) => void t.listen((e?: unknown) => resolve(e)));
     expect(err).toBeUndefined();
     expect(t.isConnected).toBe(false);
-    expect(t.queues).toEqual(['svc.asset.deleted.v1']);
+    expect(t.queues).toEqual(['svc.asset.deleted.v1', 'svc.asset.deleted.v1.suspect']);
     expect(() => t.unwrap()).toThrow(BrokerUnavailableError);
     await t.close();
   });

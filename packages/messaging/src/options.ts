@@ -32,10 +32,54 @@ export interface TransportOptions extends MessagingOptions {
   /** Bound on how long `close()` waits for in-flight handlers, in ms. Default 10000. */
   closeTimeoutMs?: number;
   /**
+   * A message the broker redelivers because its consumer died (or its channel closed) before acking it is moved
+   * to the queue's suspect lane `${queue}.suspect` (prefetch 1, so a redelivery there means that message was the
+   * one being handled). Once it has been redelivered this many times it is dead-lettered with reason `crashed`
+   * instead of being handled again, so an input that kills its consumer cannot loop forever. Default 3.
+   */
+  maxRedeliveries?: number;
+  /**
+   * Prefetch overrides per routing key, from the app's validated environment (decorator extras are evaluated
+   * when the handler's file loads, before the environment is validated). They win over the `@EventPattern` extras.
+   */
+  consumers?: Record<string, ConsumerOverrides>;
+  /**
+   * A dependency whose outage is not the message's fault (the database). When a handler throws an error that
+   * `isOutage` recognises, the attempt is not spent: every consumer of this transport stops taking new work, the
+   * message is held, `probe` is polled with backoff (0.5 s doubling to `maxDelayMs`), and once it resolves
+   * consumption resumes and the held messages run again. SPEC.md §10 "Reliability".
+   */
+  outage?: OutageGate;
+  /**
+   * Publish `bus.message.dead-lettered.v1` for every message this transport dead-letters (so the owner of the
+   * state can close it, e.g. fail the asset attempt). Default true.
+   */
+  deadLetterEvents?: boolean;
+  /**
    * Names this process in exclusive queues (`${service}.${instanceId}.${key}`). Default
    * `${SERVICE_INSTANCE ?? hostname-pid}-${6 random hex}` (the suffix keeps two transports in one process apart).
    */
   instanceId?: string;
+}
+
+/** Per routing key settings given to the transport at construction (see {@link TransportOptions.consumers}). */
+export interface ConsumerOverrides {
+  /** Unacked deliveries of the (batch-lane) queue: the handler's concurrency for ordinary work. */
+  prefetch?: number;
+  /** Unacked deliveries of the priority-lane queue; when set, the priority lane has a queue of its own. */
+  priorityPrefetch?: number;
+}
+
+/** See {@link TransportOptions.outage}. */
+export interface OutageGate {
+  /** What is down, for logs (e.g. `database`). */
+  name: string;
+  /** True when `err` means the dependency is unavailable (not that the message is bad). */
+  isOutage(err: unknown): boolean;
+  /** Resolves when the dependency answers again; rejects while it is down. */
+  probe(): Promise<unknown>;
+  /** Longest pause between probes, ms. Default 5000. */
+  maxDelayMs?: number;
 }
 
 /** Nest token of the {@link MessagingOptions} given to `MessagingModule.forRoot`. */
@@ -48,6 +92,19 @@ export const DEFAULT_PREFETCH = 10;
 export const MAX_PRIORITY = 10;
 /** Priority used by the priority lane (immediate registrations, the priority queue). */
 export const PRIORITY_LANE = 5;
+/** Default {@link TransportOptions.maxRedeliveries}. */
+export const DEFAULT_MAX_REDELIVERIES = 3;
+/** Suffix of the AMQP routing key of priority-lane messages (`<type>.priority`); the envelope `type` is unchanged. */
+export const PRIORITY_ROUTING_SUFFIX = '.priority';
+
+/**
+ * The AMQP routing key a message of `type` is published with: the type itself, or `<type>.priority` for the
+ * priority lane (`priority >= PRIORITY_LANE`), so that consumers with a priority queue of their own receive
+ * priority work there while every other queue binds both keys.
+ */
+export function laneRoutingKey(type: string, priority = 0): string {
+  return priority >= PRIORITY_LANE ? `${type}${PRIORITY_ROUTING_SUFFIX}` : type;
+}
 
 /** Headers Vellum sets on messages (all lower-case, `x-vellum-*`). */
 export const HEADERS = {
@@ -59,8 +116,15 @@ export const HEADERS = {
   routingKey: 'x-vellum-routing-key',
   /** Dead-letter only: the queue the message was consumed from. */
   queue: 'x-vellum-queue',
-  /** Dead-letter only: `invalid` (failed validation), `permanent` (PermanentMessageError) or `exhausted` (retries used up). */
+  /**
+   * Dead-letter only: `invalid` (failed validation), `permanent` (PermanentMessageError), `exhausted` (retries used
+   * up) or `crashed` (redelivered `maxRedeliveries` times: it kept killing its consumer).
+   */
   reason: 'x-vellum-dead-letter-reason',
+  /** Times the broker redelivered the message after its consumer died before acking it (absent = 0). */
+  redeliveries: 'x-vellum-redeliveries',
+  /** Set by `replayDeadLetters`: when the message was replayed from the dead-letter queue (ISO 8601). */
+  replayed: 'x-vellum-replayed',
 } as const;
 
 /** `amqpUrl` with `heartbeat=15` added when the URL sets none, so a dead broker is noticed within ~30 s. */
@@ -87,6 +151,10 @@ export const queueNames = {
   /** Per-instance exclusive, auto-delete queue: `${service}.${instance}.${routingKey}`. */
   exclusive: (service: string, instance: string, routingKey: string): string =>
     `${service}.${instance}.${routingKey}`,
+  /** The priority-lane queue of a consumer that has one: `${queue}.priority`. */
+  priority: (queue: string): string => `${queue}.priority`,
+  /** The suspect lane of a durable queue (redelivered messages, handled one at a time): `${queue}.suspect`. */
+  suspect: (queue: string): string => `${queue}.suspect`,
   /** Retry queue with a per-queue TTL: `${queue}.retry.${delayMs}`. */
   retry: (queue: string, delayMs: number): string => `${queue}.retry.${delayMs}`,
   /** The service's dead-letter queue: `${service}.dead-letter`. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Envelope, validateEnvelope } from '@vellum/contracts';
 import { AmqpConnectionManager } from './connection-manager';
 import { buildEnvelope, checkPriority, PublishOptions } from './envelope-builder';
+import { laneRoutingKey } from './options';
 
 /**
  * Publishes registered messages to the topic exchange with publisher confirms (SPEC.md §2 "Bus").
@@ -14,8 +15,9 @@ export class MessagePublisher {
   /**
    * Validates `message` (an instance of a registered message class) with `validatePayload`, wraps it in an
    * envelope (`producer` = serviceName, `correlationId` defaults to `correlation.getOrCreate()`, `causationId`
-   * to the message being handled) and publishes it persistent, routing key = the class's `routingKey`,
-   * with `priority` (0–10, default 0). Resolves when the broker confirms.
+   * to the message being handled) and publishes it persistent, with `priority` (0–10, default 0) and the routing
+   * key {@link laneRoutingKey} gives: the class's `routingKey`, plus `.priority` on the priority lane. Resolves
+   * when the broker confirms.
    * @throws TypeError (unregistered class), InvalidMessageError (invalid payload), RangeError (bad priority),
    *   BrokerUnavailableError (not connected: rejects at once; retry later), Error (nacked / confirm timeout).
    */
@@ -25,7 +27,8 @@ export class MessagePublisher {
   }
 
   /**
-   * Publishes a ready-made envelope (e.g. an outbox row's) to the exchange with routing key `envelope.type`.
+   * Publishes a ready-made envelope (e.g. an outbox row's) to the exchange with routing key
+   * `laneRoutingKey(envelope.type, priority)`.
    * The payload is not re-validated (it was validated when the envelope was built).
    * @throws InvalidMessageError (malformed envelope), RangeError, BrokerUnavailableError, Error (as `publish`).
    */
@@ -34,7 +37,7 @@ export class MessagePublisher {
     const p = checkPriority(priority);
     await this.connection.publish(
       this.connection.exchange,
-      envelope.type,
+      laneRoutingKey(envelope.type, p),
       Buffer.from(JSON.stringify(envelope)),
       {
         persistent: true,

@@ -149,9 +149,13 @@ describe('VellumRmqTransport (real RabbitMQ)', () => {
       expect(call.envelopeCorrelationId).toBe('corr-round-trip');
       expect(call.producer).toBe(svc.serviceName);
       expect(call.attempt).toBe(1);
+      const ingestQueue = queueNames.main(svc.serviceName, AssetIngestRequestedV1.routingKey);
+      const deletedQueue = queueNames.main(svc.serviceName, AssetDeletedV1.routingKey);
       expect(svc.transport.queues).toEqual([
-        queueNames.main(svc.serviceName, AssetIngestRequestedV1.routingKey),
-        queueNames.main(svc.serviceName, AssetDeletedV1.routingKey),
+        ingestQueue,
+        queueNames.suspect(ingestQueue),
+        deletedQueue,
+        queueNames.suspect(deletedQueue),
       ]);
       const q = await probeCh.checkQueue(queueNames.main(svc.serviceName, AssetIngestRequestedV1.routingKey));
       expect(q.messageCount).toBe(0);

@@ -4,12 +4,15 @@ import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { correlation } from '@vellum/common';
 import {
+  BusMessageDeadLetteredV1,
+  type DeadLetterReason,
   Envelope,
   InvalidMessageError,
   messageClassFor,
   validateEnvelope,
   validatePayload,
 } from '@vellum/contracts';
+import { buildEnvelope } from './envelope-builder';
 import { AmqpConnectionManager } from './connection-manager';
 import { installHandlerErrorCapture } from './error-capture';
 import { errorMessage, isPermanentError } from './errors';
@@ -17,11 +20,14 @@ import { runInMessageScope, MessageScope } from './message-scope';
 import { ConsumeOutcome, MessageMetricsSink, metricsSinkFor } from './metrics';
 import {
   DEFAULT_EXCHANGE,
+  DEFAULT_MAX_REDELIVERIES,
   DEFAULT_PREFETCH,
   DEFAULT_RETRY_DELAYS_MS,
   defaultInstanceId,
   HEADERS,
+  laneRoutingKey,
   MAX_PRIORITY,
+  PRIORITY_LANE,
   queueNames,
   TransportOptions,
 } from './options';
@@ -30,6 +36,13 @@ import {
 export interface VellumEventExtras {
   /** Unacked deliveries this queue's consumer may hold (Nest handler concurrency). Default 10 (`defaultPrefetch`). */
   prefetch?: number;
+  /**
+   * Give the priority lane a queue of its own, `${queue}.priority`, consumed with this prefetch: priority work
+   * (`priority >= PRIORITY_LANE`, published with routing key `<type>.priority`) then has capacity that a
+   * backlog of ordinary work cannot take (SPEC.md §2 "Bus"). Without it, one queue carries both lanes and the
+   * priority lane only overtakes queued work (`x-max-priority`).
+   */
+  priorityPrefetch?: number;
   /**
    * Consume from a per-instance exclusive, auto-delete queue `${service}.${instance}.${key}` instead of the shared
    * durable `${service}.${key}`: every instance receives every message (e.g. the gateway hearing
@@ -46,6 +59,8 @@ export interface VellumDelivery {
   maxAttempts: number;
   /** The queue the message was consumed from. */
   queue: string;
+  /** Times the broker redelivered it after its consumer died before acking it. */
+  redeliveries: number;
   /** The consumer channel (acks are the transport's job; do not ack yourself). */
   channel: Channel;
 }
@@ -85,6 +100,17 @@ export class VellumRmqContext extends BaseRpcContext<[Envelope, ConsumeMessage, 
     return this.args[2].maxAttempts;
   }
 
+  /** Times the broker redelivered this message because its consumer died before acking it (0 normally). */
+  get redeliveries(): number {
+    return this.args[2].redeliveries;
+  }
+
+  /** True when this message came through the priority lane (AMQP priority ≥ `PRIORITY_LANE`). */
+  get isPriorityLane(): boolean {
+    const p = this.args[1].properties.priority as unknown;
+    return typeof p === 'number' && p >= PRIORITY_LANE;
+  }
+
   /**
    * True when throwing now dead-letters the message instead of retrying it: a handler can then turn a final
    * retryable failure into a failure reply (e.g. `ImageDerivativesFailedV1`) and return normally.
@@ -94,9 +120,18 @@ export class VellumRmqContext extends BaseRpcContext<[Envelope, ConsumeMessage, 
   }
 }
 
+/**
+ * One consumer (one channel): `main` is the queue of a routing key, `priority` its priority-lane queue when it has
+ * one, `suspect` the prefetch-1 lane where redelivered messages of a durable queue are handled one at a time.
+ */
 interface ConsumerSpec {
   routingKey: string;
+  kind: 'main' | 'priority' | 'suspect';
   queue: string;
+  /** The queue a suspect-lane message came from (its retries and replays go back there); else `queue`. */
+  homeQueue: string;
+  /** AMQP routing keys bound to `queue` on the exchange (none for suspect lanes). */
+  bindings: string[];
   exclusive: boolean;
   prefetch: number;
   handler: MessageHandler;
@@ -108,6 +143,9 @@ interface LiveConsumer {
   channel: Channel;
   consumerTag?: string;
 }
+
+/** Thrown inside the outage wait when the transport closes meanwhile: the held message goes back to the broker. */
+class ClosingError extends Error {}
 
 type TransportEvents = {
   connected: () => void;
@@ -125,12 +163,18 @@ export function transportsFor(serviceName: string): VellumRmqTransport[] {
 /**
  * The Vellum RabbitMQ consumer: a Nest custom transport strategy (SPEC.md §2 "Bus"; README "Topology").
  *
- * For each `@EventPattern(routingKey, { prefetch?, exclusive? })` handler it asserts (idempotently, on every
- * (re)connect) the queue `${service}.${routingKey}` (`x-max-priority: 10`) bound to the topic exchange, its
- * retry queues `${queue}.retry.${delayMs}` and the service's `${service}.dead-letter`, then consumes with manual
- * acks and the given prefetch. Each delivery: envelope + payload validated (invalid → dead-letter at once), the
- * handler runs inside `correlation.run(envelope.correlationId)` with `(payload, ctx)`; resolve → ack; throw →
- * next retry queue while attempts remain, else dead-letter (`PermanentMessageError` → dead-letter at once).
+ * For each `@EventPattern(routingKey, { prefetch?, priorityPrefetch?, exclusive? })` handler it asserts
+ * (idempotently, on every (re)connect) the queue `${service}.${routingKey}` (`x-max-priority: 10`) bound to the
+ * topic exchange (keys `<type>` and `<type>.priority`, or only `<type>` when the priority lane has its own queue
+ * `${queue}.priority`), their retry queues `${queue}.retry.${delayMs}`, suspect lanes `${queue}.suspect` and the
+ * service's `${service}.dead-letter`, then consumes with manual acks and the given prefetch. Each delivery:
+ * - redelivered by the broker (its consumer died before acking) → moved to the suspect lane, where messages run
+ *   one at a time; one redelivered there `maxRedeliveries` times in all is dead-lettered (`crashed`), not run;
+ * - envelope + payload validated (invalid → dead-letter at once);
+ * - the handler runs inside `correlation.run(envelope.correlationId)` with `(payload, ctx)`; resolve → ack;
+ *   throw → next retry queue while attempts remain, else dead-letter (`PermanentMessageError` → at once); an error
+ *   the `outage` gate recognises spends no attempt: consumers pause and the message runs again once it is over.
+ * Every dead letter is announced as `bus.message.dead-lettered.v1`.
  *
  * It owns its own connection (consumer traffic separate from the publisher's). Wire it with
  * `bootstrapService(AppModule, { transport: createTransport({...}) })` or
@@ -155,6 +199,11 @@ export class VellumRmqTransport
   private closing = false;
   private listening = false;
   private setupRegistered = false;
+  /** While a dependency outage lasts: resolves when it is over (consumers are paused meanwhile). */
+  private outageWait?: Promise<void>;
+  /** Ends the current pause between outage probes at once (used by `close()`). */
+  private wakeOutage?: () => void;
+  private readonly maxRedeliveries: number;
 
   constructor(
     options: TransportOptions,
@@ -171,6 +220,9 @@ export class VellumRmqTransport
     this.exchange = options.exchange ?? DEFAULT_EXCHANGE;
     this.instanceId = options.instanceId ?? defaultInstanceId();
     this.retryDelaysMs = [...delays];
+    this.maxRedeliveries = options.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES;
+    if (!Number.isInteger(this.maxRedeliveries) || this.maxRedeliveries < 1)
+      throw new RangeError(`maxRedeliveries must be a positive integer, got ${this.maxRedeliveries}`);
     this.metrics = deps.metrics;
     this.connection = deps.connection ?? new AmqpConnectionManager(options);
     this.connection.on('connected', () => this._status$.next('connected'));
@@ -193,9 +245,14 @@ export class VellumRmqTransport
     this.metrics = metrics;
   }
 
-  /** The queue names this transport consumes from (after `listen`). */
+  /** The queue names this transport consumes from (after `listen`), suspect lanes included. */
   get queues(): string[] {
     return this.specs.map((s) => s.queue);
+  }
+
+  /** True while consumers are paused because a dependency (the `outage` gate) is down. */
+  get isPausedForOutage(): boolean {
+    return this.outageWait !== undefined;
   }
 
   /** Subscribes to `connected` / `disconnected` of the underlying connection. */
@@ -250,6 +307,7 @@ export class VellumRmqTransport
     if (this.closing) return;
     this.closing = true;
     liveTransports.delete(this);
+    this.wakeOutage?.();
     for (const c of this.live) {
       if (c.consumerTag) await c.channel.cancel(c.consumerTag).catch(() => undefined);
     }
@@ -292,19 +350,66 @@ export class VellumRmqTransport
           `'${pattern}': more than one handler registered; a routing key has one handler per service`,
         );
       const extras = (handler.extras ?? {}) as VellumEventExtras;
-      const prefetch = extras.prefetch ?? this.options.defaultPrefetch ?? DEFAULT_PREFETCH;
+      const override = this.options.consumers?.[pattern] ?? {};
+      const prefetch =
+        override.prefetch ?? extras.prefetch ?? this.options.defaultPrefetch ?? DEFAULT_PREFETCH;
       if (!Number.isInteger(prefetch) || prefetch < 1)
         throw new Error(`'${pattern}': prefetch must be a positive integer, got ${String(prefetch)}`);
+      const priorityPrefetch = override.priorityPrefetch ?? extras.priorityPrefetch;
+      if (priorityPrefetch !== undefined && (!Number.isInteger(priorityPrefetch) || priorityPrefetch < 1))
+        throw new Error(
+          `'${pattern}': priorityPrefetch must be a positive integer, got ${String(priorityPrefetch)}`,
+        );
       const exclusive = extras.exclusive === true;
-      specs.push({
-        routingKey: pattern,
-        queue: exclusive
-          ? queueNames.exclusive(this.serviceName, this.instanceId, pattern)
-          : queueNames.main(this.serviceName, pattern),
-        exclusive,
-        prefetch,
-        handler,
-      });
+      const lanes = [pattern, laneRoutingKey(pattern, PRIORITY_LANE)];
+      if (exclusive) {
+        if (priorityPrefetch !== undefined)
+          throw new Error(`'${pattern}': an exclusive queue cannot have a priority lane of its own`);
+        const queue = queueNames.exclusive(this.serviceName, this.instanceId, pattern);
+        specs.push({
+          routingKey: pattern,
+          kind: 'main',
+          queue,
+          homeQueue: queue,
+          bindings: lanes,
+          exclusive,
+          prefetch,
+          handler,
+        });
+        continue;
+      }
+      const main = queueNames.main(this.serviceName, pattern);
+      const durable: Array<{
+        kind: 'main' | 'priority';
+        queue: string;
+        bindings: string[];
+        prefetch: number;
+      }> =
+        priorityPrefetch === undefined
+          ? [{ kind: 'main', queue: main, bindings: lanes, prefetch }]
+          : [
+              { kind: 'main', queue: main, bindings: [lanes[0]], prefetch },
+              {
+                kind: 'priority',
+                queue: queueNames.priority(main),
+                bindings: [lanes[1]],
+                prefetch: priorityPrefetch,
+              },
+            ];
+      for (const d of durable) {
+        specs.push({ routingKey: pattern, ...d, homeQueue: d.queue, exclusive: false, handler });
+        // The suspect lane: prefetch 1, so a message redelivered there was the one being handled.
+        specs.push({
+          routingKey: pattern,
+          kind: 'suspect',
+          queue: queueNames.suspect(d.queue),
+          homeQueue: d.queue,
+          bindings: [],
+          exclusive: false,
+          prefetch: 1,
+          handler,
+        });
+      }
     }
     return specs;
   }
@@ -344,6 +449,15 @@ export class VellumRmqTransport
     });
     await this.assertQueues(channel, spec);
     await channel.prefetch(spec.prefetch);
+    this.live.add(consumer);
+    // During a dependency outage consumers stay paused; the end of the outage starts them.
+    if (!this.outageWait) await this.startConsuming(consumer);
+  }
+
+  /** `basic.consume` on the consumer's channel (again after a pause). */
+  private async startConsuming(consumer: LiveConsumer): Promise<void> {
+    const { spec, channel } = consumer;
+    if (consumer.consumerTag) return;
     const { consumerTag } = await channel.consume(
       spec.queue,
       (msg) => {
@@ -357,31 +471,41 @@ export class VellumRmqTransport
       { noAck: false },
     );
     consumer.consumerTag = consumerTag;
-    this.live.add(consumer);
+  }
+
+  /** `basic.cancel`: no new deliveries; unacked ones stay with the channel (held, not requeued). */
+  private async stopConsuming(consumer: LiveConsumer): Promise<void> {
+    const tag = consumer.consumerTag;
+    if (!tag) return;
+    consumer.consumerTag = undefined;
+    await consumer.channel.cancel(tag).catch(() => undefined);
   }
 
   private async assertQueues(channel: Channel, spec: ConsumerSpec): Promise<void> {
+    const priorityArgs = { 'x-max-priority': MAX_PRIORITY };
     if (spec.exclusive) {
       await channel.assertQueue(spec.queue, {
         exclusive: true,
         autoDelete: true,
         durable: false,
-        arguments: { 'x-max-priority': MAX_PRIORITY },
+        arguments: priorityArgs,
       });
     } else {
-      await channel.assertQueue(spec.queue, { durable: true, arguments: { 'x-max-priority': MAX_PRIORITY } });
-      for (const delay of this.retryDelaysMs) {
-        await channel.assertQueue(queueNames.retry(spec.queue, delay), {
-          durable: true,
-          arguments: {
-            'x-message-ttl': delay,
-            'x-dead-letter-exchange': '',
-            'x-dead-letter-routing-key': spec.queue,
-          },
-        });
+      await channel.assertQueue(spec.queue, { durable: true, arguments: priorityArgs });
+      if (spec.kind !== 'suspect') {
+        for (const delay of this.retryDelaysMs) {
+          await channel.assertQueue(queueNames.retry(spec.queue, delay), {
+            durable: true,
+            arguments: {
+              'x-message-ttl': delay,
+              'x-dead-letter-exchange': '',
+              'x-dead-letter-routing-key': spec.queue,
+            },
+          });
+        }
       }
     }
-    await channel.bindQueue(spec.queue, this.exchange, spec.routingKey);
+    for (const key of spec.bindings) await channel.bindQueue(spec.queue, this.exchange, key);
   }
 
   private unwrapSafe(): ChannelModel | undefined {
@@ -425,6 +549,24 @@ export class VellumRmqTransport
     }
     const startedAt = process.hrtime.bigint();
     const attempt = attemptOf(msg);
+    const redeliveries = redeliveriesOf(msg) + (msg.fields.redelivered && !spec.exclusive ? 1 : 0);
+    if (msg.fields.redelivered && !spec.exclusive) {
+      if (spec.kind !== 'suspect' || redeliveries < this.maxRedeliveries) {
+        // Its consumer died (or its channel closed) before acking it: it may be what killed it. Count it and let
+        // the suspect lane run it alone, where a further redelivery can only mean this message was in hand.
+        await this.moveToSuspectLane(consumer, msg, redeliveries);
+        this.observe(spec.routingKey, 'redelivered', startedAt);
+        return;
+      }
+      const reason = `redelivered ${redeliveries} times: it was being handled each time its consumer died (crash, OOM kill or hang)`;
+      this.log.error(
+        `Message ${String(msg.properties.messageId)} on ${spec.queue} ${reason}; dead-lettered (crashed)`,
+      );
+      await this.deadLetterAndAck(consumer, msg, 'crashed', reason, attempt, redeliveries);
+      this.observe(spec.routingKey, 'crashed', startedAt);
+      return;
+    }
+
     let envelope: Envelope;
     let payload: object;
     try {
@@ -441,7 +583,7 @@ export class VellumRmqTransport
       this.log.error(
         `Invalid message on ${spec.queue} (messageId ${String(msg.properties.messageId)}): ${reason}; dead-lettered`,
       );
-      await this.deadLetterAndAck(consumer, msg, 'invalid', reason, attempt);
+      await this.deadLetterAndAck(consumer, msg, 'invalid', reason, attempt, redeliveries);
       this.observe(spec.routingKey, 'invalid', startedAt);
       return;
     }
@@ -449,39 +591,126 @@ export class VellumRmqTransport
     const ctx = new VellumRmqContext([
       envelope,
       msg,
-      { attempt, maxAttempts: this.maxAttempts, queue: spec.queue, channel },
+      { attempt, maxAttempts: this.maxAttempts, queue: spec.queue, redeliveries, channel },
     ]);
-    const scope: MessageScope = { envelope };
-    try {
-      await correlation.run(envelope.correlationId, () =>
-        runInMessageScope(scope, async () => {
-          const result: unknown = await spec.handler(payload, ctx);
-          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
-        }),
-      );
-    } catch (thrown) {
-      const original = scope.error ?? thrown;
-      const permanent = isPermanentError(thrown) || isPermanentError(original);
-      const message = errorMessage(original);
-      const where = `${spec.routingKey} ${envelope.id} (attempt ${attempt}/${this.maxAttempts}, correlationId ${envelope.correlationId})`;
-      if (!permanent && attempt < this.maxAttempts) {
-        const delay = this.retryDelaysMs[attempt - 1];
-        this.log.warn(`Handler failed for ${where}: ${message}; retrying in ${delay} ms`);
-        await this.retryAndAck(consumer, msg, attempt, delay);
-        this.observe(spec.routingKey, 'retry', startedAt);
-      } else {
-        const reason = permanent ? 'permanent' : 'exhausted';
-        this.log.error(
-          `Handler failed for ${where}: ${message}; dead-lettered (${reason})`,
-          original instanceof Error ? original.stack : undefined,
+    for (;;) {
+      const scope: MessageScope = { envelope };
+      try {
+        await correlation.run(envelope.correlationId, () =>
+          runInMessageScope(scope, async () => {
+            const result: unknown = await spec.handler(payload, ctx);
+            if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+          }),
         );
-        await this.deadLetterAndAck(consumer, msg, reason, message, attempt);
-        this.observe(spec.routingKey, 'dead_letter', startedAt);
+        break;
+      } catch (thrown) {
+        const original = scope.error ?? thrown;
+        const gate = this.options.outage;
+        if (gate && (gate.isOutage(original) || gate.isOutage(thrown))) {
+          // The dependency is down, not the message bad: spend no attempt, hold it until the outage is over.
+          try {
+            await this.waitOutOutage(gate, errorMessage(original));
+          } catch (err) {
+            if (!(err instanceof ClosingError)) throw err;
+            this.settle(channel, msg, 'requeue');
+            return;
+          }
+          this.observe(spec.routingKey, 'held', startedAt);
+          continue;
+        }
+        await this.onHandlerFailure(
+          consumer,
+          msg,
+          envelope,
+          thrown,
+          original,
+          attempt,
+          redeliveries,
+          startedAt,
+        );
+        return;
       }
-      return;
     }
     this.settle(channel, msg, 'ack');
     this.observe(spec.routingKey, 'success', startedAt);
+  }
+
+  /** A handler threw (not an outage): retry while attempts remain, else dead-letter. */
+  private async onHandlerFailure(
+    consumer: LiveConsumer,
+    msg: ConsumeMessage,
+    envelope: Envelope,
+    thrown: unknown,
+    original: unknown,
+    attempt: number,
+    redeliveries: number,
+    startedAt: bigint,
+  ): Promise<void> {
+    const { spec } = consumer;
+    const permanent = isPermanentError(thrown) || isPermanentError(original);
+    const message = errorMessage(original);
+    const where = `${spec.routingKey} ${envelope.id} (attempt ${attempt}/${this.maxAttempts}, correlationId ${envelope.correlationId})`;
+    if (!permanent && attempt < this.maxAttempts) {
+      const delay = this.retryDelaysMs[attempt - 1];
+      this.log.warn(`Handler failed for ${where}: ${message}; retrying in ${delay} ms`);
+      await this.retryAndAck(consumer, msg, attempt, delay);
+      this.observe(spec.routingKey, 'retry', startedAt);
+      return;
+    }
+    const reason = permanent ? 'permanent' : 'exhausted';
+    this.log.error(
+      `Handler failed for ${where}: ${message}; dead-lettered (${reason})`,
+      original instanceof Error ? original.stack : undefined,
+    );
+    await this.deadLetterAndAck(consumer, msg, reason, message, attempt, redeliveries);
+    this.observe(spec.routingKey, 'dead_letter', startedAt);
+  }
+
+  /**
+   * Pauses every consumer of this transport until `gate.probe()` resolves (polled from 500 ms doubling to
+   * `maxDelayMs`); concurrent callers share one wait. @throws ClosingError when the transport closes meanwhile.
+   */
+  private async waitOutOutage(gate: NonNullable<TransportOptions['outage']>, cause: string): Promise<void> {
+    if (!this.outageWait) {
+      this.log.warn(
+        `${gate.name} unavailable (${cause}): consumers paused, held messages keep their attempts`,
+      );
+      const started = Date.now();
+      const wait = (async () => {
+        for (const c of this.live) await this.stopConsuming(c);
+        let delay = 500;
+        const max = gate.maxDelayMs ?? 5000;
+        for (;;) {
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, delay);
+            this.wakeOutage = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+          this.wakeOutage = undefined;
+          if (this.closing) return;
+          try {
+            await gate.probe();
+            return;
+          } catch {
+            delay = Math.min(max, delay * 2);
+          }
+        }
+      })();
+      this.outageWait = wait.finally(() => {
+        this.outageWait = undefined;
+        if (this.closing) return;
+        this.log.log(`${gate.name} answers again after ${Date.now() - started} ms: consumers resumed`);
+        for (const c of this.live) {
+          this.startConsuming(c).catch((err: unknown) =>
+            this.log.warn(`Resuming ${c.spec.queue} failed: ${errorMessage(err)}`),
+          );
+        }
+      });
+    }
+    await this.outageWait;
+    if (this.closing) throw new ClosingError('transport closing');
   }
 
   private settle(channel: Channel, msg: ConsumeMessage, how: 'ack' | 'requeue'): void {
@@ -514,6 +743,31 @@ export class VellumRmqTransport
     };
   }
 
+  /** Publishes the message to the suspect lane of its home queue with its redelivery count, then acks it. */
+  private async moveToSuspectLane(
+    consumer: LiveConsumer,
+    msg: ConsumeMessage,
+    redeliveries: number,
+  ): Promise<void> {
+    const { spec, channel } = consumer;
+    const target = queueNames.suspect(spec.homeQueue);
+    this.log.warn(
+      `Message ${String(msg.properties.messageId)} on ${spec.queue} was redelivered (its consumer died before acking it; ${redeliveries}/${this.maxRedeliveries}): handling it alone on ${target}`,
+    );
+    try {
+      await this.connection.publish(
+        '',
+        target,
+        msg.content,
+        this.forwardProperties(msg, { [HEADERS.redeliveries]: redeliveries }),
+      );
+      this.settle(channel, msg, 'ack');
+    } catch (err) {
+      this.log.warn(`Could not move ${spec.routingKey} to ${target}: ${errorMessage(err)}; requeueing`);
+      this.settle(channel, msg, 'requeue');
+    }
+  }
+
   private async retryAndAck(
     consumer: LiveConsumer,
     msg: ConsumeMessage,
@@ -533,7 +787,7 @@ export class VellumRmqTransport
       return;
     }
     try {
-      await this.connection.publish('', queueNames.retry(spec.queue, delay), msg.content, props);
+      await this.connection.publish('', queueNames.retry(spec.homeQueue, delay), msg.content, props);
       this.settle(channel, msg, 'ack');
     } catch (err) {
       this.log.warn(`Could not schedule retry of ${spec.routingKey}: ${errorMessage(err)}; requeueing`);
@@ -541,28 +795,96 @@ export class VellumRmqTransport
     }
   }
 
+  /**
+   * Moves the message to `${service}.dead-letter` (headers: error, routing key, home queue, reason, attempt,
+   * redeliveries) and announces it as `bus.message.dead-lettered.v1`, then acks it. If the broker refuses either
+   * publication the message is requeued instead: it is never lost.
+   */
   private async deadLetterAndAck(
     consumer: LiveConsumer,
     msg: ConsumeMessage,
-    reason: 'invalid' | 'permanent' | 'exhausted',
+    reason: DeadLetterReason,
     error: string,
     attempt: number,
+    redeliveries: number,
   ): Promise<void> {
     const { spec, channel } = consumer;
+    const shortError = error.length > 1000 ? `${error.slice(0, 997)}...` : error;
     const props = this.forwardProperties(msg, {
-      [HEADERS.error]: error.length > 1000 ? `${error.slice(0, 997)}...` : error,
+      [HEADERS.error]: shortError,
       [HEADERS.routingKey]: spec.routingKey,
-      [HEADERS.queue]: spec.queue,
+      [HEADERS.queue]: spec.homeQueue,
       [HEADERS.reason]: reason,
       [HEADERS.attempt]: attempt,
+      [HEADERS.redeliveries]: redeliveries,
     });
     try {
+      await this.announceDeadLetter(spec, msg, reason, shortError, attempt, redeliveries);
       await this.connection.publish('', queueNames.deadLetter(this.serviceName), msg.content, props);
       this.settle(channel, msg, 'ack');
     } catch (err) {
       this.log.warn(`Could not dead-letter ${spec.routingKey}: ${errorMessage(err)}; requeueing`);
       this.settle(channel, msg, 'requeue');
     }
+  }
+
+  /** Publishes `bus.message.dead-lettered.v1` (not for dead-lettered announcements themselves). */
+  private async announceDeadLetter(
+    spec: ConsumerSpec,
+    msg: ConsumeMessage,
+    reason: DeadLetterReason,
+    error: string,
+    attempt: number,
+    redeliveries: number,
+  ): Promise<void> {
+    if (this.options.deadLetterEvents === false) return;
+    if (spec.routingKey === BusMessageDeadLetteredV1.routingKey) return;
+    let data: Record<string, unknown> | undefined;
+    let correlationId: string | undefined;
+    let causationId: string | undefined;
+    try {
+      const raw = JSON.parse(msg.content.toString('utf8')) as Partial<Envelope>;
+      if (raw && typeof raw.data === 'object' && raw.data !== null && !Array.isArray(raw.data))
+        data = raw.data as Record<string, unknown>;
+      if (typeof raw?.correlationId === 'string' && raw.correlationId) correlationId = raw.correlationId;
+      if (typeof raw?.id === 'string' && raw.id) causationId = raw.id;
+    } catch {
+      /* not JSON: announced without data */
+    }
+    const event = Object.assign(new BusMessageDeadLetteredV1(), {
+      service: this.serviceName,
+      queue: spec.homeQueue,
+      messageType: spec.routingKey,
+      ...(typeof msg.properties.messageId === 'string' ? { messageId: msg.properties.messageId } : {}),
+      reason,
+      error,
+      attempts: attempt,
+      crashes: redeliveries,
+      ...(data ? { data } : {}),
+    });
+    const priority = typeof msg.properties.priority === 'number' ? msg.properties.priority : 0;
+    const { envelope } = buildEnvelope(event, {
+      producer: this.serviceName,
+      correlationId,
+      causationId,
+      priority: Math.min(priority, MAX_PRIORITY),
+    });
+    await this.connection.publish(
+      this.exchange,
+      laneRoutingKey(envelope.type, priority),
+      Buffer.from(JSON.stringify(envelope)),
+      {
+        persistent: true,
+        priority,
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        messageId: envelope.id,
+        correlationId: envelope.correlationId,
+        type: envelope.type,
+        appId: envelope.producer,
+        timestamp: Math.floor(Date.now() / 1000),
+      },
+    );
   }
 }
 
@@ -571,4 +893,11 @@ export function attemptOf(msg: Pick<ConsumeMessage, 'properties'>): number {
   const raw: unknown = msg.properties.headers?.[HEADERS.attempt];
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
   return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/** Redeliveries counted so far, from the `x-vellum-redeliveries` header (absent or malformed → 0). */
+export function redeliveriesOf(msg: Pick<ConsumeMessage, 'properties'>): number {
+  const raw: unknown = msg.properties.headers?.[HEADERS.redeliveries];
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
+  return Number.isInteger(n) && n >= 0 ? n : 0;
 }
