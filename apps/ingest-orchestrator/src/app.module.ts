@@ -26,7 +26,9 @@ import { HttpOriginFetcher } from './origins/http-origin.fetcher';
 import type { OriginFetcher } from './origins/origin-fetcher';
 import { OriginStager } from './origins/origin-stager';
 import { parseAllowList, SsrfGuard, type ResolvedAddress } from './origins/ssrf-guard';
+import { StagingScheduler } from './staging-scheduler';
 import { StuckIngestSweeper } from './stuck-ingest.sweeper';
+import { DeadLetterHandler } from './dead-letter.handler';
 import {
   BUCKETS,
   CLOCK,
@@ -34,6 +36,7 @@ import {
   ORCHESTRATOR_ENV,
   ORIGIN_STAGER,
   SERVICE_NAME,
+  STAGING_SCHEDULER,
   systemClock,
 } from './tokens';
 
@@ -108,12 +111,34 @@ class CoreModule {
             new OriginStager([http, ...(opts.fetchers ?? [])], store, {
               maxBytes: env.VELLUM_MAX_ORIGIN_BYTES,
               onBytes: (n) => metrics.originBytes.inc(n),
+              deadlineMs: env.VELLUM_ORIGIN_DEADLINE_MS,
+              minBytesPerSecond: env.VELLUM_ORIGIN_MIN_BYTES_PER_SECOND,
+              rateWindowMs: env.VELLUM_ORIGIN_RATE_WINDOW_MS,
+            }),
+        },
+        {
+          provide: STAGING_SCHEDULER,
+          useFactory: () =>
+            new StagingScheduler({
+              batch: { slots: env.VELLUM_INGEST_PREFETCH, perCustomer: env.VELLUM_INGEST_CUSTOMER_SLOTS },
+              priority: {
+                slots: env.VELLUM_INGEST_PRIORITY_SLOTS,
+                perCustomer: Math.ceil(env.VELLUM_INGEST_PRIORITY_SLOTS / 2),
+              },
             }),
         },
         IngestMetrics,
         CoreLifecycle,
       ],
-      exports: [ORCHESTRATOR_ENV, CLOCK, OBJECT_STORE, BUCKETS, ORIGIN_STAGER, IngestMetrics],
+      exports: [
+        ORCHESTRATOR_ENV,
+        CLOCK,
+        OBJECT_STORE,
+        BUCKETS,
+        ORIGIN_STAGER,
+        STAGING_SCHEDULER,
+        IngestMetrics,
+      ],
     };
   }
 }
@@ -142,7 +167,7 @@ export class AppModule {
           outbox: true,
         }),
       ],
-      controllers: [AssetIngestRequestedHandler, DerivativesResultHandler],
+      controllers: [AssetIngestRequestedHandler, DerivativesResultHandler, DeadLetterHandler],
       providers: [FinaliserService, StuckIngestSweeper, StorageReadiness],
     };
   }

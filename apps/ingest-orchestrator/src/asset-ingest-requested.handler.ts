@@ -2,7 +2,13 @@ import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { AssetIngestRequestedV1, AvTranscodeCreateV1, ImageDerivativesCreateV1 } from '@vellum/contracts';
 import { PLATFORM_CUSTOMER_ID, PRISMA, type Asset, type PrismaClient } from '@vellum/db';
-import { errorMessage, MessagePublisher, PRIORITY_LANE, type VellumRmqContext } from '@vellum/messaging';
+import {
+  type ConsumerOverrides,
+  errorMessage,
+  MessagePublisher,
+  PRIORITY_LANE,
+  type VellumRmqContext,
+} from '@vellum/messaging';
 import { OBJECT_STORE, type ObjectStore, type VellumBuckets } from '@vellum/storage';
 import { fileOnlyDerivatives } from './derivatives';
 import { FinaliserService } from './finaliser.service';
@@ -11,11 +17,24 @@ import { channelsOf, planIngest, policiesNeeded, policyKey, type IngestPlan } fr
 import type { OrchestratorEnv } from './orchestrator.env';
 import { OriginError, PermanentOriginError } from './origins/origin-errors';
 import type { OriginStager, StagedOrigin } from './origins/origin-stager';
-import { BUCKETS, ORCHESTRATOR_ENV, ORIGIN_STAGER } from './tokens';
+import type { StagingScheduler } from './staging-scheduler';
+import { BUCKETS, ORCHESTRATOR_ENV, ORIGIN_STAGER, STAGING_SCHEDULER } from './tokens';
 
-/** Unacked ingest requests per replica (concurrent stagings); read at load time because decorators are static. */
-const PREFETCH =
-  Number(process.env.VELLUM_INGEST_PREFETCH) > 0 ? Number(process.env.VELLUM_INGEST_PREFETCH) : 16;
+/**
+ * The transport settings of `asset.ingest.requested.v1` from the validated environment: each lane's prefetch is
+ * twice its staging slots (messages of other customers keep arriving while one customer waits at its share), and
+ * the priority lane has a queue of its own. `main.ts` passes them as `TransportOptions.consumers`.
+ */
+export function ingestConsumerOptions(
+  env: Pick<OrchestratorEnv, 'VELLUM_INGEST_PREFETCH' | 'VELLUM_INGEST_PRIORITY_SLOTS'>,
+): Record<string, ConsumerOverrides> {
+  return {
+    [AssetIngestRequestedV1.routingKey]: {
+      prefetch: env.VELLUM_INGEST_PREFETCH * 2,
+      priorityPrefetch: env.VELLUM_INGEST_PRIORITY_SLOTS * 2,
+    },
+  };
+}
 
 type WorkPlan = Extract<IngestPlan, { kind: 'work' }>;
 
@@ -25,6 +44,10 @@ type WorkPlan = Extract<IngestPlan, { kind: 'work' }>;
  * delivery channel, stages the origin into the origins bucket, then dispatches `image.derivatives.create.v1` or
  * `av.transcode.create.v1` (priority lane kept), or finalises at once (`none`, `file` only, invalid plans,
  * permanent origin errors).
+ *
+ * Staging runs through the {@link StagingScheduler}: the priority lane (its own queue) and the batch lane have
+ * their own slots, and one customer holds at most its share of a lane, so slow origins of one customer delay
+ * neither an interactive PUT nor other customers' batches.
  *
  * Retries: a retryable failure (origin timeout/reset/5xx/429, object store, broker, database) is thrown so the
  * transport redelivers it after a delay; on the last attempt the asset is failed instead
@@ -43,9 +66,11 @@ export class AssetIngestRequestedHandler {
     private readonly publisher: MessagePublisher,
     private readonly finaliser: FinaliserService,
     private readonly metrics: IngestMetrics,
+    @Inject(STAGING_SCHEDULER) private readonly scheduler: StagingScheduler,
   ) {}
 
-  @EventPattern(AssetIngestRequestedV1.routingKey, { prefetch: PREFETCH })
+  // Defaults for the environment's defaults; main.ts overrides them with `ingestConsumerOptions(env)`.
+  @EventPattern(AssetIngestRequestedV1.routingKey, { prefetch: 32, priorityPrefetch: 8 })
   async handle(@Payload() msg: AssetIngestRequestedV1, @Ctx() ctx: VellumRmqContext): Promise<void> {
     const ref = {
       customerId: msg.customerId,
@@ -92,7 +117,9 @@ export class AssetIngestRequestedHandler {
 
     let staged: StagedOrigin;
     try {
-      staged = await this.stage(asset, plan);
+      staged = await this.scheduler.run(msg.priority ? 'priority' : 'batch', asset.customerId, () =>
+        this.stage(asset, plan),
+      );
     } catch (err) {
       if (err instanceof OriginError && err.permanent) {
         this.log.warn({ ...ref, error: err.message, msg: 'origin failed permanently' });

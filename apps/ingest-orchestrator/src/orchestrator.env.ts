@@ -56,8 +56,38 @@ export class OrchestratorEnv extends BaseEnv {
   /** Tile edge of new pyramids in pixels; default 512 (what info.json advertises). */
   @IsInt() @Min(64) @Max(4096) VELLUM_TILE_SIZE = 512;
 
-  /** Unacked `asset.ingest.requested.v1` deliveries per replica (concurrent stagings); default 16. */
+  /**
+   * Batch-lane stagings (origin fetches) one replica runs at once; default 16. The batch queue's prefetch is twice
+   * this, so other customers' messages still arrive while one customer waits at its share.
+   */
   @IsInt() @Min(1) @Max(1000) VELLUM_INGEST_PREFETCH = 16;
+
+  /** Of the batch-lane stagings, how many one customer may hold at once per replica; default 8. */
+  @IsInt() @Min(1) @Max(1000) VELLUM_INGEST_CUSTOMER_SLOTS = 8;
+
+  /**
+   * Priority-lane stagings (immediate registrations, the priority queue) one replica runs at once, on a queue of
+   * their own that batch work cannot take; default 4 (one customer may hold half, rounded up).
+   */
+  @IsInt() @Min(1) @Max(1000) VELLUM_INGEST_PRIORITY_SLOTS = 4;
+
+  /** Milliseconds one origin fetch may take from request to last byte; default 3600000 (1 h). */
+  @IsInt() @Min(1000) VELLUM_ORIGIN_DEADLINE_MS = 60 * 60 * 1000;
+
+  /**
+   * Bytes per second an origin must sustain, averaged over `VELLUM_ORIGIN_RATE_WINDOW_MS`, or the fetch is cut off
+   * (and retried); default 16384 (16 KiB/s). 0 disables the check.
+   */
+  @IsInt() @Min(0) VELLUM_ORIGIN_MIN_BYTES_PER_SECOND = 16 * 1024;
+
+  /** Window of the minimum-rate check, ms; default 30000. */
+  @IsInt() @Min(100) VELLUM_ORIGIN_RATE_WINDOW_MS = 30_000;
+
+  /**
+   * A message redelivered this many times because its consumer died while handling it is dead-lettered (and its
+   * asset failed) instead of being handled again; default 3.
+   */
+  @IsInt() @Min(1) @Max(100) VELLUM_MAX_REDELIVERIES = 3;
 
   /** An asset `ingesting` for longer than this (ms since its ingest request) is failed by the sweeper; default 24 h. */
   @IsInt() @Min(1000) VELLUM_INGEST_STUCK_MS = 24 * 60 * 60 * 1000;

@@ -6,6 +6,8 @@ export const ORCHESTRATOR_ENV = Symbol('ORCHESTRATOR_ENV');
 export const BUCKETS = Symbol('VELLUM_BUCKETS');
 /** The {@link OriginStager}. */
 export const ORIGIN_STAGER = Symbol('ORIGIN_STAGER');
+/** The {@link StagingScheduler} shared by every ingest request of this replica. */
+export const STAGING_SCHEDULER = Symbol('STAGING_SCHEDULER');
 /** The {@link Clock}. */
 export const CLOCK = Symbol('CLOCK');
 

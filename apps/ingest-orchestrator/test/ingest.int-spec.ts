@@ -103,8 +103,11 @@ describe('ingest-orchestrator (integration)', () => {
     ch = await conn.createChannel();
     await ch.assertExchange(vhost.exchange, 'topic', { durable: true });
     const q = await ch.assertQueue('', { exclusive: true, arguments: { 'x-max-priority': 10 } });
-    await ch.bindQueue(q.queue, vhost.exchange, 'image.derivatives.create.v1');
-    await ch.bindQueue(q.queue, vhost.exchange, 'av.transcode.create.v1');
+    // Both lanes: priority work is published as `<type>.priority`.
+    for (const key of ['image.derivatives.create.v1', 'av.transcode.create.v1']) {
+      await ch.bindQueue(q.queue, vhost.exchange, key);
+      await ch.bindQueue(q.queue, vhost.exchange, `${key}.priority`);
+    }
     await ch.consume(q.queue, (msg) => {
       if (!msg) return;
       dispatched.push({

@@ -1,4 +1,4 @@
-import { isTransientDbError, isUniqueViolation } from './errors';
+import { isDatabaseUnavailable, isTransientDbError, isUniqueViolation } from './errors';
 
 describe('isUniqueViolation', () => {
   it.each([
@@ -35,5 +35,36 @@ describe('isTransientDbError', () => {
     [undefined, false],
   ])('%j → %s', (err, expected) => {
     expect(isTransientDbError(err)).toBe(expected);
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  const prisma = (fields: Record<string, unknown>) =>
+    Object.assign(new Error('prisma'), {
+      name: 'PrismaClientKnownRequestError',
+      clientVersion: '6.19.0',
+      ...fields,
+    });
+  it.each([
+    [prisma({ code: 'P1001' }), true],
+    [
+      prisma({ code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } } }),
+      true,
+    ],
+    [
+      Object.assign(new Error('x'), { name: 'DriverAdapterError', cause: { kind: 'ConnectionClosed' } }),
+      true,
+    ],
+    [Object.assign(new Error('wrapped'), { cause: prisma({ code: '57P01' }) }), true],
+    // Conflicts are transient but the database is up.
+    [prisma({ code: 'P2034' }), false],
+    [prisma({ code: '40001' }), false],
+    [prisma({ code: 'P2002' }), false],
+    // Not from the database client, though they mention a transient network code.
+    [new Error('connection reset by the origin server (ECONNRESET)'), false],
+    [{ code: 'ECONNREFUSED' }, false],
+    [undefined, false],
+  ])('%#: %j → %s', (err, expected) => {
+    expect(isDatabaseUnavailable(err)).toBe(expected);
   });
 });

@@ -107,3 +107,29 @@ export function isTransientDbError(err: unknown): boolean {
   for (const kind of kinds) if (TRANSIENT_KINDS.has(kind)) return true;
   return messages.some((m) => TRANSIENT_MESSAGES.some((re) => re.test(m)));
 }
+
+const WRITE_CONFLICT_CODES = new Set(['P2034', '40001', '40P01']);
+
+/** True when `err` (or an error in its `cause` chain) was raised by Prisma, its driver adapter or `pg`. */
+function fromDatabaseClient(err: unknown, depth = 0): boolean {
+  if (depth > 6 || err === null || typeof err !== 'object') return false;
+  const e = err as Record<string, unknown>;
+  const name = typeof e.name === 'string' ? e.name : '';
+  if (/^PrismaClient/.test(name) || name === 'DriverAdapterError' || name === 'DatabaseError') return true;
+  if (typeof e.clientVersion === 'string') return true;
+  return 'cause' in e && fromDatabaseClient(e.cause, depth + 1);
+}
+
+/**
+ * True when `err` came from the database client and means the database itself is unavailable (unreachable,
+ * restarting, out of connections, connection lost): a transient error ({@link isTransientDbError}) that is not a
+ * write conflict or deadlock, raised by Prisma/pg rather than by something else that happens to mention
+ * `ECONNRESET` (an origin server, say). Consumers use it to pause instead of spending a message's retries
+ * (SPEC.md §10 "Reliability").
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!fromDatabaseClient(err) || !isTransientDbError(err)) return false;
+  const { codes, kinds } = collect(err);
+  for (const code of codes) if (WRITE_CONFLICT_CODES.has(code)) return false;
+  return !kinds.has('TransactionWriteConflict');
+}

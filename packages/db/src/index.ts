@@ -15,7 +15,7 @@ export {
   quoteIdent,
   redactUrl,
 } from './migrate';
-export { isUniqueViolation, isTransientDbError } from './errors';
+export { isUniqueViolation, isTransientDbError, isDatabaseUnavailable } from './errors';
 
 /** Nest injection token under which apps provide the shared `PrismaClient`. */
 export const PRISMA = Symbol('PRISMA');

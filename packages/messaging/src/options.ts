@@ -45,7 +45,7 @@ export interface TransportOptions extends MessagingOptions {
   consumers?: Record<string, ConsumerOverrides>;
   /**
    * A dependency whose outage is not the message's fault (the database). When a handler throws an error that
-   * `isOutage` recognises, the attempt is not spent: every consumer of this transport stops taking new work, the
+   * `isOutage` recognises and `probe` confirms the dependency is down (it rejects), the attempt is not spent: every consumer of this transport stops taking new work, the
    * message is held, `probe` is polled with backoff (0.5 s doubling to `maxDelayMs`), and once it resolves
    * consumption resumes and the held messages run again. SPEC.md §10 "Reliability".
    */

@@ -606,7 +606,7 @@ export class VellumRmqTransport
       } catch (thrown) {
         const original = scope.error ?? thrown;
         const gate = this.options.outage;
-        if (gate && (gate.isOutage(original) || gate.isOutage(thrown))) {
+        if (gate && (gate.isOutage(original) || gate.isOutage(thrown)) && !(await this.answers(gate))) {
           // The dependency is down, not the message bad: spend no attempt, hold it until the outage is over.
           try {
             await this.waitOutOutage(gate, errorMessage(original));
@@ -664,6 +664,15 @@ export class VellumRmqTransport
     );
     await this.deadLetterAndAck(consumer, msg, reason, message, attempt, redeliveries);
     this.observe(spec.routingKey, 'dead_letter', startedAt);
+  }
+
+  /** True when the gated dependency answers now (then the error was the message's own, not an outage). */
+  private async answers(gate: NonNullable<TransportOptions['outage']>): Promise<boolean> {
+    if (this.outageWait) return false;
+    return gate.probe().then(
+      () => true,
+      () => false,
+    );
   }
 
   /**

@@ -8,3 +8,4 @@ export * from './wait';
 export * from './database';
 export * from './s3';
 export * from './rabbitmq';
+export * from './private-postgres';

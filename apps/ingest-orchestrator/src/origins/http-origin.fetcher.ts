@@ -1,12 +1,19 @@
 import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
-import { Agent, request } from 'undici';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import { discard, type FetchedOrigin, type FetchLimits, type OriginFetcher } from './origin-fetcher';
-import { classifyHttpStatus, OriginTooLargeError, PermanentOriginError, redactUrl } from './origin-errors';
+import {
+  classifyHttpStatus,
+  OriginTooLargeError,
+  PermanentOriginError,
+  redactUrl,
+  RetryableOriginError,
+} from './origin-errors';
 import type { SsrfGuard } from './ssrf-guard';
 
 /** Options of {@link HttpOriginFetcher}. */
 export interface HttpOriginFetcherOptions {
-  /** Milliseconds for each of: connecting, waiting for response headers, and any gap between body chunks. */
+  /** Milliseconds for each of: connecting plus waiting for response headers, and any gap between body chunks. */
   timeoutMs: number;
   /** Redirects followed before giving up (default 5). */
   maxRedirects?: number;
@@ -20,21 +27,37 @@ type LookupCallback = (
   family?: number,
 ) => void;
 
+/** A timeout of ours: retryable, with a Node-style code for logs. */
+function timeoutError(message: string): RetryableOriginError {
+  return Object.assign(new RetryableOriginError(`Origin timed out: ${message}`), { code: 'ETIMEDOUT' });
+}
+
 /**
- * Fetches `http://` and `https://` origins (SPEC.md §4.2): a streaming GET through undici with connect, header
- * and body-idle timeouts, at most `maxRedirects` redirects (each target checked again), and the SSRF guard run
- * both before each request (clear error) and as the socket's DNS lookup, so the connection is pinned to an
- * address the guard approved (no DNS-rebinding window between check and connect).
+ * Fetches `http://` and `https://` origins (SPEC.md §4.2): a streaming GET through Node's own HTTP client
+ * (`node:http`/`node:https`, keep-alive agents), with a connect-plus-headers timeout and a body idle timeout
+ * (`timeoutMs` each), at most `maxRedirects` redirects (each target checked again), and the SSRF guard run both
+ * before each request (clear error) and as the socket's DNS lookup, so the connection is pinned to an address the
+ * guard approved (no DNS-rebinding window between check and connect). Userinfo in the URL is sent as Basic
+ * authentication and never follows a redirect to another origin.
+ *
+ * Node's client reads bodies delimited by `Content-Length`, chunked encoding or the connection closing alike,
+ * whether the origin keeps the connection alive or closes it after each response, and applies backpressure by
+ * pausing the socket. (It replaced undici 7, whose HTTP/1 parser asserted `!paused` and killed the process when an
+ * origin closed the connection while a slow store write held the body back: nodejs/undici#5360, fixed only in
+ * undici 8, which needs Node 22.)
  *
  * Errors: HTTP 4xx (but 408/425/429) → {@link PermanentOriginError}; 5xx, 408, 425, 429 → RetryableOriginError;
  * SSRF refusal, too many redirects, a redirect to another scheme, a declared length above the limit → permanent;
- * network errors are thrown raw (undici/Node codes) for `classifyOriginError`.
+ * timeouts → RetryableOriginError; network errors are thrown raw (Node codes) for `classifyOriginError`. A body that
+ * stops early (connection reset or closed before `Content-Length` bytes) fails the returned stream with
+ * `ECONNRESET`.
  */
 export class HttpOriginFetcher implements OriginFetcher {
   readonly schemes = ['http', 'https'] as const;
-  private readonly agent: Agent;
+  private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly maxRedirects: number;
   private readonly userAgent: string;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly guard: SsrfGuard,
@@ -42,12 +65,9 @@ export class HttpOriginFetcher implements OriginFetcher {
   ) {
     this.maxRedirects = opts.maxRedirects ?? 5;
     this.userAgent = opts.userAgent ?? 'Vellum-ingest-orchestrator/0.1';
-    this.agent = new Agent({
-      connect: { timeout: opts.timeoutMs, lookup: this.guardedLookup },
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-      keepAliveTimeout: 4000,
-    });
+    this.timeoutMs = opts.timeoutMs;
+    const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 16, timeout: 4000 };
+    this.agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
   }
 
   /** `net.connect`'s `lookup`: resolves through the guard, so only approved addresses are ever dialled. */
@@ -87,7 +107,11 @@ export class HttpOriginFetcher implements OriginFetcher {
         );
       }
       await this.guard.resolve(current.hostname);
-      const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: '*/*' };
+      const headers: Record<string, string> = {
+        'user-agent': this.userAgent,
+        accept: '*/*',
+        'accept-encoding': 'identity',
+      };
       if (current.username || current.password) {
         const user = decodeURIComponent(current.username);
         const pass = decodeURIComponent(current.password);
@@ -96,20 +120,20 @@ export class HttpOriginFetcher implements OriginFetcher {
       const target = new URL(current.href);
       target.username = '';
       target.password = '';
-      const res = await request(target, { method: 'GET', headers, dispatcher: this.agent });
-      if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304) {
+      const res = await this.get(target, headers);
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && status !== 304) {
         const location = res.headers.location;
-        discard(res.body);
-        const loc = Array.isArray(location) ? location[0] : location;
-        if (!loc)
+        discard(res);
+        if (!location)
           throw new PermanentOriginError(
-            `Origin ${redactUrl(current)} answered HTTP ${res.statusCode} without a Location`,
+            `Origin ${redactUrl(current)} answered HTTP ${status} without a Location`,
           );
         if (hop >= this.maxRedirects)
           throw new PermanentOriginError(
             `Origin ${redactUrl(url)} redirected more than ${this.maxRedirects} times`,
           );
-        const next = new URL(loc, target);
+        const next = new URL(location, target);
         // Credentials never follow a redirect to another origin.
         if (next.origin === current.origin) {
           next.username = current.username;
@@ -118,21 +142,21 @@ export class HttpOriginFetcher implements OriginFetcher {
         current = next;
         continue;
       }
-      const statusError = classifyHttpStatus(res.statusCode, current.href);
+      const statusError = classifyHttpStatus(status, current.href);
       if (statusError) {
-        discard(res.body);
+        discard(res);
         throw statusError;
       }
       const lengthHeader = res.headers['content-length'];
       const contentLength =
         typeof lengthHeader === 'string' && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
       if (contentLength !== undefined && contentLength > limits.maxBytes) {
-        discard(res.body);
+        discard(res);
         throw new OriginTooLargeError(limits.maxBytes);
       }
       const type = res.headers['content-type'];
       return {
-        body: res.body,
+        body: res,
         contentType: typeof type === 'string' ? type : undefined,
         contentLength,
         finalUrl: redactUrl(current),
@@ -140,8 +164,52 @@ export class HttpOriginFetcher implements OriginFetcher {
     }
   }
 
+  /**
+   * One GET: resolves with the response once its headers arrived (within `timeoutMs` of the request), then fails
+   * the body stream with `ETIMEDOUT` if it ever goes `timeoutMs` without a byte.
+   */
+  private get(target: URL, headers: Record<string, string>): Promise<IncomingMessage> {
+    const isHttps = target.protocol === 'https:';
+    const client = isHttps ? https : http;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      let response: IncomingMessage | undefined;
+      const req = client.request(target, {
+        method: 'GET',
+        headers,
+        agent: isHttps ? this.agents.https : this.agents.http,
+        lookup: this.guardedLookup,
+      });
+      const headersTimer = setTimeout(() => {
+        req.destroy(
+          timeoutError(`timed out after ${this.timeoutMs} ms waiting for the origin's response headers`),
+        );
+      }, this.timeoutMs);
+      req.setTimeout(this.timeoutMs, () => {
+        const err = timeoutError(
+          response
+            ? `the response body stalled (no data for ${this.timeoutMs} ms)`
+            : `no response headers within ${this.timeoutMs} ms`,
+        );
+        if (response) response.destroy(err);
+        else req.destroy(err);
+      });
+      req.once('error', (err) => {
+        clearTimeout(headersTimer);
+        if (!response) reject(err);
+      });
+      req.once('response', (res) => {
+        clearTimeout(headersTimer);
+        response = res;
+        resolve(res);
+      });
+      req.end();
+    });
+  }
+
   /** Closes pooled connections (application shutdown). */
   async close(): Promise<void> {
-    await this.agent.close();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+    return Promise.resolve();
   }
 }

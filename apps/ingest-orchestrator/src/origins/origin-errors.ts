@@ -35,6 +35,14 @@ export class OriginTooLargeError extends PermanentOriginError {
   }
 }
 
+/** The origin sent its bytes too slowly (below the minimum rate) or not within the overall deadline. */
+export class OriginTooSlowError extends RetryableOriginError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OriginTooSlowError';
+  }
+}
+
 /** Thrown when writing the staged copy into the object store failed. */
 export class OriginStoreError extends RetryableOriginError {
   constructor(message: string) {
@@ -43,7 +51,7 @@ export class OriginStoreError extends RetryableOriginError {
   }
 }
 
-/** Node/undici error codes of transient network failures. */
+/** Node error codes of transient network failures (plus undici's, kept for fetchers built on it). */
 const RETRYABLE_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',

@@ -6,6 +6,7 @@ import {
   OriginError,
   OriginStoreError,
   OriginTooLargeError,
+  OriginTooSlowError,
   PermanentOriginError,
 } from './origin-errors';
 
@@ -27,6 +28,16 @@ export interface OriginStagerOptions {
   maxBytes: number;
   /** Called with the bytes of every chunk streamed (metrics). */
   onBytes?: (bytes: number) => void;
+  /** Milliseconds a whole fetch may take, from the request to the last byte (`VELLUM_ORIGIN_DEADLINE_MS`). */
+  deadlineMs?: number;
+  /**
+   * Bytes per second an origin must sustain, averaged over `rateWindowMs` (`VELLUM_ORIGIN_MIN_BYTES_PER_SECOND`);
+   * 0 disables the check. An origin trickling bytes slower than this is cut off, so it cannot hold a staging slot
+   * for hours.
+   */
+  minBytesPerSecond?: number;
+  /** The window of the rate check in ms (`VELLUM_ORIGIN_RATE_WINDOW_MS`); default 30000. */
+  rateWindowMs?: number;
 }
 
 /**
@@ -51,8 +62,75 @@ export class ByteLimit extends Transform {
 }
 
 /**
+ * Fails a stream with {@link OriginTooSlowError} when the whole transfer outlasts `deadlineMs`, or when fewer than
+ * `minBytesPerSecond × window` bytes arrived in the last `windowMs` (checked on a timer, so an origin sending
+ * nothing at all is caught too). Bytes pass through untouched.
+ */
+export class TransferGuard extends Transform {
+  private bytes = 0;
+  private readonly started = Date.now();
+  /** `[time ms, bytes so far]` at each check, oldest first. */
+  private readonly samples: Array<[number, number]> = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly deadlineMs: number,
+    private readonly minBytesPerSecond: number,
+    private readonly windowMs: number,
+  ) {
+    super();
+    this.samples.push([this.started, 0]);
+    const every = Math.max(50, Math.min(1000, Math.floor(Math.min(windowMs, deadlineMs) / 4)));
+    this.timer = setInterval(() => this.check(), every);
+    this.timer.unref();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    clearInterval(this.timer);
+    callback();
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    clearInterval(this.timer);
+    callback(err);
+  }
+
+  private check(): void {
+    const now = Date.now();
+    const elapsed = now - this.started;
+    if (elapsed > this.deadlineMs) {
+      this.destroy(
+        new OriginTooSlowError(
+          `Origin transfer exceeded its deadline of ${this.deadlineMs} ms (${this.bytes} bytes read)`,
+        ),
+      );
+      return;
+    }
+    this.samples.push([now, this.bytes]);
+    while (this.samples.length > 1 && this.samples[1][0] <= now - this.windowMs) this.samples.shift();
+    if (this.minBytesPerSecond <= 0 || elapsed < this.windowMs) return;
+    const [since, before] = this.samples[0];
+    const span = (now - since) / 1000;
+    const rate = (this.bytes - before) / span;
+    if (rate < this.minBytesPerSecond) {
+      this.destroy(
+        new OriginTooSlowError(
+          `Origin too slow: ${this.bytes - before} bytes in the last ${span.toFixed(1)} s (minimum ${this.minBytesPerSecond} bytes/s)`,
+        ),
+      );
+    }
+  }
+}
+
+/**
  * Stages an asset's origin into the object store (SPEC.md §4.1 step 2, §4.2): picks the fetcher of the URL's
- * scheme, streams the body through a byte limit straight into `store.put` (never whole in memory).
+ * scheme, streams the body through a byte limit and a transfer guard (overall deadline, minimum rate) straight
+ * into `store.put` (never whole in memory). An empty origin is refused.
  */
 export class OriginStager {
   private readonly fetchers = new Map<string, OriginFetcher>();
@@ -69,8 +147,9 @@ export class OriginStager {
    * Fetches `origin` into `bucket/key`; a reingest overwrites the previous staged copy in place.
    *
    * @param contentType the asset's `mediaType`, stored as the object's content type.
-   * @throws PermanentOriginError (bad URL, unsupported scheme, 4xx, SSRF refusal, too large) or
-   *   RetryableOriginError (network trouble, 5xx/429, object-store errors): always an {@link OriginError}.
+   * @throws PermanentOriginError (bad URL, unsupported scheme, 4xx, SSRF refusal, too large, empty) or
+   *   RetryableOriginError (network trouble, 5xx/429, too slow, object-store errors): always an
+   *   {@link OriginError}.
    */
   async stage(origin: string, bucket: string, key: string, contentType: string): Promise<StagedOrigin> {
     let url: URL;
@@ -91,13 +170,19 @@ export class OriginStager {
     }
 
     const limit = new ByteLimit(this.opts.maxBytes, this.opts.onBytes);
+    const guard = new TransferGuard(
+      this.opts.deadlineMs ?? Number.MAX_SAFE_INTEGER,
+      this.opts.minBytesPerSecond ?? 0,
+      this.opts.rateWindowMs ?? 30_000,
+    );
     let streamError: Error | undefined;
-    pipeline(fetched.body, limit, (err) => {
+    pipeline(fetched.body, guard, limit, (err) => {
       if (err) streamError = err;
     });
     try {
       const { size } = await this.store.put(bucket, key, limit, { contentType });
       if (streamError) throw streamError;
+      if (size === 0) throw new PermanentOriginError('The origin file is empty (0 bytes)');
       if (fetched.contentLength !== undefined && size !== fetched.contentLength) {
         throw Object.assign(new Error(`origin body ended after ${size} of ${fetched.contentLength} bytes`), {
           code: 'ECONNRESET',
