@@ -13,6 +13,7 @@
 //   VELLUM_ADMIN_KEY, VELLUM_ADMIN_SECRET         the admin's API key; otherwise a pair is generated once
 //   VELLUM_API_PORT (3000), VELLUM_DELIVERY_PORT (3001), VELLUM_AUTH_PORT (3002), VELLUM_ORCHESTRATOR_PORT (3003),
 //   VELLUM_IMAGE_PROCESSOR_PORT (3004), VELLUM_AV_TRANSCODER_PORT (3005)
+//   VELLUM_HOST                    interface the services bind (their HOST); default 127.0.0.1 (local only)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -47,6 +48,13 @@ const SERVICES = [
   { name: 'image-processor', portVar: 'VELLUM_IMAGE_PROCESSOR_PORT', port: 3004 },
   { name: 'av-transcoder', portVar: 'VELLUM_AV_TRANSCODER_PORT', port: 3005 },
 ].map((s) => ({ ...s, port: Number(process.env[s.portVar] ?? s.port) }));
+
+/**
+ * Interface every service binds (their `HOST`): loopback in local mode, so nothing is reachable from the network;
+ * `VELLUM_HOST=0.0.0.0` exposes them. Readiness is probed on loopback unless a specific address is named.
+ */
+const HOST = process.env.VELLUM_HOST || '127.0.0.1';
+const PROBE_HOST = ['0.0.0.0', '::'].includes(HOST) ? '127.0.0.1' : HOST.includes(':') ? `[${HOST}]` : HOST;
 
 const DEMO_IMAGES = [
   {
@@ -124,7 +132,7 @@ function serviceEnv(base) {
  * @param {AbortSignal} signal
  */
 async function waitReady(svc, signal) {
-  const url = `http://127.0.0.1:${svc.port}/health/ready`;
+  const url = `http://${PROBE_HOST}:${svc.port}/health/ready`;
   while (!signal.aborted) {
     try {
       const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) });
@@ -158,7 +166,7 @@ function addService(svc, env) {
     spawn: () => {
       const child = spawn(process.execPath, [path.join(ROOT, 'apps', svc.name, 'dist', 'main.js')], {
         cwd: ROOT,
-        env: { ...env, PORT: String(svc.port) },
+        env: { ...env, PORT: String(svc.port), HOST },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       for (const stream of [child.stdout, child.stderr]) {

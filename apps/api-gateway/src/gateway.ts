@@ -30,6 +30,7 @@ export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}
   });
   return bootstrapService(createAppModule(env), {
     serviceName: SERVICE_NAME,
+    env,
     port: env.PORT,
     host: opts.host,
     transport,

@@ -9,6 +9,7 @@ async function main(): Promise<void> {
   const { AppModule } = await import('./app.module');
   await bootstrapService(AppModule, {
     serviceName: 'av-transcoder',
+    env,
     port: env.PORT,
     transport: createTransport({
       serviceName: 'av-transcoder',

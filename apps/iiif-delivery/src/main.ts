@@ -33,6 +33,7 @@ export async function main(): Promise<INestApplication> {
   });
   return bootstrapService(deliveryRootModule(env), {
     serviceName: SERVICE_NAME,
+    env,
     port: env.PORT,
     transport,
     configure: configureDeliveryApp,

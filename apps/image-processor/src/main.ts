@@ -16,7 +16,12 @@ async function main(): Promise<void> {
   });
   @Module({ imports: [AppModule.forRoot({ env })] })
   class ImageProcessorRootModule {}
-  await bootstrapService(ImageProcessorRootModule, { serviceName: SERVICE_NAME, port: env.PORT, transport });
+  await bootstrapService(ImageProcessorRootModule, {
+    serviceName: SERVICE_NAME,
+    env,
+    port: env.PORT,
+    transport,
+  });
 }
 
 runService(SERVICE_NAME, main);

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   });
   await bootstrapService(AppModule.forRoot({ env }), {
     serviceName: SERVICE_NAME,
+    env,
     port: env.PORT,
     transport,
   });

@@ -3,6 +3,7 @@ export {
   EnvBoolean,
   EnvInt,
   EnvValidationError,
+  IsListenHost,
   IsPort,
   IsUrlLike,
   LOG_LEVELS,
