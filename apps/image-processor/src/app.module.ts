@@ -30,6 +30,7 @@ export function configFromEnv(env: ImageProcessorEnv): ImageProcessorConfig {
     maxImagePixels: env.VELLUM_MAX_IMAGE_PIXELS,
     concurrency: env.IMAGE_PROCESSOR_CONCURRENCY,
     pyramidQuality: env.VELLUM_PYRAMID_QUALITY,
+    opjDecompress: env.OPJ_DECOMPRESS,
     tmpDir: env.VELLUM_TMP_DIR
       ? path.resolve(env.VELLUM_TMP_DIR)
       : path.join(os.tmpdir(), 'vellum-image-processor'),
@@ -50,6 +51,8 @@ export class AppModule {
       imports: [
         VellumCommonModule.forRoot({
           serviceName: SERVICE_NAME,
+          logLevel: env.LOG_LEVEL,
+          logPretty: env.LOG_PRETTY,
           readiness: [AmqpReadiness, StorageReadiness],
         }),
         MessagingModule.forRoot({
@@ -64,7 +67,7 @@ export class AppModule {
         { provide: IMAGE_PROCESSOR_CONFIG, useValue: configFromEnv(env) },
         {
           provide: OBJECT_STORE,
-          useFactory: () => opts.store ?? createObjectStore(storageConfigFromEnv(process.env)),
+          useFactory: () => opts.store ?? createObjectStore(storageConfigFromEnv(env)),
         },
         MediaRepository,
         ImagePipelineService,

@@ -111,6 +111,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
         serviceName,
         amqpUrl: vhost.url,
         exchange: vhost.exchange,
+        defaultPrefetch: env.IMAGE_PROCESSOR_CONCURRENCY,
         retryDelaysMs: [100, 200],
       }),
     });

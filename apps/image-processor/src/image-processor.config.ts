@@ -16,6 +16,8 @@ export interface ImageProcessorConfig {
   pyramidQuality: number;
   /** JPEG quality of thumbnails (85). */
   thumbnailQuality: number;
+  /** The JPEG 2000 decoder to run (`OPJ_DECOMPRESS`; default `opj_decompress` from PATH). */
+  opjDecompress: string;
 }
 
 /** libvips' own default pixel limit (16383 × 16383). */
@@ -30,6 +32,7 @@ export function defaultImageProcessorConfig(
     concurrency: 2,
     pyramidQuality: 85,
     thumbnailQuality: 85,
+    opjDecompress: 'opj_decompress',
     ...overrides,
   };
 }

@@ -1,4 +1,4 @@
-import { BaseEnv, IsPort, IsUrlLike } from '@vellum/common';
+import { IsPort, IsUrlLike, StorageEnv } from '@vellum/common';
 import { IsInt, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
 import { parseCidr } from './origins/ssrf-guard';
 
@@ -30,10 +30,9 @@ function IsAllowList(): PropertyDecorator {
 
 /**
  * The ingest-orchestrator's environment (SPEC.md §9), validated at boot by `validateEnv(OrchestratorEnv)`.
- * Storage variables (`S3_ENDPOINT`, `S3_ACCESS_KEY`, `S3_SECRET_KEY`, `S3_REGION`, `VELLUM_STORAGE_ROOT`,
- * `VELLUM_BUCKET_*`) are read by `@vellum/storage`'s `storageConfigFromEnv`/`bucketsFromEnv`.
+ * The object-store variables (`S3_*`, `VELLUM_STORAGE_ROOT`, `VELLUM_BUCKET_*`) come from {@link StorageEnv}.
  */
-export class OrchestratorEnv extends BaseEnv {
+export class OrchestratorEnv extends StorageEnv {
   /** HTTP port for /health and /metrics; default 3003. */
   @IsPort() PORT = 3003;
 

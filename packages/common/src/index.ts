@@ -10,6 +10,7 @@ export {
   validateEnv,
 } from './env';
 export type { EnvProblem, LogLevel } from './env';
+export { ObjectStoreEnv, StorageEnv } from './storage-env';
 export {
   assignRequestCorrelationId,
   correlation,
