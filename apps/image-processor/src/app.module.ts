@@ -15,6 +15,7 @@ import {
 import { ImageProcessorEnv } from './image-processor.env';
 import { ImageProcessorMetrics } from './image-processor.metrics';
 import { MediaRepository } from './media.repository';
+import { WorkDirs } from './work-dirs';
 
 export const SERVICE_NAME = 'image-processor';
 
@@ -31,9 +32,8 @@ export function configFromEnv(env: ImageProcessorEnv): ImageProcessorConfig {
     concurrency: env.IMAGE_PROCESSOR_CONCURRENCY,
     pyramidQuality: env.VELLUM_PYRAMID_QUALITY,
     opjDecompress: env.OPJ_DECOMPRESS,
-    tmpDir: env.VELLUM_TMP_DIR
-      ? path.resolve(env.VELLUM_TMP_DIR)
-      : path.join(os.tmpdir(), 'vellum-image-processor'),
+    tmpRoot: env.VELLUM_TMP_DIR ? path.resolve(env.VELLUM_TMP_DIR) : os.tmpdir(),
+    instanceName: env.SERVICE_INSTANCE,
   });
 }
 
@@ -70,6 +70,7 @@ export class AppModule {
           useFactory: () => opts.store ?? createObjectStore(storageConfigFromEnv(env)),
         },
         MediaRepository,
+        WorkDirs,
         ImagePipelineService,
         ImageDerivativesService,
         ImageProcessorMetrics,

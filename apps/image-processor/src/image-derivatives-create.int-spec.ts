@@ -98,6 +98,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
       AMQP_EXCHANGE: vhost.exchange,
       VELLUM_TMP_DIR: tmp,
       IMAGE_PROCESSOR_CONCURRENCY: '2',
+      SERVICE_INSTANCE: 'it-worker',
       LOG_LEVEL: 'warn',
       ...s3.env,
     });
@@ -251,8 +252,11 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     });
   });
 
-  it('leaves no temp files behind', async () => {
+  it('works in its own instance directory and leaves no job directory behind, whatever the outcome', async () => {
+    // Every test above ran a job: created, corrupt, missing source, store down (thrown, retried).
     const { readdir } = await import('node:fs/promises');
-    expect((await readdir(tmp)).filter((f) => f.startsWith('job-'))).toEqual([]);
+    const instanceDirs = (await readdir(tmp)).filter((f) => f.startsWith('vellum-image-processor-'));
+    expect(instanceDirs).toEqual(['vellum-image-processor-it-worker']);
+    expect(await readdir(path.join(tmp, instanceDirs[0]))).toEqual(['owner.json']);
   });
 });

@@ -37,7 +37,10 @@ export class ImageProcessorEnv extends ObjectStoreEnv {
   @EnvInt(1, 100)
   VELLUM_PYRAMID_QUALITY: number = 85;
 
-  /** Directory for per-job temp files (downloads, decoded JPEG 2000, the pyramid before upload); default OS temp. */
+  /**
+   * Where this process makes its own work directory, `vellum-image-processor-<SERVICE_INSTANCE>` (downloads, decoded
+   * JPEG 2000, the pyramid before upload); default the OS temp dir. See `WorkDirs`.
+   */
   @IsOptional()
   @IsString()
   VELLUM_TMP_DIR?: string;
