@@ -9,7 +9,7 @@ import { ImageProcessorMetrics } from './image-processor.metrics';
 /**
  * Consumes `image.derivatives.create.v1` (SPEC.md §4.1 step 3) and replies to the orchestrator:
  * - success → `image.derivatives.created.v1`;
- * - bad input (corrupt, unsupported, too many pixels, staged source gone) → `image.derivatives.failed.v1` with
+ * - bad input (empty, corrupt, unsupported, too many pixels, staged source gone) → `image.derivatives.failed.v1` with
  *   `retryable: false` and a message for people, at once;
  * - anything else (store or disk trouble) → throw, so the transport retries with delay; on the last attempt it
  *   replies `image.derivatives.failed.v1` with `retryable: true` instead of throwing, so no asset stays ingesting.

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Controller, INestApplication, Module } from '@nestjs/common';
@@ -151,6 +151,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }, 60_000);
 
+  /** `fixture`: a file of fixtures/, an absolute path, or null to stage nothing. */
   async function stageAndSend(
     assetId: string,
     fixture: string | null,
@@ -158,7 +159,12 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
   ): Promise<Reply> {
     const ref = { customerId: 7, spaceId: 3, assetId };
     const source = { bucket: buckets.origins, key: originKey(ref) };
-    if (fixture) await store.putFile(source.bucket, source.key, fixturePath(fixture));
+    if (fixture)
+      await store.putFile(
+        source.bucket,
+        source.key,
+        path.isAbsolute(fixture) ? fixture : fixturePath(fixture),
+      );
     const cmd = Object.assign(new ImageDerivativesCreateV1(), {
       ...ref,
       attempt: 1,
@@ -231,6 +237,16 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     expect((reply.msg as ImageDerivativesFailedV1).error).toMatch(
       /^Corrupt or truncated image: VipsJpeg: premature end of JPEG/,
     );
+  });
+
+  it('an empty (0-byte) staged source → Failed, retryable false, saying it is empty', async () => {
+    const empty = path.join(tmp, 'empty.jpg');
+    await writeFile(empty, '');
+    const reply = await stageAndSend('empty-origin', empty);
+    expect(reply).toMatchObject({
+      kind: 'failed',
+      msg: { retryable: false, error: 'The origin file is empty (0 bytes)' },
+    });
   });
 
   it('a missing staged source → Failed, retryable false', async () => {
