@@ -315,7 +315,9 @@ async function runDemo(apiUrl, deliveryUrl, creds) {
     const svc = `${deliveryUrl}/iiif-img/${c}/${s}/${img.id}`;
     console.log(`  ${img.label}`);
     console.log(`    Viewer:        ${cyan(`${deliveryUrl}/viewer/${c}/${s}/${img.id}`)}`);
-    console.log(`    Image service (paste into Mirador, UV or OpenSeadragon): ${cyan(`${svc}/info.json`)}`);
+    console.log(
+      `    Image service (for OpenSeadragon or any IIIF Image API client): ${cyan(`${svc}/info.json`)}`,
+    );
     console.log(`    Image API 2.1: ${dim(`${deliveryUrl}/iiif-img/v2/${c}/${s}/${img.id}/info.json`)}`);
     console.log(
       `    Thumbnail:     ${dim(`${deliveryUrl}/thumbs/${c}/${s}/${img.id}/full/!400,400/0/default.jpg`)}`,
