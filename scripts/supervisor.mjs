@@ -112,7 +112,7 @@ export class Supervisor extends EventEmitter {
     };
   }
 
-  /** The last output lines of `name` (up to `tailLines`), across restarts. */
+  /** The last output lines of `name`'s latest run (up to `tailLines`). */
   tail(name) {
     return this.#get(name).tail.join('\n');
   }
@@ -201,6 +201,8 @@ export class Supervisor extends EventEmitter {
       return;
     }
     svc.child = child;
+    svc.tail = [];
+    svc.partial = '';
     svc.startedAt = this.now();
     svc.ready = false;
     for (const stream of [child.stdout, child.stderr]) stream?.on('data', (d) => this.#keep(svc, d));

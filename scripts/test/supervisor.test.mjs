@@ -170,6 +170,7 @@ describe('Supervisor', () => {
       /broken cannot start: it exited during start-up 3 times in a row \(last: exit code 1\)/,
     );
     assert.match(last.text, /Invalid environment: PORT must be an integer/);
+    assert.equal(last.text.match(/Invalid environment/g).length, 1, 'the last run only, not every run');
     assert.equal(
       lines.filter((l) => /broken exited unexpectedly \(exit code 1\) during start-up/.test(l.text)).length,
       2,
