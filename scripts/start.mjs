@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: set up (if needed), migrate, run all six Vellum services on this machine, create the admin
 // customer on first start, register a demo batch of real images through the queue, and print the URLs.
+// The services run under scripts/supervisor.mjs: one that exits unexpectedly is restarted with backoff (1 s
+// doubling to 30 s) while the others keep running; one that cannot start at all stops `npm start` with its
+// last log lines. Ctrl-C stops everything.
 //
 // Flags / env:
 //   --no-demo | VELLUM_NO_DEMO=1   skip the demo batch
@@ -10,6 +13,7 @@
 //   VELLUM_ADMIN_KEY, VELLUM_ADMIN_SECRET         the admin's API key; otherwise a pair is generated once
 //   VELLUM_API_PORT (3000), VELLUM_DELIVERY_PORT (3001), VELLUM_AUTH_PORT (3002), VELLUM_ORCHESTRATOR_PORT (3003),
 //   VELLUM_IMAGE_PROCESSOR_PORT (3004), VELLUM_AV_TRANSCODER_PORT (3005)
+//   VELLUM_HOST                    interface the services bind (their HOST); default 127.0.0.1 (local only)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -17,6 +21,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { setup } from './setup.mjs';
+import { Supervisor } from './supervisor.mjs';
 import {
   ROOT,
   STATE_DIR,
@@ -43,6 +48,13 @@ const SERVICES = [
   { name: 'image-processor', portVar: 'VELLUM_IMAGE_PROCESSOR_PORT', port: 3004 },
   { name: 'av-transcoder', portVar: 'VELLUM_AV_TRANSCODER_PORT', port: 3005 },
 ].map((s) => ({ ...s, port: Number(process.env[s.portVar] ?? s.port) }));
+
+/**
+ * Interface every service binds (their `HOST`): loopback in local mode, so nothing is reachable from the network;
+ * `VELLUM_HOST=0.0.0.0` exposes them. Readiness is probed on loopback unless a specific address is named.
+ */
+const HOST = process.env.VELLUM_HOST || '127.0.0.1';
+const PROBE_HOST = ['0.0.0.0', '::'].includes(HOST) ? '127.0.0.1' : HOST.includes(':') ? `[${HOST}]` : HOST;
 
 const DEMO_IMAGES = [
   {
@@ -73,22 +85,18 @@ const DEMO_IMAGES = [
   },
 ];
 
-const children = [];
+/** Runs the six services: a crashed one is restarted with backoff while the others keep running. */
+const supervisor = new Supervisor({
+  report: (level, text) =>
+    level === 'info' ? console.log(green(text)) : console.error(level === 'error' ? red(text) : yellow(text)),
+});
 let shuttingDown = false;
 
 function shutdown(code) {
   if (shuttingDown) return;
   shuttingDown = true;
   console.log(dim('\nStopping Vellum…'));
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  const deadline = setTimeout(() => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    process.exit(code);
-  }, 30_000);
-  deadline.unref();
-  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(
-    () => process.exit(code),
-  );
+  supervisor.stop().then(() => process.exit(code));
 }
 
 function adminCredentials() {
@@ -119,20 +127,22 @@ function serviceEnv(base) {
   };
 }
 
-async function waitReady(svc, timeoutMs = 60_000) {
-  const url = `http://127.0.0.1:${svc.port}/health/ready`;
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (svc.child.exitCode !== null) throw new Error(`${svc.name} exited with ${svc.child.exitCode}`);
+/**
+ * Polls the service's /health/ready until it answers 200 (resolves) or `signal` aborts (the child exited).
+ * @param {AbortSignal} signal
+ */
+async function waitReady(svc, signal) {
+  const url = `http://${PROBE_HOST}:${svc.port}/health/ready`;
+  while (!signal.aborted) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) });
       if (res.ok) return;
     } catch {
       /* not up yet */
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${svc.name} was not ready at ${url} after ${timeoutMs / 1000} s`);
+  throw new Error(`${svc.name} exited`);
 }
 
 function tail(file, lines = 25) {
@@ -143,33 +153,54 @@ function tail(file, lines = 25) {
   }
 }
 
-function startService(svc, env) {
+/** Registers a service with the supervisor: one log file across restarts, output streamed with --logs. */
+function addService(svc, env) {
   const logDir = path.join(STATE_DIR, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
   svc.logFile = path.join(logDir, `${svc.name}.log`);
   const log = fs.createWriteStream(svc.logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [path.join(ROOT, 'apps', svc.name, 'dist', 'main.js')], {
-    cwd: ROOT,
-    env: { ...env, PORT: String(svc.port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   const prefix = `${svc.name.padEnd(19)}│ `;
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.pipe(log, { end: false });
-    if (streamLogs)
-      stream.on('data', (d) => process.stdout.write(d.toString().replace(/^(?=.)/gm, dim(prefix))));
-  }
-  child.on('exit', (code, signal) => {
-    if (!shuttingDown) {
-      console.error(
-        red(`\n✗ ${svc.name} stopped unexpectedly (${code ?? signal}). Last log lines (${svc.logFile}):`),
-      );
-      console.error(tail(svc.logFile));
-      shutdown(1);
-    }
+  supervisor.add({
+    name: svc.name,
+    logFile: path.relative(ROOT, svc.logFile),
+    spawn: () => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'apps', svc.name, 'dist', 'main.js')], {
+        cwd: ROOT,
+        env: { ...env, PORT: String(svc.port), HOST },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      for (const stream of [child.stdout, child.stderr]) {
+        stream.pipe(log, { end: false });
+        if (streamLogs)
+          stream.on('data', (d) => process.stdout.write(d.toString().replace(/^(?=.)/gm, dim(prefix))));
+      }
+      return child;
+    },
+    waitReady: (_child, signal) => waitReady(svc, signal),
   });
-  svc.child = child;
-  children.push(child);
+}
+
+/**
+ * Resolves when every service is ready; rejects as soon as one is given up on (the supervisor has printed why),
+ * or after `timeoutMs` milliseconds naming those not ready.
+ */
+async function allReady(timeoutMs = 120_000) {
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      const late = SERVICES.filter((s) => !supervisor.status(s.name).ready).map((s) => s.name);
+      reject(new Error(`${late.join(', ')} not ready at /health/ready after ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([Promise.all(SERVICES.map((s) => supervisor.whenReady(s.name))), deadline]);
+  } catch (err) {
+    const gaveUp = SERVICES.filter((s) => supervisor.status(s.name).gaveUp).map((s) => s.name);
+    if (gaveUp.length) throw new Error(`${gaveUp.join(', ')} could not start (see above); stopping Vellum`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function migrate(env) {
@@ -284,7 +315,9 @@ async function runDemo(apiUrl, deliveryUrl, creds) {
     const svc = `${deliveryUrl}/iiif-img/${c}/${s}/${img.id}`;
     console.log(`  ${img.label}`);
     console.log(`    Viewer:        ${cyan(`${deliveryUrl}/viewer/${c}/${s}/${img.id}`)}`);
-    console.log(`    Image service (paste into Mirador, UV or OpenSeadragon): ${cyan(`${svc}/info.json`)}`);
+    console.log(
+      `    Image service (for OpenSeadragon or any IIIF Image API client): ${cyan(`${svc}/info.json`)}`,
+    );
     console.log(`    Image API 2.1: ${dim(`${deliveryUrl}/iiif-img/v2/${c}/${s}/${img.id}/info.json`)}`);
     console.log(
       `    Thumbnail:     ${dim(`${deliveryUrl}/thumbs/${c}/${s}/${img.id}/full/!400,400/0/default.jpg`)}`,
@@ -314,13 +347,16 @@ async function main() {
   );
   process.on('SIGINT', () => shutdown(0));
   process.on('SIGTERM', () => shutdown(0));
-  for (const svc of SERVICES) startService(svc, svcEnv);
+  for (const svc of SERVICES) addService(svc, svcEnv);
+  supervisor.start();
   try {
-    await Promise.all(SERVICES.map((svc) => waitReady(svc)));
+    await allReady();
   } catch (err) {
+    if (shuttingDown) return;
     console.error(red(`✗ ${err.message}`));
     for (const svc of SERVICES) {
-      if (svc.logFile) console.error(dim(`--- ${svc.name} (${svc.logFile}) ---\n${tail(svc.logFile, 10)}`));
+      if (!supervisor.status(svc.name).ready && !supervisor.status(svc.name).gaveUp)
+        console.error(dim(`--- ${svc.name} (${svc.logFile}) ---\n${tail(svc.logFile, 10)}`));
     }
     shutdown(1);
     return;
@@ -350,7 +386,7 @@ async function main() {
   console.log(`  IIIF delivery:   ${cyan(deliveryUrl)}/iiif-img/{customer}/{space}/{id}/info.json`);
   console.log(`  Image viewer:    ${cyan(deliveryUrl)}/viewer/{customer}/{space}/{id}`);
   console.log(`  Try:  curl -u ${creds.key}:<secret> ${apiUrl}/customers`);
-  console.log(dim('\nPress Ctrl-C to stop.'));
+  console.log(dim('\nA service that exits unexpectedly is restarted. Press Ctrl-C to stop.'));
 }
 
 main().catch((err) => {

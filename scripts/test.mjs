@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // `npm test`: set up (if needed), check PostgreSQL and RabbitMQ, then run lint, typecheck and every
 // package's tests (unit, integration against real Postgres/RabbitMQ/S3 server, and the end-to-end suite)
-// through Turborepo. Ends with one summary line, `Tests: N passed, N failed`, summed over every Jest run.
+// through Turborepo, after the node:test suites of the scripts themselves (`scripts/test/*.test.mjs`, e.g. the
+// supervisor of `npm start`). Ends with one summary line, `Tests: N passed, N failed`, summed over every run.
 // Extra arguments go to turbo (e.g. `npm test -- --filter @vellum/iiif`).
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { setup } from './setup.mjs';
 import { ROOT, DEFAULTS, checkInfrastructure, bold, green, red, run } from './lib.mjs';
 
@@ -28,9 +31,36 @@ try {
   console.error(red('✗ Some files are not formatted: run `pnpm format` and commit the result.'));
   process.exit(1);
 }
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
+console.log(bold('Testing the scripts (node --test scripts/test/)'));
+// The spec reporter ends with e.g. "ℹ pass 6", "ℹ fail 0", "ℹ skipped 0".
+const NODE_TEST_SUMMARY = /^(?:ℹ|#)\s*(pass|fail|skipped)\s+(\d+)\s*$/;
+const scriptTests = fs
+  .readdirSync(path.join(ROOT, 'scripts', 'test'))
+  .filter((f) => f.endsWith('.test.mjs'))
+  .map((f) => path.join('scripts', 'test', f));
+const scriptsCode = await new Promise((resolve) => {
+  const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...scriptTests], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    process.stdout.write(d);
+    out += d.toString();
+  });
+  child.on('exit', (c) => {
+    for (const line of out.replace(/\x1b\[[0-9;]*m/g, '').split('\n')) {
+      const m = NODE_TEST_SUMMARY.exec(line.trim());
+      if (m) totals[{ pass: 'passed', fail: 'failed', skipped: 'skipped' }[m[1]]] += Number(m[2]);
+    }
+    resolve(c ?? 1);
+  });
+});
+
 console.log(bold('Running lint, typecheck and every test (unit, integration, end-to-end)'));
 
-const totals = { passed: 0, failed: 0, skipped: 0 };
 // Jest's summary line, e.g. "Tests:       1 failed, 2 skipped, 40 passed, 43 total".
 const JEST_SUMMARY = /Tests:\s+(.*\d+ total)/;
 let pending = '';
@@ -45,7 +75,7 @@ function scan(chunk) {
   }
 }
 
-const code = await new Promise((resolve) => {
+const turboCode = await new Promise((resolve) => {
   const child = spawn(
     'pnpm',
     [
@@ -68,6 +98,7 @@ const code = await new Promise((resolve) => {
   child.on('exit', (c) => resolve(c ?? 1));
 });
 scan('\n');
+const code = turboCode !== 0 ? turboCode : scriptsCode;
 
 const secs = ((Date.now() - started) / 1000).toFixed(1);
 const summary = `Tests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`;

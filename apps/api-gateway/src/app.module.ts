@@ -35,6 +35,7 @@ export function createAppModule(env: GatewayEnv): Type {
         serviceName: SERVICE_NAME,
         readiness: [DatabaseReadiness, AmqpReadiness],
         logLevel: env.LOG_LEVEL,
+        logPretty: env.LOG_PRETTY,
       }),
       MessagingModule.forRoot({
         serviceName: SERVICE_NAME,

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
+import { validateEnv } from '@vellum/common';
 import { createPrismaClient } from '@vellum/db';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
 import { generateApiKey, generateApiSecret } from './auth/secret-hash';
+import { CliEnv } from './config/cli-env';
 
 const USAGE = `Usage: node dist/cli.js setup [--json] [--apply]
 
@@ -21,14 +23,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const json = flags.includes('--json');
   const apply = flags.includes('--apply');
-  const fromEnv = process.env.VELLUM_ADMIN_KEY && process.env.VELLUM_ADMIN_SECRET;
+  const env = validateEnv(CliEnv);
   const pair =
-    apply && fromEnv
-      ? { key: process.env.VELLUM_ADMIN_KEY!, secret: process.env.VELLUM_ADMIN_SECRET! }
+    apply && env.VELLUM_ADMIN_KEY && env.VELLUM_ADMIN_SECRET
+      ? { key: env.VELLUM_ADMIN_KEY, secret: env.VELLUM_ADMIN_SECRET }
       : { key: generateApiKey(), secret: generateApiSecret() };
   let outcome: string | undefined;
   if (apply) {
-    const url = process.env.DATABASE_URL;
+    const url = env.DATABASE_URL;
     if (!url) {
       process.stderr.write('setup --apply needs DATABASE_URL\n');
       return 2;

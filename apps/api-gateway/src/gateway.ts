@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { bootstrapService, ProblemExceptionFilter } from '@vellum/common';
 import { PRISMA, type PrismaClient } from '@vellum/db';
-import { createTransport } from '@vellum/messaging';
+import { createTransport, transportEnvOptions } from '@vellum/messaging';
 import type { Request } from 'express';
 import { createAppModule } from './app.module';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
@@ -27,9 +27,11 @@ export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}
     serviceName: SERVICE_NAME,
     amqpUrl: env.AMQP_URL,
     exchange: env.AMQP_EXCHANGE,
+    ...transportEnvOptions(env),
   });
   return bootstrapService(createAppModule(env), {
     serviceName: SERVICE_NAME,
+    env,
     port: env.PORT,
     host: opts.host,
     transport,

@@ -11,7 +11,12 @@ const env = validateEnv(AuthServiceEnv);
  */
 @Module({
   imports: [
-    VellumCommonModule.forRoot({ serviceName: 'auth-service', readiness: [DatabaseReadiness] }),
+    VellumCommonModule.forRoot({
+      serviceName: 'auth-service',
+      logLevel: env.LOG_LEVEL,
+      logPretty: env.LOG_PRETTY,
+      readiness: [DatabaseReadiness],
+    }),
     DatabaseModule.forRoot(env.DATABASE_URL),
   ],
   providers: [{ provide: AuthServiceEnv, useValue: env }],

@@ -5,7 +5,7 @@ import { AuthServiceEnv } from './auth-service.env';
 
 async function main(): Promise<void> {
   const env = validateEnv(AuthServiceEnv);
-  await bootstrapService(AppModule, { serviceName: 'auth-service', port: env.PORT });
+  await bootstrapService(AppModule, { serviceName: 'auth-service', env, port: env.PORT });
 }
 
 runService('auth-service', main);

@@ -9,7 +9,12 @@ const env = validateEnv(AvTranscoderEnv);
 /** av-transcoder: audio/video derivatives with ffmpeg (SPEC.md §2, §4.4); a stateless worker. */
 @Module({
   imports: [
-    VellumCommonModule.forRoot({ serviceName: 'av-transcoder', readiness: [AmqpReadiness] }),
+    VellumCommonModule.forRoot({
+      serviceName: 'av-transcoder',
+      logLevel: env.LOG_LEVEL,
+      logPretty: env.LOG_PRETTY,
+      readiness: [AmqpReadiness],
+    }),
     MessagingModule.forRoot({
       serviceName: 'av-transcoder',
       amqpUrl: env.AMQP_URL,

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { bootstrapService, runService, validateEnv } from '@vellum/common';
-import { createTransport } from '@vellum/messaging';
+import { createTransport, transportEnvOptions } from '@vellum/messaging';
 import { AvTranscoderEnv } from './av-transcoder.env';
 
 async function main(): Promise<void> {
@@ -9,12 +9,14 @@ async function main(): Promise<void> {
   const { AppModule } = await import('./app.module');
   await bootstrapService(AppModule, {
     serviceName: 'av-transcoder',
+    env,
     port: env.PORT,
     transport: createTransport({
       serviceName: 'av-transcoder',
       amqpUrl: env.AMQP_URL,
       exchange: env.AMQP_EXCHANGE,
       defaultPrefetch: env.AV_TRANSCODER_CONCURRENCY,
+      ...transportEnvOptions(env),
     }),
   });
 }

@@ -31,13 +31,13 @@ export interface AppModuleOverrides {
 @Module({})
 export class AppModule {
   static forRoot(env: DeliveryEnv, overrides: AppModuleOverrides = {}): DynamicModule {
-    const rawEnv = env as unknown as NodeJS.ProcessEnv;
     return {
       module: AppModule,
       imports: [
         VellumCommonModule.forRoot({
           serviceName: SERVICE_NAME,
           logLevel: env.LOG_LEVEL,
+          logPretty: env.LOG_PRETTY,
           httpSuccessLogLevel: env.LOG_HTTP_SUCCESS_LEVEL,
           readiness: [DatabaseReadiness, StorageReadiness, AmqpReadiness],
         }),
@@ -53,9 +53,9 @@ export class AppModule {
         { provide: DELIVERY_ENV, useValue: env },
         {
           provide: OBJECT_STORE,
-          useFactory: () => overrides.objectStore ?? createObjectStore(storageConfigFromEnv(rawEnv)),
+          useFactory: () => overrides.objectStore ?? createObjectStore(storageConfigFromEnv(env)),
         },
-        { provide: BUCKETS, useFactory: () => bucketsFromEnv(rawEnv) },
+        { provide: BUCKETS, useFactory: () => bucketsFromEnv(env) },
         StorageReadiness,
         DeliveryMetrics,
         AssetLookupService,

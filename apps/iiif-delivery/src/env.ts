@@ -1,13 +1,12 @@
 import * as path from 'node:path';
-import { BaseEnv, IsPort, IsUrlLike } from '@vellum/common';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsPort, IsUrlLike, StorageEnv } from '@vellum/common';
+import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
 
 /**
- * Environment of `iiif-delivery` (SPEC.md §5, §9). Storage variables (`S3_ENDPOINT`, `S3_ACCESS_KEY`,
- * `S3_SECRET_KEY`, `S3_REGION`, `VELLUM_STORAGE_ROOT`, `VELLUM_BUCKET_*`) are read by @vellum/storage's
- * `storageConfigFromEnv`/`bucketsFromEnv` and only declared here so that the documentation is in one place.
+ * Environment of `iiif-delivery` (SPEC.md §5, §9), validated at boot. The object-store variables (`S3_*`,
+ * `VELLUM_STORAGE_ROOT`, `VELLUM_BUCKET_*`) come from {@link StorageEnv}, the common ones from `BaseEnv`.
  */
-export class DeliveryEnv extends BaseEnv {
+export class DeliveryEnv extends StorageEnv {
   /** HTTP port; default 3001. */
   @IsPort()
   PORT: number = 3001;
@@ -77,9 +76,4 @@ export class DeliveryEnv extends BaseEnv {
   @IsInt()
   @Min(0)
   VELLUM_SHARP_CACHE_MB: number = 0;
-
-  /** S3 endpoint URL; unset → filesystem storage (see @vellum/storage). */
-  @IsOptional()
-  @IsUrlLike(['http', 'https'])
-  S3_ENDPOINT?: string;
 }

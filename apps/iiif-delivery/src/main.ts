@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { bootstrapService, ProblemExceptionFilter, runService, validateEnv } from '@vellum/common';
-import { createTransport } from '@vellum/messaging';
+import { createTransport, transportEnvOptions } from '@vellum/messaging';
 import { deliveryRootModule, SERVICE_NAME } from './app.module';
 import { DeliveryEnv } from './env';
 
@@ -30,9 +30,11 @@ export async function main(): Promise<INestApplication> {
     serviceName: SERVICE_NAME,
     amqpUrl: env.AMQP_URL,
     exchange: env.AMQP_EXCHANGE,
+    ...transportEnvOptions(env),
   });
   return bootstrapService(deliveryRootModule(env), {
     serviceName: SERVICE_NAME,
+    env,
     port: env.PORT,
     transport,
     configure: configureDeliveryApp,

@@ -83,7 +83,7 @@ beforeAll(async () => {
     SERVICE_INSTANCE: `delivery-test-${vhost.id}`,
   };
   const env = validateEnv(DeliveryEnv, rawEnv);
-  const buckets = bucketsFromEnv(rawEnv);
+  const buckets = bucketsFromEnv(env);
   store = createObjectStore({ driver: 'fs', root: storageRoot });
   await store.ensureBucket(buckets.derivatives);
   await store.ensureBucket(buckets.thumbnails);

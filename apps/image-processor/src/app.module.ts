@@ -15,6 +15,7 @@ import {
 import { ImageProcessorEnv } from './image-processor.env';
 import { ImageProcessorMetrics } from './image-processor.metrics';
 import { MediaRepository } from './media.repository';
+import { WorkDirs } from './work-dirs';
 
 export const SERVICE_NAME = 'image-processor';
 
@@ -30,9 +31,9 @@ export function configFromEnv(env: ImageProcessorEnv): ImageProcessorConfig {
     maxImagePixels: env.VELLUM_MAX_IMAGE_PIXELS,
     concurrency: env.IMAGE_PROCESSOR_CONCURRENCY,
     pyramidQuality: env.VELLUM_PYRAMID_QUALITY,
-    tmpDir: env.VELLUM_TMP_DIR
-      ? path.resolve(env.VELLUM_TMP_DIR)
-      : path.join(os.tmpdir(), 'vellum-image-processor'),
+    opjDecompress: env.OPJ_DECOMPRESS,
+    tmpRoot: env.VELLUM_TMP_DIR ? path.resolve(env.VELLUM_TMP_DIR) : os.tmpdir(),
+    instanceName: env.SERVICE_INSTANCE,
   });
 }
 
@@ -50,6 +51,8 @@ export class AppModule {
       imports: [
         VellumCommonModule.forRoot({
           serviceName: SERVICE_NAME,
+          logLevel: env.LOG_LEVEL,
+          logPretty: env.LOG_PRETTY,
           readiness: [AmqpReadiness, StorageReadiness],
         }),
         MessagingModule.forRoot({
@@ -64,9 +67,10 @@ export class AppModule {
         { provide: IMAGE_PROCESSOR_CONFIG, useValue: configFromEnv(env) },
         {
           provide: OBJECT_STORE,
-          useFactory: () => opts.store ?? createObjectStore(storageConfigFromEnv(process.env)),
+          useFactory: () => opts.store ?? createObjectStore(storageConfigFromEnv(env)),
         },
         MediaRepository,
+        WorkDirs,
         ImagePipelineService,
         ImageDerivativesService,
         ImageProcessorMetrics,

@@ -7,22 +7,15 @@ import { ImageDerivativesService } from './image-derivatives.service';
 import { ImageProcessorMetrics } from './image-processor.metrics';
 
 /**
- * Jobs one process runs side by side: `IMAGE_PROCESSOR_CONCURRENCY` (default 2), read when this file loads
- * because decorators are evaluated then; `main.ts` validates the same variable (and also passes it to the
- * transport as the default prefetch).
- */
-export function imageProcessorPrefetch(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number.parseInt(env.IMAGE_PROCESSOR_CONCURRENCY ?? '', 10);
-  return Number.isInteger(n) && n >= 1 && n <= 64 ? n : 2;
-}
-
-/**
  * Consumes `image.derivatives.create.v1` (SPEC.md §4.1 step 3) and replies to the orchestrator:
  * - success → `image.derivatives.created.v1`;
- * - bad input (corrupt, unsupported, too many pixels, staged source gone) → `image.derivatives.failed.v1` with
+ * - bad input (empty, corrupt, unsupported, too many pixels, staged source gone) → `image.derivatives.failed.v1` with
  *   `retryable: false` and a message for people, at once;
  * - anything else (store or disk trouble) → throw, so the transport retries with delay; on the last attempt it
  *   replies `image.derivatives.failed.v1` with `retryable: true` instead of throwing, so no asset stays ingesting.
+ *
+ * Jobs run side by side: the queue's prefetch, which is the transport's `defaultPrefetch` (`main.ts` passes the
+ * validated `IMAGE_PROCESSOR_CONCURRENCY`, default 2).
  */
 @Controller()
 export class ImageDerivativesCreateHandler {
@@ -34,7 +27,7 @@ export class ImageDerivativesCreateHandler {
     private readonly metrics: ImageProcessorMetrics,
   ) {}
 
-  @EventPattern(ImageDerivativesCreateV1.routingKey, { prefetch: imageProcessorPrefetch() })
+  @EventPattern(ImageDerivativesCreateV1.routingKey)
   async handle(@Payload() cmd: ImageDerivativesCreateV1, @Ctx() ctx: VellumRmqContext): Promise<void> {
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Controller, INestApplication, Module } from '@nestjs/common';
@@ -98,6 +98,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
       AMQP_EXCHANGE: vhost.exchange,
       VELLUM_TMP_DIR: tmp,
       IMAGE_PROCESSOR_CONCURRENCY: '2',
+      SERVICE_INSTANCE: 'it-worker',
       LOG_LEVEL: 'warn',
       ...s3.env,
     });
@@ -111,6 +112,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
         serviceName,
         amqpUrl: vhost.url,
         exchange: vhost.exchange,
+        defaultPrefetch: env.IMAGE_PROCESSOR_CONCURRENCY,
         retryDelaysMs: [100, 200],
       }),
     });
@@ -149,6 +151,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }, 60_000);
 
+  /** `fixture`: a file of fixtures/, an absolute path, or null to stage nothing. */
   async function stageAndSend(
     assetId: string,
     fixture: string | null,
@@ -156,7 +159,12 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
   ): Promise<Reply> {
     const ref = { customerId: 7, spaceId: 3, assetId };
     const source = { bucket: buckets.origins, key: originKey(ref) };
-    if (fixture) await store.putFile(source.bucket, source.key, fixturePath(fixture));
+    if (fixture)
+      await store.putFile(
+        source.bucket,
+        source.key,
+        path.isAbsolute(fixture) ? fixture : fixturePath(fixture),
+      );
     const cmd = Object.assign(new ImageDerivativesCreateV1(), {
       ...ref,
       attempt: 1,
@@ -231,6 +239,16 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     );
   });
 
+  it('an empty (0-byte) staged source → Failed, retryable false, saying it is empty', async () => {
+    const empty = path.join(tmp, 'empty.jpg');
+    await writeFile(empty, '');
+    const reply = await stageAndSend('empty-origin', empty);
+    expect(reply).toMatchObject({
+      kind: 'failed',
+      msg: { retryable: false, error: 'The origin file is empty (0 bytes)' },
+    });
+  });
+
   it('a missing staged source → Failed, retryable false', async () => {
     const reply = await stageAndSend('never-staged', null);
     expect(reply).toMatchObject({
@@ -250,8 +268,11 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     });
   });
 
-  it('leaves no temp files behind', async () => {
+  it('works in its own instance directory and leaves no job directory behind, whatever the outcome', async () => {
+    // Every test above ran a job: created, corrupt, missing source, store down (thrown, retried).
     const { readdir } = await import('node:fs/promises');
-    expect((await readdir(tmp)).filter((f) => f.startsWith('job-'))).toEqual([]);
+    const instanceDirs = (await readdir(tmp)).filter((f) => f.startsWith('vellum-image-processor-'));
+    expect(instanceDirs).toEqual(['vellum-image-processor-it-worker']);
+    expect(await readdir(path.join(tmp, instanceDirs[0]))).toEqual(['owner.json']);
   });
 });

@@ -1,4 +1,3 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
@@ -16,13 +15,13 @@ import {
 } from '@vellum/storage';
 import { UnprocessableImageError } from './image-errors';
 import { ImagePipelineService } from './image-pipeline.service';
-import { IMAGE_PROCESSOR_CONFIG, ImageProcessorConfig } from './image-processor.config';
+import { WorkDirs } from './work-dirs';
 
 /**
  * Makes the derivatives one `ImageDerivativesCreateV1` asks for (SPEC.md §4.1 step 3): downloads the staged master
- * into a private temp directory, runs {@link ImagePipelineService}, uploads the pyramid and thumbnails under the
+ * into a private job directory (inside this instance's own work directory, see {@link WorkDirs}), runs {@link ImagePipelineService}, uploads the pyramid and thumbnails under the
  * deterministic keys the command names (a reingest overwrites in place; thumbnails of sizes no longer made are
- * removed), and returns the `ImageDerivativesCreatedV1` reply. The temp directory is always removed.
+ * removed), and returns the `ImageDerivativesCreatedV1` reply. The job directory is removed whatever the outcome.
  */
 @Injectable()
 export class ImageDerivativesService {
@@ -32,7 +31,7 @@ export class ImageDerivativesService {
   constructor(
     private readonly pipeline: ImagePipelineService,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
-    @Inject(IMAGE_PROCESSOR_CONFIG) private readonly config: ImageProcessorConfig,
+    private readonly workDirs: WorkDirs,
   ) {}
 
   /**
@@ -41,8 +40,7 @@ export class ImageDerivativesService {
    */
   async create(cmd: ImageDerivativesCreateV1): Promise<ImageDerivativesCreatedV1> {
     const started = performance.now();
-    await mkdir(this.config.tmpDir, { recursive: true });
-    const workDir = await mkdtemp(path.join(this.config.tmpDir, 'job-'));
+    const workDir = await this.workDirs.createJobDir();
     try {
       const sourceFile = path.join(workDir, 'source');
       try {
@@ -122,7 +120,7 @@ export class ImageDerivativesService {
       );
       return reply;
     } finally {
-      await rm(workDir, { recursive: true, force: true });
+      await this.workDirs.removeJobDir(workDir);
     }
   }
 

@@ -229,6 +229,18 @@ describe('ImagePipelineService (real sharp, real OpenJPEG, real fixtures)', () =
     expect((err as Error).message).toBe(message);
   });
 
+  it('an empty (0-byte) input fails permanently as empty, not as an unsupported format', async () => {
+    const workDir = await mkdtemp(path.join(root, 'empty-'));
+    const sourceFile = path.join(workDir, 'source');
+    await writeFile(sourceFile, Buffer.alloc(0));
+    const err = await pipeline
+      .run({ sourceFile, mediaType: 'image/jpeg', workDir, pyramid: { tileSize: 512 } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnprocessableImageError);
+    expect((err as UnprocessableImageError).reason).toBe('empty');
+    expect((err as Error).message).toBe('The origin file is empty (0 bytes)');
+  });
+
   it('refuses images over VELLUM_MAX_IMAGE_PIXELS (decompression-bomb guard), also JPEG 2000 before decoding', async () => {
     const small = new ImagePipelineService(media, defaultImageProcessorConfig({ maxImagePixels: 1_000_000 }));
     const err = await run('photo-large.jpg', {}, 'image/jpeg', small).catch((e: unknown) => e);

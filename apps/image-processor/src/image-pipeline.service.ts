@@ -76,12 +76,15 @@ export class ImagePipelineService {
 
   /**
    * Runs the pipeline on one local file; writes intermediates and the pyramid into `req.workDir`.
-   * @throws UnprocessableImageError for bad input (corrupt, unsupported, too many pixels): do not retry.
+   * @throws UnprocessableImageError for bad input (empty, corrupt, unsupported, too many pixels): do not retry.
    * @throws Error for anything else (disk, decoder missing): retry.
    */
   async run(req: PipelineRequest): Promise<PipelineResult> {
     const started = performance.now();
     const limitInputPixels = this.config.maxImagePixels;
+    // An empty origin would otherwise be sniffed as an unknown format ("Unsupported format: image/jpeg").
+    if ((await stat(req.sourceFile)).size === 0)
+      throw new UnprocessableImageError('empty', 'The origin file is empty (0 bytes)');
     const format = await this.media.sniff(req.sourceFile);
     if (!DECODABLE_FORMATS.has(format)) {
       const named =

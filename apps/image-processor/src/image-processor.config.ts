@@ -1,5 +1,4 @@
 import * as os from 'node:os';
-import * as path from 'node:path';
 
 /** Nest token of {@link ImageProcessorConfig}. */
 export const IMAGE_PROCESSOR_CONFIG = Symbol('IMAGE_PROCESSOR_CONFIG');
@@ -8,14 +7,21 @@ export const IMAGE_PROCESSOR_CONFIG = Symbol('IMAGE_PROCESSOR_CONFIG');
 export interface ImageProcessorConfig {
   /** Decompression-bomb guard: maximum width × height of an input, in pixels (`VELLUM_MAX_IMAGE_PIXELS`). */
   maxImagePixels: number;
-  /** Where per-job work directories are made (`VELLUM_TMP_DIR`); each job's directory is removed afterwards. */
-  tmpDir: string;
+  /**
+   * Where this process makes its own work directory, `vellum-image-processor-<instanceName>` (`VELLUM_TMP_DIR`,
+   * default the OS temp dir); see `WorkDirs`.
+   */
+  tmpRoot: string;
+  /** This process's name in its work directory's name (`SERVICE_INSTANCE`, default `<hostname>-<pid>`). */
+  instanceName: string;
   /** Jobs processed side by side (`IMAGE_PROCESSOR_CONCURRENCY`, the consumer prefetch). */
   concurrency: number;
   /** JPEG quality of pyramid tiles (85: YCbCr 4:2:0 tiles; see VELLUM_PYRAMID_QUALITY). */
   pyramidQuality: number;
   /** JPEG quality of thumbnails (85). */
   thumbnailQuality: number;
+  /** The JPEG 2000 decoder to run (`OPJ_DECOMPRESS`; default `opj_decompress` from PATH). */
+  opjDecompress: string;
 }
 
 /** libvips' own default pixel limit (16383 × 16383). */
@@ -26,10 +32,12 @@ export function defaultImageProcessorConfig(
 ): ImageProcessorConfig {
   return {
     maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
-    tmpDir: path.join(os.tmpdir(), 'vellum-image-processor'),
+    tmpRoot: os.tmpdir(),
+    instanceName: `${os.hostname()}-${process.pid}`,
     concurrency: 2,
     pyramidQuality: 85,
     thumbnailQuality: 85,
+    opjDecompress: 'opj_decompress',
     ...overrides,
   };
 }

@@ -1,12 +1,13 @@
-import { IsOptional, IsString } from 'class-validator';
-import { BaseEnv, EnvInt, IsPort, IsUrlLike } from '@vellum/common';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { EnvInt, IsPort, IsUrlLike, ObjectStoreEnv } from '@vellum/common';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './image-processor.config';
 
 /**
- * Environment of the image-processor (validated at boot; see `.env.example`). Storage variables are read by
- * `storageConfigFromEnv` from @vellum/storage; they are declared here so a bad value is reported at boot.
+ * Environment of the image-processor (SPEC.md §9), validated at boot; see `.env.example`. The object-store
+ * variables (`S3_*`, `VELLUM_STORAGE_ROOT`) come from {@link ObjectStoreEnv} (no bucket names: every command
+ * names its locations), the common ones (`LOG_LEVEL`, `HOST`, `SHUTDOWN_TIMEOUT_MS`...) from `BaseEnv`.
  */
-export class ImageProcessorEnv extends BaseEnv {
+export class ImageProcessorEnv extends ObjectStoreEnv {
   /** HTTP port for /health and /metrics; default 3004. */
   @IsPort()
   PORT: number = 3004;
@@ -36,30 +37,21 @@ export class ImageProcessorEnv extends BaseEnv {
   @EnvInt(1, 100)
   VELLUM_PYRAMID_QUALITY: number = 85;
 
-  /** Directory for per-job temp files (downloads, decoded JPEG 2000, the pyramid before upload); default OS temp. */
+  /**
+   * Where this process makes its own work directory, `vellum-image-processor-<SERVICE_INSTANCE>` (downloads, decoded
+   * JPEG 2000, the pyramid before upload); default the OS temp dir. See `WorkDirs`.
+   */
   @IsOptional()
   @IsString()
   VELLUM_TMP_DIR?: string;
 
-  /** S3/MinIO endpoint URL; absent → filesystem store under `VELLUM_STORAGE_ROOT`. */
-  @IsOptional()
-  @IsUrlLike(['http', 'https'])
-  S3_ENDPOINT?: string;
-
-  @IsOptional()
+  /**
+   * The JPEG 2000 decoder, `opj_decompress` of Debian `libopenjp2-tools`: an absolute path, or a command name
+   * looked up on PATH; default `opj_decompress`. (A relative path would depend on the working directory.)
+   */
   @IsString()
-  S3_ACCESS_KEY?: string;
-
-  @IsOptional()
-  @IsString()
-  S3_SECRET_KEY?: string;
-
-  @IsOptional()
-  @IsString()
-  S3_REGION?: string;
-
-  /** Root of the filesystem store (local mode); default `<cwd>/.vellum/storage`. */
-  @IsOptional()
-  @IsString()
-  VELLUM_STORAGE_ROOT?: string;
+  @Matches(/^(\/[^\0\n]*|[^/\s\0]+)$/, {
+    message: '$property must be an absolute path or a command name on PATH (e.g. /usr/bin/opj_decompress)',
+  })
+  OPJ_DECOMPRESS: string = 'opj_decompress';
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { bootstrapService, runService, validateEnv } from '@vellum/common';
-import { createTransport } from '@vellum/messaging';
+import { createTransport, transportEnvOptions } from '@vellum/messaging';
 import { AppModule, SERVICE_NAME } from './app.module';
 import { ImageProcessorEnv } from './image-processor.env';
 
@@ -13,10 +13,16 @@ async function main(): Promise<void> {
     amqpUrl: env.AMQP_URL,
     exchange: env.AMQP_EXCHANGE,
     defaultPrefetch: env.IMAGE_PROCESSOR_CONCURRENCY,
+    ...transportEnvOptions(env),
   });
   @Module({ imports: [AppModule.forRoot({ env })] })
   class ImageProcessorRootModule {}
-  await bootstrapService(ImageProcessorRootModule, { serviceName: SERVICE_NAME, port: env.PORT, transport });
+  await bootstrapService(ImageProcessorRootModule, {
+    serviceName: SERVICE_NAME,
+    env,
+    port: env.PORT,
+    transport,
+  });
 }
 
 runService(SERVICE_NAME, main);

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import sharp from 'sharp';
 import { UnprocessableImageError } from './image-errors';
+import { IMAGE_PROCESSOR_CONFIG, type ImageProcessorConfig } from './image-processor.config';
 
 /** Formats recognised by their first bytes (never by file extension). */
 export type SniffedFormat =
@@ -139,10 +140,13 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ stdout: 
  */
 @Injectable()
 export class MediaRepository {
-  /** Path of `opj_decompress` (env `OPJ_DECOMPRESS`, default from PATH). */
-  private readonly opjDecompress = process.env.OPJ_DECOMPRESS || 'opj_decompress';
+  /** Path or name of `opj_decompress` (`OPJ_DECOMPRESS` through {@link ImageProcessorConfig}; default from PATH). */
+  private readonly opjDecompress: string;
 
-  constructor() {
+  constructor(
+    @Optional() @Inject(IMAGE_PROCESSOR_CONFIG) config?: Pick<ImageProcessorConfig, 'opjDecompress'>,
+  ) {
+    this.opjDecompress = config?.opjDecompress ?? 'opj_decompress';
     sharp.concurrency(1);
     sharp.cache(false);
   }

@@ -45,8 +45,6 @@ export interface AppModuleOptions {
   env: OrchestratorEnv;
   /** Object store; default from the storage env (`S3_ENDPOINT` → S3, else fs). */
   store?: ObjectStore;
-  /** Raw environment for `bucketsFromEnv`/`objectStoreFromEnv`; default `process.env`. */
-  rawEnv?: NodeJS.ProcessEnv;
   /** Extra/replacement origin fetchers (by scheme); the http(s) fetcher is always built. */
   fetchers?: OriginFetcher[];
   /** DNS lookup used by the SSRF guard (tests); default `dns.lookup(all)`. */
@@ -88,15 +86,14 @@ class CoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 class CoreModule {
   static forRoot(opts: AppModuleOptions): DynamicModule {
     const env = opts.env;
-    const rawEnv = opts.rawEnv ?? process.env;
     return {
       module: CoreModule,
       imports: [DatabaseModule.forRoot(env.DATABASE_URL)],
       providers: [
         { provide: ORCHESTRATOR_ENV, useValue: env },
         { provide: CLOCK, useValue: opts.clock ?? systemClock },
-        { provide: OBJECT_STORE, useFactory: () => opts.store ?? objectStoreFromEnv(rawEnv) },
-        { provide: BUCKETS, useFactory: () => bucketsFromEnv(rawEnv) },
+        { provide: OBJECT_STORE, useFactory: () => opts.store ?? objectStoreFromEnv(env) },
+        { provide: BUCKETS, useFactory: () => bucketsFromEnv(env) },
         {
           provide: 'HTTP_ORIGIN_FETCHER',
           useFactory: () =>
@@ -157,6 +154,8 @@ export class AppModule {
       imports: [
         VellumCommonModule.forRoot({
           serviceName: SERVICE_NAME,
+          logLevel: env.LOG_LEVEL,
+          logPretty: env.LOG_PRETTY,
           readiness: [DatabaseReadiness, AmqpReadiness, StorageReadiness],
         }),
         CoreModule.forRoot(opts),

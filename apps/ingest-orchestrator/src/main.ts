@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   const env = validateEnv(OrchestratorEnv);
   await bootstrapService(AppModule.forRoot({ env }), {
     serviceName: SERVICE_NAME,
+    env,
     port: env.PORT,
     transport: (app: INestApplicationContext) =>
       createTransport(app, orchestratorTransportOptions(env, app.get<PrismaClient>(PRISMA))),

@@ -44,4 +44,20 @@ describe('OrchestratorEnv', () => {
     for (const name of ['DATABASE_URL', 'AMQP_URL', 'VELLUM_ORIGIN_ALLOWLIST', 'VELLUM_MAX_ORIGIN_BYTES'])
       expect(message).toContain(name);
   });
+
+  it('validates the storage variables at boot (StorageEnv), naming the bad one', () => {
+    expect(() => validateEnv(OrchestratorEnv, { ...base, S3_ENDPOINT: 'minio:9000' })).toThrow(
+      'Invalid environment: S3_ENDPOINT must be a URL with scheme http:// or https:// (got "minio:9000")',
+    );
+    expect(() => validateEnv(OrchestratorEnv, { ...base, S3_ENDPOINT: 'http://127.0.0.1:9000' })).toThrow(
+      'Invalid environment: S3_ACCESS_KEY is required; S3_SECRET_KEY is required',
+    );
+    expect(() => validateEnv(OrchestratorEnv, { ...base, VELLUM_BUCKET_ORIGINS: 'Origins_1' })).toThrow(
+      'Invalid environment: VELLUM_BUCKET_ORIGINS must be a valid bucket name (3-63 chars of a-z, 0-9, . and -) (got "Origins_1")',
+    );
+    expect(validateEnv(OrchestratorEnv, { ...base, VELLUM_BUCKET_ORIGINS: 'my-origins' })).toMatchObject({
+      VELLUM_BUCKET_ORIGINS: 'my-origins',
+      S3_REGION: 'us-east-1',
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import { BaseEnv, IsPort, IsUrlLike } from '@vellum/common';
+import { IsPort, IsUrlLike, StorageEnv } from '@vellum/common';
 import { IsInt, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
 import { parseCidr } from './origins/ssrf-guard';
 
@@ -30,10 +30,9 @@ function IsAllowList(): PropertyDecorator {
 
 /**
  * The ingest-orchestrator's environment (SPEC.md §9), validated at boot by `validateEnv(OrchestratorEnv)`.
- * Storage variables (`S3_ENDPOINT`, `S3_ACCESS_KEY`, `S3_SECRET_KEY`, `S3_REGION`, `VELLUM_STORAGE_ROOT`,
- * `VELLUM_BUCKET_*`) are read by `@vellum/storage`'s `storageConfigFromEnv`/`bucketsFromEnv`.
+ * The object-store variables (`S3_*`, `VELLUM_STORAGE_ROOT`, `VELLUM_BUCKET_*`) come from {@link StorageEnv}.
  */
-export class OrchestratorEnv extends BaseEnv {
+export class OrchestratorEnv extends StorageEnv {
   /** HTTP port for /health and /metrics; default 3003. */
   @IsPort() PORT = 3003;
 
@@ -82,12 +81,6 @@ export class OrchestratorEnv extends BaseEnv {
 
   /** Window of the minimum-rate check, ms; default 30000. */
   @IsInt() @Min(100) VELLUM_ORIGIN_RATE_WINDOW_MS = 30_000;
-
-  /**
-   * A message redelivered this many times because its consumer died while handling it is dead-lettered (and its
-   * asset failed) instead of being handled again; default 3.
-   */
-  @IsInt() @Min(1) @Max(100) VELLUM_MAX_REDELIVERIES = 3;
 
   /** An asset `ingesting` for longer than this (ms since its ingest request) is failed by the sweeper; default 24 h. */
   @IsInt() @Min(1000) VELLUM_INGEST_STUCK_MS = 24 * 60 * 60 * 1000;

@@ -1,5 +1,5 @@
 import { isDatabaseUnavailable, pingDatabase, type PrismaClient } from '@vellum/db';
-import type { TransportOptions } from '@vellum/messaging';
+import { transportEnvOptions, type TransportOptions } from '@vellum/messaging';
 import { ingestConsumerOptions } from './asset-ingest-requested.handler';
 import type { OrchestratorEnv } from './orchestrator.env';
 
@@ -13,8 +13,8 @@ export function orchestratorTransportOptions(
   prisma: PrismaClient,
 ): Partial<TransportOptions> {
   return {
+    ...transportEnvOptions(env),
     consumers: ingestConsumerOptions(env),
-    maxRedeliveries: env.VELLUM_MAX_REDELIVERIES,
     outage: { name: 'PostgreSQL', isOutage: isDatabaseUnavailable, probe: () => pingDatabase(prisma) },
   };
 }

@@ -117,7 +117,7 @@ describe('ingest-orchestrator (integration)', () => {
       ch.ack(msg);
     });
 
-    app = await NestFactory.create(AppModule.forRoot({ env, store, rawEnv }), { logger: false });
+    app = await NestFactory.create(AppModule.forRoot({ env, store }), { logger: false });
     app.connectMicroservice(
       {
         strategy: createTransport({

@@ -91,7 +91,7 @@ async function boot(opts: {
     ch.ack(msg);
   });
   const store = new FsObjectStore(opts.storageRoot);
-  const app = await NestFactory.create(AppModule.forRoot({ env, store, rawEnv }), { logger: false });
+  const app = await NestFactory.create(AppModule.forRoot({ env, store }), { logger: false });
   const prisma = createPrismaClient(opts.databaseUrl);
   const transport = createTransport(
     {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Module } from '@nestjs/common';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { bootstrapService } from './bootstrap';
+import { BaseEnv, validateEnv } from './env';
 import { ProblemExceptionFilter } from './problem';
 import { VellumCommonModule } from './vellum-common.module';
 
@@ -67,5 +68,37 @@ describe('bootstrapService', () => {
       await app.close();
     }
     expect(transport.events).toEqual(['listen', 'close']);
+  });
+
+  it('binds the interface the validated env names (HOST), not every interface', async () => {
+    const app = await bootstrapService(BootModule, {
+      serviceName: 'boot-test',
+      port: 0,
+      env: validateEnv(BaseEnv, { HOST: '127.0.0.1' }),
+    });
+    try {
+      const address = (app.getHttpServer() as HttpServer).address() as AddressInfo;
+      expect(address.address).toBe('127.0.0.1');
+      expect(lines.some((l) => l.msg === `boot-test listening on http://127.0.0.1:${address.port}`)).toBe(
+        true,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('binds every interface by default (containers)', async () => {
+    const app = await bootstrapService(BootModule, {
+      serviceName: 'boot-test',
+      port: 0,
+      env: validateEnv(BaseEnv, {}),
+    });
+    try {
+      expect(((app.getHttpServer() as HttpServer).address() as AddressInfo).address).toMatch(
+        /^(0\.0\.0\.0|::)$/,
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

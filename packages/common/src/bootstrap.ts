@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
+import { isIP } from 'node:net';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
-import { EnvValidationError } from './env';
+import { type BaseEnv, EnvValidationError } from './env';
 
 /** Options of {@link bootstrapService}. */
 export interface BootstrapOptions {
@@ -11,7 +12,12 @@ export interface BootstrapOptions {
   serviceName: string;
   /** TCP port; `0` picks a free one (read it back from `app.getHttpServer().address()`). */
   port: number;
-  /** Interface to bind; default `0.0.0.0`. */
+  /**
+   * The app's validated environment: `HOST` (interface to bind) and `SHUTDOWN_TIMEOUT_MS` come from it unless
+   * `host` / `shutdownTimeoutMs` are given. Pass it from `main()`: `bootstrapService(Root, { env, port: env.PORT })`.
+   */
+  env?: Pick<BaseEnv, 'HOST' | 'SHUTDOWN_TIMEOUT_MS'>;
+  /** Interface to bind; default `env.HOST`, else `0.0.0.0`. */
   host?: string;
   /**
    * Message transport (e.g. `VellumRmqTransport`) connected as a hybrid microservice with `inheritAppConfig`;
@@ -25,7 +31,7 @@ export interface BootstrapOptions {
   configure?: (app: INestApplication) => void | Promise<void>;
   /**
    * Milliseconds graceful shutdown may take before the process force-exits with code 1; default
-   * `SHUTDOWN_TIMEOUT_MS` from the environment or 25000 (fits Kubernetes' 30 s termination grace period).
+   * `env.SHUTDOWN_TIMEOUT_MS`, else 25000 (fits Kubernetes' 30 s termination grace period).
    */
   shutdownTimeoutMs?: number;
   /** `server.keepAliveTimeout` in ms; default 65000 (longer than typical load-balancer idle timeouts of 60 s). */
@@ -42,7 +48,8 @@ const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
  * 3. `opts.configure(app)`;
  * 4. when `opts.transport` is given: `connectMicroservice({ strategy }, { inheritAppConfig: true })` and
  *    `startAllMicroservices()` (consumers start before HTTP accepts traffic);
- * 5. `server.keepAliveTimeout`/`headersTimeout`, `listen(port, host)` and one `listening` log line with the URL.
+ * 5. `server.keepAliveTimeout`/`headersTimeout`, `listen(port, host)` (host from `env.HOST`, SPEC.md §9) and one
+ *    `listening` log line with the URL.
  *
  * Shutdown order (Nest 11 `app.close()`): `onModuleDestroy` → `beforeApplicationShutdown` → HTTP server close
  * (stops accepting, waits for in-flight requests; idle keep-alive sockets are closed) and transport `close()`
@@ -62,7 +69,7 @@ export async function bootstrapService(
   app.useLogger(logger);
   app.flushLogs();
   app.enableShutdownHooks(SHUTDOWN_SIGNALS);
-  installShutdownGuard(opts.shutdownTimeoutMs ?? envInt('SHUTDOWN_TIMEOUT_MS', 25000), logger);
+  installShutdownGuard(opts.shutdownTimeoutMs ?? opts.env?.SHUTDOWN_TIMEOUT_MS ?? 25000, logger);
 
   if (opts.configure) await opts.configure(app);
 
@@ -78,19 +85,13 @@ export async function bootstrapService(
   // headersTimeout must exceed keepAliveTimeout or Node may cut a reused connection mid-request.
   server.headersTimeout = Math.max(server.headersTimeout, keepAlive + 1000);
 
-  const host = opts.host ?? '0.0.0.0';
+  const host = opts.host ?? opts.env?.HOST ?? '0.0.0.0';
   await app.listen(opts.port, host);
   const address = server.address();
   const port = address && typeof address === 'object' ? address.port : opts.port;
-  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
   logger.log(`${opts.serviceName} listening on http://${shownHost}:${port}`, 'Bootstrap');
   return app;
-}
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? NaN : Number(raw);
-  return Number.isInteger(n) && n >= 0 ? n : fallback;
 }
 
 let guardInstalled = false;

@@ -44,6 +44,7 @@ describe('validateEnv', () => {
     expect(env.NODE_ENV).toBe('development');
     expect(env.LOG_LEVEL).toBe('info');
     expect(env.SHUTDOWN_TIMEOUT_MS).toBe(25000);
+    expect(env.HOST).toBe('0.0.0.0');
     expect(env.SERVICE_INSTANCE).toMatch(/-\d+$/);
     expect(env.LOG_PRETTY).toBeUndefined();
     expect(env.DATABASE_URL).toBe('postgresql://postgres@127.0.0.1:5432/vellum');
@@ -92,6 +93,28 @@ describe('validateEnv', () => {
     expect(err.message).toBe(
       'Invalid environment: PORT must be an integer between 1 and 65535 (got "70000"); ' +
         'FEATURE_X must be a boolean (1/0, true/false, yes/no, on/off) (got "maybe")',
+    );
+  });
+
+  it.each(['0.0.0.0', '127.0.0.1', '::', '::1', 'localhost', 'vellum-api.internal'])(
+    'accepts HOST=%s',
+    (host) => {
+      expect(validateEnv(BaseEnv, { HOST: host }).HOST).toBe(host);
+    },
+  );
+
+  it.each(['127.0.0.1:3000', 'http://localhost', 'two words', '-bad-'])(
+    'rejects HOST=%s, naming it',
+    (host) => {
+      expect(() => validateEnv(BaseEnv, { HOST: host })).toThrow(
+        `Invalid environment: HOST must be an IP address or host name to listen on (e.g. 0.0.0.0, 127.0.0.1, ::) (got ${JSON.stringify(host)})`,
+      );
+    },
+  );
+
+  it('rejects a bad SHUTDOWN_TIMEOUT_MS, naming it', () => {
+    expect(() => validateEnv(BaseEnv, { SHUTDOWN_TIMEOUT_MS: 'soon' })).toThrow(
+      'Invalid environment: SHUTDOWN_TIMEOUT_MS must be an integer >= 0 (got "soon")',
     );
   });
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
@@ -235,6 +236,28 @@ export function EnvBoolean(options?: ValidationOptions): PropertyDecorator {
   };
 }
 
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * Property decorator: an address a server can bind, an IPv4/IPv6 literal (`0.0.0.0`, `127.0.0.1`, `::`, `::1`)
+ * or a host name (`localhost`). Message: `must be an IP address or host name to listen on (e.g. 0.0.0.0, 127.0.0.1, ::)`.
+ */
+export function IsListenHost(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isListenHost',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && (isIP(value) !== 0 || HOST_NAME.test(value)),
+        defaultMessage: () =>
+          '$property must be an IP address or host name to listen on (e.g. 0.0.0.0, 127.0.0.1, ::)',
+      },
+    },
+    options,
+  );
+}
+
 /** Log levels accepted by `LOG_LEVEL` (pino's). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -268,7 +291,23 @@ export class BaseEnv {
   @IsString()
   SERVICE_INSTANCE: string = `${hostname()}-${process.pid}`;
 
+  /**
+   * A message the broker redelivers this many times because its consumer died while handling it is dead-lettered
+   * (reason `crashed`) instead of being handled again, so a crashing input cannot loop forever (SPEC.md §2 "Bus");
+   * default 3.
+   */
+  @EnvInt(1)
+  VELLUM_MAX_REDELIVERIES: number = 3;
+
   /** Milliseconds graceful shutdown may take before the process force-exits (see bootstrapService); default 25000. */
   @EnvInt(0)
   SHUTDOWN_TIMEOUT_MS: number = 25000;
+
+  /**
+   * Interface the HTTP server binds (SPEC.md §9): default `0.0.0.0`, every interface, as a container needs;
+   * `npm start` passes `127.0.0.1` (local mode: nothing reachable from the network) unless `VELLUM_HOST` says
+   * otherwise. An IP literal or a host name.
+   */
+  @IsListenHost()
+  HOST: string = '0.0.0.0';
 }

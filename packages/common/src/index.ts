@@ -3,12 +3,14 @@ export {
   EnvBoolean,
   EnvInt,
   EnvValidationError,
+  IsListenHost,
   IsPort,
   IsUrlLike,
   LOG_LEVELS,
   validateEnv,
 } from './env';
 export type { EnvProblem, LogLevel } from './env';
+export { ObjectStoreEnv, StorageEnv } from './storage-env';
 export {
   assignRequestCorrelationId,
   correlation,

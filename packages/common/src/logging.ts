@@ -34,15 +34,15 @@ export function isOpsPath(url: string | undefined): boolean {
 /** Options of {@link buildLoggerParams}. */
 export interface LoggingOptions {
   serviceName: string;
-  /** pino level; default `process.env.LOG_LEVEL` or `info`. */
+  /** pino level (the app's validated `LOG_LEVEL`); default `info`. */
   level?: string;
-  /** Human-readable output via pino-pretty; default `process.env.LOG_PRETTY` is 1/true. Ignored with `destination`. */
+  /** Human-readable output via pino-pretty (the app's `LOG_PRETTY`); default false. Ignored with `destination`. */
   pretty?: boolean;
   /** Where JSON lines go (default stdout). Tests pass a stream to capture lines. */
   destination?: DestinationStream;
   /**
-   * Level of the access line for requests answered below 400; default `process.env.LOG_HTTP_SUCCESS_LEVEL` or
-   * `info`. A high-volume service (iiif-delivery's tiles) uses `debug`, so a successful request writes nothing
+   * Level of the access line for requests answered below 400 (e.g. iiif-delivery's `LOG_HTTP_SUCCESS_LEVEL`);
+   * default `info`. A high-volume service (iiif-delivery's tiles) uses `debug`, so a successful request writes nothing
    * at the usual `info` while 4xx (`warn`) and 5xx (`error`) are still logged.
    */
   successLevel?: string;
@@ -54,10 +54,7 @@ const chindingsSym = pino.symbols.chindingsSym;
  * pino options shared by the HTTP logger and standalone loggers: one JSON line per event with `level` (label),
  * `time` (ISO 8601), `service`, `correlationId` (from the AsyncLocalStorage) and `msg`; secrets redacted.
  */
-export function buildPinoOptions(
-  serviceName: string,
-  level = process.env.LOG_LEVEL ?? 'info',
-): LoggerOptions {
+export function buildPinoOptions(serviceName: string, level = 'info'): LoggerOptions {
   return {
     level,
     base: { service: serviceName, pid: process.pid },
@@ -88,10 +85,6 @@ function prettyTransport(): LoggerOptions['transport'] | undefined {
   }
 }
 
-function truthy(v: string | undefined): boolean {
-  return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
-}
-
 /**
  * nestjs-pino `LoggerModule.forRoot` params: pino-http request logging whose request id is the correlation id
  * (`genReqId`), `correlationId` bound on every request log (`customProps`), successful /health/* and /metrics
@@ -99,8 +92,8 @@ function truthy(v: string | undefined): boolean {
  */
 export function buildLoggerParams(opts: LoggingOptions): Params {
   const base = buildPinoOptions(opts.serviceName, opts.level);
-  const successLevel = (opts.successLevel ?? process.env.LOG_HTTP_SUCCESS_LEVEL ?? 'info') as LevelWithSilent;
-  const pretty = opts.destination === undefined && (opts.pretty ?? truthy(process.env.LOG_PRETTY));
+  const successLevel = (opts.successLevel ?? 'info') as LevelWithSilent;
+  const pretty = opts.destination === undefined && opts.pretty === true;
   const transport = pretty ? prettyTransport() : undefined;
   const httpOpts: PinoHttpOptions<IncomingMessage, ServerResponse> = {
     ...base,

@@ -25,11 +25,11 @@ export interface VellumCommonOptions {
   readiness?: Array<Type<ReadinessIndicator>>;
   /** Milliseconds one indicator may take before it counts as failed; default 5000. */
   readinessTimeoutMs?: number;
-  /** pino level; default `process.env.LOG_LEVEL` or `info`. */
+  /** pino level: pass the app's validated `env.LOG_LEVEL`; default `info`. */
   logLevel?: string;
-  /** pino-pretty output; default `LOG_PRETTY=1`. */
+  /** pino-pretty output: pass `env.LOG_PRETTY`; default false. */
   logPretty?: boolean;
-  /** Level of access lines for requests answered below 400; default `LOG_HTTP_SUCCESS_LEVEL` or `info`. */
+  /** Level of access lines for requests answered below 400 (iiif-delivery's `LOG_HTTP_SUCCESS_LEVEL`); default `info`. */
   httpSuccessLogLevel?: string;
   /** Log destination (default stdout); tests pass a stream to capture JSON lines. */
   logDestination?: DestinationStream;

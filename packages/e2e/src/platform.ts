@@ -39,7 +39,7 @@ const REPO_ROOT = path.resolve(__dirname, '../../..');
 
 /**
  * Starts the six built services (`apps/<name>/dist/main.js`) as child processes with `env` plus a `PORT`
- * each, and resolves once every `/health/ready` answers 200. Logs go to files in a temp directory.
+ * each (bound to `HOST=127.0.0.1`), and resolves once every `/health/ready` answers 200. Logs go to files in a temp directory.
  * @param ports the TCP port of each service on 127.0.0.1
  * @throws Error naming the service and the tail of its log when one exits or is not ready in `readyTimeoutMs`.
  */
@@ -59,6 +59,7 @@ export async function startPlatform(
         ...process.env,
         ...env,
         PORT: String(ports[name]),
+        HOST: '127.0.0.1',
         NODE_ENV: 'test',
         LOG_LEVEL: env.LOG_LEVEL ?? 'info',
       },

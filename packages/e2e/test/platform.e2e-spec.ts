@@ -145,6 +145,12 @@ describe('Vellum end to end', () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   }, 60_000);
 
+  it('every service binds the interface HOST names (127.0.0.1), not every interface', () => {
+    for (const s of Object.values(platform.services)) {
+      expect(fs.readFileSync(s.logFile, 'utf8')).toContain(`listening on http://127.0.0.1:${s.port}`);
+    }
+  });
+
   describe('immediate registration (PUT)', () => {
     it.each(CASES)(
       'registers $file and answers 201 with its pixel size',

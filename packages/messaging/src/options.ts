@@ -56,8 +56,13 @@ export interface TransportOptions extends MessagingOptions {
    */
   deadLetterEvents?: boolean;
   /**
+   * This replica's name (`SERVICE_INSTANCE` of `BaseEnv`, e.g. the pod name): the base of the default `instanceId`.
+   * Default `<hostname>-<pid>`.
+   */
+  serviceInstance?: string;
+  /**
    * Names this process in exclusive queues (`${service}.${instanceId}.${key}`). Default
-   * `${SERVICE_INSTANCE ?? hostname-pid}-${6 random hex}` (the suffix keeps two transports in one process apart).
+   * `${serviceInstance ?? hostname-pid}-${6 random hex}` (the suffix keeps two transports in one process apart).
    */
   instanceId?: string;
 }
@@ -138,9 +143,9 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
 }
 
-/** This replica's id for per-instance queue names: `SERVICE_INSTANCE` (else `<hostname>-<pid>`) plus a random suffix. */
-export function defaultInstanceId(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.SERVICE_INSTANCE || `${hostname()}-${process.pid}`;
+/** This replica's id for per-instance queue names: `serviceInstance` (else `<hostname>-<pid>`) plus a random suffix. */
+export function defaultInstanceId(serviceInstance?: string): string {
+  const base = serviceInstance || `${hostname()}-${process.pid}`;
   return `${base}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -160,3 +165,14 @@ export const queueNames = {
   /** The service's dead-letter queue: `${service}.dead-letter`. */
   deadLetter: (service: string): string => `${service}.dead-letter`,
 };
+
+/**
+ * The transport options every service takes from `BaseEnv` (@vellum/common): its replica name and the crash bound
+ * (`SERVICE_INSTANCE`, `VELLUM_MAX_REDELIVERIES`). Spread it into `createTransport({...})`.
+ */
+export function transportEnvOptions(env: {
+  SERVICE_INSTANCE: string;
+  VELLUM_MAX_REDELIVERIES: number;
+}): Pick<TransportOptions, 'serviceInstance' | 'maxRedeliveries'> {
+  return { serviceInstance: env.SERVICE_INSTANCE, maxRedeliveries: env.VELLUM_MAX_REDELIVERIES };
+}

@@ -218,7 +218,7 @@ export class VellumRmqTransport
     this.options = options;
     this.serviceName = options.serviceName;
     this.exchange = options.exchange ?? DEFAULT_EXCHANGE;
-    this.instanceId = options.instanceId ?? defaultInstanceId();
+    this.instanceId = options.instanceId ?? defaultInstanceId(options.serviceInstance);
     this.retryDelaysMs = [...delays];
     this.maxRedeliveries = options.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES;
     if (!Number.isInteger(this.maxRedeliveries) || this.maxRedeliveries < 1)

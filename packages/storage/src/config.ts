@@ -36,6 +36,40 @@ export interface VellumBuckets {
   outputs: string;
 }
 
+/**
+ * The storage variables `storageConfigFromEnv` reads (SPEC.md §8, §9). Apps pass their validated env
+ * (`StorageEnv` of @vellum/common, which declares and validates every one of them at boot).
+ */
+export interface StorageVariables {
+  /** S3/MinIO endpoint URL, e.g. `http://127.0.0.1:9000`; unset → filesystem driver. */
+  S3_ENDPOINT?: string;
+  S3_ACCESS_KEY?: string;
+  S3_SECRET_KEY?: string;
+  /** Default `us-east-1`. */
+  S3_REGION?: string;
+  /** Root of the filesystem driver; default `<cwd>/.vellum/storage`. */
+  VELLUM_STORAGE_ROOT?: string;
+}
+
+/** The bucket-name variables `bucketsFromEnv` reads (SPEC.md §8). */
+export interface BucketVariables {
+  VELLUM_BUCKET_ORIGINS?: string;
+  VELLUM_BUCKET_DERIVATIVES?: string;
+  VELLUM_BUCKET_THUMBNAILS?: string;
+  VELLUM_BUCKET_OUTPUTS?: string;
+}
+
+/** What a valid bucket name looks like: 3–63 characters of a-z, 0-9, `.` and `-`, alphanumeric at both ends. */
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** Default bucket names (SPEC.md §8). */
+export const DEFAULT_BUCKETS: Readonly<VellumBuckets> = Object.freeze({
+  origins: 'vellum-origins',
+  derivatives: 'vellum-derivatives',
+  thumbnails: 'vellum-thumbs',
+  outputs: 'vellum-outputs',
+});
+
 /** Thrown when the storage environment is incomplete or malformed; the message names the variable. */
 export class StorageConfigError extends Error {
   constructor(message: string) {
@@ -45,7 +79,8 @@ export class StorageConfigError extends Error {
 }
 
 /**
- * Reads the object-store configuration from the environment (SPEC.md §8, §9 local mode).
+ * The object-store configuration from the storage variables (SPEC.md §8, §9 local mode); pass the app's validated
+ * env (or, in tests, a plain record such as `startS3Server().env`).
  *
  * - `S3_ENDPOINT` set (a URL such as `http://127.0.0.1:9000`) → S3 driver with `S3_ACCESS_KEY`, `S3_SECRET_KEY`
  *   (both required) and `S3_REGION` (default `us-east-1`). The port defaults to 443 for https, 80 for http.
@@ -53,7 +88,7 @@ export class StorageConfigError extends Error {
  *
  * @throws StorageConfigError naming the bad or missing variable.
  */
-export function storageConfigFromEnv(env: NodeJS.ProcessEnv = process.env): StorageConfig {
+export function storageConfigFromEnv(env: StorageVariables): StorageConfig {
   const endpoint = env.S3_ENDPOINT?.trim();
   if (!endpoint) {
     const root = env.VELLUM_STORAGE_ROOT?.trim() || path.join(process.cwd(), '.vellum', 'storage');
@@ -93,10 +128,10 @@ export function storageConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Stor
  *
  * @throws StorageConfigError when a name is not a valid bucket name.
  */
-export function bucketsFromEnv(env: NodeJS.ProcessEnv = process.env): VellumBuckets {
-  const pick = (name: string, fallback: string): string => {
+export function bucketsFromEnv(env: BucketVariables): VellumBuckets {
+  const pick = (name: keyof BucketVariables, fallback: string): string => {
     const value = env[name]?.trim() || fallback;
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value)) {
+    if (!BUCKET_NAME.test(value)) {
       throw new StorageConfigError(
         `${name} must be a valid bucket name (3-63 chars of a-z, 0-9, . and -), got "${value}"`,
       );
@@ -104,9 +139,9 @@ export function bucketsFromEnv(env: NodeJS.ProcessEnv = process.env): VellumBuck
     return value;
   };
   return {
-    origins: pick('VELLUM_BUCKET_ORIGINS', 'vellum-origins'),
-    derivatives: pick('VELLUM_BUCKET_DERIVATIVES', 'vellum-derivatives'),
-    thumbnails: pick('VELLUM_BUCKET_THUMBNAILS', 'vellum-thumbs'),
-    outputs: pick('VELLUM_BUCKET_OUTPUTS', 'vellum-outputs'),
+    origins: pick('VELLUM_BUCKET_ORIGINS', DEFAULT_BUCKETS.origins),
+    derivatives: pick('VELLUM_BUCKET_DERIVATIVES', DEFAULT_BUCKETS.derivatives),
+    thumbnails: pick('VELLUM_BUCKET_THUMBNAILS', DEFAULT_BUCKETS.thumbnails),
+    outputs: pick('VELLUM_BUCKET_OUTPUTS', DEFAULT_BUCKETS.outputs),
   };
 }

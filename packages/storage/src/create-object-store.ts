@@ -1,11 +1,11 @@
-import { StorageConfig, storageConfigFromEnv } from './config';
+import { StorageConfig, storageConfigFromEnv, type StorageVariables } from './config';
 import { FsObjectStore } from './fs-object-store';
 import type { ObjectStore } from './object-store';
 import { S3ObjectStore } from './s3-object-store';
 
 /**
  * Nest injection token under which apps provide the {@link ObjectStore} (a plain symbol: this package has no Nest
- * dependency). `{ provide: OBJECT_STORE, useFactory: () => createObjectStore(storageConfigFromEnv()) }`.
+ * dependency). `{ provide: OBJECT_STORE, useFactory: () => createObjectStore(storageConfigFromEnv(env)) }`.
  */
 export const OBJECT_STORE = Symbol.for('vellum.ObjectStore');
 
@@ -21,7 +21,7 @@ export function createObjectStore(cfg: StorageConfig): ObjectStore {
   }
 }
 
-/** `createObjectStore(storageConfigFromEnv(env))`. @throws StorageConfigError */
-export function objectStoreFromEnv(env: NodeJS.ProcessEnv = process.env): ObjectStore {
+/** `createObjectStore(storageConfigFromEnv(env))` for the app's validated env. @throws StorageConfigError */
+export function objectStoreFromEnv(env: StorageVariables): ObjectStore {
   return createObjectStore(storageConfigFromEnv(env));
 }
