@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { BaseEnv, IsPort, IsUrlLike } from '@vellum/common';
+import { BaseEnv, DEFAULT_TRUSTED_PROXIES, IsPort, IsTrustedProxies, IsUrlLike } from '@vellum/common';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 
 /**
@@ -31,9 +31,25 @@ export class DeliveryEnv extends BaseEnv {
   @IsString()
   AMQP_EXCHANGE: string = 'vellum';
 
-  /** Public base URL of this service (ids in info.json); `X-Forwarded-Host`/`-Proto` override host and scheme. */
+  /**
+   * Public base URL of this service (SPEC.md §5), e.g. `https://iiif.example.org` or `https://example.org/dlcs`
+   * (path prefix kept): when set, every absolute URL delivery renders (info.json ids, `Location`, `Link`, the
+   * viewer page) starts with it, whatever the request's `Host` or forwarded headers say. Unset (the default):
+   * each request's own public base, from its `Host`, or `X-Forwarded-Host`/`-Proto` when the peer is one of
+   * {@link VELLUM_TRUSTED_PROXIES}.
+   */
+  @IsOptional()
   @IsUrlLike(['http', 'https'])
-  VELLUM_DELIVERY_URL: string = 'http://localhost:3001';
+  VELLUM_DELIVERY_URL?: string;
+
+  /**
+   * Proxies whose `X-Forwarded-Host`/`X-Forwarded-Proto` are believed (SPEC.md §5): comma-separated IPs, CIDR
+   * subnets and the keywords `loopback`, `linklocal`, `uniquelocal`, or `none`; default `loopback`. Forwarded
+   * headers from any other peer are ignored (they would otherwise name another host in publicly cached
+   * info.json documents).
+   */
+  @IsTrustedProxies()
+  VELLUM_TRUSTED_PROXIES: string = DEFAULT_TRUSTED_PROXIES;
 
   /** Image API version served at the unversioned URLs: 2 or 3; default 3. */
   @IsIn([2, 3])

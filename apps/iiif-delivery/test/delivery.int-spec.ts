@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -36,8 +37,12 @@ let vhost: TestVhost;
 let prisma: PrismaClient;
 let store: ObjectStore;
 let app: INestApplication;
+/** A second instance without VELLUM_DELIVERY_URL, trusting forwarded headers from 127.0.0.1 only. */
+let hostApp: INestApplication;
+let hostPort = 0;
 let storageRoot: string;
 let cacheDir: string;
+let hostCacheDir: string;
 let baseUrl: string;
 let customerId: number;
 let W = 0;
@@ -51,6 +56,48 @@ const ODD_ID = "odd id's (1)+x";
 
 async function get(p: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Response> {
   return fetch(`${baseUrl}${p}`, { headers, method, redirect: 'manual' });
+}
+
+/** A raw response of {@link rawGet}. */
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json(): any;
+}
+
+/**
+ * GET through node:http, which (unlike fetch) sends the `Host` header given, from a chosen local address
+ * (`127.0.0.2` is a loopback peer that `VELLUM_TRUSTED_PROXIES=127.0.0.1` does not trust).
+ */
+function rawGet(
+  port: number,
+  p: string,
+  headers: Record<string, string> = {},
+  localAddress = '127.0.0.1',
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path: p, headers, localAddress, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            json: () => JSON.parse(body.toString('utf8')) as unknown,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -169,14 +216,31 @@ beforeAll(async () => {
   });
   const address = app.getHttpServer().address() as { port: number };
   baseUrl = `http://127.0.0.1:${address.port}`;
+
+  hostCacheDir = await mkdtemp(path.join(tmpdir(), 'vellum-delivery-cache-'));
+  const hostEnv = validateEnv(DeliveryEnv, {
+    ...rawEnv,
+    VELLUM_DELIVERY_URL: undefined,
+    VELLUM_TRUSTED_PROXIES: '127.0.0.1',
+    VELLUM_DELIVERY_CACHE_DIR: hostCacheDir,
+  });
+  hostApp = await bootstrapService(deliveryRootModule(hostEnv, { objectStore: store }), {
+    serviceName: SERVICE_NAME,
+    port: 0,
+    host: '127.0.0.1',
+    configure: configureDeliveryApp,
+  });
+  hostPort = (hostApp.getHttpServer().address() as { port: number }).port;
 });
 
 afterAll(async () => {
+  await hostApp?.close();
   await app?.close();
   await prisma?.$disconnect();
   await Promise.allSettled([db?.drop(), vhost?.drop()]);
   await rm(storageRoot, { recursive: true, force: true });
   await rm(cacheDir, { recursive: true, force: true });
+  await rm(hostCacheDir, { recursive: true, force: true });
 });
 
 const svc = (id = ID, slug = ''): string =>
@@ -245,13 +309,17 @@ describe('info.json', () => {
     expect(res.headers.get('vary')).toMatch(/Accept/);
   });
 
-  it('honours X-Forwarded-Host/-Proto and writes maxWidth', async () => {
+  it('uses an explicitly configured VELLUM_DELIVERY_URL whatever Host and forwarded headers say; writes maxWidth', async () => {
     const res = await get(`${svc('capped')}/info.json`, {
       'X-Forwarded-Host': 'cdn.example.net',
       'X-Forwarded-Proto': 'http',
     });
     const info = await json(res);
-    expect(info.id).toBe(`http://cdn.example.net${svc('capped')}`);
+    expect(info.id).toBe(`${PUBLIC}${svc('capped')}`);
+    const viaHost = (
+      await rawGet(Number(new URL(baseUrl).port), `${svc()}/info.json`, { Host: 'other.example' })
+    ).json();
+    expect(viaHost.id).toBe(`${PUBLIC}${svc()}`);
     expect(info.maxWidth).toBe(400);
     expect(info.sizes.every((s: { width: number }) => s.width <= 400)).toBe(true);
   });
@@ -532,5 +600,74 @@ describe('cache invalidation', () => {
       timeoutMs: 10_000,
       description: 'info.json after asset.updated.v1',
     });
+  });
+});
+
+describe('public base from the request (SPEC.md §5; no VELLUM_DELIVERY_URL)', () => {
+  it('writes the request Host into info.json ids (v3 and v2), the 303/302 Location and the canonical Link', async () => {
+    for (const host of [`127.0.0.1:${hostPort}`, `localhost:${hostPort}`]) {
+      const v3 = await rawGet(hostPort, `${svc()}/info.json`, { Host: host });
+      expect(v3.status).toBe(200);
+      expect(v3.json().id).toBe(`http://${host}${svc()}`);
+      const v2 = await rawGet(hostPort, `${svc(ID, 'v2/')}/info.json`, { Host: host });
+      expect(v2.json()['@id']).toBe(`http://${host}${svc(ID, 'v2/')}`);
+      const thumbs = await rawGet(hostPort, `/thumbs/${customerId}/${SPACE}/${ID}/info.json`, { Host: host });
+      expect(thumbs.json().id).toBe(`http://${host}/thumbs/${customerId}/${SPACE}/${ID}`);
+      const base = await rawGet(hostPort, svc(), { Host: host });
+      expect(base.status).toBe(303);
+      expect(base.headers.location).toBe(`http://${host}${svc()}/info.json`);
+      const slug = await rawGet(hostPort, `${svc(ID, 'v3/')}/info.json`, { Host: host });
+      expect(slug.status).toBe(302);
+      expect(slug.headers.location).toBe(`http://${host}${svc()}/info.json`);
+      const tile = await rawGet(hostPort, `${svc()}/0,0,512,512/512,/0/default.jpg`, { Host: host });
+      expect(tile.status).toBe(200);
+      expect(tile.headers.link).toContain(
+        `<http://${host}${svc()}/0,0,512,512/max/0/default.jpg>;rel="canonical"`,
+      );
+      const viewer = await rawGet(hostPort, `/viewer/${customerId}/${SPACE}/${ID}`, { Host: host });
+      expect(viewer.status).toBe(200);
+      expect(viewer.body.toString()).toContain(`data-tile-source="http://${host}${svc()}/info.json"`);
+      expect(viewer.headers['content-security-policy']).toContain(`http://${host}`);
+    }
+  });
+
+  it('honours X-Forwarded-Host/-Proto from a trusted proxy (127.0.0.1)', async () => {
+    const res = await rawGet(hostPort, `${svc()}/info.json`, {
+      Host: `127.0.0.1:${hostPort}`,
+      'X-Forwarded-Host': 'iiif.example.org',
+      'X-Forwarded-Proto': 'https',
+    });
+    expect(res.json().id).toBe(`https://iiif.example.org${svc()}`);
+    const base = await rawGet(hostPort, svc(), { 'X-Forwarded-Host': 'iiif.example.org:8443' });
+    expect(base.headers.location).toBe(`http://iiif.example.org:8443${svc()}/info.json`);
+  });
+
+  it('ignores forwarded headers from an untrusted peer (127.0.0.2): no cache poisoning', async () => {
+    const headers = {
+      Host: `127.0.0.1:${hostPort}`,
+      'X-Forwarded-Host': 'evil.example',
+      'X-Forwarded-Proto': 'https',
+    };
+    const res = await rawGet(hostPort, `${svc()}/info.json`, headers, '127.0.0.2');
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toMatch(/^public/);
+    expect(res.json().id).toBe(`http://127.0.0.1:${hostPort}${svc()}`);
+    const base = await rawGet(hostPort, svc(), headers, '127.0.0.2');
+    expect(base.headers.location).toBe(`http://127.0.0.1:${hostPort}${svc()}/info.json`);
+    const viewer = await rawGet(hostPort, `/viewer/${customerId}/${SPACE}/${ID}`, headers, '127.0.0.2');
+    expect(viewer.body.toString()).not.toContain('evil.example');
+  });
+
+  it('never reflects a malformed Host: falls back to the listening address', async () => {
+    for (const host of ['evil.example/<script>', 'a b', 'x:99999', '"quoted"']) {
+      const res = await rawGet(hostPort, `${svc()}/info.json`, { Host: host });
+      expect({ host, status: res.status }).toEqual({ host, status: 200 });
+      expect(res.json().id).toBe(`http://127.0.0.1:${hostPort}${svc()}`);
+    }
+    const forwarded = await rawGet(hostPort, `${svc()}/info.json`, {
+      Host: `localhost:${hostPort}`,
+      'X-Forwarded-Host': 'evil.example/<x>',
+    });
+    expect(forwarded.json().id).toBe(`http://localhost:${hostPort}${svc()}`);
   });
 });
