@@ -72,16 +72,17 @@ export class ImageApiController {
       const idSlug = path.slug ?? (served !== this.defaultVersion ? served : undefined);
       const id = `${base}${servicePath(PREFIX, idSlug, path)}`;
       const body = this.images.infoJson(asset, served, id);
-      const headers: Record<string, string> = { Link: profileLinkHeader(served, 2) };
-      if (path.slug === undefined) headers.Vary = 'Accept';
+      const contentType = infoContentType(served, accept);
+      // Accept selects the content type (and, unversioned, the version): caches must key on it.
+      const headers: Record<string, string> = { Link: profileLinkHeader(served, 2), Vary: 'Accept' };
       const meta = {
-        etag: etagOf(body),
+        etag: etagOf(body, contentType),
         lastModified: asset.finished,
         cacheControl: asset.roles.length > 0 ? CACHE_RESTRICTED : CACHE_OPEN_INFO,
         headers,
       };
       if (answerIfNotModified(req, res, meta)) return;
-      return sendCached(res, meta, infoContentType(served, accept), body);
+      return sendCached(res, meta, contentType, body);
     }
 
     const [region, size, rotation, qualityFormat] = path.params!;

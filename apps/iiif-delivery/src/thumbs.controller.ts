@@ -157,16 +157,17 @@ export class ThumbsController {
         body = JSON.stringify(served === 3 ? buildLevel0InfoV3(input) : buildLevel0InfoV2(input));
         if (asset.infoCache.size < 16) asset.infoCache.set(cacheKey, body);
       }
-      const headers: Record<string, string> = { Link: profileLinkHeader(served, 0) };
-      if (path.slug === undefined) headers.Vary = 'Accept';
+      const contentType = infoContentType(served, accept);
+      // Accept selects the content type (and, unversioned, the version): caches must key on it.
+      const headers: Record<string, string> = { Link: profileLinkHeader(served, 0), Vary: 'Accept' };
       const meta = {
-        etag: etagOf(body),
+        etag: etagOf(body, contentType),
         lastModified: asset.finished,
         cacheControl: CACHE_OPEN_INFO,
         headers,
       };
       if (answerIfNotModified(req, res, meta)) return;
-      sendCached(res, meta, infoContentType(served, accept), body);
+      sendCached(res, meta, contentType, body);
     });
   }
 

@@ -300,6 +300,31 @@ describe('info.json', () => {
     expect(ld.headers.get('content-type')).toBe('application/ld+json');
   });
 
+  it('sends Vary: Accept wherever Accept selects the representation (content type or version)', async () => {
+    const thumbs = `/thumbs/${customerId}/${SPACE}/${ID}`;
+    for (const p of [
+      `${svc(ID, 'v2/')}/info.json`,
+      `${svc()}/info.json`,
+      `/thumbs/v2/${customerId}/${SPACE}/${ID}/info.json`,
+      `${thumbs}/info.json`,
+    ]) {
+      const plain = await get(p);
+      const ld = await get(p, { Accept: 'application/ld+json' });
+      expect({ p, vary: plain.headers.get('vary') }).toEqual({ p, vary: 'Accept' });
+      expect({ p, vary: ld.headers.get('vary') }).toEqual({ p, vary: 'Accept' });
+      // Different representations have different validators, and a 304 keeps Vary.
+      if (plain.headers.get('content-type') !== ld.headers.get('content-type'))
+        expect(plain.headers.get('etag')).not.toBe(ld.headers.get('etag'));
+      const notModified = await get(p, { 'If-None-Match': plain.headers.get('etag')! });
+      expect(notModified.status).toBe(304);
+      expect(notModified.headers.get('vary')).toBe('Accept');
+    }
+    // A v2 client's cached application/json copy does not validate the ld+json representation.
+    const v2 = `${svc(ID, 'v2/')}/info.json`;
+    const etag = (await get(v2)).headers.get('etag')!;
+    expect((await get(v2, { Accept: 'application/ld+json', 'If-None-Match': etag })).status).toBe(200);
+  });
+
   it('selects 2.1 on the unversioned URL from an Accept profile', async () => {
     const res = await get(`${svc()}/info.json`, {
       Accept: 'application/ld+json;profile="http://iiif.io/api/image/2/context.json"',
