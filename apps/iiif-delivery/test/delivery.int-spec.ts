@@ -521,6 +521,28 @@ describe('image requests', () => {
     expect(await imageSize(v2up)).toMatchObject({ width: 200, height: 200 });
   });
 
+  it('answers 400 problems for malformed image request paths, 404 for an identifier with an unescaped /', async () => {
+    for (const p of [
+      `${svc()}/full/0/default.jpg`,
+      `${svc()}/full////max/0/default.jpg`,
+      `${svc()}/full//0/default.jpg`,
+      `${svc()}/default.jpg`,
+      `${svc()}/full/max/0`,
+      `/thumbs/${customerId}/${SPACE}/${ID}/full/0/default.jpg`,
+    ]) {
+      const res = await get(p);
+      expect({ p, status: res.status }).toEqual({ p, status: 400 });
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      const body = await json(res);
+      expect(body).toMatchObject({ '@type': 'Error', status: 400 });
+      expect(body.detail).toMatch(/Invalid IIIF image request/);
+    }
+    const slash = await get(`/iiif-img/${customerId}/${SPACE}/a/b/full/max/0/default.jpg`);
+    expect(slash.status).toBe(404);
+    expect((await json(slash)).detail).toMatch(/not found/);
+  });
+
   it('enforces maxWidth', async () => {
     const max = await get(`${svc('capped')}/full/max/0/default.jpg`);
     expect(max.status).toBe(200);
