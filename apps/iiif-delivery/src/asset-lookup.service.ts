@@ -18,7 +18,7 @@ export interface DeliveryAsset {
   customerId: number;
   spaceId: number;
   id: string;
-  /** Full-resolution pixels. */
+  /** Full-resolution pixels; 0 for an asset without them (not an image). */
   width: number;
   height: number;
   /** Longest-edge bound of every response, pixels; 0 = none (SPEC.md §6 `maxWidth`). */
@@ -38,6 +38,21 @@ export interface DeliveryAsset {
   version: string;
   /** Serialised info.json documents of this asset, keyed by variant (version + id); lives as long as the entry. */
   readonly infoCache: Map<string, string>;
+}
+
+/** Channels whose services need the image's pixel size. */
+const IMAGE_CHANNELS = new Set(['iiif-img', 'thumbs']);
+
+/** The 404 detail for a finished asset that is not delivered on `channel` (SPEC.md §5: "asset without the channel"). */
+function withoutChannel(label: string, channel: string): string {
+  switch (channel) {
+    case 'iiif-img':
+      return `Asset ${label} has no image service: it is not delivered on the iiif-img channel`;
+    case 'thumbs':
+      return `Asset ${label} has no thumbnails service: it is not delivered on the thumbs channel`;
+    default:
+      return `Asset ${label} is not delivered on the ${channel} channel`;
+  }
 }
 
 /** Why an asset cannot be delivered, or the asset itself. */
@@ -121,11 +136,10 @@ export class AssetLookupService {
     const boxed = await this.guard(() => this.assets.fetch(key));
     const state = boxed!.value;
     if ('missing' in state) throw notFound(state.missing);
-    if (channel && !state.asset.channels.includes(channel)) {
-      throw notFound(
-        `Asset ${customerSegment}/${spaceId}/${assetId} is not available on the ${channel} delivery channel`,
-      );
-    }
+    const label = `${customerSegment}/${spaceId}/${assetId}`;
+    if (channel && !state.asset.channels.includes(channel)) throw notFound(withoutChannel(label, channel));
+    if (channel && IMAGE_CHANNELS.has(channel) && !(state.asset.width > 0 && state.asset.height > 0))
+      throw notFound(`Asset ${label} has no image dimensions, so it has no ${channel} service`);
     return state.asset;
   }
 
@@ -190,8 +204,7 @@ export class AssetLookupService {
     }
     if (row.ingesting) return { missing: `Asset ${label} is still being ingested; try again shortly` };
     if (row.error) return { missing: `Asset ${label} is not available: its ingest failed (${row.error})` };
-    if (!row.finished || !row.width || !row.height)
-      return { missing: `Asset ${label} has not finished ingesting` };
+    if (!row.finished) return { missing: `Asset ${label} has not finished ingesting` };
     const d = (row.derivatives ?? {}) as RawDerivatives;
     const thumbs = d.thumbnails;
     const thumbnails = (thumbs?.open ?? [])
@@ -208,8 +221,8 @@ export class AssetLookupService {
       customerId: row.customerId,
       spaceId: row.spaceId,
       id: row.id,
-      width: row.width,
-      height: row.height,
+      width: row.width ?? 0,
+      height: row.height ?? 0,
       maxWidth: Math.max(0, row.maxWidth),
       roles: row.roles,
       openFullMax: Math.max(0, row.openFullMax),

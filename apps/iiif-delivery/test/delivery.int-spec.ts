@@ -194,6 +194,16 @@ beforeAll(async () => {
       { ...base, id: 'failed', error: 'origin returned 404', finished: new Date('2024-05-01T10:00:00Z') },
       {
         ...base,
+        id: 'file-only',
+        mediaType: 'application/pdf',
+        width: null,
+        height: null,
+        deliveryChannels: [{ channel: 'file', policy: 'none' }],
+        derivatives: undefined,
+        finished: new Date('2024-05-01T10:00:00Z'),
+      },
+      {
+        ...base,
         id: 'thumbs-only',
         deliveryChannels: [{ channel: 'thumbs', policy: 'default' }],
         finished: new Date(),
@@ -374,7 +384,17 @@ describe('info.json', () => {
       [`/iiif-img/${customerId}/999/${ID}/info.json`, /Space/],
       [`${svc('busy')}/info.json`, /still being ingested/],
       [`${svc('failed')}/info.json`, /ingest failed/],
-      [`${svc('thumbs-only')}/info.json`, /iiif-img/],
+      [
+        `${svc('thumbs-only')}/info.json`,
+        /has no image service: it is not delivered on the iiif-img channel/,
+      ],
+      [`${svc('file-only')}/info.json`, /has no image service: it is not delivered on the iiif-img channel/],
+      [`${svc('file-only')}/full/max/0/default.jpg`, /has no image service/],
+      [`${svc('file-only')}`, /has no image service/],
+      [
+        `/thumbs/${customerId}/${SPACE}/file-only/info.json`,
+        /has no thumbnails service: it is not delivered on the thumbs channel/,
+      ],
     ] as const) {
       const res = await get(p);
       expect(res.status).toBe(404);
@@ -383,6 +403,9 @@ describe('info.json', () => {
       expect(body.status).toBe(404);
       expect(body.detail).toMatch(text);
     }
+    const viewer = await get(`/viewer/${customerId}/${SPACE}/file-only`);
+    expect(viewer.status).toBe(404);
+    expect(await viewer.text()).toMatch(/has no image service/);
   });
 
   it('answers CORS preflight', async () => {
