@@ -51,6 +51,27 @@ export class DeliveryEnv extends BaseEnv {
   @IsTrustedProxies()
   VELLUM_TRUSTED_PROXIES: string = DEFAULT_TRUSTED_PROXIES;
 
+  /**
+   * Largest output of one image request, in pixels (width × height before rotation), for every request and
+   * every asset: advertised in info.json as `maxArea` (3.0 and 2.1), so `max` is the largest size within it and
+   * larger sizes are 400 (IIIF Image API 3.0 §4.2, §5.2). Default 4194304 (2048 × 2048: ~0.25 s of CPU at
+   * most per request, against 2 s for the 40 MP a `^max` could ask before); at least one 512 × 512 tile. The
+   * official validator's level-3 upscaling test needs 4000000 (2000 × 2000).
+   */
+  @IsInt()
+  @Min(262_144)
+  VELLUM_MAX_OUTPUT_PIXELS: number = 4_194_304;
+
+  /**
+   * Longest edge of one image request's output, pixels: advertised as `maxWidth` (clients infer
+   * `maxHeight = maxWidth`), or the asset's own `maxWidth` when smaller (SPEC.md §6). Default and maximum
+   * 16383, the largest edge WebP can encode, so every advertised format can produce every allowed size.
+   */
+  @IsInt()
+  @Min(512)
+  @Max(16_383)
+  VELLUM_MAX_OUTPUT_EDGE: number = 16_383;
+
   /** Image API version served at the unversioned URLs: 2 or 3; default 3. */
   @IsIn([2, 3])
   VELLUM_IIIF_DEFAULT_VERSION: 2 | 3 = 3;

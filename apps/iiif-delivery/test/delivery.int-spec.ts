@@ -233,6 +233,7 @@ beforeAll(async () => {
     VELLUM_DELIVERY_URL: undefined,
     VELLUM_TRUSTED_PROXIES: '127.0.0.1',
     VELLUM_DELIVERY_CACHE_DIR: hostCacheDir,
+    VELLUM_MAX_OUTPUT_PIXELS: '1000000',
   });
   hostApp = await bootstrapService(deliveryRootModule(hostEnv, { objectStore: store }), {
     serviceName: SERVICE_NAME,
@@ -291,8 +292,9 @@ describe('info.json', () => {
     expect(info.extraFeatures).toEqual(
       expect.arrayContaining(['mirroring', 'rotationArbitrary', 'sizeUpscaling']),
     );
-    expect(info.maxWidth).toBeUndefined();
-    expect(info.maxArea).toBe(40_000_000);
+    // The platform's output bound (VELLUM_MAX_OUTPUT_PIXELS / _EDGE defaults).
+    expect(info.maxWidth).toBe(16_383);
+    expect(info.maxArea).toBe(4_194_304);
   });
 
   it('serves 2.1 under /v2/ as application/json (ld+json on request)', async () => {
@@ -306,6 +308,7 @@ describe('info.json', () => {
     expect(info.width).toBe(W);
     expect(info.tiles).toEqual([{ width: 512, height: 512, scaleFactors: [1, 2, 4, 8, 16] }]);
     expect(info.profile[0]).toBe('http://iiif.io/api/image/2/level2.json');
+    expect(info.profile[1]).toMatchObject({ maxWidth: 16_383, maxArea: 4_194_304 });
     const ld = await get(`${svc(ID, 'v2/')}/info.json`, { Accept: 'application/ld+json' });
     expect(ld.headers.get('content-type')).toBe('application/ld+json');
   });
@@ -564,6 +567,40 @@ describe('image requests', () => {
     const slash = await get(`/iiif-img/${customerId}/${SPACE}/a/b/full/max/0/default.jpg`);
     expect(slash.status).toBe(404);
     expect((await json(slash)).detail).toMatch(/not found/);
+  });
+
+  it('bounds every rendered image by the pixel limit it advertises (max = the largest allowed size)', async () => {
+    // The 5312x2988 image is 15.9 MP: max and ^max are scaled down to fit 4194304 pixels.
+    for (const p of [`${svc()}/full/max/0/default.jpg`, `${svc()}/full/^max/0/default.jpg`]) {
+      const res = await get(p);
+      expect({ p, status: res.status }).toEqual({ p, status: 200 });
+      const { width, height } = await imageSize(res);
+      expect(width * height).toBeLessThanOrEqual(4_194_304);
+      expect(width).toBe(Math.floor(W * Math.sqrt(4_194_304 / (W * H))));
+    }
+    const v2 = await imageSize(await get(`${svc(ID, 'v2/')}/full/full/0/default.jpg`));
+    expect(v2.width * v2.height).toBeLessThanOrEqual(4_194_304);
+    // ^max of a small region: upscaled to the limit, not to 40 MP.
+    const up = await imageSize(await get(`${svc()}/0,0,100,100/^max/0/default.jpg`));
+    expect(up).toMatchObject({ width: 2048, height: 2048 });
+    for (const p of [
+      `${svc()}/full/3000,/0/default.jpg`,
+      `${svc()}/full/^pct:100/0/default.jpg`,
+      `${svc()}/0,0,100,100/^2049,2048/0/default.jpg`,
+      `${svc()}/0,0,1000,10/^16384,/0/default.png`,
+      `${svc(ID, 'v2/')}/full/3000,/0/default.jpg`,
+      `${svc(ID, 'v2/')}/0,0,100,100/2049,2048/0/default.jpg`,
+    ]) {
+      const res = await get(p);
+      expect({ p, status: res.status }).toEqual({ p, status: 400 });
+      expect((await json(res)).detail).toMatch(/exceeds the server's size limits/);
+    }
+    // The limit is configured: the second instance runs with VELLUM_MAX_OUTPUT_PIXELS=1000000.
+    const small = await rawGet(hostPort, `${svc()}/info.json`);
+    expect(small.json()).toMatchObject({ maxArea: 1_000_000, maxWidth: 16_383 });
+    const capped = await rawGet(hostPort, `${svc()}/full/max/0/default.jpg`);
+    const m = await sharp(capped.body).metadata();
+    expect(m.width! * m.height!).toBeLessThanOrEqual(1_000_000);
   });
 
   it('enforces maxWidth', async () => {
