@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isTransientDbError, PRISMA, type PrismaClient } from '@vellum/db';
 import { LRUCache } from 'lru-cache';
 import { DeliveryMetrics } from './delivery-metrics';
-import { deliveryError, isDeliveryError, notFound } from './delivery-errors';
+import { badRequest, deliveryError, isDeliveryError, notFound } from './delivery-errors';
 import { DeliveryEnv } from './env';
 import { DELIVERY_ENV } from './tokens';
 
@@ -39,6 +39,10 @@ export interface DeliveryAsset {
   /** Serialised info.json documents of this asset, keyed by variant (version + id); lives as long as the entry. */
   readonly infoCache: Map<string, string>;
 }
+
+/** C0 controls and DEL: never part of an asset id (SPEC.md §1), and NUL cannot be sent to Postgres at all. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /** Channels whose services need the image's pixel size. */
 const IMAGE_CHANNELS = new Set(['iiif-img', 'thumbs']);
@@ -119,8 +123,8 @@ export class AssetLookupService {
   /**
    * The deliverable asset at `/{customer}/{space}/{id}` (customer by id or name, space an integer).
    * @param channel when given, the asset must have this delivery channel (else 404).
-   * @throws DeliveryError 404 (unknown customer, space or asset; still ingesting; ingest failed; no such channel),
-   *   503 when the database is unreachable.
+   * @throws DeliveryError 400 for an id with a control character (`%00`); 404 (unknown customer, space or asset;
+   *   still ingesting; ingest failed; no such channel); 503 only for a transient database failure.
    */
   async resolve(
     customerSegment: string,
@@ -128,6 +132,9 @@ export class AssetLookupService {
     assetId: string,
     channel?: string,
   ): Promise<DeliveryAsset> {
+    // Postgres cannot even compare text with NUL, and no asset id holds control characters (SPEC.md §1).
+    if (CONTROL_CHARACTER.test(assetId))
+      throw badRequest('Invalid asset identifier: it contains a control character (e.g. %00)');
     const customerId = await this.customerId(customerSegment);
     if (!/^\d{1,9}$/.test(spaceSegment)) throw notFound(`Space ${spaceSegment} not found`);
     const spaceId = Number(spaceSegment);
@@ -154,15 +161,18 @@ export class AssetLookupService {
     this.customers.clear();
   }
 
+  /**
+   * Runs a lookup: a transient database failure (@vellum/db `isTransientDbError`: unreachable, restarting,
+   * pool timeout) → 503 with `Retry-After` (SPEC.md §10); any other error is not going to heal by retrying and
+   * is re-thrown (the problem filter answers 500 and logs it).
+   */
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (isDeliveryError(err)) throw err;
+      if (isDeliveryError(err) || !isTransientDbError(err)) throw err;
       this.logger.warn(`lookup failed: ${err instanceof Error ? err.message : String(err)}`);
-      if (isTransientDbError(err))
-        throw deliveryError(503, 'The metadata store is unavailable; retry later', { 'Retry-After': '1' });
-      throw deliveryError(503, 'Asset lookup failed; retry later', { 'Retry-After': '1' });
+      throw deliveryError(503, 'The metadata store is unavailable; retry later', { 'Retry-After': '1' });
     }
   }
 

@@ -411,6 +411,24 @@ describe('info.json', () => {
     expect(await viewer.text()).toMatch(/has no image service/);
   });
 
+  it('answers 400 for an identifier with control characters (%00), never 503 "retry later"', async () => {
+    for (const p of [
+      `/iiif-img/${customerId}/${SPACE}/a%00b/info.json`,
+      `/iiif-img/${customerId}/${SPACE}/a%00b/full/max/0/default.jpg`,
+      `/iiif-img/${customerId}/${SPACE}/a%01b`,
+      `/thumbs/${customerId}/${SPACE}/%00/info.json`,
+    ]) {
+      const res = await get(p);
+      expect({ p, status: res.status }).toEqual({ p, status: 400 });
+      expect(res.headers.get('retry-after')).toBeNull();
+      const body = await json(res);
+      expect(body).toMatchObject({ '@type': 'Error', status: 400 });
+      expect(body.detail).toMatch(/control character/);
+    }
+    // A customer segment with one is simply unknown.
+    expect((await get(`/iiif-img/a%00b/${SPACE}/${ID}/info.json`)).status).toBe(404);
+  });
+
   it('answers CORS preflight', async () => {
     const res = await get(
       `${svc()}/info.json`,
