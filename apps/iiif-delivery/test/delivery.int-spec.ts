@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -27,7 +28,7 @@ import {
 import sharp from 'sharp';
 import { deliveryRootModule, SERVICE_NAME } from '../src/app.module';
 import { DeliveryEnv } from '../src/env';
-import { configureDeliveryApp } from '../src/main';
+import { configureDeliveryApp, DELIVERY_CLIENT_ERROR_HEADERS } from '../src/main';
 
 jest.setTimeout(120_000);
 
@@ -223,6 +224,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     transport,
     configure: configureDeliveryApp,
+    clientErrorHeaders: DELIVERY_CLIENT_ERROR_HEADERS,
   });
   const address = app.getHttpServer().address() as { port: number };
   baseUrl = `http://127.0.0.1:${address.port}`;
@@ -794,5 +796,37 @@ describe('public base from the request (SPEC.md §5; no VELLUM_DELIVERY_URL)', (
       'X-Forwarded-Host': 'evil.example/<x>',
     });
     expect(forwarded.json().id).toBe(`http://localhost:${hostPort}${svc()}`);
+  });
+});
+
+describe('requests Node rejects before routing', () => {
+  function raw(bytes: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1', () => socket.write(bytes));
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    });
+  }
+
+  it('answers headers over the limit with a 431 problem document carrying CORS', async () => {
+    const res = await raw(
+      `GET ${svc()}/info.json HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${'x'.repeat(20_000)}\r\n\r\n`,
+    );
+    const [head, body] = res.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(head).toMatch(/\r\nContent-Type: application\/problem\+json/);
+    expect(head).toMatch(/\r\nAccess-Control-Allow-Origin: \*/);
+    expect(JSON.parse(body)).toMatchObject({
+      '@type': 'Error',
+      status: 431,
+      title: 'Request Header Fields Too Large',
+    });
+    // Through fetch as well (a client sees a normal HTTP response).
+    const viaFetch = await get(`${svc()}/info.json`, { 'X-Padding': 'y'.repeat(20_000) });
+    expect(viaFetch.status).toBe(431);
+    expect(viaFetch.headers.get('access-control-allow-origin')).toBe('*');
+    expect((await json(viaFetch)).status).toBe(431);
   });
 });
