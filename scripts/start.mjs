@@ -119,9 +119,9 @@ function serviceEnv(base) {
   return {
     ...base,
     NODE_ENV: process.env.NODE_ENV ?? 'development',
-    VELLUM_API_URL: process.env.VELLUM_API_URL ?? `http://localhost:${byName['api-gateway']}`,
-    VELLUM_DELIVERY_URL: process.env.VELLUM_DELIVERY_URL ?? `http://localhost:${byName['iiif-delivery']}`,
-    VELLUM_AUTH_URL: process.env.VELLUM_AUTH_URL ?? `http://localhost:${byName['auth-service']}`,
+    // Public URLs are not pinned: each service answers with the host its client used (SPEC.md §5), so
+    // http://127.0.0.1:… and http://localhost:… both work; VELLUM_API_URL etc. set in the environment still win.
+    VELLUM_DELIVERY_PORT: String(byName['iiif-delivery']),
     // Local mode: the demo's origins are served from this machine, so loopback origins are allowed here.
     VELLUM_ORIGIN_ALLOWLIST: process.env.VELLUM_ORIGIN_ALLOWLIST ?? '127.0.0.1/32,::1/128,localhost',
   };
@@ -363,8 +363,9 @@ async function main() {
   }
   for (const svc of SERVICES)
     console.log(`  ${green('●')} ${svc.name.padEnd(20)} http://localhost:${svc.port}`);
-  const apiUrl = svcEnv.VELLUM_API_URL;
-  const deliveryUrl = svcEnv.VELLUM_DELIVERY_URL;
+  const portOf = (name) => SERVICES.find((s) => s.name === name).port;
+  const apiUrl = svcEnv.VELLUM_API_URL || `http://localhost:${portOf('api-gateway')}`;
+  const deliveryUrl = svcEnv.VELLUM_DELIVERY_URL || `http://localhost:${portOf('iiif-delivery')}`;
   console.log(`${green('✓')} Vellum is up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (creds.source === 'generated') {
     console.log(`\n${bold('Admin API key')} (shown once; also saved to ${path.relative(ROOT, creds.file)}):`);

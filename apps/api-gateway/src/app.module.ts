@@ -70,9 +70,7 @@ export function createAppModule(env: GatewayEnv): Type {
   })
   class AppModule implements NestModule {
     configure(consumer: MiddlewareConsumer): void {
-      consumer
-        .apply(publicBaseMiddleware(env.VELLUM_API_URL))
-        .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+      consumer.apply(publicBaseMiddleware(env)).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
     }
   }
   return AppModule;

@@ -64,7 +64,6 @@ describe('api-gateway (integration)', () => {
       DATABASE_URL: db.url,
       AMQP_URL: vhost.url,
       AMQP_EXCHANGE: vhost.exchange,
-      VELLUM_API_URL: base,
       VELLUM_DELIVERY_URL: 'http://delivery.test',
       VELLUM_IMMEDIATE_TIMEOUT_MS: '1500',
     });

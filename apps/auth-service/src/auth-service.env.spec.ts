@@ -5,7 +5,7 @@ describe('AuthServiceEnv', () => {
   it('applies defaults', () => {
     const env = validateEnv(AuthServiceEnv, { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/vellum' });
     expect(env.PORT).toBe(3002);
-    expect(env.VELLUM_AUTH_URL).toBe('http://localhost:3002');
+    expect(env.VELLUM_AUTH_URL).toBeUndefined();
   });
 
   it('names the bad variable', () => {

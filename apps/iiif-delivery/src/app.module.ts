@@ -8,6 +8,7 @@ import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryEnv } from './env';
 import { ImageApiController } from './image-api.controller';
 import { ImageDeliveryService } from './image-delivery.service';
+import { PublicUrls } from './public-url.service';
 import { PyramidCacheService } from './pyramid-cache.service';
 import { ThumbnailStore } from './thumbnail-store.service';
 import { ThumbsController } from './thumbs.controller';
@@ -58,6 +59,7 @@ export class AppModule {
         { provide: BUCKETS, useFactory: () => bucketsFromEnv(env) },
         StorageReadiness,
         DeliveryMetrics,
+        PublicUrls,
         AssetLookupService,
         PyramidCacheService,
         ThumbnailStore,

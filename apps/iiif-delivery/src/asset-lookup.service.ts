@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isTransientDbError, PRISMA, type PrismaClient } from '@vellum/db';
 import { LRUCache } from 'lru-cache';
 import { DeliveryMetrics } from './delivery-metrics';
-import { deliveryError, isDeliveryError, notFound } from './delivery-errors';
+import { badRequest, deliveryError, isDeliveryError, notFound } from './delivery-errors';
 import { DeliveryEnv } from './env';
 import { DELIVERY_ENV } from './tokens';
 
@@ -18,7 +18,7 @@ export interface DeliveryAsset {
   customerId: number;
   spaceId: number;
   id: string;
-  /** Full-resolution pixels. */
+  /** Full-resolution pixels; 0 for an asset without them (not an image). */
   width: number;
   height: number;
   /** Longest-edge bound of every response, pixels; 0 = none (SPEC.md §6 `maxWidth`). */
@@ -38,6 +38,25 @@ export interface DeliveryAsset {
   version: string;
   /** Serialised info.json documents of this asset, keyed by variant (version + id); lives as long as the entry. */
   readonly infoCache: Map<string, string>;
+}
+
+/** C0 controls and DEL: never part of an asset id (SPEC.md §1), and NUL cannot be sent to Postgres at all. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** Channels whose services need the image's pixel size. */
+const IMAGE_CHANNELS = new Set(['iiif-img', 'thumbs']);
+
+/** The 404 detail for a finished asset that is not delivered on `channel` (SPEC.md §5: "asset without the channel"). */
+function withoutChannel(label: string, channel: string): string {
+  switch (channel) {
+    case 'iiif-img':
+      return `Asset ${label} has no image service: it is not delivered on the iiif-img channel`;
+    case 'thumbs':
+      return `Asset ${label} has no thumbnails service: it is not delivered on the thumbs channel`;
+    default:
+      return `Asset ${label} is not delivered on the ${channel} channel`;
+  }
 }
 
 /** Why an asset cannot be delivered, or the asset itself. */
@@ -104,8 +123,8 @@ export class AssetLookupService {
   /**
    * The deliverable asset at `/{customer}/{space}/{id}` (customer by id or name, space an integer).
    * @param channel when given, the asset must have this delivery channel (else 404).
-   * @throws DeliveryError 404 (unknown customer, space or asset; still ingesting; ingest failed; no such channel),
-   *   503 when the database is unreachable.
+   * @throws DeliveryError 400 for an id with a control character (`%00`); 404 (unknown customer, space or asset;
+   *   still ingesting; ingest failed; no such channel); 503 only for a transient database failure.
    */
   async resolve(
     customerSegment: string,
@@ -113,6 +132,9 @@ export class AssetLookupService {
     assetId: string,
     channel?: string,
   ): Promise<DeliveryAsset> {
+    // Postgres cannot even compare text with NUL, and no asset id holds control characters (SPEC.md §1).
+    if (CONTROL_CHARACTER.test(assetId))
+      throw badRequest('Invalid asset identifier: it contains a control character (e.g. %00)');
     const customerId = await this.customerId(customerSegment);
     if (!/^\d{1,9}$/.test(spaceSegment)) throw notFound(`Space ${spaceSegment} not found`);
     const spaceId = Number(spaceSegment);
@@ -121,11 +143,10 @@ export class AssetLookupService {
     const boxed = await this.guard(() => this.assets.fetch(key));
     const state = boxed!.value;
     if ('missing' in state) throw notFound(state.missing);
-    if (channel && !state.asset.channels.includes(channel)) {
-      throw notFound(
-        `Asset ${customerSegment}/${spaceId}/${assetId} is not available on the ${channel} delivery channel`,
-      );
-    }
+    const label = `${customerSegment}/${spaceId}/${assetId}`;
+    if (channel && !state.asset.channels.includes(channel)) throw notFound(withoutChannel(label, channel));
+    if (channel && IMAGE_CHANNELS.has(channel) && !(state.asset.width > 0 && state.asset.height > 0))
+      throw notFound(`Asset ${label} has no image dimensions, so it has no ${channel} service`);
     return state.asset;
   }
 
@@ -140,15 +161,18 @@ export class AssetLookupService {
     this.customers.clear();
   }
 
+  /**
+   * Runs a lookup: a transient database failure (@vellum/db `isTransientDbError`: unreachable, restarting,
+   * pool timeout) → 503 with `Retry-After` (SPEC.md §10); any other error is not going to heal by retrying and
+   * is re-thrown (the problem filter answers 500 and logs it).
+   */
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (isDeliveryError(err)) throw err;
+      if (isDeliveryError(err) || !isTransientDbError(err)) throw err;
       this.logger.warn(`lookup failed: ${err instanceof Error ? err.message : String(err)}`);
-      if (isTransientDbError(err))
-        throw deliveryError(503, 'The metadata store is unavailable; retry later', { 'Retry-After': '1' });
-      throw deliveryError(503, 'Asset lookup failed; retry later', { 'Retry-After': '1' });
+      throw deliveryError(503, 'The metadata store is unavailable; retry later', { 'Retry-After': '1' });
     }
   }
 
@@ -190,8 +214,7 @@ export class AssetLookupService {
     }
     if (row.ingesting) return { missing: `Asset ${label} is still being ingested; try again shortly` };
     if (row.error) return { missing: `Asset ${label} is not available: its ingest failed (${row.error})` };
-    if (!row.finished || !row.width || !row.height)
-      return { missing: `Asset ${label} has not finished ingesting` };
+    if (!row.finished) return { missing: `Asset ${label} has not finished ingesting` };
     const d = (row.derivatives ?? {}) as RawDerivatives;
     const thumbs = d.thumbnails;
     const thumbnails = (thumbs?.open ?? [])
@@ -208,8 +231,8 @@ export class AssetLookupService {
       customerId: row.customerId,
       spaceId: row.spaceId,
       id: row.id,
-      width: row.width,
-      height: row.height,
+      width: row.width ?? 0,
+      height: row.height ?? 0,
       maxWidth: Math.max(0, row.maxWidth),
       roles: row.roles,
       openFullMax: Math.max(0, row.openFullMax),

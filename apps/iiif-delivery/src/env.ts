@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { IsPort, IsUrlLike, StorageEnv } from '@vellum/common';
-import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
+import { DEFAULT_TRUSTED_PROXIES, IsPort, IsTrustedProxies, IsUrlLike, StorageEnv } from '@vellum/common';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 
 /**
  * Environment of `iiif-delivery` (SPEC.md §5, §9), validated at boot. The object-store variables (`S3_*`,
@@ -30,9 +30,46 @@ export class DeliveryEnv extends StorageEnv {
   @IsString()
   AMQP_EXCHANGE: string = 'vellum';
 
-  /** Public base URL of this service (ids in info.json); `X-Forwarded-Host`/`-Proto` override host and scheme. */
+  /**
+   * Public base URL of this service (SPEC.md §5), e.g. `https://iiif.example.org` or `https://example.org/dlcs`
+   * (path prefix kept): when set, every absolute URL delivery renders (info.json ids, `Location`, `Link`, the
+   * viewer page) starts with it, whatever the request's `Host` or forwarded headers say. Unset (the default):
+   * each request's own public base, from its `Host`, or `X-Forwarded-Host`/`-Proto` when the peer is one of
+   * {@link VELLUM_TRUSTED_PROXIES}.
+   */
+  @IsOptional()
   @IsUrlLike(['http', 'https'])
-  VELLUM_DELIVERY_URL: string = 'http://localhost:3001';
+  VELLUM_DELIVERY_URL?: string;
+
+  /**
+   * Proxies whose `X-Forwarded-Host`/`X-Forwarded-Proto` are believed (SPEC.md §5): comma-separated IPs, CIDR
+   * subnets and the keywords `loopback`, `linklocal`, `uniquelocal`, or `none`; default `loopback`. Forwarded
+   * headers from any other peer are ignored (they would otherwise name another host in publicly cached
+   * info.json documents).
+   */
+  @IsTrustedProxies()
+  VELLUM_TRUSTED_PROXIES: string = DEFAULT_TRUSTED_PROXIES;
+
+  /**
+   * Largest output of one image request, in pixels (width × height before rotation), for every request and
+   * every asset: advertised in info.json as `maxArea` (3.0 and 2.1), so `max` is the largest size within it and
+   * larger sizes are 400 (IIIF Image API 3.0 §4.2, §5.2). Default 4194304 (2048 × 2048: ~0.25 s of CPU at
+   * most per request, against 2 s for the 40 MP a `^max` could ask before); at least one 512 × 512 tile. The
+   * official validator's level-3 upscaling test needs 4000000 (2000 × 2000).
+   */
+  @IsInt()
+  @Min(262_144)
+  VELLUM_MAX_OUTPUT_PIXELS: number = 4_194_304;
+
+  /**
+   * Longest edge of one image request's output, pixels: advertised as `maxWidth` (clients infer
+   * `maxHeight = maxWidth`), or the asset's own `maxWidth` when smaller (SPEC.md §6). Default and maximum
+   * 16383, the largest edge WebP can encode, so every advertised format can produce every allowed size.
+   */
+  @IsInt()
+  @Min(512)
+  @Max(16_383)
+  VELLUM_MAX_OUTPUT_EDGE: number = 16_383;
 
   /** Image API version served at the unversioned URLs: 2 or 3; default 3. */
   @IsIn([2, 3])

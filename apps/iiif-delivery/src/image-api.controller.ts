@@ -24,7 +24,7 @@ import {
 } from './http-io';
 import { ImageDeliveryService } from './image-delivery.service';
 import { parseDeliveryPath, servicePath } from './image-path';
-import { publicBase } from './public-url';
+import { PublicUrls } from './public-url.service';
 import { DELIVERY_ENV } from './tokens';
 
 const PREFIX = 'iiif-img';
@@ -45,7 +45,8 @@ export class ImageApiController {
     private readonly lookup: AssetLookupService,
     private readonly images: ImageDeliveryService,
     private readonly metrics: DeliveryMetrics,
-    @Inject(DELIVERY_ENV) private readonly env: DeliveryEnv,
+    private readonly urls: PublicUrls,
+    @Inject(DELIVERY_ENV) env: DeliveryEnv,
   ) {
     this.defaultVersion = env.VELLUM_IIIF_DEFAULT_VERSION;
   }
@@ -53,7 +54,7 @@ export class ImageApiController {
   @Get([PREFIX, `${PREFIX}/*rest`])
   async handle(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const path = parseDeliveryPath(req.path);
-    const base = publicBase(this.env.VELLUM_DELIVERY_URL, req.headers);
+    const base = this.urls.base(req);
     if (path.slug === this.defaultVersion) return redirectToUnversioned(req, res, PREFIX, base);
     const version = path.slug ?? this.defaultVersion;
 
@@ -71,16 +72,17 @@ export class ImageApiController {
       const idSlug = path.slug ?? (served !== this.defaultVersion ? served : undefined);
       const id = `${base}${servicePath(PREFIX, idSlug, path)}`;
       const body = this.images.infoJson(asset, served, id);
-      const headers: Record<string, string> = { Link: profileLinkHeader(served, 2) };
-      if (path.slug === undefined) headers.Vary = 'Accept';
+      const contentType = infoContentType(served, accept);
+      // Accept selects the content type (and, unversioned, the version): caches must key on it.
+      const headers: Record<string, string> = { Link: profileLinkHeader(served, 2), Vary: 'Accept' };
       const meta = {
-        etag: etagOf(body),
+        etag: etagOf(body, contentType),
         lastModified: asset.finished,
         cacheControl: asset.roles.length > 0 ? CACHE_RESTRICTED : CACHE_OPEN_INFO,
         headers,
       };
       if (answerIfNotModified(req, res, meta)) return;
-      return sendCached(res, meta, infoContentType(served, accept), body);
+      return sendCached(res, meta, contentType, body);
     }
 
     const [region, size, rotation, qualityFormat] = path.params!;

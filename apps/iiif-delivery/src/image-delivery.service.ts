@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   buildImageInfoV2,
   buildImageInfoV3,
@@ -20,6 +20,7 @@ import { ObjectNotFoundError } from '@vellum/storage';
 import type { DeliveryAsset } from './asset-lookup.service';
 import { DeliveryMetrics, type RenderKind } from './delivery-metrics';
 import { deliveryError, iiif, notFound } from './delivery-errors';
+import { DeliveryEnv } from './env';
 import { etagOf } from './http-cache';
 import { PyramidCacheService } from './pyramid-cache.service';
 import {
@@ -30,6 +31,7 @@ import {
   TileRenderer,
 } from './tile-renderer.service';
 import { ThumbnailStore } from './thumbnail-store.service';
+import { DELIVERY_ENV } from './tokens';
 
 /**
  * Image API features implemented (IIIF Image API 3.0 §6 names; the builders drop those the level already
@@ -55,17 +57,24 @@ export const IMPLEMENTED_FEATURES: readonly string[] = [
   'sizeUpscaling',
 ];
 
-/**
- * Output pixels an upscaled (`^`) request may reach: the service's `maxArea` is the larger of this and the image's
- * own area, so `max` is never reduced. 3.0 requires `maxWidth` or `maxArea` when `sizeUpscaling` is offered
- * (IIIF Image API 3.0 §5.3), and it bounds the memory of one rendering.
- */
-const MAX_UPSCALED_PIXELS = 40_000_000;
+/** The platform's bound on every rendered image (`VELLUM_MAX_OUTPUT_PIXELS`, `VELLUM_MAX_OUTPUT_EDGE`). */
+export interface OutputLimits {
+  /** Output pixels (width × height) of one response. */
+  maxPixels: number;
+  /** Longest output edge, pixels. */
+  maxEdge: number;
+}
 
-/** The size limits of an asset (output pixels): its `maxWidth` when set, and the upscaling `maxArea`. */
-export function limitsOf(asset: Pick<DeliveryAsset, 'width' | 'height' | 'maxWidth'>): SizeLimits {
-  const maxArea = Math.max(MAX_UPSCALED_PIXELS, asset.width * asset.height);
-  return asset.maxWidth > 0 ? { maxWidth: asset.maxWidth, maxArea } : { maxArea };
+/**
+ * The size limits of an asset's image service (IIIF Image API 3.0 §5.2 `maxWidth`/`maxArea`), output pixels:
+ * `maxArea` = the platform's pixel bound, `maxWidth` = the smaller of the platform's edge bound and the asset's
+ * `maxWidth` (SPEC.md §6; clients infer `maxHeight = maxWidth`). Every request is resolved against them (`max`
+ * is the largest size within them, anything larger is 400) and info.json advertises exactly them, in 3.0 and
+ * 2.1 alike. 3.0 §5.7 requires `maxWidth` or `maxArea` when `sizeUpscaling` is offered.
+ */
+export function limitsOf(asset: Pick<DeliveryAsset, 'maxWidth'>, output: OutputLimits): SizeLimits {
+  const maxWidth = asset.maxWidth > 0 ? Math.min(asset.maxWidth, output.maxEdge) : output.maxEdge;
+  return { maxWidth, maxArea: output.maxPixels };
 }
 
 /** The metrics kind of a canonical tile by how it was produced. */
@@ -117,12 +126,17 @@ export interface ImageResult {
 export class ImageDeliveryService {
   private readonly logger = new Logger(ImageDeliveryService.name);
 
+  private readonly output: OutputLimits;
+
   constructor(
     private readonly pyramids: PyramidCacheService,
     private readonly thumbnails: ThumbnailStore,
     private readonly renderer: TileRenderer,
     private readonly metrics: DeliveryMetrics,
-  ) {}
+    @Inject(DELIVERY_ENV) env: DeliveryEnv,
+  ) {
+    this.output = { maxPixels: env.VELLUM_MAX_OUTPUT_PIXELS, maxEdge: env.VELLUM_MAX_OUTPUT_EDGE };
+  }
 
   /**
    * The serialised info.json of `asset` for `version` with service id `id` (IIIF Image API 3.0 §5 / 2.1 §5),
@@ -141,7 +155,7 @@ export class ImageDeliveryService {
       tileSize,
       scaleFactors: scaleFactorsFor(asset.width, asset.height, tileSize),
       sizes: asset.thumbnails.map((t) => ({ width: t.width, height: t.height })),
-      ...limitsOf(asset),
+      ...limitsOf(asset, this.output),
       extraFormats: [...RENDER_FORMATS],
       extraQualities: [...RENDER_QUALITIES],
       extraFeatures: [...IMPLEMENTED_FEATURES],
@@ -160,7 +174,7 @@ export class ImageDeliveryService {
    *   401 when the asset has roles and the request exceeds its open sizes (IIIF Auth is not served yet).
    */
   plan(asset: DeliveryAsset, req: ImageRequest): ImagePlan {
-    const limits = limitsOf(asset);
+    const limits = limitsOf(asset, this.output);
     const region = iiif(() => resolveRegion(req.region, asset.width, asset.height));
     const out = iiif(() => resolveSize(req.size, region, req.version, limits));
     const isFull = region.x === 0 && region.y === 0 && region.w === asset.width && region.h === asset.height;

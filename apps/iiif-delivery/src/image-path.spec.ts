@@ -26,13 +26,37 @@ describe('parseDeliveryPath', () => {
   });
 
   it.each([
+    // an unescaped "/" in the identifier: parsed from the right, the lookup finds no such id (404)
+    [
+      '/iiif-img/1/1/a/b/full/max/0/default.jpg',
+      { id: 'a/b', kind: 'image', params: ['full', 'max', '0', 'default.jpg'] },
+    ],
+    ['/iiif-img/1/1/a/b/info.json', { id: 'a/b', kind: 'info' }],
+  ])('%s', (raw, expected) => {
+    expect(parseDeliveryPath(raw)).toMatchObject(expected);
+  });
+
+  it.each([
     ['/iiif-img/1/1', 404],
-    ['/iiif-img/1/1/abc/full/max/0', 404],
+    ['/iiif-img/1', 404],
     ['/iiif-img/v4/1/1/abc/info.json', 404],
     ['/iiif-img/1//abc/info.json', 404],
-    ['/iiif-img/1/1/abc/other.json', 404],
+    ['/iiif-img/1/1//info.json', 404],
+    ['/iiif-img/1/1//full/max/0/default.jpg', 404],
+    ['/iiif-img/1/1/a//full/max/0/default.jpg', 404],
     ['/iiif-img/1/1/%E0%A4%A/info.json', 400],
+    // malformed image requests: too few parameters, empty ones
+    ['/iiif-img/1/1/abc/full/max/0', 400],
+    ['/iiif-img/1/1/abc/full/0/default.jpg', 400],
+    ['/iiif-img/1/1/abc/default.jpg', 400],
+    ['/iiif-img/1/1/abc/other.json', 400],
+    ['/iiif-img/1/1/abc/full////max/0/default.jpg', 400],
+    ['/iiif-img/1/1/abc/full//0/default.jpg', 400],
+    ['/iiif-img/1/1/abc/full/max/0/default.jpg/', 200],
+    ['/iiif-img/1/1/abc/full/max/0/default.jpg//', 400],
+    ['/thumbs/v2/1/1/abc/full/0/default.jpg', 400],
   ])('%s → %i', (raw, status) => {
+    if (status === 200) return expect(parseDeliveryPath(raw)).toMatchObject({ kind: 'image' });
     expect(() => parseDeliveryPath(raw)).toThrow(expect.objectContaining({ status }));
   });
 });

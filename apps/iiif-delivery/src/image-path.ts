@@ -1,4 +1,5 @@
 import type { IiifVersion } from '@vellum/iiif';
+import type { ProblemException } from '@vellum/common';
 import { badRequest, notFound } from './delivery-errors';
 
 /** A parsed public delivery path `/{prefix}/[v2/|v3/]{c}/{s}/{id}[/...]` (SPEC.md §5). */
@@ -19,11 +20,27 @@ export interface DeliveryPath {
   params?: [string, string, string, string];
 }
 
+/** 400: the path has the shape of an image request but not its four parameters (IIIF Image API 3.0 §4). */
+function malformedImageRequest(rawPath: string, params: string[]): ProblemException {
+  return badRequest(
+    `Invalid IIIF image request ${rawPath}: expected /{region}/{size}/{rotation}/{quality}.{format} or ` +
+      `/info.json after the identifier, got ${params.length} segment${params.length === 1 ? '' : 's'} ` +
+      `(${params.map((p) => JSON.stringify(p)).join(', ')})`,
+  );
+}
+
 /**
  * Splits and decodes a raw (still percent-encoded) request path such as `req.path`. Each segment is decoded on
- * its own, so an id containing `%2F` stays one segment.
- * @throws ProblemException 404 for a path of another shape or an unknown version slug, 400 for a malformed
- *   percent-escape.
+ * its own, so an id containing `%2F` stays one segment. After `{c}/{s}`:
+ * - one segment: the identifier (`base`);
+ * - the identifier and `info.json` (`info`);
+ * - the identifier and exactly four image parameters (`image`), parsed from the right: with more segments, the
+ *   identifier would contain an unescaped `/` (IIIF Image API 3.0 §9 requires `%2F`), so `id` joins them with
+ *   `/` and the lookup answers 404 (what the official validator's `id_error_escapedslash` expects);
+ * - anything else after the identifier (one to three parameters, an empty parameter as in `full////max/...`)
+ *   is invalid IIIF syntax: 400.
+ * @throws ProblemException 404 for an unknown version slug, an empty or missing customer, space or identifier;
+ *   400 for a malformed percent-escape or a malformed image request.
  */
 export function parseDeliveryPath(rawPath: string): DeliveryPath {
   const raw = rawPath.split('/').filter((s, i) => i > 0 || s !== '');
@@ -43,24 +60,28 @@ export function parseDeliveryPath(rawPath: string): DeliveryPath {
     if (v[1] !== '2' && v[1] !== '3') throw notFound(`Unknown IIIF Image API version slug v${v[1]}`);
     slug = Number(v[1]) as IiifVersion;
   }
-  if (segs.some((s) => s === '')) throw notFound(`No such resource: ${rawPath}`);
-  const [customer, space, id, ...rest] = segs;
-  if (customer === undefined || space === undefined || id === undefined)
-    throw notFound(`No such resource: ${rawPath}`);
-  if (rest.length === 0) return { prefix, slug, customer, space, id, kind: 'base' };
-  if (rest.length === 1 && rest[0] === 'info.json')
-    return { prefix, slug, customer, space, id, kind: 'info' };
-  if (rest.length === 4)
-    return {
-      prefix,
-      slug,
-      customer,
-      space,
-      id,
-      kind: 'image',
-      params: rest as [string, string, string, string],
-    };
-  throw notFound(`No such resource: ${rawPath}`);
+  const [customer, space, ...rest] = segs;
+  if (!customer || !space || rest.length === 0 || !rest[0]) throw notFound(`No such resource: ${rawPath}`);
+  const at = (idSegments: string[]): string => {
+    if (idSegments.some((x) => x === '')) throw notFound(`No such resource: ${rawPath}`);
+    return idSegments.join('/');
+  };
+  if (rest.length === 1) return { prefix, slug, customer, space, id: rest[0], kind: 'base' };
+  if (rest[rest.length - 1] === 'info.json')
+    return { prefix, slug, customer, space, id: at(rest.slice(0, -1)), kind: 'info' };
+  const params = rest.slice(1);
+  if (params.length < 4 || rest.slice(-4).some((x) => x === '')) {
+    throw malformedImageRequest(rawPath, params.length < 4 ? params : rest.slice(-4));
+  }
+  return {
+    prefix,
+    slug,
+    customer,
+    space,
+    id: at(rest.slice(0, -4)),
+    kind: 'image',
+    params: rest.slice(-4) as [string, string, string, string],
+  };
 }
 
 /**

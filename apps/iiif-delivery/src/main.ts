@@ -23,6 +23,12 @@ export function configureDeliveryApp(app: INestApplication): void {
   http.set('x-powered-by', false);
 }
 
+/**
+ * Headers of the problem documents answered to requests Node rejects before routing (headers over 16 KiB → 431,
+ * malformed HTTP → 400): CORS like every other public response (SPEC.md §5).
+ */
+export const DELIVERY_CLIENT_ERROR_HEADERS: Record<string, string> = { 'Access-Control-Allow-Origin': '*' };
+
 /** Starts iiif-delivery: validates the environment, then serves HTTP and consumes cache-invalidation events. */
 export async function main(): Promise<INestApplication> {
   const env = validateEnv(DeliveryEnv);
@@ -38,6 +44,7 @@ export async function main(): Promise<INestApplication> {
     port: env.PORT,
     transport,
     configure: configureDeliveryApp,
+    clientErrorHeaders: DELIVERY_CLIENT_ERROR_HEADERS,
   });
 }
 

@@ -26,7 +26,7 @@ import {
   sendCached,
 } from './http-io';
 import { type DeliveryPath, parseDeliveryPath, servicePath } from './image-path';
-import { publicBase } from './public-url';
+import { PublicUrls } from './public-url.service';
 import { TileRenderer } from './tile-renderer.service';
 import { ThumbnailStore } from './thumbnail-store.service';
 import { DELIVERY_ENV } from './tokens';
@@ -56,7 +56,8 @@ export class ThumbsController {
     private readonly store: ThumbnailStore,
     private readonly renderer: TileRenderer,
     private readonly metrics: DeliveryMetrics,
-    @Inject(DELIVERY_ENV) private readonly env: DeliveryEnv,
+    private readonly urls: PublicUrls,
+    @Inject(DELIVERY_ENV) env: DeliveryEnv,
   ) {
     this.defaultVersion = env.VELLUM_IIIF_DEFAULT_VERSION;
   }
@@ -64,7 +65,7 @@ export class ThumbsController {
   @Get([PREFIX, `${PREFIX}/*rest`])
   async handle(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const path = parseDeliveryPath(req.path);
-    const base = publicBase(this.env.VELLUM_DELIVERY_URL, req.headers);
+    const base = this.urls.base(req);
     if (path.slug === this.defaultVersion) return redirectToUnversioned(req, res, PREFIX, base);
     const version = path.slug ?? this.defaultVersion;
     if (path.kind === 'base') {
@@ -156,16 +157,17 @@ export class ThumbsController {
         body = JSON.stringify(served === 3 ? buildLevel0InfoV3(input) : buildLevel0InfoV2(input));
         if (asset.infoCache.size < 16) asset.infoCache.set(cacheKey, body);
       }
-      const headers: Record<string, string> = { Link: profileLinkHeader(served, 0) };
-      if (path.slug === undefined) headers.Vary = 'Accept';
+      const contentType = infoContentType(served, accept);
+      // Accept selects the content type (and, unversioned, the version): caches must key on it.
+      const headers: Record<string, string> = { Link: profileLinkHeader(served, 0), Vary: 'Accept' };
       const meta = {
-        etag: etagOf(body),
+        etag: etagOf(body, contentType),
         lastModified: asset.finished,
         cacheControl: CACHE_OPEN_INFO,
         headers,
       };
       if (answerIfNotModified(req, res, meta)) return;
-      sendCached(res, meta, infoContentType(served, accept), body);
+      sendCached(res, meta, contentType, body);
     });
   }
 

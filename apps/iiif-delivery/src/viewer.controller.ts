@@ -12,7 +12,7 @@ import {
   sendCached,
 } from './http-io';
 import { parseDeliveryPath, servicePath } from './image-path';
-import { publicBase } from './public-url';
+import { PublicUrls } from './public-url.service';
 import { DELIVERY_ENV } from './tokens';
 import { VIEWER_SCRIPT_NAME, VIEWER_STYLE_NAME, ViewerAssets } from './viewer-assets.service';
 import { renderErrorPage, renderViewerPage, viewerCsp } from './viewer-page';
@@ -23,8 +23,7 @@ const IMAGE_CHANNEL = 'iiif-img';
 /**
  * A deep-zoom viewer page per image asset, for people with a browser (not a IIIF service):
  * - `GET /viewer/{c}/{s}/{id}` → `text/html`: OpenSeadragon opening the asset's Image API 3.0 service
- *   (`{public base}/iiif-img/{c}/{s}/{id}/info.json`, public base as for info.json ids, `X-Forwarded-Host`/`-Proto`
- *   honoured), a header with the info.json (3.0, 2.1) and thumbnail links. `Cache-Control: no-cache`,
+ *   (`{public base}/iiif-img/{c}/{s}/{id}/info.json`, public base as for info.json ids: {@link PublicUrls}), a header with the info.json (3.0, 2.1) and thumbnail links. `Cache-Control: no-cache`,
  *   `Content-Security-Policy` from {@link viewerCsp}. An unknown customer/space/asset, one not ready, or one
  *   without the `iiif-img` channel (the lookup of the Image API, {@link AssetLookupService.resolve}) → an HTML
  *   page with the problem's status (4xx) and detail; 5xx → the usual problem document.
@@ -38,6 +37,7 @@ export class ViewerController {
   constructor(
     private readonly lookup: AssetLookupService,
     private readonly assets: ViewerAssets,
+    private readonly urls: PublicUrls,
     @Inject(DELIVERY_ENV) private readonly env: DeliveryEnv,
   ) {}
 
@@ -68,7 +68,7 @@ export class ViewerController {
     // From the raw path: relative links to /viewer/assets/ keep working behind a path prefix or another host.
     const depth = req.path.split('/').length - 3;
     const assetsHref = `${'../'.repeat(depth)}assets/`;
-    const base = publicBase(this.env.VELLUM_DELIVERY_URL, req.headers);
+    const base = this.urls.base(req);
     res.setHeader('Cache-Control', 'no-cache');
     res.setHeader('Content-Security-Policy', viewerCsp(new URL(base).origin));
     res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -26,7 +28,7 @@ import {
 import sharp from 'sharp';
 import { deliveryRootModule, SERVICE_NAME } from '../src/app.module';
 import { DeliveryEnv } from '../src/env';
-import { configureDeliveryApp } from '../src/main';
+import { configureDeliveryApp, DELIVERY_CLIENT_ERROR_HEADERS } from '../src/main';
 
 jest.setTimeout(120_000);
 
@@ -36,8 +38,12 @@ let vhost: TestVhost;
 let prisma: PrismaClient;
 let store: ObjectStore;
 let app: INestApplication;
+/** A second instance without VELLUM_DELIVERY_URL, trusting forwarded headers from 127.0.0.1 only. */
+let hostApp: INestApplication;
+let hostPort = 0;
 let storageRoot: string;
 let cacheDir: string;
+let hostCacheDir: string;
 let baseUrl: string;
 let customerId: number;
 let W = 0;
@@ -51,6 +57,48 @@ const ODD_ID = "odd id's (1)+x";
 
 async function get(p: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Response> {
   return fetch(`${baseUrl}${p}`, { headers, method, redirect: 'manual' });
+}
+
+/** A raw response of {@link rawGet}. */
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json(): any;
+}
+
+/**
+ * GET through node:http, which (unlike fetch) sends the `Host` header given, from a chosen local address
+ * (`127.0.0.2` is a loopback peer that `VELLUM_TRUSTED_PROXIES=127.0.0.1` does not trust).
+ */
+function rawGet(
+  port: number,
+  p: string,
+  headers: Record<string, string> = {},
+  localAddress = '127.0.0.1',
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path: p, headers, localAddress, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            json: () => JSON.parse(body.toString('utf8')) as unknown,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -147,6 +195,16 @@ beforeAll(async () => {
       { ...base, id: 'failed', error: 'origin returned 404', finished: new Date('2024-05-01T10:00:00Z') },
       {
         ...base,
+        id: 'file-only',
+        mediaType: 'application/pdf',
+        width: null,
+        height: null,
+        deliveryChannels: [{ channel: 'file', policy: 'none' }],
+        derivatives: undefined,
+        finished: new Date('2024-05-01T10:00:00Z'),
+      },
+      {
+        ...base,
         id: 'thumbs-only',
         deliveryChannels: [{ channel: 'thumbs', policy: 'default' }],
         finished: new Date(),
@@ -166,17 +224,36 @@ beforeAll(async () => {
     host: '127.0.0.1',
     transport,
     configure: configureDeliveryApp,
+    clientErrorHeaders: DELIVERY_CLIENT_ERROR_HEADERS,
   });
   const address = app.getHttpServer().address() as { port: number };
   baseUrl = `http://127.0.0.1:${address.port}`;
+
+  hostCacheDir = await mkdtemp(path.join(tmpdir(), 'vellum-delivery-cache-'));
+  const hostEnv = validateEnv(DeliveryEnv, {
+    ...rawEnv,
+    VELLUM_DELIVERY_URL: undefined,
+    VELLUM_TRUSTED_PROXIES: '127.0.0.1',
+    VELLUM_DELIVERY_CACHE_DIR: hostCacheDir,
+    VELLUM_MAX_OUTPUT_PIXELS: '1000000',
+  });
+  hostApp = await bootstrapService(deliveryRootModule(hostEnv, { objectStore: store }), {
+    serviceName: SERVICE_NAME,
+    port: 0,
+    host: '127.0.0.1',
+    configure: configureDeliveryApp,
+  });
+  hostPort = (hostApp.getHttpServer().address() as { port: number }).port;
 });
 
 afterAll(async () => {
+  await hostApp?.close();
   await app?.close();
   await prisma?.$disconnect();
   await Promise.allSettled([db?.drop(), vhost?.drop()]);
   await rm(storageRoot, { recursive: true, force: true });
   await rm(cacheDir, { recursive: true, force: true });
+  await rm(hostCacheDir, { recursive: true, force: true });
 });
 
 const svc = (id = ID, slug = ''): string =>
@@ -217,8 +294,9 @@ describe('info.json', () => {
     expect(info.extraFeatures).toEqual(
       expect.arrayContaining(['mirroring', 'rotationArbitrary', 'sizeUpscaling']),
     );
-    expect(info.maxWidth).toBeUndefined();
-    expect(info.maxArea).toBe(40_000_000);
+    // The platform's output bound (VELLUM_MAX_OUTPUT_PIXELS / _EDGE defaults).
+    expect(info.maxWidth).toBe(16_383);
+    expect(info.maxArea).toBe(4_194_304);
   });
 
   it('serves 2.1 under /v2/ as application/json (ld+json on request)', async () => {
@@ -232,8 +310,34 @@ describe('info.json', () => {
     expect(info.width).toBe(W);
     expect(info.tiles).toEqual([{ width: 512, height: 512, scaleFactors: [1, 2, 4, 8, 16] }]);
     expect(info.profile[0]).toBe('http://iiif.io/api/image/2/level2.json');
+    expect(info.profile[1]).toMatchObject({ maxWidth: 16_383, maxArea: 4_194_304 });
     const ld = await get(`${svc(ID, 'v2/')}/info.json`, { Accept: 'application/ld+json' });
     expect(ld.headers.get('content-type')).toBe('application/ld+json');
+  });
+
+  it('sends Vary: Accept wherever Accept selects the representation (content type or version)', async () => {
+    const thumbs = `/thumbs/${customerId}/${SPACE}/${ID}`;
+    for (const p of [
+      `${svc(ID, 'v2/')}/info.json`,
+      `${svc()}/info.json`,
+      `/thumbs/v2/${customerId}/${SPACE}/${ID}/info.json`,
+      `${thumbs}/info.json`,
+    ]) {
+      const plain = await get(p);
+      const ld = await get(p, { Accept: 'application/ld+json' });
+      expect({ p, vary: plain.headers.get('vary') }).toEqual({ p, vary: 'Accept' });
+      expect({ p, vary: ld.headers.get('vary') }).toEqual({ p, vary: 'Accept' });
+      // Different representations have different validators, and a 304 keeps Vary.
+      if (plain.headers.get('content-type') !== ld.headers.get('content-type'))
+        expect(plain.headers.get('etag')).not.toBe(ld.headers.get('etag'));
+      const notModified = await get(p, { 'If-None-Match': plain.headers.get('etag')! });
+      expect(notModified.status).toBe(304);
+      expect(notModified.headers.get('vary')).toBe('Accept');
+    }
+    // A v2 client's cached application/json copy does not validate the ld+json representation.
+    const v2 = `${svc(ID, 'v2/')}/info.json`;
+    const etag = (await get(v2)).headers.get('etag')!;
+    expect((await get(v2, { Accept: 'application/ld+json', 'If-None-Match': etag })).status).toBe(200);
   });
 
   it('selects 2.1 on the unversioned URL from an Accept profile', async () => {
@@ -245,13 +349,17 @@ describe('info.json', () => {
     expect(res.headers.get('vary')).toMatch(/Accept/);
   });
 
-  it('honours X-Forwarded-Host/-Proto and writes maxWidth', async () => {
+  it('uses an explicitly configured VELLUM_DELIVERY_URL whatever Host and forwarded headers say; writes maxWidth', async () => {
     const res = await get(`${svc('capped')}/info.json`, {
       'X-Forwarded-Host': 'cdn.example.net',
       'X-Forwarded-Proto': 'http',
     });
     const info = await json(res);
-    expect(info.id).toBe(`http://cdn.example.net${svc('capped')}`);
+    expect(info.id).toBe(`${PUBLIC}${svc('capped')}`);
+    const viaHost = (
+      await rawGet(Number(new URL(baseUrl).port), `${svc()}/info.json`, { Host: 'other.example' })
+    ).json();
+    expect(viaHost.id).toBe(`${PUBLIC}${svc()}`);
     expect(info.maxWidth).toBe(400);
     expect(info.sizes.every((s: { width: number }) => s.width <= 400)).toBe(true);
   });
@@ -281,7 +389,17 @@ describe('info.json', () => {
       [`/iiif-img/${customerId}/999/${ID}/info.json`, /Space/],
       [`${svc('busy')}/info.json`, /still being ingested/],
       [`${svc('failed')}/info.json`, /ingest failed/],
-      [`${svc('thumbs-only')}/info.json`, /iiif-img/],
+      [
+        `${svc('thumbs-only')}/info.json`,
+        /has no image service: it is not delivered on the iiif-img channel/,
+      ],
+      [`${svc('file-only')}/info.json`, /has no image service: it is not delivered on the iiif-img channel/],
+      [`${svc('file-only')}/full/max/0/default.jpg`, /has no image service/],
+      [`${svc('file-only')}`, /has no image service/],
+      [
+        `/thumbs/${customerId}/${SPACE}/file-only/info.json`,
+        /has no thumbnails service: it is not delivered on the thumbs channel/,
+      ],
     ] as const) {
       const res = await get(p);
       expect(res.status).toBe(404);
@@ -290,6 +408,27 @@ describe('info.json', () => {
       expect(body.status).toBe(404);
       expect(body.detail).toMatch(text);
     }
+    const viewer = await get(`/viewer/${customerId}/${SPACE}/file-only`);
+    expect(viewer.status).toBe(404);
+    expect(await viewer.text()).toMatch(/has no image service/);
+  });
+
+  it('answers 400 for an identifier with control characters (%00), never 503 "retry later"', async () => {
+    for (const p of [
+      `/iiif-img/${customerId}/${SPACE}/a%00b/info.json`,
+      `/iiif-img/${customerId}/${SPACE}/a%00b/full/max/0/default.jpg`,
+      `/iiif-img/${customerId}/${SPACE}/a%01b`,
+      `/thumbs/${customerId}/${SPACE}/%00/info.json`,
+    ]) {
+      const res = await get(p);
+      expect({ p, status: res.status }).toEqual({ p, status: 400 });
+      expect(res.headers.get('retry-after')).toBeNull();
+      const body = await json(res);
+      expect(body).toMatchObject({ '@type': 'Error', status: 400 });
+      expect(body.detail).toMatch(/control character/);
+    }
+    // A customer segment with one is simply unknown.
+    expect((await get(`/iiif-img/a%00b/${SPACE}/${ID}/info.json`)).status).toBe(404);
   });
 
   it('answers CORS preflight', async () => {
@@ -428,6 +567,62 @@ describe('image requests', () => {
     expect(await imageSize(v2up)).toMatchObject({ width: 200, height: 200 });
   });
 
+  it('answers 400 problems for malformed image request paths, 404 for an identifier with an unescaped /', async () => {
+    for (const p of [
+      `${svc()}/full/0/default.jpg`,
+      `${svc()}/full////max/0/default.jpg`,
+      `${svc()}/full//0/default.jpg`,
+      `${svc()}/default.jpg`,
+      `${svc()}/full/max/0`,
+      `/thumbs/${customerId}/${SPACE}/${ID}/full/0/default.jpg`,
+    ]) {
+      const res = await get(p);
+      expect({ p, status: res.status }).toEqual({ p, status: 400 });
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      const body = await json(res);
+      expect(body).toMatchObject({ '@type': 'Error', status: 400 });
+      expect(body.detail).toMatch(/Invalid IIIF image request/);
+    }
+    const slash = await get(`/iiif-img/${customerId}/${SPACE}/a/b/full/max/0/default.jpg`);
+    expect(slash.status).toBe(404);
+    expect((await json(slash)).detail).toMatch(/not found/);
+  });
+
+  it('bounds every rendered image by the pixel limit it advertises (max = the largest allowed size)', async () => {
+    // The 5312x2988 image is 15.9 MP: max and ^max are scaled down to fit 4194304 pixels.
+    for (const p of [`${svc()}/full/max/0/default.jpg`, `${svc()}/full/^max/0/default.jpg`]) {
+      const res = await get(p);
+      expect({ p, status: res.status }).toEqual({ p, status: 200 });
+      const { width, height } = await imageSize(res);
+      expect(width * height).toBeLessThanOrEqual(4_194_304);
+      expect(width).toBe(Math.floor(W * Math.sqrt(4_194_304 / (W * H))));
+    }
+    const v2 = await imageSize(await get(`${svc(ID, 'v2/')}/full/full/0/default.jpg`));
+    expect(v2.width * v2.height).toBeLessThanOrEqual(4_194_304);
+    // ^max of a small region: upscaled to the limit, not to 40 MP.
+    const up = await imageSize(await get(`${svc()}/0,0,100,100/^max/0/default.jpg`));
+    expect(up).toMatchObject({ width: 2048, height: 2048 });
+    for (const p of [
+      `${svc()}/full/3000,/0/default.jpg`,
+      `${svc()}/full/^pct:100/0/default.jpg`,
+      `${svc()}/0,0,100,100/^2049,2048/0/default.jpg`,
+      `${svc()}/0,0,1000,10/^16384,/0/default.png`,
+      `${svc(ID, 'v2/')}/full/3000,/0/default.jpg`,
+      `${svc(ID, 'v2/')}/0,0,100,100/2049,2048/0/default.jpg`,
+    ]) {
+      const res = await get(p);
+      expect({ p, status: res.status }).toEqual({ p, status: 400 });
+      expect((await json(res)).detail).toMatch(/exceeds the server's size limits/);
+    }
+    // The limit is configured: the second instance runs with VELLUM_MAX_OUTPUT_PIXELS=1000000.
+    const small = await rawGet(hostPort, `${svc()}/info.json`);
+    expect(small.json()).toMatchObject({ maxArea: 1_000_000, maxWidth: 16_383 });
+    const capped = await rawGet(hostPort, `${svc()}/full/max/0/default.jpg`);
+    const m = await sharp(capped.body).metadata();
+    expect(m.width! * m.height!).toBeLessThanOrEqual(1_000_000);
+  });
+
   it('enforces maxWidth', async () => {
     const max = await get(`${svc('capped')}/full/max/0/default.jpg`);
     expect(max.status).toBe(200);
@@ -532,5 +727,106 @@ describe('cache invalidation', () => {
       timeoutMs: 10_000,
       description: 'info.json after asset.updated.v1',
     });
+  });
+});
+
+describe('public base from the request (SPEC.md §5; no VELLUM_DELIVERY_URL)', () => {
+  it('writes the request Host into info.json ids (v3 and v2), the 303/302 Location and the canonical Link', async () => {
+    for (const host of [`127.0.0.1:${hostPort}`, `localhost:${hostPort}`]) {
+      const v3 = await rawGet(hostPort, `${svc()}/info.json`, { Host: host });
+      expect(v3.status).toBe(200);
+      expect(v3.json().id).toBe(`http://${host}${svc()}`);
+      const v2 = await rawGet(hostPort, `${svc(ID, 'v2/')}/info.json`, { Host: host });
+      expect(v2.json()['@id']).toBe(`http://${host}${svc(ID, 'v2/')}`);
+      const thumbs = await rawGet(hostPort, `/thumbs/${customerId}/${SPACE}/${ID}/info.json`, { Host: host });
+      expect(thumbs.json().id).toBe(`http://${host}/thumbs/${customerId}/${SPACE}/${ID}`);
+      const base = await rawGet(hostPort, svc(), { Host: host });
+      expect(base.status).toBe(303);
+      expect(base.headers.location).toBe(`http://${host}${svc()}/info.json`);
+      const slug = await rawGet(hostPort, `${svc(ID, 'v3/')}/info.json`, { Host: host });
+      expect(slug.status).toBe(302);
+      expect(slug.headers.location).toBe(`http://${host}${svc()}/info.json`);
+      const tile = await rawGet(hostPort, `${svc()}/0,0,512,512/512,/0/default.jpg`, { Host: host });
+      expect(tile.status).toBe(200);
+      expect(tile.headers.link).toContain(
+        `<http://${host}${svc()}/0,0,512,512/max/0/default.jpg>;rel="canonical"`,
+      );
+      const viewer = await rawGet(hostPort, `/viewer/${customerId}/${SPACE}/${ID}`, { Host: host });
+      expect(viewer.status).toBe(200);
+      expect(viewer.body.toString()).toContain(`data-tile-source="http://${host}${svc()}/info.json"`);
+      expect(viewer.headers['content-security-policy']).toContain(`http://${host}`);
+    }
+  });
+
+  it('honours X-Forwarded-Host/-Proto from a trusted proxy (127.0.0.1)', async () => {
+    const res = await rawGet(hostPort, `${svc()}/info.json`, {
+      Host: `127.0.0.1:${hostPort}`,
+      'X-Forwarded-Host': 'iiif.example.org',
+      'X-Forwarded-Proto': 'https',
+    });
+    expect(res.json().id).toBe(`https://iiif.example.org${svc()}`);
+    const base = await rawGet(hostPort, svc(), { 'X-Forwarded-Host': 'iiif.example.org:8443' });
+    expect(base.headers.location).toBe(`http://iiif.example.org:8443${svc()}/info.json`);
+  });
+
+  it('ignores forwarded headers from an untrusted peer (127.0.0.2): no cache poisoning', async () => {
+    const headers = {
+      Host: `127.0.0.1:${hostPort}`,
+      'X-Forwarded-Host': 'evil.example',
+      'X-Forwarded-Proto': 'https',
+    };
+    const res = await rawGet(hostPort, `${svc()}/info.json`, headers, '127.0.0.2');
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toMatch(/^public/);
+    expect(res.json().id).toBe(`http://127.0.0.1:${hostPort}${svc()}`);
+    const base = await rawGet(hostPort, svc(), headers, '127.0.0.2');
+    expect(base.headers.location).toBe(`http://127.0.0.1:${hostPort}${svc()}/info.json`);
+    const viewer = await rawGet(hostPort, `/viewer/${customerId}/${SPACE}/${ID}`, headers, '127.0.0.2');
+    expect(viewer.body.toString()).not.toContain('evil.example');
+  });
+
+  it('never reflects a malformed Host: falls back to the listening address', async () => {
+    for (const host of ['evil.example/<script>', 'a b', 'x:99999', '"quoted"']) {
+      const res = await rawGet(hostPort, `${svc()}/info.json`, { Host: host });
+      expect({ host, status: res.status }).toEqual({ host, status: 200 });
+      expect(res.json().id).toBe(`http://127.0.0.1:${hostPort}${svc()}`);
+    }
+    const forwarded = await rawGet(hostPort, `${svc()}/info.json`, {
+      Host: `localhost:${hostPort}`,
+      'X-Forwarded-Host': 'evil.example/<x>',
+    });
+    expect(forwarded.json().id).toBe(`http://localhost:${hostPort}${svc()}`);
+  });
+});
+
+describe('requests Node rejects before routing', () => {
+  function raw(bytes: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1', () => socket.write(bytes));
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    });
+  }
+
+  it('answers headers over the limit with a 431 problem document carrying CORS', async () => {
+    const res = await raw(
+      `GET ${svc()}/info.json HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${'x'.repeat(20_000)}\r\n\r\n`,
+    );
+    const [head, body] = res.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(head).toMatch(/\r\nContent-Type: application\/problem\+json/);
+    expect(head).toMatch(/\r\nAccess-Control-Allow-Origin: \*/);
+    expect(JSON.parse(body)).toMatchObject({
+      '@type': 'Error',
+      status: 431,
+      title: 'Request Header Fields Too Large',
+    });
+    // Through fetch as well (a client sees a normal HTTP response).
+    const viaFetch = await get(`${svc()}/info.json`, { 'X-Padding': 'y'.repeat(20_000) });
+    expect(viaFetch.status).toBe(431);
+    expect(viaFetch.headers.get('access-control-allow-origin')).toBe('*');
+    expect((await json(viaFetch)).status).toBe(431);
   });
 });

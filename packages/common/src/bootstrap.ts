@@ -4,6 +4,7 @@ import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
+import { installClientErrorHandler } from './client-error';
 import { type BaseEnv, EnvValidationError } from './env';
 
 /** Options of {@link bootstrapService}. */
@@ -36,6 +37,12 @@ export interface BootstrapOptions {
   shutdownTimeoutMs?: number;
   /** `server.keepAliveTimeout` in ms; default 65000 (longer than typical load-balancer idle timeouts of 60 s). */
   keepAliveTimeoutMs?: number;
+  /**
+   * Extra headers of the problem documents answered to requests Node's HTTP parser rejects before routing
+   * (431 headers too large, 400 malformed, 408; see `installClientErrorHandler`), e.g.
+   * `{ 'Access-Control-Allow-Origin': '*' }` for the public services.
+   */
+  clientErrorHeaders?: Record<string, string>;
 }
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -48,8 +55,9 @@ const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
  * 3. `opts.configure(app)`;
  * 4. when `opts.transport` is given: `connectMicroservice({ strategy }, { inheritAppConfig: true })` and
  *    `startAllMicroservices()` (consumers start before HTTP accepts traffic);
- * 5. `server.keepAliveTimeout`/`headersTimeout`, `listen(port, host)` (host from `env.HOST`, SPEC.md §9) and one
- *    `listening` log line with the URL.
+ * 5. the `clientError` handler (requests Node's parser rejects, e.g. headers over 16 KiB → 431, get a problem
+ *    document), `server.keepAliveTimeout`/`headersTimeout`, `listen(port, host)` (host from `env.HOST`, SPEC.md §9)
+ *    and one `listening` log line with the URL.
  *
  * Shutdown order (Nest 11 `app.close()`): `onModuleDestroy` → `beforeApplicationShutdown` → HTTP server close
  * (stops accepting, waits for in-flight requests; idle keep-alive sockets are closed) and transport `close()`
@@ -80,6 +88,7 @@ export async function bootstrapService(
   }
 
   const server = app.getHttpServer() as Server;
+  installClientErrorHandler(server, opts.clientErrorHeaders);
   const keepAlive = opts.keepAliveTimeoutMs ?? 65000;
   server.keepAliveTimeout = keepAlive;
   // headersTimeout must exceed keepAliveTimeout or Node may cut a reused connection mid-request.

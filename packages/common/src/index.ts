@@ -48,3 +48,15 @@ export type { FieldError, ProblemDetails, RenderedProblem } from './problem';
 export { InjectPinoLogger, Logger, PinoLogger } from 'nestjs-pino';
 export { DatabaseReadiness, StorageReadiness } from './readiness';
 export { DatabaseModule } from './database.module';
+export { clientErrorResponse, installClientErrorHandler } from './client-error';
+export {
+  DEFAULT_TRUSTED_PROXIES,
+  formatHost,
+  IsTrustedProxies,
+  normaliseBaseUrl,
+  parseHost,
+  publicBaseUrl,
+  requestOrigin,
+  trustedProxies,
+} from './public-url';
+export type { HostPort, RequestLike, RequestOrigin, TrustProxy } from './public-url';

@@ -65,6 +65,7 @@ const SLUGS: Record<number, string> = {
   422: 'unprocessable-entity',
   428: 'precondition-required',
   429: 'too-many-requests',
+  431: 'request-header-fields-too-large',
   500: 'internal-error',
   501: 'not-implemented',
   502: 'bad-gateway',

@@ -114,9 +114,8 @@ describe('Vellum end to end', () => {
         ...s3.env,
         DATABASE_URL: db.url,
         AMQP_URL: vhost.url,
-        VELLUM_API_URL: `http://127.0.0.1:${ports['api-gateway']}`,
-        VELLUM_DELIVERY_URL: `http://127.0.0.1:${ports['iiif-delivery']}`,
-        VELLUM_AUTH_URL: `http://127.0.0.1:${ports['auth-service']}`,
+        // No public URLs pinned: every service answers with the host its client used (SPEC.md §5).
+        VELLUM_DELIVERY_PORT: String(ports['iiif-delivery']),
         VELLUM_ADMIN_KEY: ADMIN.key,
         VELLUM_ADMIN_SECRET: ADMIN.secret,
         VELLUM_ORIGIN_ALLOWLIST: '127.0.0.1/32',
@@ -174,6 +173,11 @@ describe('Vellum end to end', () => {
           mediaType,
         });
         expect(res.body.error ?? '').toBe('');
+        // Delivery URLs on the host name this client used, with the delivery port.
+        expect(res.body.imageService).toBe(`${platform.deliveryUrl}/iiif-img/${customer}/${space}/${id}`);
+        expect(res.body.thumbnailImageService).toBe(
+          `${platform.deliveryUrl}/thumbs/${customer}/${space}/${id}`,
+        );
         const again = await api('GET', `/customers/${customer}/spaces/${space}/images/${id}`);
         expect(again.status).toBe(200);
         expect(again.body).toMatchObject({ width, height, ingesting: false });

@@ -46,9 +46,10 @@ describe('parseSize / resolveSize / canonicalSize dispatch by version', () => {
     expect(statusOf(() => resolveSize(parseSize('^600,', 3), region, 3))).toBe(501);
   });
 
-  it('v3 !w,h stays within the region, v2 !w,h fits the box (within limits)', () => {
+  it('v3 !w,h must not upscale (400 without ^), v2 !w,h fits the box (within limits)', () => {
     const region = { w: 300, h: 200 };
-    expect(resolveSize(parseSize('!600,600', 3), region, 3, { maxWidth: 1000 })).toEqual({ w: 300, h: 200 });
+    expect(statusOf(() => resolveSize(parseSize('!600,600', 3), region, 3, { maxWidth: 1000 }))).toBe(400);
+    expect(resolveSize(parseSize('^!600,600', 3), region, 3, { maxWidth: 1000 })).toEqual({ w: 600, h: 400 });
     expect(resolveSize(parseSize('!600,600', 2), region, 2, { maxWidth: 1000 })).toEqual({ w: 600, h: 400 });
   });
 

@@ -1,4 +1,4 @@
-import { BaseEnv, IsPort, IsUrlLike } from '@vellum/common';
+import { BaseEnv, DEFAULT_TRUSTED_PROXIES, IsPort, IsTrustedProxies, IsUrlLike } from '@vellum/common';
 import { IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
 /**
@@ -23,13 +23,34 @@ export class GatewayEnv extends BaseEnv {
   @IsString()
   AMQP_EXCHANGE?: string;
 
-  /** Public base URL of this API (`@id`s and links); default http://localhost:3000. */
+  /**
+   * Public base URL of this API (`@id`s, links, `Location`; SPEC.md §3.1, §5), path prefix kept, e.g.
+   * `https://api.example.org`. When set it is used whatever the request says; unset (the default), each
+   * request's own: its `Host`, or `X-Forwarded-Host`/`-Proto` when the peer is one of VELLUM_TRUSTED_PROXIES.
+   */
+  @IsOptional()
   @IsUrlLike(['http', 'https'])
-  VELLUM_API_URL = 'http://localhost:3000';
+  VELLUM_API_URL?: string;
 
-  /** Public base URL of iiif-delivery (`imageService`, `thumbnailImageService`); default http://localhost:3001. */
+  /**
+   * Public base URL of iiif-delivery (`imageService`, `thumbnailImageService`...), e.g.
+   * `https://iiif.example.org`. Unset (the default): the request's scheme and host name with
+   * VELLUM_DELIVERY_PORT (local mode: `http://127.0.0.1:3001` for a request to `127.0.0.1:3000`).
+   */
+  @IsOptional()
   @IsUrlLike(['http', 'https'])
-  VELLUM_DELIVERY_URL = 'http://localhost:3001';
+  VELLUM_DELIVERY_URL?: string;
+
+  /** iiif-delivery's port, for delivery URLs when VELLUM_DELIVERY_URL is unset; default 3001. */
+  @IsPort()
+  VELLUM_DELIVERY_PORT = 3001;
+
+  /**
+   * Proxies whose `X-Forwarded-Host`/`-Proto` are believed (SPEC.md §5): comma-separated IPs, CIDR subnets,
+   * `loopback`, `linklocal`, `uniquelocal`, or `none`; default `loopback`. Ignored from any other peer.
+   */
+  @IsTrustedProxies()
+  VELLUM_TRUSTED_PROXIES = DEFAULT_TRUSTED_PROXIES;
 
   /** How long an immediate PUT/POST of an image or file waits for its ingest before answering 202 (ms); default 30000. */
   @IsInt()

@@ -1,18 +1,31 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Inject, Injectable } from '@nestjs/common';
+import { trustedProxies } from '@vellum/common';
 import type { NextFunction, Request, Response } from 'express';
 import { GATEWAY_ENV, type GatewayEnv } from '../config/gateway-env';
-import { apiBaseUrl, seg } from './public-url';
+import { type PublicBases, publicBases, type PublicUrlSettings, seg } from './public-url';
 
-const requestBase = new AsyncLocalStorage<string>();
+const requestBases = new AsyncLocalStorage<PublicBases>();
+
+/** The URL settings of `env` (`VELLUM_API_URL`, `VELLUM_DELIVERY_URL`, `VELLUM_DELIVERY_PORT`, `VELLUM_TRUSTED_PROXIES`). */
+export function publicUrlSettings(env: GatewayEnv): PublicUrlSettings {
+  return {
+    apiUrl: env.VELLUM_API_URL,
+    deliveryUrl: env.VELLUM_DELIVERY_URL,
+    deliveryPort: env.VELLUM_DELIVERY_PORT,
+    trust: trustedProxies(env.VELLUM_TRUSTED_PROXIES),
+  };
+}
 
 /**
- * Express middleware factory: computes the public API base of each request (VELLUM_API_URL, overridden by
- * X-Forwarded-Host/Proto) and runs the rest of the request inside it, so {@link Links} builds matching `@id`s.
+ * Express middleware factory: computes the public bases of each request ({@link publicBases}: the API's and
+ * iiif-delivery's, SPEC.md §5) and runs the rest of the request inside them, so {@link Links} builds matching
+ * `@id`s and delivery URLs.
  */
-export function publicBaseMiddleware(configured: string) {
+export function publicBaseMiddleware(env: GatewayEnv) {
+  const settings = publicUrlSettings(env);
   return (req: Request, _res: Response, next: NextFunction): void => {
-    requestBase.run(apiBaseUrl(configured, req), next);
+    requestBases.run(publicBases(req, settings), next);
   };
 }
 
@@ -21,9 +34,21 @@ export function publicBaseMiddleware(configured: string) {
 export class Links {
   constructor(@Inject(GATEWAY_ENV) private readonly env: GatewayEnv) {}
 
+  /** The public bases of the current request; outside one, the configured URLs or `localhost` with the ports. */
+  private bases(): PublicBases {
+    return (
+      requestBases.getStore() ?? {
+        api: (this.env.VELLUM_API_URL ?? `http://localhost:${this.env.PORT}`).replace(/\/+$/, ''),
+        delivery: (
+          this.env.VELLUM_DELIVERY_URL ?? `http://localhost:${this.env.VELLUM_DELIVERY_PORT}`
+        ).replace(/\/+$/, ''),
+      }
+    );
+  }
+
   /** The public base of the current request, without trailing slash. */
   base(): string {
-    return requestBase.getStore() ?? apiBaseUrl(this.env.VELLUM_API_URL);
+    return this.bases().api;
   }
 
   /** The absolute URL of a request path (`req.originalUrl`). */
@@ -68,8 +93,8 @@ export class Links {
     return `${this.batches(c)}/${b}`;
   }
 
-  /** `{VELLUM_DELIVERY_URL}/{channel}/{c}/{s}/{id}`. */
+  /** `{delivery base}/{channel}/{c}/{s}/{id}`: the delivery base of this request (see `publicBases`). */
   delivery(channel: 'iiif-img' | 'thumbs' | 'iiif-av' | 'file', c: number, s: number, id: string): string {
-    return `${this.env.VELLUM_DELIVERY_URL.replace(/\/+$/, '')}/${channel}/${c}/${s}/${seg(id)}`;
+    return `${this.bases().delivery}/${channel}/${c}/${s}/${seg(id)}`;
   }
 }

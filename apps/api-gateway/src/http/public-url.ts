@@ -1,27 +1,46 @@
-import type { Request } from 'express';
+import {
+  formatHost,
+  normaliseBaseUrl,
+  type RequestLike,
+  requestOrigin,
+  type TrustProxy,
+} from '@vellum/common';
+
+/** The public base URLs of one request: this API's and iiif-delivery's (no trailing slash). */
+export interface PublicBases {
+  api: string;
+  delivery: string;
+}
+
+/** The URL settings of {@link publicBases} (from GatewayEnv). */
+export interface PublicUrlSettings {
+  /** `VELLUM_API_URL` when set explicitly. */
+  apiUrl?: string;
+  /** `VELLUM_DELIVERY_URL` when set explicitly. */
+  deliveryUrl?: string;
+  /** `VELLUM_DELIVERY_PORT`: iiif-delivery's port on the request's host when `deliveryUrl` is unset. */
+  deliveryPort: number;
+  /** Compiled `VELLUM_TRUSTED_PROXIES`. */
+  trust: TrustProxy;
+}
 
 /**
- * Absolute URLs for `@id` and links (SPEC.md §3.1). The base is `VELLUM_API_URL`; when a proxy sends
- * `X-Forwarded-Host` (and optionally `X-Forwarded-Proto`), those win so links match what the client used.
- * The path prefix of `VELLUM_API_URL` (if any) is kept.
+ * Absolute URLs for `@id`s and links (SPEC.md §3.1) and for the delivery services an asset names (§3.4, §5),
+ * per request (SPEC.md §5 "public base"):
+ * - `api`: `VELLUM_API_URL` when set (path prefix kept), else the request's origin: its `Host`, or
+ *   `X-Forwarded-Host`/`-Proto` when the peer is a trusted proxy (@vellum/common `requestOrigin`);
+ * - `delivery`: `VELLUM_DELIVERY_URL` when set, else the same scheme and host name with iiif-delivery's port
+ *   (`VELLUM_DELIVERY_PORT`), so local mode gives `http://127.0.0.1:3001` to a client of `127.0.0.1:3000`
+ *   and `http://localhost:3001` to one of `localhost:3000`.
  */
-export function apiBaseUrl(configured: string, req?: Pick<Request, 'headers'>): string {
-  const base = new URL(configured);
-  const fwdHost = first(req?.headers['x-forwarded-host']);
-  const fwdProto = first(req?.headers['x-forwarded-proto']);
-  const protocol = fwdProto === 'http' || fwdProto === 'https' ? `${fwdProto}:` : base.protocol;
-  const host = fwdHost && /^[A-Za-z0-9.\-:[\]]+$/.test(fwdHost) ? fwdHost : base.host;
-  return `${protocol}//${host}${base.pathname}`.replace(/\/+$/, '');
-}
-
-function first(v: string | string[] | undefined): string | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  return s?.split(',')[0]?.trim() || undefined;
-}
-
-/** The absolute URL of the current request (its path and query) on the public base. */
-export function requestUrl(base: string, req: Pick<Request, 'originalUrl'>): string {
-  return base + req.originalUrl;
+export function publicBases(req: RequestLike, settings: PublicUrlSettings): PublicBases {
+  const origin = settings.apiUrl && settings.deliveryUrl ? undefined : requestOrigin(req, settings.trust);
+  return {
+    api: settings.apiUrl ? normaliseBaseUrl(settings.apiUrl) : origin!.origin,
+    delivery: settings.deliveryUrl
+      ? normaliseBaseUrl(settings.deliveryUrl)
+      : `${origin!.protocol}://${formatHost(origin!.hostname, settings.deliveryPort)}`,
+  };
 }
 
 /** Encodes one path segment (asset ids are already segment-safe, but keys and names are escaped too). */

@@ -115,10 +115,12 @@ describe('resolveSizeV3', () => {
     ['^360,360', { maxWidth: 1000 }, [360, 360]],
     ['!225,100', undefined, [150, 100]],
     ['^!360,360', { maxWidth: 1000 }, [360, 240]],
-    ['!360,360', undefined, [300, 200]],
+    ['!360,200', undefined, [300, 200]],
+    ['!300,999', undefined, [300, 200]],
     ['!1000,100', undefined, [150, 100]],
     ['!100,1000', undefined, [100, 67]],
-    ['!1000,1000', { maxWidth: 200 }, [200, 133]],
+    ['!250,250', { maxWidth: 200 }, [200, 133]],
+    ['!300,1000', { maxArea: 30000 }, [212, 141]],
     ['^!360,360', { maxWidth: 200 }, [200, 133]],
     ['^!1000,1000', { maxArea: 60000 }, [300, 200]],
     ['^360,', { maxWidth: 400 }, [360, 240]],
@@ -161,6 +163,11 @@ describe('resolveSizeV3', () => {
     ['pct:100', { maxWidth: 299 }],
     ['^pct:200', { maxArea: 100000 }],
     ['^360,360', { maxWidth: 360, maxHeight: 300 }],
+    // a confined box larger than the region on both edges asks for upscaling (size_noup)
+    ['!360,360', undefined],
+    ['!301,201', undefined],
+    ['!1000,1000', { maxWidth: 200 }],
+    ['!2000,3000', { maxArea: 40_000_000 }],
     // zero-sized result
     ['pct:0.1', undefined],
   ])('%s of 300x200 with limits %j → 400', (s, limits) => {
@@ -208,4 +215,33 @@ describe('canonicalSizeV3 (3.0 §4.8)', () => {
       expect(resolveSizeV3(parseSizeV3(canonicalSizeV3(out, region, limits)), region, limits)).toEqual(out);
     },
   );
+});
+
+describe('the official validator on its 1000x1000 image (size_noup, size_up) with a 4 MP maxArea', () => {
+  const region = { w: 1000, h: 1000 };
+  const limits = { maxArea: 4_194_304 };
+  it.each(['1500,1500', ',1500', '1500,', '!2000,3000', '!1001,1001'])('%s → 400 (no ^)', (s) => {
+    expect(statusOf(() => resolveSizeV3(parseSizeV3(s), region, limits))).toBe(400);
+  });
+  it('pct:200 → 400 (no ^)', () => {
+    expect(statusOf(() => parseSizeV3('pct:200'))).toBe(400);
+  });
+  it.each<[string, [number, number]]>([
+    ['^2000,2000', [2000, 2000]],
+    ['^,2000', [2000, 2000]],
+    ['^2000,', [2000, 2000]],
+    ['^pct:200', [2000, 2000]],
+    ['^!2000,500', [500, 500]],
+    ['^!2000,3000', [2000, 2000]],
+    ['!2000,500', [500, 500]],
+    ['!1000,3000', [1000, 1000]],
+    ['max', [1000, 1000]],
+    // the largest size maxArea allows (3.0 §4.2); the validator's size_up expects 1000x1000 here.
+    ['^max', [2048, 2048]],
+  ])('%s → %j', (s, [w, h]) => {
+    expect(resolveSizeV3(parseSizeV3(s), region, limits)).toEqual({ w, h });
+  });
+  it.each(['^2049,2048', '^pct:205'])('%s → 400 (over maxArea)', (s) => {
+    expect(statusOf(() => resolveSizeV3(parseSizeV3(s), region, limits))).toBe(400);
+  });
 });

@@ -36,10 +36,13 @@ export function parseSizeV3(s: string): SizeRequest {
  * - `w,` / `,h`: that edge exactly, the other keeps the aspect ratio (rounded half up, at least 1).
  * - `pct:n`: both edges `round(edge * n / 100)`.
  * - `w,h`: exactly w×h.
- * - `!w,h`: the largest size keeping the aspect ratio that fits w×h, the limits, and (without `^`) the
- *   region; it is capped, never refused, by the limits ("as large as possible but not larger than ...").
+ * - `!w,h`: the largest size keeping the aspect ratio that fits w×h and the limits ("as large as possible
+ *   but not larger than the extracted region, w or h, or server-imposed limits"): capped by the limits, but
+ *   a box larger than the region on both edges (whose best fit would upscale it) is refused without `^`;
+ * - `^!w,h`: the same, up or down, within the limits.
  *
- * @throws IiifError 400 when a form without `^` would be larger than the region in either dimension,
+ * @throws IiifError 400 when a form without `^` would be larger than the region in either dimension
+ *   (`!w,h`: when its best fit would be, i.e. w > region width and h > region height),
  *   when a result (other than `max`/`^max`/`!w,h`, which are capped) exceeds maxWidth, maxHeight
  *   (= maxWidth when absent) or maxArea, and when an edge would be 0 pixels.
  * @throws IiifError 501 when a `^` form needs upscaling and no limit is given: upscaling is only offered
@@ -58,6 +61,13 @@ export function resolveSizeV3(
     case 'max':
       return scaleToFit(rw, rh, l.maxWidth, l.maxHeight, l.maxArea, size.upscale && hasLimits(l));
     case 'confined':
+      // "not larger than the extracted region" (3.0 §4.2): a box the region fits in with room on both edges
+      // asks for upscaling, which needs `^` (the validator's size_noup `!2000,3000` of 1000x1000).
+      if (!size.upscale && size.w > rw && size.h > rh) {
+        badRequest(
+          `Size "!${size.w},${size.h}" would scale the region ${rw}x${rh} up; upscaling needs the "^" prefix`,
+        );
+      }
       out = scaleToFit(
         rw,
         rh,
