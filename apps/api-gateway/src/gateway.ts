@@ -4,22 +4,18 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { bootstrapService, ProblemExceptionFilter } from '@vellum/common';
 import { PRISMA, type PrismaClient } from '@vellum/db';
 import { createTransport } from '@vellum/messaging';
-import type { Request } from 'express';
 import { createAppModule } from './app.module';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
 import type { GatewayEnv } from './config/gateway-env';
+import { inputHygieneMiddleware } from './http/input-hygiene.middleware';
+import { jsonBodyOptions } from './http/json-body';
 import { SERVICE_NAME } from './customers/customers.service';
-
-/** Media types parsed as JSON: everything but multipart and form bodies sent by browsers' forms. */
-function isJsonBody(req: Request): boolean {
-  const type = (req.headers['content-type'] ?? '').toLowerCase();
-  return !type.startsWith('multipart/');
-}
 
 /**
  * Creates, configures and starts the api-gateway (used by main.ts and the integration tests):
  * JSON bodies up to `VELLUM_MAX_BODY_BYTES` (1 MiB; larger → 413 problem; any content type but multipart is read
- * as JSON, so `curl -d '{...}'` works as with the DLCS), RFC 7807 errors, OpenAPI at `/openapi.json` and `/docs`,
+ * as JSON, so `curl -d '{...}'` works as with the DLCS; UTF-8 only, else 415; nesting ≤ `VELLUM_MAX_JSON_DEPTH`),
+ * RFC 7807 errors, OpenAPI at `/openapi.json` and `/docs`,
  * the AMQP transport (hears `asset.ingest.finished.v1`), and the admin bootstrap from VELLUM_ADMIN_KEY/SECRET.
  */
 export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}): Promise<INestApplication> {
@@ -35,7 +31,13 @@ export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}
     transport,
     configure: async (app) => {
       const express = app as NestExpressApplication;
-      express.useBodyParser('json', { limit: env.VELLUM_MAX_BODY_BYTES, type: isJsonBody });
+      express.useBodyParser(
+        'json',
+        jsonBodyOptions({ maxBytes: env.VELLUM_MAX_BODY_BYTES, maxDepth: env.VELLUM_MAX_JSON_DEPTH }),
+      );
+      // Right after the body parser, before Nest's middleware (whose `{*path}` route would decode the path first):
+      // 405 + Allow, and no NUL / unpaired surrogate / bad %-escape in path, query or body.
+      express.use(inputHygieneMiddleware());
       express.disable('x-powered-by');
       app.useGlobalFilters(new ProblemExceptionFilter());
       const doc = SwaggerModule.createDocument(

@@ -46,3 +46,19 @@ export type { FieldError, ProblemDetails, RenderedProblem } from './problem';
 export { InjectPinoLogger, Logger, PinoLogger } from 'nestjs-pino';
 export { DatabaseReadiness, StorageReadiness } from './readiness';
 export { DatabaseModule } from './database.module';
+export {
+  findUnstorableStrings,
+  INT32_MAX,
+  INT32_MIN,
+  INT64_SAFE_MAX,
+  INT64_SAFE_MIN,
+  IsInt32,
+  IsInt64,
+  isInt32,
+  IsList,
+  IsText,
+  jsonNestingDepth,
+  textProblem,
+  unstorableReason,
+} from './validation';
+export type { TextRule } from './validation';

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
+import { unstorableReason } from '@vellum/common';
 import { PRISMA, type PrismaClient, type Prisma } from '@vellum/db';
 import { GATEWAY_ENV, type GatewayEnv } from '../config/gateway-env';
 import { generateApiKey, generateApiSecret, hashSecret, secretDigest, verifySecret } from './secret-hash';
@@ -101,6 +102,7 @@ export function parseBasic(authorization: string | undefined): { key: string; se
   if (colon <= 0) return null;
   const key = decoded.slice(0, colon);
   const secret = decoded.slice(colon + 1);
-  if (!secret || key.length > 200) return null;
+  // A key that no text column could hold (NUL, unpaired surrogate) can match no row: treated as wrong credentials.
+  if (!secret || key.length > 200 || unstorableReason(key)) return null;
   return { key, secret };
 }

@@ -54,6 +54,12 @@ export class GatewayEnv extends BaseEnv {
   @Min(1024)
   VELLUM_MAX_BODY_BYTES = 1024 * 1024;
 
+  /** Deepest nesting of arrays/objects in a JSON body; default 32 (deeper → 400 `json-too-deep`). */
+  @IsInt()
+  @Min(2)
+  @Max(1000)
+  VELLUM_MAX_JSON_DEPTH = 32;
+
   /** How long a verified API key stays in the in-memory cache (ms); default 30000. 0 disables the cache. */
   @IsInt()
   @Min(0)
