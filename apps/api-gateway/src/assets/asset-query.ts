@@ -85,7 +85,7 @@ export function assetFilter(query: Record<string, unknown>, routeSpaceId?: numbe
     if (v === undefined) continue;
     const list = Array.isArray(v)
       ? v.every((x) => typeof x === 'string')
-        ? (v)
+        ? v
         : null
       : typeof v === 'string'
         ? v

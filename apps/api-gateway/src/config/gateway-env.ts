@@ -64,6 +64,36 @@ export class GatewayEnv extends BaseEnv {
   @IsInt()
   @Min(0)
   VELLUM_AUTH_CACHE_TTL_MS = 30_000;
+
+  /** scrypt verifications of API secrets run at once (uncached authentications); default 2. */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  VELLUM_AUTH_HASH_CONCURRENCY = 2;
+
+  /** Uncached authentications that may wait for a verification slot; default 64 (more → 503 + Retry-After). */
+  @IsInt()
+  @Min(0)
+  VELLUM_AUTH_HASH_QUEUE = 64;
+
+  /** Failed authentications one client address may cause per window; default 10 (0 = no limit; then 429). */
+  @IsInt()
+  @Min(0)
+  VELLUM_AUTH_FAILURES_PER_ADDRESS = 10;
+
+  /**
+   * Failed authentications one key may suffer per window from addresses that never used it successfully;
+   * default 50 (0 = no limit; then 429 for those addresses only).
+   */
+  @IsInt()
+  @Min(0)
+  VELLUM_AUTH_FAILURES_PER_KEY = 50;
+
+  /** The failed-authentication window, seconds; default 60. */
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  VELLUM_AUTH_FAILURE_WINDOW_S = 60;
 }
 
 /** Nest token of the validated {@link GatewayEnv}. */
