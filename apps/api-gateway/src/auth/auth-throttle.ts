@@ -80,7 +80,7 @@ export class AuthThrottle {
     }
     if (limitKey) {
       try {
-        await this.perKey!.consume(key);
+        await this.perKey.consume(key);
       } catch (err) {
         await this.perAddress?.reward(address, 1);
         return { refusal: refusal(err, 'key'), keyPoint: false };
