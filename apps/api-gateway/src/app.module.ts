@@ -12,7 +12,8 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-key.service';
 import { CustomerDirectory } from './auth/customer-directory.service';
 import { SetupController } from './auth/setup.controller';
-import { GATEWAY_ENV, type GatewayEnv } from './config/gateway-env';
+import { SecretBox } from '@vellum/secrets';
+import { GATEWAY_ENV, SECRET_BOX, type GatewayEnv } from './config/gateway-env';
 import { CustomersController } from './customers/customers.controller';
 import { CustomersService, SERVICE_NAME } from './customers/customers.service';
 import { assertBodyContracts, BodyContractInterceptor } from './http/body-contract';
@@ -57,6 +58,14 @@ export function createAppModule(env: GatewayEnv): Type {
     controllers,
     providers: [
       { provide: GATEWAY_ENV, useValue: env },
+      {
+        provide: SECRET_BOX,
+        useValue: SecretBox.fromConfig({
+          key: env.VELLUM_SECRETS_KEY,
+          previousKeys: env.VELLUM_SECRETS_PREVIOUS_KEYS,
+          nodeEnv: env.NODE_ENV,
+        }),
+      },
       { provide: APP_INTERCEPTOR, useClass: TransientDbErrorInterceptor },
       { provide: APP_INTERCEPTOR, useClass: BodyContractInterceptor },
       Links,

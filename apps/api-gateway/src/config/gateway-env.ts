@@ -1,5 +1,29 @@
 import { BaseEnv, IsPort, IsUrlLike } from '@vellum/common';
-import { IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { parseKey } from '@vellum/secrets';
+import { IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateBy, ValidateIf } from 'class-validator';
+
+/** A comma-separated list of 256-bit keys (64 hex digits or base64 each), as `parseKey` of @vellum/secrets reads. */
+function IsSecretsKeyList(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isSecretsKeyList',
+    validator: {
+      validate: (v: unknown) => {
+        if (typeof v !== 'string') return false;
+        try {
+          v.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+            .forEach((k) => parseKey(k));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      defaultMessage: () =>
+        '$property must be 32-byte keys: 64 hex digits or 44 base64 characters each, comma-separated',
+    },
+  });
+}
 
 /**
  * The api-gateway's environment (SPEC.md §9), validated at boot by `validateEnv(GatewayEnv)`; a bad or missing
@@ -65,6 +89,20 @@ export class GatewayEnv extends BaseEnv {
   @Min(0)
   VELLUM_AUTH_CACHE_TTL_MS = 30_000;
 
+  /**
+   * Key sealing secrets at rest (origin credentials; @vellum/secrets, AES-256-GCM): 32 bytes as 64 hex digits or
+   * base64. Required when NODE_ENV=production; in development/test a fixed development key is used when unset.
+   * The ingest-orchestrator must have the same key to fetch origins with credentials.
+   */
+  @ValidateIf((o: GatewayEnv) => o.NODE_ENV === 'production' || o.VELLUM_SECRETS_KEY !== undefined)
+  @IsSecretsKeyList()
+  VELLUM_SECRETS_KEY?: string;
+
+  /** Earlier keys, comma-separated, that still open values sealed before a rotation; never used to seal. */
+  @IsOptional()
+  @IsSecretsKeyList()
+  VELLUM_SECRETS_PREVIOUS_KEYS?: string;
+
   /** scrypt verifications of API secrets run at once (uncached authentications); default 2. */
   @IsInt()
   @Min(1)
@@ -95,6 +133,9 @@ export class GatewayEnv extends BaseEnv {
   @Max(86_400)
   VELLUM_AUTH_FAILURE_WINDOW_S = 60;
 }
+
+/** Nest token of the gateway's SecretBox (@vellum/secrets) built from VELLUM_SECRETS_KEY(S). */
+export const SECRET_BOX = Symbol('SECRET_BOX');
 
 /** Nest token of the validated {@link GatewayEnv}. */
 export const GATEWAY_ENV = Symbol('GATEWAY_ENV');
