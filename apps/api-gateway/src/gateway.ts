@@ -7,6 +7,8 @@ import { createTransport } from '@vellum/messaging';
 import { createAppModule } from './app.module';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
 import type { GatewayEnv } from './config/gateway-env';
+import type { Server } from 'node:http';
+import { installClientErrorProblems } from './http/client-error';
 import { inputHygieneMiddleware } from './http/input-hygiene.middleware';
 import { jsonBodyOptions } from './http/json-body';
 import { SERVICE_NAME } from './customers/customers.service';
@@ -38,6 +40,7 @@ export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}
       // Right after the body parser, before Nest's middleware (whose `{*path}` route would decode the path first):
       // 405 + Allow, and no NUL / unpaired surrogate / bad %-escape in path, query or body.
       express.use(inputHygieneMiddleware());
+      installClientErrorProblems(app.getHttpServer() as Server);
       express.disable('x-powered-by');
       app.useGlobalFilters(new ProblemExceptionFilter());
       const doc = SwaggerModule.createDocument(

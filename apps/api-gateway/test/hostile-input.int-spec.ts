@@ -59,6 +59,22 @@ describe('hostile input (integration)', () => {
       const q = encodeURIComponent(JSON.stringify({ string1: 'a\u0000' }));
       expect400(await gw.call('GET', `/customers/${c}/spaces/1/images?q=${q}`, { key }), 'q.string1');
     });
+    it('null clears a space default on PATCH, and cannot remove the name', async () => {
+      const s = await gw.call('POST', `/customers/${c}/spaces`, {
+        key,
+        body: { name: 'nulls', defaultMaxWidth: 5 },
+      });
+      const cleared = await gw.call('PATCH', `/customers/${c}/spaces/${s.json.id}`, {
+        key,
+        body: { defaultMaxWidth: null, defaultTags: null },
+      });
+      expect(cleared.status).toBe(200);
+      expect(cleared.json.defaultMaxWidth).toBe(0);
+      expect400(
+        await gw.call('PATCH', `/customers/${c}/spaces/${s.json.id}`, { key, body: { name: null } }),
+        'name',
+      );
+    });
     it('in an object key of the body', async () => {
       const r = await putAsset({ 'a\u0000': 1 });
       expect(r.status).toBe(400);

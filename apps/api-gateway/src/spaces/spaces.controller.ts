@@ -125,6 +125,9 @@ export class SpacesController {
   ) {
     const id = parseSpaceId(raw);
     this.assertBodyId(body, id);
+    // PATCH skips absent *and null* fields in validation; a null name would reach the NOT NULL column.
+    if ((dto.name as unknown) === null)
+      throw validationProblem([{ field: 'name', message: 'name cannot be removed' }]);
     const space = await this.spaces.update(c.id, id, dto, false);
     return this.render(space, await this.spaces.countImages(c.id, id));
   }
