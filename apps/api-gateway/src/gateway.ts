@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import { installClientErrorProblems } from './http/client-error';
 import { inputHygieneMiddleware } from './http/input-hygiene.middleware';
 import { jsonBodyOptions } from './http/json-body';
+import { withProblemResponses } from './http/openapi-problems';
 import { SERVICE_NAME } from './customers/customers.service';
 
 /**
@@ -43,16 +44,18 @@ export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}
       installClientErrorProblems(app.getHttpServer() as Server);
       express.disable('x-powered-by');
       app.useGlobalFilters(new ProblemExceptionFilter());
-      const doc = SwaggerModule.createDocument(
-        app,
-        new DocumentBuilder()
-          .setTitle('Vellum management API')
-          .setDescription(
-            'DLCS-compatible management API (Hydra JSON-LD). Authenticate with HTTP Basic key:secret.',
-          )
-          .setVersion('0.1.0')
-          .addBasicAuth()
-          .build(),
+      const doc = withProblemResponses(
+        SwaggerModule.createDocument(
+          app,
+          new DocumentBuilder()
+            .setTitle('Vellum management API')
+            .setDescription(
+              'DLCS-compatible management API (Hydra JSON-LD). Authenticate with HTTP Basic key:secret.',
+            )
+            .setVersion('0.1.0')
+            .addBasicAuth()
+            .build(),
+        ),
       );
       SwaggerModule.setup('docs', app, doc, {
         jsonDocumentUrl: 'openapi.json',
