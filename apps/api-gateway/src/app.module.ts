@@ -12,9 +12,11 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-key.service';
 import { CustomerDirectory } from './auth/customer-directory.service';
 import { SetupController } from './auth/setup.controller';
-import { GATEWAY_ENV, type GatewayEnv } from './config/gateway-env';
+import { SecretBox } from '@vellum/secrets';
+import { GATEWAY_ENV, SECRET_BOX, type GatewayEnv } from './config/gateway-env';
 import { CustomersController } from './customers/customers.controller';
 import { CustomersService, SERVICE_NAME } from './customers/customers.service';
+import { assertBodyContracts, BodyContractInterceptor } from './http/body-contract';
 import { Links, publicBaseMiddleware } from './http/links.service';
 import { TransientDbErrorInterceptor } from './http/transient-db.interceptor';
 import { QueueController } from './queue/queue.controller';
@@ -28,6 +30,16 @@ import { SpacesService } from './spaces/spaces.service';
  * management API controllers.
  */
 export function createAppModule(env: GatewayEnv): Type {
+  const controllers = [
+    SetupController,
+    CustomersController,
+    SpacesController,
+    AssetsController,
+    QueueController,
+    IngestEventsController,
+  ];
+  // Every write route declares its body (unknown fields → 400 on every route, SPEC.md §3.1).
+  assertBodyContracts(controllers);
   @Module({
     imports: [
       DatabaseModule.forRoot(env.DATABASE_URL),
@@ -44,17 +56,19 @@ export function createAppModule(env: GatewayEnv): Type {
         outbox: true,
       }),
     ],
-    controllers: [
-      SetupController,
-      CustomersController,
-      SpacesController,
-      AssetsController,
-      QueueController,
-      IngestEventsController,
-    ],
+    controllers,
     providers: [
       { provide: GATEWAY_ENV, useValue: env },
+      {
+        provide: SECRET_BOX,
+        useValue: SecretBox.fromConfig({
+          key: env.VELLUM_SECRETS_KEY,
+          previousKeys: env.VELLUM_SECRETS_PREVIOUS_KEYS,
+          nodeEnv: env.NODE_ENV,
+        }),
+      },
       { provide: APP_INTERCEPTOR, useClass: TransientDbErrorInterceptor },
+      { provide: APP_INTERCEPTOR, useClass: BodyContractInterceptor },
       Links,
       ApiKeyService,
       CustomerDirectory,

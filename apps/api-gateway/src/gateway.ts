@@ -1,25 +1,22 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { bootstrapService, ProblemExceptionFilter } from '@vellum/common';
+import { bootstrapService, ProblemExceptionFilter, trustedProxies } from '@vellum/common';
 import { PRISMA, type PrismaClient } from '@vellum/db';
 import { createTransport, transportEnvOptions } from '@vellum/messaging';
-import type { Request } from 'express';
 import { createAppModule } from './app.module';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
 import type { GatewayEnv } from './config/gateway-env';
+import { inputHygieneMiddleware } from './http/input-hygiene.middleware';
+import { jsonBodyOptions } from './http/json-body';
+import { withProblemResponses } from './http/openapi-problems';
 import { SERVICE_NAME } from './customers/customers.service';
-
-/** Media types parsed as JSON: everything but multipart and form bodies sent by browsers' forms. */
-function isJsonBody(req: Request): boolean {
-  const type = (req.headers['content-type'] ?? '').toLowerCase();
-  return !type.startsWith('multipart/');
-}
 
 /**
  * Creates, configures and starts the api-gateway (used by main.ts and the integration tests):
  * JSON bodies up to `VELLUM_MAX_BODY_BYTES` (1 MiB; larger → 413 problem; any content type but multipart is read
- * as JSON, so `curl -d '{...}'` works as with the DLCS), RFC 7807 errors, OpenAPI at `/openapi.json` and `/docs`,
+ * as JSON, so `curl -d '{...}'` works as with the DLCS; UTF-8 only, else 415; nesting ≤ `VELLUM_MAX_JSON_DEPTH`),
+ * RFC 7807 errors, OpenAPI at `/openapi.json` and `/docs`,
  * the AMQP transport (hears `asset.ingest.finished.v1`), and the admin bootstrap from VELLUM_ADMIN_KEY/SECRET.
  */
 export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}): Promise<INestApplication> {
@@ -37,19 +34,30 @@ export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}
     transport,
     configure: async (app) => {
       const express = app as NestExpressApplication;
-      express.useBodyParser('json', { limit: env.VELLUM_MAX_BODY_BYTES, type: isJsonBody });
+      express.useBodyParser(
+        'json',
+        jsonBodyOptions({ maxBytes: env.VELLUM_MAX_BODY_BYTES, maxDepth: env.VELLUM_MAX_JSON_DEPTH }),
+      );
+      // Right after the body parser, before Nest's middleware (whose `{*path}` route would decode the path first):
+      // 405 + Allow, and no NUL / unpaired surrogate / bad %-escape in path, query or body.
+      express.use(inputHygieneMiddleware());
       express.disable('x-powered-by');
+      // `req.ip` (what failed authentications are counted against) follows the same trusted proxies as the
+      // public base URL, so clients behind a trusted proxy are told apart by X-Forwarded-For.
+      express.set('trust proxy', trustedProxies(env.VELLUM_TRUSTED_PROXIES));
       app.useGlobalFilters(new ProblemExceptionFilter());
-      const doc = SwaggerModule.createDocument(
-        app,
-        new DocumentBuilder()
-          .setTitle('Vellum management API')
-          .setDescription(
-            'DLCS-compatible management API (Hydra JSON-LD). Authenticate with HTTP Basic key:secret.',
-          )
-          .setVersion('0.1.0')
-          .addBasicAuth()
-          .build(),
+      const doc = withProblemResponses(
+        SwaggerModule.createDocument(
+          app,
+          new DocumentBuilder()
+            .setTitle('Vellum management API')
+            .setDescription(
+              'DLCS-compatible management API (Hydra JSON-LD). Authenticate with HTTP Basic key:secret.',
+            )
+            .setVersion('0.1.0')
+            .addBasicAuth()
+            .build(),
+        ),
       );
       SwaggerModule.setup('docs', app, doc, {
         jsonDocumentUrl: 'openapi.json',

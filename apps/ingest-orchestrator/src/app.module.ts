@@ -8,6 +8,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { SecretBox } from '@vellum/secrets';
 import { DatabaseModule, DatabaseReadiness, StorageReadiness, VellumCommonModule } from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import {
@@ -35,6 +36,7 @@ import {
   type Clock,
   ORCHESTRATOR_ENV,
   ORIGIN_STAGER,
+  SECRET_BOX,
   SERVICE_NAME,
   STAGING_SCHEDULER,
   systemClock,
@@ -114,6 +116,15 @@ class CoreModule {
             }),
         },
         {
+          provide: SECRET_BOX,
+          useFactory: () =>
+            SecretBox.fromConfig({
+              key: env.VELLUM_SECRETS_KEY,
+              previousKeys: env.VELLUM_SECRETS_PREVIOUS_KEYS,
+              nodeEnv: env.NODE_ENV,
+            }),
+        },
+        {
           provide: STAGING_SCHEDULER,
           useFactory: () =>
             new StagingScheduler({
@@ -134,6 +145,7 @@ class CoreModule {
         BUCKETS,
         ORIGIN_STAGER,
         STAGING_SCHEDULER,
+        SECRET_BOX,
         IngestMetrics,
       ],
     };

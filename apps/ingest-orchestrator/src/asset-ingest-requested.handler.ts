@@ -9,6 +9,7 @@ import {
   PRIORITY_LANE,
   type VellumRmqContext,
 } from '@vellum/messaging';
+import { revealOrigin, type SecretBox, SecretBoxError } from '@vellum/secrets';
 import { OBJECT_STORE, type ObjectStore, type VellumBuckets } from '@vellum/storage';
 import { fileOnlyDerivatives } from './derivatives';
 import { FinaliserService } from './finaliser.service';
@@ -18,7 +19,7 @@ import type { OrchestratorEnv } from './orchestrator.env';
 import { OriginError, PermanentOriginError } from './origins/origin-errors';
 import type { OriginStager, StagedOrigin } from './origins/origin-stager';
 import type { StagingScheduler } from './staging-scheduler';
-import { BUCKETS, ORCHESTRATOR_ENV, ORIGIN_STAGER, STAGING_SCHEDULER } from './tokens';
+import { BUCKETS, ORCHESTRATOR_ENV, ORIGIN_STAGER, SECRET_BOX, STAGING_SCHEDULER } from './tokens';
 
 /**
  * The transport settings of `asset.ingest.requested.v1` from the validated environment: each lane's prefetch is
@@ -67,6 +68,7 @@ export class AssetIngestRequestedHandler {
     private readonly finaliser: FinaliserService,
     private readonly metrics: IngestMetrics,
     @Inject(STAGING_SCHEDULER) private readonly scheduler: StagingScheduler,
+    @Inject(SECRET_BOX) private readonly secrets: SecretBox,
   ) {}
 
   // Defaults for the environment's defaults; main.ts overrides them with `ingestConsumerOptions(env)`.
@@ -200,7 +202,10 @@ export class AssetIngestRequestedHandler {
     return out;
   }
 
-  /** Stages the origin; an asset without an origin URI must have had its bytes uploaded to the origin key. */
+  /**
+   * Stages the origin (its sealed credentials opened with the gateway's key); an asset without an origin URI must
+   * have had its bytes uploaded to the origin key.
+   */
   private async stage(asset: Asset, plan: WorkPlan): Promise<StagedOrigin> {
     const { bucket, key } = plan.origin;
     if (!asset.origin) {
@@ -208,7 +213,18 @@ export class AssetIngestRequestedHandler {
       if (!info) throw new PermanentOriginError('Asset has no origin and no uploaded file');
       return { bucket, key, size: info.size, finalUrl: '(uploaded)' };
     }
-    return this.stager.stage(asset.origin, bucket, key, asset.mediaType);
+    let origin: string;
+    try {
+      // Credentials in the origin are stored sealed by the gateway: open them only here, to fetch.
+      origin = revealOrigin(asset.origin, this.secrets);
+    } catch (err) {
+      if (err instanceof SecretBoxError)
+        throw new PermanentOriginError(
+          `The origin's credentials cannot be opened (${err.message}): is VELLUM_SECRETS_KEY (or VELLUM_SECRETS_PREVIOUS_KEYS) the api-gateway's?`,
+        );
+      throw err;
+    }
+    return this.stager.stage(origin, bucket, key, asset.mediaType);
   }
 
   /** Sends the worker command (or finalises a `file`-only ingest) if the attempt is still current. */

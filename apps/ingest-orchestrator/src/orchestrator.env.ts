@@ -1,5 +1,5 @@
-import { IsPort, IsUrlLike, StorageEnv } from '@vellum/common';
-import { IsInt, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
+import { IsPort, IsSecretsKeyList, IsUrlLike, StorageEnv } from '@vellum/common';
+import { IsInt, IsOptional, IsString, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { parseCidr } from './origins/ssrf-guard';
 
 /** 2 GiB: the default `VELLUM_MAX_ORIGIN_BYTES`. */
@@ -81,6 +81,20 @@ export class OrchestratorEnv extends StorageEnv {
 
   /** Window of the minimum-rate check, ms; default 30000. */
   @IsInt() @Min(100) VELLUM_ORIGIN_RATE_WINDOW_MS = 30_000;
+
+  /**
+   * Key that opens origin credentials sealed by the api-gateway (@vellum/secrets, AES-256-GCM): the gateway's
+   * `VELLUM_SECRETS_KEY`, 32 bytes as 64 hex digits or base64. Required when NODE_ENV=production; in
+   * development/test a fixed development key is used when unset (SPEC.md §4.2: credentials encrypted at rest).
+   */
+  @ValidateIf((o: OrchestratorEnv) => o.NODE_ENV === 'production' || o.VELLUM_SECRETS_KEY !== undefined)
+  @IsSecretsKeyList()
+  VELLUM_SECRETS_KEY?: string;
+
+  /** Earlier keys, comma-separated, that still open credentials sealed before a rotation. */
+  @IsOptional()
+  @IsSecretsKeyList()
+  VELLUM_SECRETS_PREVIOUS_KEYS?: string;
 
   /** An asset `ingesting` for longer than this (ms since its ingest request) is failed by the sweeper; default 24 h. */
   @IsInt() @Min(1000) VELLUM_INGEST_STUCK_MS = 24 * 60 * 60 * 1000;

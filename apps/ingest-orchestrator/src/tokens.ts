@@ -8,6 +8,8 @@ export const BUCKETS = Symbol('VELLUM_BUCKETS');
 export const ORIGIN_STAGER = Symbol('ORIGIN_STAGER');
 /** The {@link StagingScheduler} shared by every ingest request of this replica. */
 export const STAGING_SCHEDULER = Symbol('STAGING_SCHEDULER');
+/** The `SecretBox` (@vellum/secrets) that opens origin credentials sealed by the api-gateway. */
+export const SECRET_BOX = Symbol('SECRET_BOX');
 /** The {@link Clock}. */
 export const CLOCK = Symbol('CLOCK');
 

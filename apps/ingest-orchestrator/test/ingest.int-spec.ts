@@ -17,6 +17,7 @@ import {
 } from '@vellum/contracts';
 import { createPrismaClient, type PrismaClient } from '@vellum/db';
 import { createTransport, MessagePublisher } from '@vellum/messaging';
+import { SecretBox, sealOrigin } from '@vellum/secrets';
 import { FsObjectStore, thumbnailKey } from '@vellum/storage';
 import {
   createTestDatabase,
@@ -50,6 +51,7 @@ describe('ingest-orchestrator (integration)', () => {
   let origin: Server;
   let originBase: string;
   let originHits: Record<string, number>;
+  let lastAuthorization: string | undefined;
   let app: INestApplication;
   let prisma: PrismaClient;
   let conn: amqp.ChannelModel;
@@ -73,6 +75,15 @@ describe('ingest-orchestrator (integration)', () => {
       } else if (url === '/doc.pdf') {
         res.writeHead(200, { 'content-type': 'application/pdf' });
         res.end(Buffer.alloc(1234, 1));
+      } else if (url === '/private.png') {
+        lastAuthorization = req.headers.authorization;
+        if (req.headers.authorization !== `Basic ${Buffer.from('reader:pa ss').toString('base64')}`) {
+          res.writeHead(401);
+          res.end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'image/png', 'content-length': fixtureBytes.length });
+        res.end(fixtureBytes);
       } else if (url === '/busy') {
         res.writeHead(503);
         res.end();
@@ -386,6 +397,21 @@ describe('ingest-orchestrator (integration)', () => {
       (r) => (r.envelope as Loose).data.assetId === 'b-1' && (r.envelope as Loose).data.attempt === 2,
     );
     expect(row?.priority).toBe(5);
+  });
+
+  it('opens origin credentials sealed by the gateway, only to fetch (Basic auth to the origin)', async () => {
+    const sealed = sealOrigin(
+      originBase.replace('http://', 'http://reader:pa%20ss@') + '/private.png',
+      SecretBox.fromConfig({ nodeEnv: 'test' }),
+    );
+    expect(sealed).not.toContain('pa%20ss');
+    await insertAsset('sealed', { origin: sealed });
+    await publish(request('sealed'));
+    const d = await waitFor(() => dispatchFor('sealed'), {
+      description: 'dispatch of the sealed-origin asset',
+    });
+    expect(d.envelope.data.source.size).toBe(fixtureBytes.length);
+    expect(lastAuthorization).toBe(`Basic ${Buffer.from('reader:pa ss').toString('base64')}`);
   });
 
   it('fails the asset at once with a clear message when the origin answers 404', async () => {

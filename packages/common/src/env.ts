@@ -10,6 +10,7 @@ import {
   type ValidationOptions,
   validateSync,
 } from 'class-validator';
+import { parseKey } from '@vellum/secrets';
 
 /** One bad environment variable, as reported by {@link EnvValidationError}. */
 export interface EnvProblem {
@@ -256,6 +257,32 @@ export function IsListenHost(options?: ValidationOptions): PropertyDecorator {
     },
     options,
   );
+}
+
+/**
+ * Property decorator: a comma-separated list of 256-bit keys (64 hex digits or base64 each), as `parseKey` of
+ * @vellum/secrets reads them (`VELLUM_SECRETS_KEY`, `VELLUM_SECRETS_PREVIOUS_KEYS`).
+ */
+export function IsSecretsKeyList(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isSecretsKeyList',
+    validator: {
+      validate: (v: unknown) => {
+        if (typeof v !== 'string') return false;
+        try {
+          v.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+            .forEach((k) => parseKey(k));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      defaultMessage: () =>
+        '$property must be 32-byte keys: 64 hex digits or 44 base64 characters each, comma-separated',
+    },
+  });
 }
 
 /** Log levels accepted by `LOG_LEVEL` (pino's). */

@@ -4,6 +4,7 @@ export {
   EnvInt,
   EnvValidationError,
   IsListenHost,
+  IsSecretsKeyList,
   IsPort,
   IsUrlLike,
   LOG_LEVELS,
@@ -60,3 +61,19 @@ export {
   trustedProxies,
 } from './public-url';
 export type { HostPort, RequestLike, RequestOrigin, TrustProxy } from './public-url';
+export {
+  findUnstorableStrings,
+  INT32_MAX,
+  INT32_MIN,
+  INT64_SAFE_MAX,
+  INT64_SAFE_MIN,
+  IsInt32,
+  IsInt64,
+  isInt32,
+  IsList,
+  IsText,
+  jsonNestingDepth,
+  textProblem,
+  unstorableReason,
+} from './validation';
+export type { TextRule } from './validation';

@@ -1,19 +1,25 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
-import {
-  IsArray,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  validateSync,
-  type ValidationError,
-} from 'class-validator';
+import { Matches, IsOptional, validateSync, type ValidationError } from 'class-validator';
+import { IsInt32, IsList, IsText } from '@vellum/common';
+import { LIMITS } from '../http/limits';
 import type { AssetDeliveryChannel } from '@vellum/contracts';
 import type { FieldError } from '../http/hydra';
 import { assetIdProblem } from './asset-id';
 import { normaliseDeliveryChannels, type ChannelInput } from './delivery-channels';
+
+const METADATA_STRING = { max: LIMITS.metadataString, maxBytes: LIMITS.metadataStringBytes };
+const metadataString = {
+  description: `Metadata string (≤ ${LIMITS.metadataString} characters and ${LIMITS.metadataStringBytes} UTF-8 bytes)`,
+  maxLength: LIMITS.metadataString,
+  type: String,
+};
+const metadataNumber = {
+  description: 'Metadata integer (int4)',
+  minimum: -2147483648,
+  maximum: LIMITS.integer,
+  type: 'integer' as const,
+};
 
 /** Media type `type/subtype` (RFC 6838 restricted names, optional parameters). */
 const MEDIA_TYPE =
@@ -25,33 +31,43 @@ const MEDIA_TYPE =
  */
 export class AssetBodyDto {
   @ApiPropertyOptional({
-    description: 'Asset id (one URL path segment, ≤ 200 chars); must match the URL on PUT',
+    description: `Asset id (one URL path segment, ≤ ${LIMITS.assetId} chars); must match the URL on PUT`,
     example: 'b2921371x_0001.jp2',
+    maxLength: LIMITS.assetId,
   })
   @IsOptional()
-  @IsString()
+  @IsText({ max: LIMITS.assetId })
   id?: string;
 
-  @ApiPropertyOptional({ description: 'Space id; must match the URL; required in queue members', example: 1 })
+  @ApiPropertyOptional({
+    description: 'Space id; must match the URL; required in queue members',
+    example: 1,
+    minimum: 1,
+    maximum: LIMITS.integer,
+  })
   @IsOptional()
-  @IsInt()
+  @IsInt32()
   space?: number;
 
   @ApiPropertyOptional({
-    description: 'URI of the master file: http(s) (s3, sftp and ftp are refused until supported)',
+    description:
+      'URI of the master file: http(s) (s3, sftp and ftp are refused until supported). Credentials in it ' +
+      '(`https://user:password@host/...`) are stored encrypted and rendered as `xxx`; sending the rendered ' +
+      'value back keeps them.',
     example: 'https://example.org/images/1.jpg',
+    maxLength: LIMITS.origin,
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(4096)
+  @IsText({ max: LIMITS.origin })
   origin?: string;
 
   @ApiPropertyOptional({
     description: 'Media type, required when the asset is created',
     example: 'image/jpeg',
+    maxLength: LIMITS.mediaType,
   })
   @IsOptional()
-  @IsString()
+  @IsText({ max: LIMITS.mediaType })
   @Matches(MEDIA_TYPE, { message: 'mediaType must be a media type like image/jpeg' })
   mediaType?: string;
 
@@ -60,48 +76,79 @@ export class AssetBodyDto {
       'Delivery channels: names or {channel, policy} objects; omitted → from the default delivery channel rules',
     example: [{ channel: 'iiif-img', policy: 'default' }, 'thumbs'],
     isArray: true,
+    maxItems: LIMITS.deliveryChannels,
   })
   @IsOptional()
   deliveryChannels?: unknown;
 
-  @ApiPropertyOptional({ type: [String], description: 'Role URIs needed to access the asset' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: `Role URIs needed to access the asset (≤ ${LIMITS.roles}, each ≤ ${LIMITS.role} chars)`,
+    maxItems: LIMITS.roles,
+  })
   @IsOptional()
-  @IsArray()
-  @IsString({ each: true })
+  @IsList(LIMITS.roles)
+  @IsText({ max: LIMITS.role }, { each: true })
   roles?: string[] | null;
 
-  @ApiPropertyOptional({ description: 'Largest pixel size served (0 = unlimited)' })
+  @ApiPropertyOptional({
+    description: 'Largest pixel size served (≤ 0 = unlimited)',
+    maximum: LIMITS.integer,
+  })
   @IsOptional()
-  @IsInt()
+  @IsInt32()
   maxWidth?: number | null;
 
-  @ApiPropertyOptional({ description: 'Open /full/ size bound for assets with roles (0 = unset)' })
+  @ApiPropertyOptional({
+    description: 'Open /full/ size bound for assets with roles (≤ 0 = unset)',
+    maximum: LIMITS.integer,
+  })
   @IsOptional()
-  @IsInt()
+  @IsInt32()
   openFullMax?: number | null;
 
-  @ApiPropertyOptional({ description: 'Open substitute maxWidth for assets with roles (0 = unset)' })
+  @ApiPropertyOptional({
+    description: 'Open substitute maxWidth for assets with roles (≤ 0 = unset)',
+    maximum: LIMITS.integer,
+  })
   @IsOptional()
-  @IsInt()
+  @IsInt32()
   openMaxWidth?: number | null;
 
-  @ApiPropertyOptional({ type: [String] })
+  @ApiPropertyOptional({
+    type: [String],
+    description: `Tags (≤ ${LIMITS.tags}, each ≤ ${LIMITS.tag} chars)`,
+    maxItems: LIMITS.tags,
+  })
   @IsOptional()
-  @IsArray()
-  @IsString({ each: true })
+  @IsList(LIMITS.tags)
+  @IsText({ max: LIMITS.tag }, { each: true })
   tags?: string[] | null;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() string1?: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsString() string2?: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsString() string3?: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsInt() number1?: number | null;
-  @ApiPropertyOptional() @IsOptional() @IsInt() number2?: number | null;
-  @ApiPropertyOptional() @IsOptional() @IsInt() number3?: number | null;
-
-  @ApiPropertyOptional({ type: [String], description: 'Ids of manifests the asset belongs to' })
+  @ApiPropertyOptional(metadataString)
   @IsOptional()
-  @IsArray()
-  @IsString({ each: true })
+  @IsText(METADATA_STRING)
+  string1?: string | null;
+  @ApiPropertyOptional(metadataString)
+  @IsOptional()
+  @IsText(METADATA_STRING)
+  string2?: string | null;
+  @ApiPropertyOptional(metadataString)
+  @IsOptional()
+  @IsText(METADATA_STRING)
+  string3?: string | null;
+  @ApiPropertyOptional(metadataNumber) @IsOptional() @IsInt32() number1?: number | null;
+  @ApiPropertyOptional(metadataNumber) @IsOptional() @IsInt32() number2?: number | null;
+  @ApiPropertyOptional(metadataNumber) @IsOptional() @IsInt32() number3?: number | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: `Ids of manifests the asset belongs to (≤ ${LIMITS.manifests}, each ≤ ${LIMITS.manifest} chars)`,
+    maxItems: LIMITS.manifests,
+  })
+  @IsOptional()
+  @IsList(LIMITS.manifests)
+  @IsText({ max: LIMITS.manifest }, { each: true })
   manifests?: string[] | null;
 }
 

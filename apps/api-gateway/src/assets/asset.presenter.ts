@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AssetDeliveryChannel } from '@vellum/contracts';
 import type { Asset } from '@vellum/db';
+import { renderOrigin } from '@vellum/secrets';
 import { compact } from '../http/hydra';
 import { DLCS_CONTEXT, iso } from '../http/json-ld';
 import { Links } from '../http/links.service';
@@ -65,7 +66,8 @@ export class AssetPresenter {
       id: a.id,
       space: a.spaceId,
       mediaType: a.mediaType,
-      origin: a.origin,
+      // Credentials in an origin are stored sealed and shown as `xxx` (SPEC.md §4.2: never returned).
+      origin: a.origin ? renderOrigin(a.origin) : undefined,
       created: iso(a.created),
       batch: a.batchId ? this.links.batch(a.customerId, a.batchId) : undefined,
       ingesting: a.ingesting,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBasicAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Inject } from '@nestjs/common';
 import { PRISMA, type PrismaClient } from '@vellum/db';
@@ -10,10 +10,20 @@ import { hydraCollection, parsePaging } from '../http/hydra';
 import { Links } from '../http/links.service';
 import { notFound } from '../http/problems';
 import { parseSpaceId } from '../spaces/spaces.controller';
-import { AssetBodyDto } from './asset-input';
+import { JSON_LD_KEYS, JsonBody } from '../http/body-contract';
+import { AssetBodyDto, parseAssetBody, READ_ONLY_FIELDS } from './asset-input';
 import { ASSET_ORDER, assetFilter, assetOrder } from './asset-query';
 import { AssetPresenter } from './asset.presenter';
 import { AssetsService, type AssetWriteMethod } from './assets.service';
+
+/** Asset bodies: unknown fields → 400 globally; values and read-only fields are checked by parseAssetBody. */
+const ASSET_BODY = {
+  readOnly: READ_ONLY_FIELDS,
+  validate: false,
+  // Without the stored asset, echoed @id/@type cannot be compared: only the other problems are listed.
+  precheck: (body: unknown) =>
+    parseAssetBody(body).errors.filter((e) => !(JSON_LD_KEYS as readonly string[]).includes(e.field)),
+};
 
 @ApiTags('assets')
 @ApiBasicAuth()
@@ -65,7 +75,7 @@ export class AssetsController {
   }
 
   @Post()
-  @ApiBody({ type: AssetBodyDto })
+  @JsonBody(AssetBodyDto, ASSET_BODY)
   @ApiOperation({
     summary:
       'Create an asset (id given or minted) and ingest it; 201 when done, 202 if still ingesting at the timeout',
@@ -89,7 +99,7 @@ export class AssetsController {
   }
 
   @Put(':id')
-  @ApiBody({ type: AssetBodyDto })
+  @JsonBody(AssetBodyDto, ASSET_BODY)
   @ApiOperation({
     summary:
       'Create (201) or replace (200) an asset and ingest it synchronously (images, files); audio/video answer at once with ingesting: true; 202 past the timeout',
@@ -105,7 +115,7 @@ export class AssetsController {
   }
 
   @Patch(':id')
-  @ApiBody({ type: AssetBodyDto })
+  @JsonBody(AssetBodyDto, ASSET_BODY)
   @ApiOperation({
     summary:
       'Change the supplied fields; reingests only when origin, deliveryChannels, mediaType or access sizes change',

@@ -3,7 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AssetCreatedV1, AssetIngestRequestedV1, AssetUpdatedV1 } from '@vellum/contracts';
 import { PRISMA, isUniqueViolation, type Asset, type Prisma, type PrismaClient } from '@vellum/db';
 import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
-import { GATEWAY_ENV, type GatewayEnv } from '../config/gateway-env';
+import { storedOriginFor, type SecretBox } from '@vellum/secrets';
+import { GATEWAY_ENV, SECRET_BOX, type GatewayEnv } from '../config/gateway-env';
 import { conflict, notFound, validationProblem } from '../http/problems';
 import { Links } from '../http/links.service';
 import { SERVICE_NAME } from '../customers/customers.service';
@@ -34,6 +35,7 @@ export class AssetsService {
     private readonly presenter: AssetPresenter,
     private readonly waiter: IngestWaiter,
     private readonly links: Links,
+    @Inject(SECRET_BOX) private readonly secrets: SecretBox,
   ) {}
 
   get(customerId: number, spaceId: number, id: string): Promise<Asset | null> {
@@ -89,6 +91,9 @@ export class AssetsService {
       }
     }
     if (errors.length || !parsed.input) throw validationProblem(errors);
+    // Credentials in the origin are sealed (SPEC.md §10); sending back the rendered origin keeps them.
+    if (typeof parsed.input.dto.origin === 'string' && parsed.input.dto.origin)
+      parsed.input.dto.origin = storedOriginFor(parsed.input.dto.origin, existing?.origin, this.secrets);
 
     const mode: WriteMode = method === 'PATCH' ? 'patch' : existing ? 'replace' : 'create';
     const [rules, policies] = await Promise.all([

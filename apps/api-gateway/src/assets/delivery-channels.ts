@@ -1,3 +1,5 @@
+import { textProblem } from '@vellum/common';
+import { LIMITS } from '../http/limits';
 import {
   DELIVERY_CHANNELS,
   type AssetDeliveryChannel,
@@ -119,6 +121,13 @@ export function normaliseDeliveryChannels(
       ],
     };
   }
+  if (value.length > LIMITS.deliveryChannels) {
+    return {
+      errors: [
+        { field: path, message: `deliveryChannels must have at most ${LIMITS.deliveryChannels} entries` },
+      ],
+    };
+  }
   const entries: { channel: string; policy?: string }[] = [];
   value.forEach((item, i) => {
     if (typeof item === 'string') entries.push({ channel: item });
@@ -130,6 +139,9 @@ export function normaliseDeliveryChannels(
       const policy = (item as { policy?: unknown }).policy;
       if (policy !== undefined && policy !== null && typeof policy !== 'string') {
         errors.push({ field: `${path}[${i}].policy`, message: 'policy must be a string' });
+      } else if (typeof policy === 'string') {
+        const problem = textProblem(policy, { max: LIMITS.policy });
+        if (problem) errors.push({ field: `${path}[${i}].policy`, message: `policy ${problem}` });
       }
       entries.push({
         channel: (item as { channel: string }).channel,
@@ -153,9 +165,10 @@ export function normaliseDeliveryChannels(
       return;
     }
     if (!(DELIVERY_CHANNELS as readonly string[]).includes(e.channel)) {
+      const shown = e.channel.length > 40 ? `${e.channel.slice(0, 40)}…` : e.channel;
       errors.push({
         field,
-        message: `unknown delivery channel "${e.channel}" (one of ${DELIVERY_CHANNELS.join(', ')})`,
+        message: `unknown delivery channel "${shown}" (one of ${DELIVERY_CHANNELS.join(', ')})`,
       });
       return;
     }
@@ -187,7 +200,12 @@ export function normaliseDeliveryChannels(
           field: `${field}.policy`,
           message: `policy URL is for channel "${fromUrl[1]}", not "${channel}"`,
         });
-      policy = decodeURIComponent(fromUrl[2]);
+      try {
+        policy = decodeURIComponent(fromUrl[2]);
+      } catch {
+        errors.push({ field: `${field}.policy`, message: 'policy URL has a malformed %-escape' });
+        return;
+      }
     }
     channels.push({ channel, policy });
   });

@@ -4,8 +4,16 @@ import { AUTH_POLICY, type AuthPolicy } from './decorators';
 import { ApiKeyService } from './api-key.service';
 import { CustomerDirectory } from './customer-directory.service';
 import type { VellumRequest } from './principal';
-import { forbidden, notFound, unauthorized } from '../http/problems';
+import { forbidden, notFound, tooManyRequests, unauthorized, unavailable } from '../http/problems';
 import { mapTransient } from '../http/transient-db.interceptor';
+
+/**
+ * The client address failed authentications are counted against: Express's `req.ip`, which follows the app's
+ * `trust proxy` setting (the socket address unless the request came through a trusted proxy).
+ */
+export function clientAddress(req: { ip?: string; socket?: { remoteAddress?: string } }): string {
+  return req.ip ?? req.socket?.remoteAddress ?? 'unknown';
+}
 
 /**
  * Authorisation of the management API (SPEC.md §3.2), applied to every gateway controller:
@@ -13,7 +21,8 @@ import { mapTransient } from '../http/transient-db.interceptor';
  * - routes with a `:customer` param need a key of that customer or an admin key (a non-admin key of another
  *   customer gets 403 whether or not the customer exists, so existence does not leak);
  * - every other route needs an admin key.
- * Missing or wrong credentials → 401 with `WWW-Authenticate: Basic realm="Vellum"`.
+ * Missing or wrong credentials → 401 with `WWW-Authenticate: Basic realm="Vellum"`; too many failures → 429 with
+ * `Retry-After`; hash queue full → 503 with `Retry-After` (see {@link ApiKeyService}).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -40,14 +49,25 @@ export class ApiKeyGuard implements CanActivate {
       ]) ?? 'customer';
     if (policy === 'public') return true;
     const req = context.switchToHttp().getRequest<VellumRequest>();
-    const principal = await this.keys.authenticate(req.headers.authorization);
-    if (!principal) {
+    const result = await this.keys.authenticate(req.headers.authorization, clientAddress(req));
+    if ('kind' in result) {
+      if (result.kind === 'throttled') {
+        throw tooManyRequests(
+          result.refusal.scope === 'address'
+            ? 'Too many failed authentication attempts from this address; retry later.'
+            : 'Too many failed authentication attempts for this key; retry later.',
+          result.refusal.retryAfterSeconds,
+        );
+      }
+      if (result.kind === 'busy')
+        throw unavailable('Too many authentication attempts are being verified; retry shortly.');
       throw unauthorized(
         req.headers.authorization
           ? 'The API key or secret is not valid.'
           : 'This route needs HTTP Basic credentials (key:secret).',
       );
     }
+    const principal = result;
     req.principal = principal;
     const segment = typeof req.params?.customer === 'string' ? req.params.customer : undefined;
     if (policy === 'admin' || segment === undefined) {

@@ -1,9 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
+import { unstorableReason } from '@vellum/common';
 import { PRISMA, type PrismaClient, type Prisma } from '@vellum/db';
 import { GATEWAY_ENV, type GatewayEnv } from '../config/gateway-env';
 import { generateApiKey, generateApiSecret, hashSecret, secretDigest, verifySecret } from './secret-hash';
 import type { Principal } from './principal';
+import { AuthThrottle, type ThrottleRefusal } from './auth-throttle';
+import { HashGate, HashGateFullError } from './hash-gate';
 
 interface CacheEntry {
   digest: Buffer;
@@ -14,6 +17,10 @@ interface CacheEntry {
 /** Maximum verified keys kept in memory (oldest evicted first). */
 const CACHE_MAX = 10_000;
 
+/** Why a verification did not produce a principal. */
+export type AuthFailure =
+  { kind: 'invalid' } | { kind: 'throttled'; refusal: ThrottleRefusal } | { kind: 'busy' };
+
 /**
  * Verifies HTTP Basic `key:secret` pairs (SPEC.md §3.2) and issues keys.
  *
@@ -21,41 +28,80 @@ const CACHE_MAX = 10_000;
  * `VELLUM_AUTH_CACHE_TTL_MS` (default 30 s) as a SHA-256 digest of the secret; a later request with the same pair
  * is checked against the digest (constant time) without touching the database, which keeps `GET` under 10 ms.
  * Deleting a key evicts it from this replica's cache at once; other replicas forget it within the TTL.
+ *
+ * Uncached verifications (SPEC.md §10 Security):
+ * - an unknown key is verified against a dummy hash with the same scrypt parameters, so "no such key" and
+ *   "wrong secret" take the same time (no timing oracle revealing which keys exist);
+ * - failures are rate-limited per client address and per key ({@link AuthThrottle}; 429 + `Retry-After`);
+ * - at most `VELLUM_AUTH_HASH_CONCURRENCY` scrypt runs at once, `VELLUM_AUTH_HASH_QUEUE` waiting
+ *   ({@link HashGate}; beyond that 503 + `Retry-After`), so a flood cannot queue thousands of hashes.
  */
 @Injectable()
-export class ApiKeyService {
+export class ApiKeyService implements OnModuleInit {
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly gate: HashGate;
+  private readonly throttle: AuthThrottle;
+  private dummyHash?: Promise<string>;
 
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     @Inject(GATEWAY_ENV) private readonly env: GatewayEnv,
-  ) {}
+  ) {
+    this.gate = new HashGate(env.VELLUM_AUTH_HASH_CONCURRENCY, env.VELLUM_AUTH_HASH_QUEUE);
+    this.throttle = new AuthThrottle({
+      failuresPerAddress: env.VELLUM_AUTH_FAILURES_PER_ADDRESS,
+      failuresPerKey: env.VELLUM_AUTH_FAILURES_PER_KEY,
+      windowSeconds: env.VELLUM_AUTH_FAILURE_WINDOW_S,
+    });
+  }
+
+  /** Computes the dummy hash once at start-up (a fresh random secret; it can never verify). */
+  onModuleInit(): void {
+    this.dummyHash ??= hashSecret(generateApiSecret());
+  }
 
   /**
    * Parses an `Authorization: Basic ...` header and verifies the pair.
-   * @returns the principal, or `null` when the header is missing/malformed or the pair is wrong.
+   * @param address the client address (`req.ip`) the failures are counted against.
+   * @returns the principal, or why not: `invalid` (missing/malformed header, unknown key, wrong secret),
+   *   `throttled` (too many failures: 429), `busy` (hash queue full: 503).
    */
-  async authenticate(authorization: string | undefined): Promise<Principal | null> {
+  async authenticate(
+    authorization: string | undefined,
+    address = 'unknown',
+  ): Promise<Principal | AuthFailure> {
     const pair = parseBasic(authorization);
-    if (!pair) return null;
-    return this.verify(pair.key, pair.secret);
+    if (!pair) return { kind: 'invalid' };
+    return this.verify(pair.key, pair.secret, address);
   }
 
-  /** Verifies a key/secret pair (cache first, then scrypt against the stored hash). */
-  async verify(key: string, secret: string): Promise<Principal | null> {
+  /** Verifies a key/secret pair (cache first, then, throttled and gated, scrypt against the stored or dummy hash). */
+  async verify(key: string, secret: string, address = 'unknown'): Promise<Principal | AuthFailure> {
     const digest = secretDigest(secret);
     const cached = this.cache.get(key);
-    const now = Date.now();
-    if (cached && cached.expires > now && timingSafeEqual(cached.digest, digest)) return cached.principal;
-    const row = await this.prisma.apiKey.findUnique({
-      where: { key },
-      include: { customer: { select: { isAdmin: true } } },
-    });
-    if (!row || !(await verifySecret(secret, row.secretHash))) return null;
+    if (cached && cached.expires > Date.now() && timingSafeEqual(cached.digest, digest))
+      return cached.principal;
+    const reserved = await this.throttle.reserve(key, address);
+    if (reserved.refusal) return { kind: 'throttled', refusal: reserved.refusal };
+    let row: { customerId: number; secretHash: string; customer: { isAdmin: boolean } } | null;
+    let ok: boolean;
+    try {
+      row = await this.prisma.apiKey.findUnique({
+        where: { key },
+        include: { customer: { select: { isAdmin: true } } },
+      });
+      const stored = row?.secretHash ?? (await (this.dummyHash ??= hashSecret(generateApiSecret())));
+      ok = (await this.gate.run(() => verifySecret(secret, stored))) && row !== null;
+    } catch (err) {
+      if (err instanceof HashGateFullError) return { kind: 'busy' };
+      throw err;
+    }
+    if (!ok || !row) return { kind: 'invalid' };
+    await this.throttle.succeeded(key, address, reserved.keyPoint);
     const principal: Principal = { key, customerId: row.customerId, isAdmin: row.customer.isAdmin };
     if (this.env.VELLUM_AUTH_CACHE_TTL_MS > 0) {
       if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(key, { digest, principal, expires: now + this.env.VELLUM_AUTH_CACHE_TTL_MS });
+      this.cache.set(key, { digest, principal, expires: Date.now() + this.env.VELLUM_AUTH_CACHE_TTL_MS });
     }
     // Best effort; a failure to record last use must not fail the request.
     this.prisma.apiKey.update({ where: { key }, data: { lastUsed: new Date() } }).catch(() => undefined);
@@ -65,6 +111,7 @@ export class ApiKeyService {
   /** Forgets a key (after DELETE). */
   evict(key: string): void {
     this.cache.delete(key);
+    this.throttle.forget(key);
   }
 
   /**
@@ -101,6 +148,7 @@ export function parseBasic(authorization: string | undefined): { key: string; se
   if (colon <= 0) return null;
   const key = decoded.slice(0, colon);
   const secret = decoded.slice(colon + 1);
-  if (!secret || key.length > 200) return null;
+  // A key that no text column could hold (NUL, unpaired surrogate) can match no row: treated as wrong credentials.
+  if (!secret || key.length > 200 || unstorableReason(key)) return null;
   return { key, secret };
 }

@@ -7,6 +7,7 @@ import { ApiKeyGuard } from './api-key.guard';
 import { setupAdmin } from './bootstrap-admin';
 import { conflict } from '../http/problems';
 import { Links } from '../http/links.service';
+import { NoBody } from '../http/body-contract';
 
 @ApiTags('set-up')
 @Controller()
@@ -20,6 +21,7 @@ export class SetupController {
   /** SPEC.md §3.2 bootstrap: creates the `admin` customer and returns its first key + secret, once. 409 afterwards. */
   @Post('setup')
   @Public()
+  @NoBody()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create the admin customer and its first API key (only while no admin exists)' })
   async setup(@Res({ passthrough: true }) res: Response) {

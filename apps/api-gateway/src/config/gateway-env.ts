@@ -1,4 +1,11 @@
-import { BaseEnv, DEFAULT_TRUSTED_PROXIES, IsPort, IsTrustedProxies, IsUrlLike } from '@vellum/common';
+import {
+  BaseEnv,
+  DEFAULT_TRUSTED_PROXIES,
+  IsPort,
+  IsSecretsKeyList,
+  IsTrustedProxies,
+  IsUrlLike,
+} from '@vellum/common';
 import { IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
 /**
@@ -75,11 +82,64 @@ export class GatewayEnv extends BaseEnv {
   @Min(1024)
   VELLUM_MAX_BODY_BYTES = 1024 * 1024;
 
+  /** Deepest nesting of arrays/objects in a JSON body; default 32 (deeper → 400 `json-too-deep`). */
+  @IsInt()
+  @Min(2)
+  @Max(1000)
+  VELLUM_MAX_JSON_DEPTH = 32;
+
   /** How long a verified API key stays in the in-memory cache (ms); default 30000. 0 disables the cache. */
   @IsInt()
   @Min(0)
   VELLUM_AUTH_CACHE_TTL_MS = 30_000;
+
+  /**
+   * Key sealing secrets at rest (origin credentials; @vellum/secrets, AES-256-GCM): 32 bytes as 64 hex digits or
+   * base64. Required when NODE_ENV=production; in development/test a fixed development key is used when unset.
+   * The ingest-orchestrator must have the same key to fetch origins with credentials.
+   */
+  @ValidateIf((o: GatewayEnv) => o.NODE_ENV === 'production' || o.VELLUM_SECRETS_KEY !== undefined)
+  @IsSecretsKeyList()
+  VELLUM_SECRETS_KEY?: string;
+
+  /** Earlier keys, comma-separated, that still open values sealed before a rotation; never used to seal. */
+  @IsOptional()
+  @IsSecretsKeyList()
+  VELLUM_SECRETS_PREVIOUS_KEYS?: string;
+
+  /** scrypt verifications of API secrets run at once (uncached authentications); default 2. */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  VELLUM_AUTH_HASH_CONCURRENCY = 2;
+
+  /** Uncached authentications that may wait for a verification slot; default 64 (more → 503 + Retry-After). */
+  @IsInt()
+  @Min(0)
+  VELLUM_AUTH_HASH_QUEUE = 64;
+
+  /** Failed authentications one client address may cause per window; default 10 (0 = no limit; then 429). */
+  @IsInt()
+  @Min(0)
+  VELLUM_AUTH_FAILURES_PER_ADDRESS = 10;
+
+  /**
+   * Failed authentications one key may suffer per window from addresses that never used it successfully;
+   * default 50 (0 = no limit; then 429 for those addresses only).
+   */
+  @IsInt()
+  @Min(0)
+  VELLUM_AUTH_FAILURES_PER_KEY = 50;
+
+  /** The failed-authentication window, seconds; default 60. */
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  VELLUM_AUTH_FAILURE_WINDOW_S = 60;
 }
+
+/** Nest token of the gateway's SecretBox (@vellum/secrets) built from VELLUM_SECRETS_KEY(S). */
+export const SECRET_BOX = Symbol('SECRET_BOX');
 
 /** Nest token of the validated {@link GatewayEnv}. */
 export const GATEWAY_ENV = Symbol('GATEWAY_ENV');

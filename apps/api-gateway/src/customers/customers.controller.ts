@@ -1,5 +1,4 @@
 import {
-  Body,
   Controller,
   Delete,
   Get,
@@ -14,7 +13,9 @@ import {
 } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { IsText } from '@vellum/common';
 import { PRISMA, type Customer, type PrismaClient } from '@vellum/db';
+import { IsOptional, ValidateBy } from 'class-validator';
 import { AdminOnly, CurrentCustomer, Public } from '../auth/decorators';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { ApiKeyService } from '../auth/api-key.service';
@@ -24,19 +25,39 @@ import { compact, hydraCollection, parsePaging } from '../http/hydra';
 import { DLCS_CONTEXT, iso } from '../http/json-ld';
 import { Links } from '../http/links.service';
 import { conflict, notFound } from '../http/problems';
+import { JsonBody, NoBody, ValidBody } from '../http/body-contract';
+import { LIMITS } from '../http/limits';
+import { customerNameProblem } from './customer-name';
 import { CustomersService } from './customers.service';
 
+/** Validates a customer name with {@link customerNameProblem} (SPEC.md §1 "Customer"). */
+function IsCustomerName(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isCustomerName',
+    validator: {
+      validate: (v: unknown) => customerNameProblem(v) === null,
+      defaultMessage: (args) => customerNameProblem(args?.value) ?? 'name is invalid',
+    },
+  });
+}
+
+/** The body of `POST /customers` (SPEC.md §3.3 "Customers"); unknown fields (`isAdmin`...) → 400. */
 export class CreateCustomerDto {
   @ApiProperty({
     description:
       'URL-safe unique name: ^[a-zA-Z0-9_.-]+$, ≤ 60 chars, not "admin", not v<digits>, not all digits',
     example: 'wellcome',
+    maxLength: LIMITS.customerName,
   })
+  @IsCustomerName()
   name!: string;
   @ApiPropertyOptional({
-    description: 'Human-readable name (defaults to name)',
+    description: `Human-readable name (defaults to name; ≤ ${LIMITS.displayName} chars)`,
     example: 'Wellcome Collection',
+    maxLength: LIMITS.displayName,
   })
+  @IsOptional()
+  @IsText({ max: LIMITS.displayName })
   displayName?: string;
 }
 
@@ -91,9 +112,10 @@ export class CustomersController {
   @Post('customers')
   @AdminOnly()
   @HttpCode(201)
+  @JsonBody(CreateCustomerDto)
   @ApiOperation({ summary: 'Create a customer (admin)' })
-  async create(@Body() body: CreateCustomerDto, @Res({ passthrough: true }) res: Response) {
-    const customer = await this.customers.create(body ?? {});
+  async create(@ValidBody() body: CreateCustomerDto, @Res({ passthrough: true }) res: Response) {
+    const customer = await this.customers.create(body);
     this.directory.remember({ id: customer.id, name: customer.name, isAdmin: customer.isAdmin });
     const rendered = this.render(customer);
     res.setHeader('Location', rendered['@id']);
@@ -136,6 +158,7 @@ export class CustomersController {
 
   @Post('customers/:customer/keys')
   @HttpCode(201)
+  @NoBody()
   @ApiOperation({ summary: 'Create an API key; the response carries the secret, shown only this once' })
   async createKey(@CurrentCustomer() c: CustomerRef, @Res({ passthrough: true }) res: Response) {
     const created = await this.keys.createKey(c.id);

@@ -36,8 +36,11 @@ export class QueryValidationError extends ProblemException {
   }
 }
 
+/** Highest page number accepted: the row offset it implies stays within an int4 (Postgres OFFSET, Prisma skip). */
+export const MAX_PAGE = 1_000_000;
+
 function positiveInt(value: unknown): number | undefined {
-  if (typeof value !== 'string' || !/^\d+$/.test(value)) return undefined;
+  if (typeof value !== 'string' || !/^\d{1,10}$/.test(value)) return undefined;
   const n = Number(value);
   return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
 }
@@ -57,7 +60,8 @@ export function parsePaging<F extends string>(
   let pageSize = DEFAULT_PAGE_SIZE;
   if (query.page !== undefined) {
     const p = positiveInt(query.page);
-    if (p === undefined) errors.push({ field: 'page', message: 'page must be an integer ≥ 1' });
+    if (p === undefined || p > MAX_PAGE)
+      errors.push({ field: 'page', message: `page must be an integer from 1 to ${MAX_PAGE}` });
     else page = p;
   }
   if (query.pageSize !== undefined) {

@@ -44,3 +44,10 @@ export function unauthorized(detail: string): ProblemException {
     'WWW-Authenticate': 'Basic realm="Vellum"',
   });
 }
+
+/** 429 with `Retry-After` (seconds): too many failed authentications (SPEC.md §10 Security). */
+export function tooManyRequests(detail: string, retryAfterSeconds: number): ProblemException {
+  return new ProblemException(problem(429, 'Too Many Requests', detail), {
+    'Retry-After': String(retryAfterSeconds),
+  });
+}

@@ -11,19 +11,44 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBasicAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsOptional } from 'class-validator';
 import type { Request, Response } from 'express';
 import { PRISMA, type Asset, type Batch, type Prisma, type PrismaClient } from '@vellum/db';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentCustomer } from '../auth/decorators';
 import type { CustomerRef } from '../auth/principal';
+import { AssetBodyDto } from '../assets/asset-input';
 import { ASSET_ORDER, assetOrder } from '../assets/asset-query';
+import { JsonBody } from '../http/body-contract';
 import { AssetPresenter } from '../assets/asset.presenter';
 import { compact, hydraCollection, parsePaging } from '../http/hydra';
 import { DLCS_CONTEXT, iso } from '../http/json-ld';
 import { Links } from '../http/links.service';
 import { notFound } from '../http/problems';
-import { QueueService } from './queue.service';
+import { MAX_BATCH_MEMBERS, QueueService } from './queue.service';
+
+/**
+ * The body of `POST C/queue[/priority]` (SPEC.md §3.3 "Queue and batches"): a Hydra Collection of assets. Members
+ * are validated by the queue service (every problem listed by member index); unknown top-level fields → 400.
+ */
+export class QueueBodyDto {
+  @ApiProperty({
+    type: [AssetBodyDto],
+    description: `The assets (1 to ${MAX_BATCH_MEMBERS}), each with space and id`,
+    maxItems: MAX_BATCH_MEMBERS,
+  })
+  @IsOptional()
+  member?: unknown;
+
+  @ApiPropertyOptional({ type: [AssetBodyDto], description: 'Alias of member' })
+  @IsOptional()
+  members?: unknown;
+}
+
+/** Hydra Collection members a client may echo in a queue body. */
+const COLLECTION_READ_ONLY = ['totalItems', 'pageSize', 'view'];
+const QUEUE_BODY = { readOnly: COLLECTION_READ_ONLY, validate: false } as const;
 
 const BATCH_ORDER = ['id', 'submitted', 'finished', 'count'] as const;
 
@@ -58,6 +83,7 @@ export class QueueController {
 
   @Post()
   @HttpCode(201)
+  @JsonBody(QueueBodyDto, QUEUE_BODY)
   @ApiOperation({
     summary: 'Submit a batch: a Hydra Collection of ≤ 500 assets, each with space and id; 201 vocab:Batch',
   })
@@ -79,6 +105,7 @@ export class QueueController {
 
   @Post('priority')
   @HttpCode(201)
+  @JsonBody(QueueBodyDto, QUEUE_BODY)
   @ApiOperation({ summary: 'Submit a priority batch (images only), served before normal batches' })
   async submitPriority(
     @CurrentCustomer() c: CustomerRef,

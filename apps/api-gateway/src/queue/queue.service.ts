@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AssetCreatedV1, AssetIngestRequestedV1 } from '@vellum/contracts';
 import { PRISMA, type Asset, type Batch, type Prisma, type PrismaClient } from '@vellum/db';
 import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
+import { storedOriginFor, type SecretBox } from '@vellum/secrets';
+import { SECRET_BOX } from '../config/gateway-env';
 import { buildAssetFields, type AssetFields, type ExistingAsset } from '../assets/asset-builder';
 import { parseAssetBody } from '../assets/asset-input';
 import { AssetPresenter, storedChannels } from '../assets/asset.presenter';
@@ -89,6 +91,7 @@ export class QueueService {
     private readonly relay: OutboxRelay,
     private readonly rulesRepo: ChannelRulesRepository,
     private readonly presenter: AssetPresenter,
+    @Inject(SECRET_BOX) private readonly secrets: SecretBox,
   ) {}
 
   /**
@@ -161,6 +164,9 @@ export class QueueService {
         return;
       }
       const existing = existingByKey.get(`${p.dto.space}/${p.dto.id}`);
+      // Credentials in the origin are sealed (SPEC.md §10); sending back the rendered origin keeps them.
+      if (typeof p.dto.origin === 'string' && p.dto.origin)
+        p.dto.origin = storedOriginFor(p.dto.origin, existing?.origin, this.secrets);
       const built = buildAssetFields(p, {
         customerId,
         spaceId: space.id,

@@ -1,42 +1,54 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsArray, IsInt, IsNotEmpty, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsInt32, IsList, IsText } from '@vellum/common';
+import { IsOptional } from 'class-validator';
+import { LIMITS } from '../http/limits';
 
-/** A space as written (SPEC.md §3.3 "Spaces"). */
+const sizeDefault = (what: string) => ({
+  description: `${what} given to assets created without one (0 = none)`,
+  minimum: 0,
+  maximum: LIMITS.integer,
+  type: 'integer' as const,
+});
+
+/** A space as written (SPEC.md §3.3 "Spaces"); limits in {@link LIMITS}. */
 export class SpaceBodyDto {
-  @ApiProperty({ description: 'Name, unique per customer', example: 'books' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @ApiProperty({ description: 'Name, unique per customer', example: 'books', maxLength: LIMITS.spaceName })
+  @IsText({ min: 1, max: LIMITS.spaceName })
   name!: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Tags given to assets created without tags' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: `Tags given to assets created without tags (≤ ${LIMITS.tags}, each ≤ ${LIMITS.tag} chars)`,
+    maxItems: LIMITS.tags,
+  })
   @IsOptional()
-  @IsArray()
-  @IsString({ each: true })
+  @IsList(LIMITS.tags)
+  @IsText({ max: LIMITS.tag }, { each: true })
   defaultTags?: string[];
 
-  @ApiPropertyOptional({ type: [String], description: 'Roles given to assets created without roles' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: `Roles given to assets created without roles (≤ ${LIMITS.roles}, each ≤ ${LIMITS.role} chars)`,
+    maxItems: LIMITS.roles,
+  })
   @IsOptional()
-  @IsArray()
-  @IsString({ each: true })
+  @IsList(LIMITS.roles)
+  @IsText({ max: LIMITS.role }, { each: true })
   defaultRoles?: string[];
 
-  @ApiPropertyOptional({ description: 'maxWidth given to assets created without one (0 = none)' })
+  @ApiPropertyOptional(sizeDefault('maxWidth'))
   @IsOptional()
-  @IsInt()
-  @Min(0)
+  @IsInt32({ min: 0 })
   defaultMaxWidth?: number;
 
-  @ApiPropertyOptional({ description: 'openFullMax given to assets created without one (0 = none)' })
+  @ApiPropertyOptional(sizeDefault('openFullMax'))
   @IsOptional()
-  @IsInt()
-  @Min(0)
+  @IsInt32({ min: 0 })
   defaultOpenFullMax?: number;
 
-  @ApiPropertyOptional({ description: 'openMaxWidth given to assets created without one (0 = none)' })
+  @ApiPropertyOptional(sizeDefault('openMaxWidth'))
   @IsOptional()
-  @IsInt()
-  @Min(0)
+  @IsInt32({ min: 0 })
   defaultOpenMaxWidth?: number;
 }
 

@@ -12,7 +12,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBasicAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Space } from '@vellum/db';
 import { ApiKeyGuard } from '../auth/api-key.guard';
@@ -22,7 +22,7 @@ import { compact, hydraCollection, parsePaging } from '../http/hydra';
 import { DLCS_CONTEXT, iso } from '../http/json-ld';
 import { Links } from '../http/links.service';
 import { notFound, validationProblem } from '../http/problems';
-import { validateBody } from '../http/validate-body';
+import { JsonBody, ValidBody } from '../http/body-contract';
 import { SPACE_READ_ONLY, SpaceBodyDto } from './space.dto';
 import { SpacesService } from './spaces.service';
 
@@ -69,14 +69,13 @@ export class SpacesController {
 
   @Post()
   @HttpCode(201)
-  @ApiBody({ type: SpaceBodyDto })
+  @JsonBody(SpaceBodyDto, { readOnly: SPACE_READ_ONLY })
   @ApiOperation({ summary: 'Create a space (next free id)' })
   async create(
     @CurrentCustomer() c: CustomerRef,
-    @Body() body: unknown,
+    @ValidBody() dto: SpaceBodyDto,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { dto } = validateBody(SpaceBodyDto, body, { ignore: SPACE_READ_ONLY });
     const space = await this.spaces.create(c.id, dto);
     const rendered = this.render(space, 0);
     res.setHeader('Location', rendered['@id']);
@@ -93,16 +92,16 @@ export class SpacesController {
   }
 
   @Put(':space')
-  @ApiBody({ type: SpaceBodyDto })
+  @JsonBody(SpaceBodyDto, { readOnly: SPACE_READ_ONLY })
   @ApiOperation({ summary: 'Create (201) or replace (200) a space with this id' })
   async put(
     @CurrentCustomer() c: CustomerRef,
     @Param('space') raw: string,
+    @ValidBody() dto: SpaceBodyDto,
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
     const id = parseSpaceId(raw);
-    const { dto } = validateBody(SpaceBodyDto, body, { ignore: SPACE_READ_ONLY });
     this.assertBodyId(body, id);
     const existing = await this.spaces.get(c.id, id);
     if (!existing) {
@@ -116,18 +115,25 @@ export class SpacesController {
   }
 
   @Patch(':space')
-  @ApiBody({ type: SpaceBodyDto })
+  @JsonBody(SpaceBodyDto, { readOnly: SPACE_READ_ONLY, partial: true })
   @ApiOperation({ summary: 'Change the supplied fields of a space' })
-  async patch(@CurrentCustomer() c: CustomerRef, @Param('space') raw: string, @Body() body: unknown) {
+  async patch(
+    @CurrentCustomer() c: CustomerRef,
+    @Param('space') raw: string,
+    @ValidBody() dto: SpaceBodyDto,
+    @Body() body: unknown,
+  ) {
     const id = parseSpaceId(raw);
-    const { dto } = validateBody(SpaceBodyDto, body, { ignore: SPACE_READ_ONLY, skipMissing: true });
     this.assertBodyId(body, id);
+    // PATCH skips absent *and null* fields in validation; a null name would reach the NOT NULL column.
+    if ((dto.name as unknown) === null)
+      throw validationProblem([{ field: 'name', message: 'name cannot be removed' }]);
     const space = await this.spaces.update(c.id, id, dto, false);
     return this.render(space, await this.spaces.countImages(c.id, id));
   }
 
   private assertBodyId(body: unknown, id: number): void {
-    const sent = (body as Record<string, unknown>).id;
+    const sent = (body as Record<string, unknown> | undefined)?.id;
     if (sent !== undefined && sent !== id)
       throw validationProblem([{ field: 'id', message: `id is read-only and must be ${id}` }]);
   }

@@ -95,6 +95,15 @@ export class SpacesService {
   }
 }
 
+/** The empty value an explicit `null` stands for (SPEC.md §3.3: "an explicit empty value clears one"). */
+const CLEARED = {
+  defaultTags: [],
+  defaultRoles: [],
+  defaultMaxWidth: 0,
+  defaultOpenFullMax: 0,
+  defaultOpenMaxWidth: 0,
+};
+
 function pick(data: SpaceData) {
   const out: SpaceData = {};
   for (const k of [
@@ -105,7 +114,9 @@ function pick(data: SpaceData) {
     'defaultOpenFullMax',
     'defaultOpenMaxWidth',
   ] as const) {
-    if (data[k] !== undefined) (out as Record<string, unknown>)[k] = data[k];
+    const v = data[k] as unknown;
+    if (v === undefined) continue;
+    (out as Record<string, unknown>)[k] = v === null && k !== 'name' ? CLEARED[k] : v;
   }
   return out;
 }

@@ -1,0 +1,141 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are untyped JSON */
+import type { INestApplication } from '@nestjs/common';
+import { validateEnv } from '@vellum/common';
+import { createPrismaClient, type PrismaClient } from '@vellum/db';
+import {
+  createTestDatabase,
+  createTestVhost,
+  freePort,
+  type TestDatabase,
+  type TestVhost,
+} from '@vellum/testing';
+import { GatewayEnv } from '../src/config/gateway-env';
+import { startGateway } from '../src/gateway';
+
+/** A response as the tests see it: status, headers and the body parsed as JSON when it is JSON. */
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  json: any;
+  text: string;
+}
+
+export interface CallOptions {
+  /** `key:secret` sent as HTTP Basic. */
+  key?: string;
+  /** Serialised as JSON. */
+  body?: unknown;
+  /** Sent as is (string or bytes). */
+  raw?: string | Uint8Array;
+  headers?: Record<string, string>;
+}
+
+/** A gateway on a free 127.0.0.1 port with its own Postgres database and RabbitMQ vhost. */
+export interface TestGateway {
+  app: INestApplication;
+  prisma: PrismaClient;
+  base: string;
+  call(method: string, path: string, opts?: CallOptions): Promise<CallResult>;
+  close(): Promise<void>;
+}
+
+/** HTTP Basic header for a `key:secret` pair. */
+export const basic = (pair: string): Record<string, string> => ({
+  Authorization: `Basic ${Buffer.from(pair).toString('base64')}`,
+});
+
+/**
+ * Boots the real gateway (startGateway) against a fresh database (`createTestDatabase`) and vhost
+ * (`createTestVhost`); `env` overrides the gateway variables (strings, as in the environment).
+ */
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  let db: TestDatabase | undefined;
+  let vhost: TestVhost | undefined;
+  [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const validated = validateEnv(GatewayEnv, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    PORT: String(port),
+    DATABASE_URL: db.url,
+    AMQP_URL: vhost.url,
+    AMQP_EXCHANGE: vhost.exchange,
+    VELLUM_API_URL: base,
+    VELLUM_DELIVERY_URL: 'http://delivery.test',
+    VELLUM_IMMEDIATE_TIMEOUT_MS: '0',
+    ...env,
+  });
+  const app = await startGateway(validated, { host: '127.0.0.1' });
+  const prisma = createPrismaClient(db.url);
+
+  async function call(method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
+    const headers: Record<string, string> = { ...(opts.key ? basic(opts.key) : {}), ...(opts.headers ?? {}) };
+    let body: string | Uint8Array | undefined;
+    if (opts.raw !== undefined) body = opts.raw;
+    else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+      headers['Content-Type'] = 'application/json';
+    const res = await fetch(`${base}${path}`, { method, headers, body });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, json, text };
+  }
+
+  return {
+    app,
+    prisma,
+    base,
+    call,
+    async close() {
+      await app.close();
+      await prisma.$disconnect();
+      await Promise.all([db?.drop(), vhost?.drop()]);
+      db = undefined;
+      vhost = undefined;
+    },
+  };
+}
+
+/**
+ * Sets up the admin (POST /setup), a customer `acme` with a key, a space 1 and an asset `a1` in it.
+ * @returns the credentials and ids.
+ */
+export async function seedCustomer(
+  gw: TestGateway,
+): Promise<{ admin: string; key: string; customerId: number }> {
+  const setup = await gw.call('POST', '/setup');
+  const admin = `${setup.json.key}:${setup.json.secret}`;
+  const customer = await gw.call('POST', '/customers', {
+    key: admin,
+    body: { name: 'acme', displayName: 'Acme' },
+  });
+  const customerId = customer.json.id as number;
+  const k = await gw.call('POST', `/customers/${customerId}/keys`, { key: admin });
+  const key = `${k.json.key}:${k.json.secret}`;
+  await gw.call('POST', `/customers/${customerId}/spaces`, { key, body: { name: 'books' } });
+  await gw.call('PUT', `/customers/${customerId}/spaces/1/images/a1`, {
+    key,
+    body: { origin: 'https://example.org/a1.jpg', mediaType: 'image/jpeg' },
+  });
+  return { admin, key, customerId };
+}
+
+/** True when the body is an RFC 7807 problem document in Vellum's shape (SPEC.md §3.1). */
+export function isProblem(res: CallResult): boolean {
+  const j = res.json;
+  return (
+    /application\/problem\+json/.test(res.headers.get('content-type') ?? '') &&
+    !!j &&
+    j['@type'] === 'Error' &&
+    typeof j.type === 'string' &&
+    typeof j.title === 'string' &&
+    j.status === res.status &&
+    typeof j.instance === 'string'
+  );
+}
