@@ -32,6 +32,9 @@ export class ImageDerivativesCreateHandler {
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;
     const priority = ctx.message?.properties?.priority as number | undefined;
+    this.log.log(
+      `${refText(cmd)}: started (delivery attempt ${ctx.attempt}${ctx.redeliveries ? `, redelivered ${ctx.redeliveries}×` : ''})`,
+    );
     let created;
     try {
       created = await this.derivatives.create(cmd);

@@ -137,6 +137,7 @@ describe('bootstrapService', () => {
         title: 'Request Header Fields Too Large',
         status: 431,
         detail: 'The request headers are larger than this server accepts.',
+        instance: '/health/live',
       });
       const bad = await rawRequest(port, 'NOT HTTP AT ALL\r\n\r\n');
       expect(bad).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);

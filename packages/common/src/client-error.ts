@@ -26,12 +26,17 @@ const DETAILS: Record<number, string> = {
 /**
  * The raw HTTP/1.1 response (status line, headers, problem document) answered to a request Node's parser
  * rejected: `application/problem+json` (SPEC.md §3.1 shape), `Connection: close`, `Cache-Control: no-store`,
- * plus `headers` (e.g. `Access-Control-Allow-Origin: *` for public services).
+ * plus `headers` (e.g. `Access-Control-Allow-Origin: *` for public services). `instance` is the request's path as
+ * far as it could be read (see {@link requestPathOf}), else `/`.
  */
-export function clientErrorResponse(code: string | undefined, headers: Record<string, string> = {}): string {
+export function clientErrorResponse(
+  code: string | undefined,
+  headers: Record<string, string> = {},
+  instance = '/',
+): string {
   const status = statusFor(code);
   const title = STATUS_CODES[status] ?? 'Bad Request';
-  const body = JSON.stringify(problem(status, title, DETAILS[status]));
+  const body = JSON.stringify({ ...problem(status, title, DETAILS[status]), instance });
   const lines = [
     `HTTP/1.1 ${status} ${title}`,
     `Content-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8`,
@@ -41,6 +46,19 @@ export function clientErrorResponse(code: string | undefined, headers: Record<st
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ];
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/**
+ * The path of a rejected request from the raw bytes Node's parser saw (`err.rawPacket`): the request line's
+ * target without its query, printable ASCII only, at most 200 characters; `/` when there is none.
+ */
+export function requestPathOf(raw: Buffer | undefined): string {
+  const target = raw?.subarray(0, 2048).toString('latin1').split('\r\n', 1)[0]?.split(' ')[1] ?? '';
+  const path = target
+    .split('?', 1)[0]
+    .replace(/[^\x21-\x7e]/g, '')
+    .slice(0, 200);
+  return path.startsWith('/') ? path : '/';
 }
 
 /**
@@ -54,13 +72,13 @@ export function clientErrorResponse(code: string | undefined, headers: Record<st
  * @param headers extra response headers, e.g. `{ 'Access-Control-Allow-Origin': '*' }`.
  */
 export function installClientErrorHandler(server: Server, headers: Record<string, string> = {}): void {
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
     // `_httpMessage` is the in-flight ServerResponse on this socket (what Node's own handler checks).
     const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
       socket.destroy();
       return;
     }
-    socket.end(clientErrorResponse(err.code, headers));
+    socket.end(clientErrorResponse(err.code, headers, requestPathOf(err.rawPacket)));
   });
 }

@@ -49,7 +49,7 @@ export type { FieldError, ProblemDetails, RenderedProblem } from './problem';
 export { InjectPinoLogger, Logger, PinoLogger } from 'nestjs-pino';
 export { DatabaseReadiness, StorageReadiness } from './readiness';
 export { DatabaseModule } from './database.module';
-export { clientErrorResponse, installClientErrorHandler } from './client-error';
+export { clientErrorResponse, installClientErrorHandler, requestPathOf } from './client-error';
 export {
   DEFAULT_TRUSTED_PROXIES,
   formatHost,

@@ -33,6 +33,13 @@ export interface Platform {
   kill(name: ServiceName): Promise<void>;
   /** Start a stopped or killed service again with the same environment and port; resolves when it is ready. */
   restart(name: ServiceName, readyTimeoutMs?: number): Promise<void>;
+  /**
+   * Start a killed (or stopped) service again without waiting for it: its consumers may take work before its
+   * `/health/ready` answers. Pair with {@link Platform.ready}.
+   */
+  respawn(name: ServiceName): void;
+  /** Resolves once the service's `/health/ready` answers 200. @throws when it exits first or after `timeoutMs`. */
+  ready(name: ServiceName, timeoutMs?: number): Promise<void>;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -106,6 +113,11 @@ export async function startPlatform(
     services[name] = spawnService(name);
     await waitReady(services[name], timeoutMs);
   };
+  const respawn = (name: ServiceName): void => {
+    const p = services[name].process;
+    if (p.exitCode === null && p.signalCode === null) throw new Error(`${name} is still running`);
+    services[name] = spawnService(name);
+  };
   return {
     services,
     apiUrl: services['api-gateway'].url,
@@ -114,6 +126,8 @@ export async function startPlatform(
     stop,
     kill,
     restart,
+    respawn,
+    ready: (name, timeoutMs = readyTimeoutMs) => waitReady(services[name], timeoutMs),
   };
 }
 
@@ -129,8 +143,8 @@ export function tailLog(service: RunningService, lines = 30): string {
 async function waitReady(s: RunningService, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (s.process.exitCode !== null) {
-      throw new Error(`${s.name} exited with ${s.process.exitCode}:\n${tailLog(s)}`);
+    if (s.process.exitCode !== null || s.process.signalCode !== null) {
+      throw new Error(`${s.name} exited with ${s.process.exitCode ?? s.process.signalCode}:\n${tailLog(s)}`);
     }
     try {
       const res = await fetch(`${s.url}/health/ready`, { signal: AbortSignal.timeout(2_000) });

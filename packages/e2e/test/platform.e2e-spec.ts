@@ -4,7 +4,9 @@
  * HTTP origin on 127.0.0.1. Registers the fixtures immediately (PUT) and in a batch (queue), waits on the
  * batch while checking its counters stay exact, then checks every asset over IIIF Image API 2.1 and 3.0.
  */
+import { spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -350,6 +352,134 @@ describe('Vellum end to end', () => {
         const a = (await api('GET', `/customers/${customer}/spaces/${space}/images/${m.id}`)).body;
         expect(a).toMatchObject({ ingesting: false, width: 5312, height: 2988 });
       }
+    });
+  });
+
+  describe('origins of several kinds', () => {
+    const servers: Array<{ close: () => Promise<void> }> = [];
+    const bases: Record<string, string> = {};
+
+    beforeAll(async () => {
+      // Python's http.server: HTTP/1.0, closes the connection after every response (the origin that crashed the
+      // orchestrator through undici 7).
+      const port = await freePort();
+      const py = spawn(
+        'python3',
+        [
+          '-m',
+          'http.server',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--directory',
+          path.dirname(fixturePath('scan.jp2')),
+        ],
+        { stdio: 'ignore' },
+      );
+      servers.push({ close: async () => void py.kill('SIGTERM') });
+      bases['python-http.server'] = `http://127.0.0.1:${port}`;
+      // A raw HTTP/1.1 server that sends no Content-Length and ends the body by closing the connection.
+      const raw = net.createServer((sock) => {
+        sock.on('error', () => undefined);
+        sock.once('data', (head) => {
+          const name = path.basename(/^GET (\S+)/.exec(head.toString())?.[1] ?? '/');
+          const file = fixturePath(name);
+          if (!fs.existsSync(file))
+            return void sock.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+          sock.write('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n');
+          fs.createReadStream(file).pipe(sock);
+        });
+      });
+      await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+      servers.push({ close: () => new Promise<void>((r) => raw.close(() => r())) });
+      bases['no-content-length'] = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+      await waitFor(
+        () =>
+          fetch(`${bases['python-http.server']}/scan.jp2`, { method: 'HEAD' }).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        { timeoutMs: 30_000, description: 'python3 -m http.server to answer' },
+      );
+    });
+
+    afterAll(async () => {
+      for (const s of servers) await s.close().catch(() => undefined);
+    });
+
+    const kinds = ['python-http.server', 'no-content-length'];
+    const big = CASES.filter((c) => c.file === 'scan.jp2' || c.file === 'photo-large.jpg');
+    it.each(kinds.flatMap((kind) => big.map((c) => ({ kind, ...c }))))(
+      'registers $file from a $kind origin (connection closed after the body)',
+      async ({ kind, file, mediaType, width, height }) => {
+        const id = idFor(file, `origin-${kind.replace(/[^a-z]/g, '')}`);
+        const res = await api('PUT', `/customers/${customer}/spaces/${space}/images/${id}`, {
+          origin: `${bases[kind]}/${file}`,
+          mediaType,
+        });
+        expect(res.status).toBe(201);
+        expect(res.body).toMatchObject({ ingesting: false, width, height });
+        expect(res.body.error ?? '').toBe('');
+        // The orchestrator survived: it still answers.
+        expect((await fetch(`${platform.services['ingest-orchestrator'].url}/health/live`)).status).toBe(200);
+      },
+    );
+  });
+
+  describe('an input that crashes its worker', () => {
+    it('is dead-lettered after 3 crashes of the image-processor, and its asset and batch end in error', async () => {
+      const id = 'crashes-its-worker';
+      const res = await api('POST', `/customers/${customer}/queue`, {
+        '@type': 'Collection',
+        member: [{ id, space, origin: `${originUrl}/photo-large.jpg`, mediaType: 'image/jpeg' }],
+      });
+      expect(res.status).toBe(201);
+      const batchPath = new URL(res.body['@id']).pathname;
+      const started = `${customer}/${space}/${id} attempt 1: started`;
+      const starts = () =>
+        fs.readFileSync(platform.services['image-processor'].logFile, 'utf8').split(started).length - 1;
+      // As a file that kills libvips would: SIGKILL the worker each time it starts on this image, and start it
+      // again at once, as a supervisor does (its consumers may take the message before it reports ready).
+      let kills = 0;
+      for (;;) {
+        const next = await waitFor(
+          async () => {
+            if (starts() > kills) return 'started';
+            return (await api('GET', batchPath)).body.finished ? 'finished' : null;
+          },
+          {
+            timeoutMs: 90_000,
+            intervalMs: 10,
+            description: 'the image-processor to start on the image again',
+          },
+        );
+        if (next === 'finished' || kills >= 5) break;
+        kills++;
+        await platform.kill('image-processor');
+        platform.respawn('image-processor');
+      }
+      await platform.ready('image-processor');
+      const done = await waitFor(
+        async () => {
+          const b = (await api('GET', batchPath)).body;
+          return b.finished ? b : null;
+        },
+        { timeoutMs: 60_000, description: 'the batch to finish' },
+      );
+      expect(kills).toBe(3);
+      expect(done).toMatchObject({ count: 1, completed: 0, errors: 1 });
+      const asset = (await api('GET', `/customers/${customer}/spaces/${space}/images/${id}`)).body;
+      expect(asset.ingesting).toBe(false);
+      expect(asset.error).toMatch(
+        /^Image processing was abandoned: it was in hand each of the 3 times the image-processor died/,
+      );
+      // The worker lives on and processes the next image.
+      const next = await api('PUT', `/customers/${customer}/spaces/${space}/images/after-the-crashes`, {
+        origin: `${originUrl}/png-alpha.png`,
+        mediaType: 'image/png',
+      });
+      expect(next.status).toBe(201);
+      expect(next.body).toMatchObject({ width: 592, height: 1167 });
     });
   });
 
