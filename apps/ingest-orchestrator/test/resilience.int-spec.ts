@@ -226,137 +226,126 @@ async function origins(): Promise<{
   };
 }
 
-describe('one customer with slow origins', () => {
-  let db: TestDatabase;
-  let vhost: TestVhost;
-  let storageRoot: string;
-  let rig: Rig;
-  let origin: Awaited<ReturnType<typeof origins>>;
+/** What {@link useRig} sets up for one describe block (filled in by its `beforeAll`). */
+interface RigContext {
+  rig: Rig;
+  origin: Awaited<ReturnType<typeof origins>>;
+  vhost: TestVhost;
+  /** The private PostgreSQL cluster, when asked for. */
+  pg?: PrivatePostgres;
+}
 
+/**
+ * Registers `beforeAll`/`afterAll` for an orchestrator on a fresh database (on a private PostgreSQL cluster when
+ * `privatePostgres`), a fresh vhost, a temp store and the test origins, and returns the context they fill.
+ */
+function useRig(opts: { env?: Record<string, string>; privatePostgres?: boolean } = {}): RigContext {
+  const ctx = {} as RigContext;
+  let db: TestDatabase | undefined;
+  let storageRoot: string | undefined;
   beforeAll(async () => {
-    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
-    storageRoot = await mkdtemp(path.join(tmpdir(), 'vellum-orch-fair-'));
-    origin = await origins();
-    rig = await boot({
-      databaseUrl: db.url,
-      vhost,
-      storageRoot,
-      env: {
-        // Small lanes so the test is light: 4 batch slots (2 per customer), 2 priority slots. Rate check off, so
-        // the trickling origins hold their slots for as long as the test runs.
-        VELLUM_INGEST_PREFETCH: '4',
-        VELLUM_INGEST_CUSTOMER_SLOTS: '2',
-        VELLUM_INGEST_PRIORITY_SLOTS: '2',
-        VELLUM_ORIGIN_MIN_BYTES_PER_SECOND: '0',
-      },
-    });
+    if (opts.privatePostgres) ctx.pg = await startPrivatePostgres();
+    [db, ctx.vhost] = await Promise.all([createTestDatabase({ baseUrl: ctx.pg?.url }), createTestVhost()]);
+    storageRoot = await mkdtemp(path.join(tmpdir(), 'vellum-orch-resilience-'));
+    ctx.origin = await origins();
+    ctx.rig = await boot({ databaseUrl: db.url, vhost: ctx.vhost, storageRoot, env: opts.env });
   });
-
   afterAll(async () => {
-    await origin?.close();
-    await rig?.close();
+    await ctx.pg?.start().catch(() => undefined);
+    await ctx.origin?.close();
+    await ctx.rig?.close();
     await Promise.all([
       db?.drop(),
-      vhost?.drop(),
+      ctx.vhost?.drop(),
       storageRoot ? rm(storageRoot, { recursive: true, force: true }) : undefined,
     ]);
+    await ctx.pg?.destroy();
+  });
+  return ctx;
+}
+
+describe('one customer with slow origins', () => {
+  const ctx = useRig({
+    // Small lanes so the test is light: 4 batch slots (2 per customer), 2 priority slots. Rate check off, so the
+    // trickling origins hold their slots for as long as the test runs.
+    env: {
+      VELLUM_INGEST_PREFETCH: '4',
+      VELLUM_INGEST_CUSTOMER_SLOTS: '2',
+      VELLUM_INGEST_PRIORITY_SLOTS: '2',
+      VELLUM_ORIGIN_MIN_BYTES_PER_SECOND: '0',
+    },
   });
 
   it("holds at most its share of the batch lane, and delays neither another customer's batch nor an immediate PUT", async () => {
-    const a = await customerWithSpace(rig.prisma, 'fair-a');
-    const b = await customerWithSpace(rig.prisma, 'fair-b');
+    const a = await customerWithSpace(ctx.rig.prisma, 'fair-a');
+    const b = await customerWithSpace(ctx.rig.prisma, 'fair-b');
     // B queues 6 images from origins that trickle a byte a second: more than the whole batch lane (4 slots), fewer
     // than its prefetch (8), as in the report (16 trickling origins against 16 slots and a prefetch of 32).
     const bIds = Array.from({ length: 6 }, (_, i) => `slow-${i}`);
-    const bBatch = await queuedBatch(rig.prisma, b, bIds, (id) => `${origin.base}/trickle/${id}.png`);
-    for (const id of bIds) await rig.publish(request(b, id, false, bBatch));
-    await waitFor(() => origin.trickling() === 2, {
+    const bBatch = await queuedBatch(ctx.rig.prisma, b, bIds, (id) => `${ctx.origin.base}/trickle/${id}.png`);
+    for (const id of bIds) await ctx.rig.publish(request(b, id, false, bBatch));
+    await waitFor(() => ctx.origin.trickling() === 2, {
       timeoutMs: 30_000,
       description: "B's stagings to start",
     });
 
     // Then A: one batch image and one immediate registration (priority lane), both from a fast origin.
-    const aBatch = await queuedBatch(rig.prisma, a, ['a-batch'], () => `${origin.base}/a.png`);
-    await rig.prisma.asset.create({
+    const aBatch = await queuedBatch(ctx.rig.prisma, a, ['a-batch'], () => `${ctx.origin.base}/a.png`);
+    await ctx.rig.prisma.asset.create({
       data: {
         customerId: a,
         spaceId: 1,
         id: 'a-put',
-        origin: `${origin.base}/a.png`,
+        origin: `${ctx.origin.base}/a.png`,
         mediaType: 'image/png',
         deliveryChannels: imageChannels,
         ingesting: true,
         ingestAttempt: 1,
       },
     });
-    await rig.publish(request(a, 'a-batch', false, aBatch));
-    await rig.publish(request(a, 'a-put', true), PRIORITY_LANE);
+    await ctx.rig.publish(request(a, 'a-batch', false, aBatch));
+    await ctx.rig.publish(request(a, 'a-put', true), PRIORITY_LANE);
 
-    const dispatchedOf = (id: string) => rig.dispatched.find((d) => d.data.assetId === id);
+    const dispatchedOf = (id: string) => ctx.rig.dispatched.find((d) => d.data.assetId === id);
     await waitFor(() => dispatchedOf('a-put') && dispatchedOf('a-batch'), {
       timeoutMs: 30_000,
       description: "A's immediate and batch images to be staged and dispatched while B's origins trickle",
     });
     // B never held more than its share, and is still trickling (its slow stagings were not what made room).
-    expect(origin.maxTrickling()).toBe(2);
-    expect(origin.trickling()).toBe(2);
-    expect(rig.dispatched.filter((d) => String(d.data.assetId).startsWith('slow-'))).toHaveLength(0);
+    expect(ctx.origin.maxTrickling()).toBe(2);
+    expect(ctx.origin.trickling()).toBe(2);
+    expect(ctx.rig.dispatched.filter((d) => String(d.data.assetId).startsWith('slow-'))).toHaveLength(0);
   });
 });
 
 describe('a PostgreSQL outage longer than the retry schedule', () => {
-  let pg: PrivatePostgres;
-  let db: TestDatabase;
-  let vhost: TestVhost;
-  let storageRoot: string;
-  let rig: Rig;
-  let origin: Awaited<ReturnType<typeof origins>>;
-
-  beforeAll(async () => {
-    pg = await startPrivatePostgres();
-    [db, vhost] = await Promise.all([createTestDatabase({ baseUrl: pg.url }), createTestVhost()]);
-    storageRoot = await mkdtemp(path.join(tmpdir(), 'vellum-orch-outage-'));
-    origin = await origins();
-    rig = await boot({ databaseUrl: db.url, vhost, storageRoot });
-  });
-
-  afterAll(async () => {
-    await pg?.start().catch(() => undefined);
-    await origin?.close();
-    await rig?.close();
-    await Promise.all([
-      db?.drop(),
-      vhost?.drop(),
-      storageRoot ? rm(storageRoot, { recursive: true, force: true }) : undefined,
-    ]);
-    await pg?.destroy();
-  });
+  const ctx = useRig({ privatePostgres: true });
 
   it('pauses consumers, dead-letters nothing, and the batch completes with exact counters once it is back', async () => {
-    const c = await customerWithSpace(rig.prisma, 'outage');
+    const c = await customerWithSpace(ctx.rig.prisma, 'outage');
     const ids = Array.from({ length: 6 }, (_, i) => `page-${i}`);
-    const batchId = await queuedBatch(rig.prisma, c, ids, (id) => `${origin.base}/${id}.png`);
-    for (const id of ids) await rig.publish(request(c, id, false, batchId));
-    await waitFor(() => rig.dispatched.length === ids.length, {
+    const batchId = await queuedBatch(ctx.rig.prisma, c, ids, (id) => `${ctx.origin.base}/${id}.png`);
+    for (const id of ids) await ctx.rig.publish(request(c, id, false, batchId));
+    await waitFor(() => ctx.rig.dispatched.length === ids.length, {
       timeoutMs: 30_000,
       description: 'every page dispatched',
     });
 
-    await pg.stop();
+    await ctx.pg!.stop();
     // The worker replies while the database is down: the orchestrator cannot finalise them.
-    for (const id of ids) await rig.publish(created(c, id));
-    await waitFor(() => rig.transport.isPausedForOutage, {
+    for (const id of ids) await ctx.rig.publish(created(c, id));
+    await waitFor(() => ctx.rig.transport.isPausedForOutage, {
       timeoutMs: 30_000,
       description: 'consumers to pause',
     });
     // Keep the database down for several times the whole retry schedule (200 ms + 300 ms here): without the
     // outage gate every reply would have been dead-lettered by now.
     await new Promise((r) => setTimeout(r, 3000));
-    await pg.start();
+    await ctx.pg!.start();
 
     const batch = await waitFor(
       async () => {
-        const b = await rig.prisma.batch.findUnique({ where: { id: batchId } });
+        const b = await ctx.rig.prisma.batch.findUnique({ where: { id: batchId } });
         return b?.finished ? b : null;
       },
       { timeoutMs: 60_000, description: 'the batch to finish after the outage' },
@@ -366,8 +355,8 @@ describe('a PostgreSQL outage longer than the retry schedule', () => {
       completed: 6,
       errors: 0,
     });
-    expect(await rig.prisma.asset.count({ where: { customerId: c, ingesting: true } })).toBe(0);
-    const probe = await amqp.connect(vhost.url);
+    expect(await ctx.rig.prisma.asset.count({ where: { customerId: c, ingesting: true } })).toBe(0);
+    const probe = await amqp.connect(ctx.vhost.url);
     try {
       const ch = await probe.createChannel();
       const { messageCount } = await ch.checkQueue(queueNames.deadLetter(SERVICE_NAME));
@@ -379,38 +368,17 @@ describe('a PostgreSQL outage longer than the retry schedule', () => {
 });
 
 describe('a worker that gives up on a command', () => {
-  let db: TestDatabase;
-  let vhost: TestVhost;
-  let storageRoot: string;
-  let rig: Rig;
-  let origin: Awaited<ReturnType<typeof origins>>;
-
-  beforeAll(async () => {
-    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
-    storageRoot = await mkdtemp(path.join(tmpdir(), 'vellum-orch-dlq-'));
-    origin = await origins();
-    rig = await boot({ databaseUrl: db.url, vhost, storageRoot });
-  });
-
-  afterAll(async () => {
-    await origin?.close();
-    await rig?.close();
-    await Promise.all([
-      db?.drop(),
-      vhost?.drop(),
-      storageRoot ? rm(storageRoot, { recursive: true, force: true }) : undefined,
-    ]);
-  });
+  const ctx = useRig();
 
   it('fails the asset attempt and counts the batch error when its command is dead-lettered as crashed', async () => {
-    const c = await customerWithSpace(rig.prisma, 'crashy');
-    const batchId = await queuedBatch(rig.prisma, c, ['bomb'], () => `${origin.base}/bomb.png`);
-    await rig.publish(request(c, 'bomb', false, batchId));
-    const cmd = await waitFor(() => rig.dispatched.find((d) => d.data.assetId === 'bomb'), {
+    const c = await customerWithSpace(ctx.rig.prisma, 'crashy');
+    const batchId = await queuedBatch(ctx.rig.prisma, c, ['bomb'], () => `${ctx.origin.base}/bomb.png`);
+    await ctx.rig.publish(request(c, 'bomb', false, batchId));
+    const cmd = await waitFor(() => ctx.rig.dispatched.find((d) => d.data.assetId === 'bomb'), {
       description: 'the image command',
     });
     // What the image-processor's transport announces after the command crashed it three times.
-    await rig.publish(
+    await ctx.rig.publish(
       Object.assign(new BusMessageDeadLetteredV1(), {
         service: 'image-processor',
         queue: 'image-processor.image.derivatives.create.v1',
@@ -425,7 +393,7 @@ describe('a worker that gives up on a command', () => {
     );
     const asset = await waitFor(
       async () => {
-        const a = await rig.prisma.asset.findUnique({
+        const a = await ctx.rig.prisma.asset.findUnique({
           where: { customerId_spaceId_id: { customerId: c, spaceId: 1, id: 'bomb' } },
         });
         return a && !a.ingesting ? a : null;
@@ -435,7 +403,7 @@ describe('a worker that gives up on a command', () => {
     expect(asset.error).toBe(
       'Image processing was abandoned: it was in hand each of the 3 times the image-processor died (the file may be malformed, or need more memory or time than the worker has)',
     );
-    const batch = await rig.prisma.batch.findUnique({ where: { id: batchId } });
+    const batch = await ctx.rig.prisma.batch.findUnique({ where: { id: batchId } });
     expect(batch).toMatchObject({ count: 1, completed: 0, errors: 1 });
     expect(batch?.finished).toBeTruthy();
   });

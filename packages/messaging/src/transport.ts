@@ -13,6 +13,7 @@ import {
   validatePayload,
 } from '@vellum/contracts';
 import { buildEnvelope } from './envelope-builder';
+import { MessagePublisher } from './publisher';
 import { AmqpConnectionManager } from './connection-manager';
 import { installHandlerErrorCapture } from './error-capture';
 import { errorMessage, isPermanentError } from './errors';
@@ -204,6 +205,8 @@ export class VellumRmqTransport
   /** Ends the current pause between outage probes at once (used by `close()`). */
   private wakeOutage?: () => void;
   private readonly maxRedeliveries: number;
+  /** Publishes the dead-letter announcements on this transport's own connection. */
+  private readonly announcer: MessagePublisher;
 
   constructor(
     options: TransportOptions,
@@ -225,6 +228,7 @@ export class VellumRmqTransport
       throw new RangeError(`maxRedeliveries must be a positive integer, got ${this.maxRedeliveries}`);
     this.metrics = deps.metrics;
     this.connection = deps.connection ?? new AmqpConnectionManager(options);
+    this.announcer = new MessagePublisher(this.connection);
     this.connection.on('connected', () => this._status$.next('connected'));
     this.connection.on('disconnected', () => this._status$.next('disconnected'));
     installHandlerErrorCapture();
@@ -871,29 +875,17 @@ export class VellumRmqTransport
       crashes: redeliveries,
       ...(data ? { data } : {}),
     });
-    const priority = typeof msg.properties.priority === 'number' ? msg.properties.priority : 0;
+    const priority = Math.min(
+      typeof msg.properties.priority === 'number' ? msg.properties.priority : 0,
+      MAX_PRIORITY,
+    );
     const { envelope } = buildEnvelope(event, {
       producer: this.serviceName,
       correlationId,
       causationId,
-      priority: Math.min(priority, MAX_PRIORITY),
+      priority,
     });
-    await this.connection.publish(
-      this.exchange,
-      laneRoutingKey(envelope.type, priority),
-      Buffer.from(JSON.stringify(envelope)),
-      {
-        persistent: true,
-        priority,
-        contentType: 'application/json',
-        contentEncoding: 'utf-8',
-        messageId: envelope.id,
-        correlationId: envelope.correlationId,
-        type: envelope.type,
-        appId: envelope.producer,
-        timestamp: Math.floor(Date.now() / 1000),
-      },
-    );
+    await this.announcer.publishEnvelope(envelope, priority);
   }
 }
 
