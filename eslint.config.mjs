@@ -23,4 +23,50 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+
+  // Import boundaries (README "Structure"): an app never imports another app (shared code lives in packages/),
+  // and the wire-level packages stay free of Nest and Prisma so any consumer can use them.
+  {
+    files: ['apps/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@vellum/api-gateway',
+                '@vellum/ingest-orchestrator',
+                '@vellum/image-processor',
+                '@vellum/av-transcoder',
+                '@vellum/iiif-delivery',
+                '@vellum/auth-service',
+                '@vellum/*/src/*',
+                '**/apps/*',
+                '../../../*/src/*',
+                '../../*/src/*',
+              ],
+              message: 'An app never imports another app: move the shared code into packages/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/contracts/**/*.ts', 'packages/iiif/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*', '@prisma/*', '@vellum/db', '@vellum/common', '@vellum/messaging'],
+              message: '@vellum/contracts and @vellum/iiif stay free of Nest and Prisma.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -4,6 +4,7 @@ import { DatabaseModule, DatabaseReadiness, VellumCommonModule } from '@vellum/c
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { AssetPresenter } from './assets/asset.presenter';
 import { AssetsController } from './assets/assets.controller';
+import { AssetsRepository } from './assets/assets.repository';
 import { AssetsService } from './assets/assets.service';
 import { ChannelRulesRepository } from './assets/channel-rules.repository';
 import { IngestEventsController } from './assets/ingest-events.controller';
@@ -76,6 +77,7 @@ export function createAppModule(env: GatewayEnv): Type {
       CustomersService,
       SpacesService,
       ChannelRulesRepository,
+      AssetsRepository,
       AssetPresenter,
       IngestWaiter,
       AssetsService,

@@ -6,6 +6,7 @@ import { LIMITS } from '../http/limits';
 import type { AssetDeliveryChannel } from '@vellum/contracts';
 import type { FieldError } from '../http/hydra';
 import { assetIdProblem } from './asset-id';
+import { ASSET_FIELDS, ASSET_LINK_FIELDS } from './asset.fields';
 import { normaliseDeliveryChannels, type ChannelInput } from './delivery-channels';
 
 const METADATA_STRING = { max: LIMITS.metadataString, maxBytes: LIMITS.metadataStringBytes };
@@ -152,29 +153,18 @@ export class AssetBodyDto {
   manifests?: string[] | null;
 }
 
-/** Fields the platform sets; sending one with a value different from the current one → 400 naming it (SPEC.md §3.4). */
-export const READ_ONLY_FIELDS = [
+/**
+ * Members the platform sets: the JSON-LD keys, the asset table's read-only fields, and the links of routes
+ * (`storage`, `metadata`...). Sending one with a value different from the current one → 400 naming it
+ * (SPEC.md §3.4).
+ */
+export const READ_ONLY_FIELDS: readonly string[] = [
   '@context',
   '@id',
   '@type',
-  'created',
-  'ingesting',
-  'finished',
-  'error',
-  'width',
-  'height',
-  'duration',
-  'batch',
-  'family',
-  'imageService',
-  'thumbnailImageService',
-  'manifest',
-  'storage',
-  'metadata',
-  'adjuncts',
-  'reingest',
-  'usedBy',
-] as const;
+  ...ASSET_FIELDS.readOnly,
+  ...ASSET_LINK_FIELDS,
+];
 
 /** Origin schemes the platform knows (SPEC.md §1 "Origin") and the ones this release can fetch. */
 export const KNOWN_ORIGIN_SCHEMES = ['http', 'https', 's3', 'sftp', 'ftp'];
@@ -258,7 +248,7 @@ export function parseAssetBody(
   const errors: FieldError[] = [];
   const writable: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-    if ((READ_ONLY_FIELDS as readonly string[]).includes(key)) {
+    if (READ_ONLY_FIELDS.includes(key)) {
       if (key === '@context') continue;
       const reference = opts.current?.[key] ?? opts.expected?.[key];
       if (key === '@type' && (value === 'vocab:Image' || value === 'Image')) continue;
@@ -294,25 +284,7 @@ export function parseAssetBody(
   return { input: { dto, sent, channels }, errors };
 }
 
-const DTO_KEYS = new Set([
-  'id',
-  'space',
-  'origin',
-  'mediaType',
-  'deliveryChannels',
-  'roles',
-  'maxWidth',
-  'openFullMax',
-  'openMaxWidth',
-  'tags',
-  'string1',
-  'string2',
-  'string3',
-  'number1',
-  'number2',
-  'number3',
-  'manifests',
-]);
+const DTO_KEYS = new Set<string>(ASSET_FIELDS.writable);
 function isDtoKey(k: string): boolean {
   return DTO_KEYS.has(k);
 }

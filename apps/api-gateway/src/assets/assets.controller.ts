@@ -1,18 +1,19 @@
 import { Body, Controller, Get, Param, Patch, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Inject } from '@nestjs/common';
-import { PRISMA, type PrismaClient } from '@vellum/db';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentCustomer } from '../auth/decorators';
 import type { CustomerRef } from '../auth/principal';
-import { hydraCollection, parsePaging } from '../http/hydra';
 import { Links } from '../http/links.service';
 import { notFound } from '../http/problems';
 import { parseSpaceId } from '../spaces/spaces.controller';
 import { JSON_LD_KEYS, JsonBody } from '../http/body-contract';
 import { AssetBodyDto, parseAssetBody, READ_ONLY_FIELDS } from './asset-input';
-import { ASSET_ORDER, assetFilter, assetOrder } from './asset-query';
+import { assetFilterOf } from './asset-query';
+import { ASSET_FIELDS } from './asset.fields';
+import { AssetsRepository } from './assets.repository';
+import { listPage } from '../resource/list-page';
+import { SpacesService } from '../spaces/spaces.service';
 import { AssetPresenter } from './asset.presenter';
 import { AssetsService, type AssetWriteMethod } from './assets.service';
 
@@ -34,7 +35,8 @@ export class AssetsController {
     private readonly assets: AssetsService,
     private readonly presenter: AssetPresenter,
     private readonly links: Links,
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly repo: AssetsRepository,
+    private readonly spaces: SpacesService,
   ) {}
 
   @Get()
@@ -49,28 +51,13 @@ export class AssetsController {
     @Query() query: Record<string, unknown>,
   ) {
     const spaceId = parseSpaceId(rawSpace);
-    const paging = parsePaging(query, ASSET_ORDER);
-    const filter = assetFilter(query, spaceId);
-    const space = await this.prisma.space.findUnique({
-      where: { customerId_id: { customerId: c.id, id: spaceId } },
-      select: { id: true },
-    });
-    if (!space) throw notFound(`Space ${spaceId} not found.`);
-    const where = { ...filter, customerId: c.id, spaceId };
-    const [rows, total] = await this.prisma.$transaction([
-      this.prisma.asset.findMany({
-        where,
-        skip: paging.skip,
-        take: paging.pageSize,
-        orderBy: assetOrder(paging.orderBy, paging.descending),
-      }),
-      this.prisma.asset.count({ where }),
-    ]);
-    return hydraCollection(
+    if (!(await this.spaces.get(c.id, spaceId))) throw notFound(`Space ${spaceId} not found.`);
+    return listPage(
       this.links.request(req.originalUrl),
-      rows.map((a) => this.presenter.render(a)),
-      total,
-      paging,
+      query,
+      ASSET_FIELDS,
+      (filter, paging) => this.repo.page(c.id, { ...assetFilterOf(filter, spaceId), spaceId }, paging),
+      (a) => this.presenter.render(a),
     );
   }
 

@@ -13,6 +13,7 @@ import { parseAssetBody } from './asset-input';
 import { assetIdProblem } from './asset-id';
 import { AssetPresenter, existingFields } from './asset.presenter';
 import { ChannelRulesRepository } from './channel-rules.repository';
+import { AssetsRepository } from './assets.repository';
 import { IngestWaiter } from './ingest-waiter.service';
 
 /** Result of an asset write: HTTP status and the asset to render. */
@@ -36,10 +37,11 @@ export class AssetsService {
     private readonly waiter: IngestWaiter,
     private readonly links: Links,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+    private readonly assets: AssetsRepository,
   ) {}
 
   get(customerId: number, spaceId: number, id: string): Promise<Asset | null> {
-    return this.prisma.asset.findUnique({ where: { customerId_spaceId_id: { customerId, spaceId, id } } });
+    return this.assets.get(customerId, spaceId, id);
   }
 
   /**
@@ -116,10 +118,7 @@ export class AssetsService {
     if (!built.reingest && existing) {
       const fields = built.fields;
       const asset = await this.prisma.$transaction(async (tx) => {
-        const updated = await tx.asset.update({
-          where: { customerId_spaceId_id: { customerId, spaceId, id } },
-          data: toColumns(fields),
-        });
+        const updated = await this.assets.updateFields(customerId, spaceId, id, fields, tx);
         await tx.outboxMessage.create({ data: this.updatedEvent(existing, updated) });
         return updated;
       });
@@ -173,19 +172,7 @@ export class AssetsService {
   ): Promise<Asset> {
     const isNew = !before;
     return this.prisma.$transaction(async (tx) => {
-      const columns = toColumns(fields);
-      const asset = await tx.asset.upsert({
-        where: { customerId_spaceId_id: { customerId, spaceId, id } },
-        create: { customerId, spaceId, id, ...columns, ingesting: true, error: null, ingestAttempt: 1 },
-        update: {
-          ...columns,
-          ingesting: true,
-          error: null,
-          finished: null,
-          batchId: null,
-          ingestAttempt: { increment: 1 },
-        },
-      });
+      const asset = await this.assets.upsertForIngest(customerId, spaceId, id, fields, tx);
       const rows: Prisma.OutboxMessageCreateInput[] = [
         outboxRow(
           Object.assign(new AssetIngestRequestedV1(), {
@@ -221,26 +208,4 @@ export class AssetsService {
 /** A plain JSON copy (drops `undefined`, turns dates into ISO strings) for message payloads. */
 function jsonSafe(value: object): Record<string, unknown> {
   return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
-}
-
-/** AssetFields → Prisma columns. */
-export function toColumns(f: AssetFields) {
-  return {
-    origin: f.origin,
-    mediaType: f.mediaType,
-    family: f.family,
-    deliveryChannels: f.deliveryChannels as unknown as Prisma.InputJsonValue,
-    roles: f.roles,
-    maxWidth: f.maxWidth,
-    openFullMax: f.openFullMax,
-    openMaxWidth: f.openMaxWidth,
-    tags: f.tags,
-    string1: f.string1,
-    string2: f.string2,
-    string3: f.string3,
-    number1: f.number1,
-    number2: f.number2,
-    number3: f.number3,
-    manifests: f.manifests,
-  };
 }

@@ -4,9 +4,10 @@ import { PRISMA, type Asset, type Batch, type Prisma, type PrismaClient } from '
 import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
 import { storedOriginFor, type SecretBox } from '@vellum/secrets';
 import { SECRET_BOX } from '../config/gateway-env';
-import { buildAssetFields, type AssetFields, type ExistingAsset } from '../assets/asset-builder';
+import { buildAssetFields, type AssetFields } from '../assets/asset-builder';
 import { parseAssetBody } from '../assets/asset-input';
-import { AssetPresenter, storedChannels } from '../assets/asset.presenter';
+import { AssetPresenter } from '../assets/asset.presenter';
+import { AssetsRepository } from '../assets/assets.repository';
 import { ChannelRulesRepository } from '../assets/channel-rules.repository';
 import { SERVICE_NAME } from '../customers/customers.service';
 import type { FieldError } from '../http/hydra';
@@ -21,63 +22,11 @@ interface PreparedMember {
   fields: AssetFields;
 }
 
-const ASSET_COLUMNS = [
-  'origin',
-  'mediaType',
-  'family',
-  'deliveryChannels',
-  'roles',
-  'maxWidth',
-  'openFullMax',
-  'openMaxWidth',
-  'tags',
-  'string1',
-  'string2',
-  'string3',
-  'number1',
-  'number2',
-  'number3',
-  'manifests',
-] as const;
-const q = (c: string) => `"${c}"`;
-
-/** $1 = JSON array of members (spaceId, id, AssetFields), $2 = customerId, $3 = batchId. Returns the members written. */
-const UPSERT_MEMBERS_SQL = `
-WITH input AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
-    "spaceId" int, "id" text, "origin" text, "mediaType" text, "family" text, "deliveryChannels" jsonb, "roles" text[],
-    "maxWidth" int, "openFullMax" int, "openMaxWidth" int, "tags" text[], "string1" text, "string2" text, "string3" text,
-    "number1" int, "number2" int, "number3" int, "manifests" text[])
-), up AS (
-  INSERT INTO "assets" ("customerId", "spaceId", "id", ${ASSET_COLUMNS.map(q).join(', ')},
-                        "ingesting", "error", "finished", "batchId", "ingestAttempt", "created", "updated")
-  SELECT $2::int, "spaceId", "id", ${ASSET_COLUMNS.map((c) => (c === 'family' ? '"family"::"AssetFamily"' : q(c))).join(', ')},
-         true, NULL, NULL, $3::int, 1, now(), now()
-  FROM input
-  ON CONFLICT ("customerId", "spaceId", "id") DO UPDATE SET
-    ${ASSET_COLUMNS.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ')},
-    "ingesting" = true, "error" = NULL, "finished" = NULL, "batchId" = EXCLUDED."batchId",
-    "ingestAttempt" = "assets"."ingestAttempt" + 1, "updated" = now()
-  RETURNING "spaceId", "id", "ingestAttempt"
-), members AS (
-  INSERT INTO "batch_members" ("batchId", "customerId", "spaceId", "assetId", "attempt")
-  SELECT $3::int, $2::int, "spaceId", "id", "ingestAttempt" FROM up
-  RETURNING "spaceId", "assetId", "attempt"
-)
-SELECT "spaceId", "assetId", "attempt" FROM members`;
-
 /** $1 = JSON array of outbox rows ({ id, routingKey, envelope, priority }). */
 const INSERT_OUTBOX_SQL = `
 INSERT INTO "outbox_messages" ("id", "routingKey", "envelope", "priority")
 SELECT "id", "routingKey", "envelope", "priority"
 FROM jsonb_to_recordset($1::jsonb) AS x("id" uuid, "routingKey" text, "envelope" jsonb, "priority" int)`;
-
-/** $1 = customerId, $2 = JSON array of { spaceId, id }. */
-const SELECT_EXISTING_SQL = `
-SELECT a."spaceId", a."id", ${ASSET_COLUMNS.map((c) => (c === 'family' ? 'a."family"::text AS "family"' : `a.${q(c)}`)).join(', ')}
-FROM "assets" a
-JOIN jsonb_to_recordset($2::jsonb) AS k("spaceId" int, "id" text) ON a."spaceId" = k."spaceId" AND a."id" = k."id"
-WHERE a."customerId" = $1::int`;
 
 /**
  * The queue (SPEC.md §3.3 "Queue and batches", §4.1 step 1): validates a whole Hydra collection of assets, then
@@ -92,6 +41,7 @@ export class QueueService {
     private readonly rulesRepo: ChannelRulesRepository,
     private readonly presenter: AssetPresenter,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+    private readonly assets: AssetsRepository,
   ) {}
 
   /**
@@ -147,7 +97,7 @@ export class QueueService {
     );
     const [spaces, existingByKey, rules, policies] = await Promise.all([
       this.prisma.space.findMany({ where: { customerId, id: { in: spaceIds } } }),
-      this.loadExisting(customerId, keys),
+      this.assets.existing(customerId, keys),
       this.rulesRepo.rules(customerId, spaceIds),
       this.rulesRepo.policies(customerId),
     ]);
@@ -235,16 +185,10 @@ export class QueueService {
    * (Prisma's createMany costs ~1 ms per row here; `jsonb_to_recordset` keeps a 500-member batch well under 1 s.)
    */
   private async persist(customerId: number, members: PreparedMember[], priority: boolean): Promise<Batch> {
-    const input = JSON.stringify(members.map((m) => ({ spaceId: m.spaceId, id: m.id, ...m.fields })));
     return this.prisma.$transaction(
       async (tx) => {
         const batch = await tx.batch.create({ data: { customerId, count: members.length, priority } });
-        const landed = await tx.$queryRawUnsafe<{ spaceId: number; assetId: string; attempt: number }[]>(
-          UPSERT_MEMBERS_SQL,
-          input,
-          customerId,
-          batch.id,
-        );
+        const landed = await this.assets.upsertBatchMembers(customerId, batch.id, members, tx);
         if (landed.length !== members.length)
           throw new Error(`batch ${batch.id}: wrote ${landed.length} of ${members.length} members`);
         const mediaTypes = new Map(members.map((m) => [`${m.spaceId}/${m.id}`, m.fields.mediaType]));
@@ -283,45 +227,6 @@ export class QueueService {
       },
       { timeout: 30_000 },
     );
-  }
-
-  /** The fields of the members' existing assets (one query, whatever the count). */
-  private async loadExisting(
-    customerId: number,
-    keys: { spaceId: number; id: string }[],
-  ): Promise<Map<string, ExistingAsset>> {
-    if (!keys.length) return new Map();
-    const rows = await this.prisma.$queryRawUnsafe<Record<string, unknown>[]>(
-      SELECT_EXISTING_SQL,
-      customerId,
-      JSON.stringify(keys),
-    );
-    const map = new Map<string, ExistingAsset>();
-    for (const r of rows) {
-      const channels =
-        typeof r.deliveryChannels === 'string'
-          ? (JSON.parse(r.deliveryChannels) as unknown)
-          : r.deliveryChannels;
-      map.set(`${r.spaceId as number}/${r.id as string}`, {
-        origin: (r.origin as string | null) ?? '',
-        mediaType: r.mediaType as string,
-        family: r.family as ExistingAsset['family'],
-        deliveryChannels: storedChannels(channels),
-        roles: (r.roles as string[] | null) ?? [],
-        maxWidth: r.maxWidth as number,
-        openFullMax: r.openFullMax as number,
-        openMaxWidth: r.openMaxWidth as number,
-        tags: (r.tags as string[] | null) ?? [],
-        string1: r.string1 as string | null,
-        string2: r.string2 as string | null,
-        string3: r.string3 as string | null,
-        number1: r.number1 as number | null,
-        number2: r.number2 as number | null,
-        number3: r.number3 as number | null,
-        manifests: (r.manifests as string[] | null) ?? [],
-      });
-    }
-    return map;
   }
 
   /** Renders an asset (used by batch sub-collections). */

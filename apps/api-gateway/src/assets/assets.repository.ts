@@ -1,0 +1,175 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PRISMA, type Asset, type Prisma, type PrismaClient } from '@vellum/db';
+import { CustomerScopedRepository, type Db } from '../resource/customer-scoped.repository';
+import type { AssetFields, ExistingAsset } from './asset-builder';
+import { ASSET_DECIDED_COLUMNS, ASSET_FIELDS } from './asset.fields';
+import { ASSET_DEFAULT_ORDER } from './asset-query';
+import { existingFields } from './asset.presenter';
+
+/** The Postgres type of each decided column, for the bulk statements' `jsonb_to_recordset`. */
+const SQL_TYPES: Record<(typeof ASSET_DECIDED_COLUMNS)[number], string> = {
+  origin: 'text',
+  mediaType: 'text',
+  family: 'text',
+  deliveryChannels: 'jsonb',
+  roles: 'text[]',
+  maxWidth: 'int',
+  openFullMax: 'int',
+  openMaxWidth: 'int',
+  tags: 'text[]',
+  string1: 'text',
+  string2: 'text',
+  string3: 'text',
+  number1: 'int',
+  number2: 'int',
+  number3: 'int',
+  manifests: 'text[]',
+};
+const q = (c: string) => `"${c}"`;
+const COLUMNS = ASSET_DECIDED_COLUMNS;
+
+/** $1 = JSON array of members (spaceId, id, AssetFields), $2 = customerId, $3 = batchId. Returns the members written. */
+const UPSERT_MEMBERS_SQL = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x("spaceId" int, "id" text, ${COLUMNS.map((c) => `${q(c)} ${SQL_TYPES[c]}`).join(', ')})
+), up AS (
+  INSERT INTO "assets" ("customerId", "spaceId", "id", ${COLUMNS.map(q).join(', ')},
+                        "ingesting", "error", "finished", "batchId", "ingestAttempt", "created", "updated")
+  SELECT $2::int, "spaceId", "id", ${COLUMNS.map((c) => (c === 'family' ? '"family"::"AssetFamily"' : q(c))).join(', ')},
+         true, NULL, NULL, $3::int, 1, now(), now()
+  FROM input
+  ON CONFLICT ("customerId", "spaceId", "id") DO UPDATE SET
+    ${COLUMNS.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ')},
+    "ingesting" = true, "error" = NULL, "finished" = NULL, "batchId" = EXCLUDED."batchId",
+    "ingestAttempt" = "assets"."ingestAttempt" + 1, "updated" = now()
+  RETURNING "spaceId", "id", "ingestAttempt"
+), members AS (
+  INSERT INTO "batch_members" ("batchId", "customerId", "spaceId", "assetId", "attempt")
+  SELECT $3::int, $2::int, "spaceId", "id", "ingestAttempt" FROM up
+  RETURNING "spaceId", "assetId", "attempt"
+)
+SELECT "spaceId", "assetId", "attempt" FROM members`;
+
+/** $1 = customerId, $2 = JSON array of { spaceId, id }. */
+const SELECT_EXISTING_SQL = `
+SELECT a."spaceId", a."id", ${COLUMNS.map((c) => (c === 'family' ? 'a."family"::text AS "family"' : `a.${q(c)}`)).join(', ')}
+FROM "assets" a
+JOIN jsonb_to_recordset($2::jsonb) AS k("spaceId" int, "id" text) ON a."spaceId" = k."spaceId" AND a."id" = k."id"
+WHERE a."customerId" = $1::int`;
+
+/** A batch member as written: its key and the ingest attempt it waits for. */
+export interface LandedMember {
+  spaceId: number;
+  assetId: string;
+  attempt: number;
+}
+
+/** AssetFields → Prisma columns (the decided columns, in table order). */
+export function toColumns(f: AssetFields): Prisma.AssetUncheckedUpdateInput {
+  const out: Record<string, unknown> = {};
+  for (const c of COLUMNS) out[c] = f[c];
+  return out;
+}
+
+/**
+ * Assets of one customer (SPEC.md §3.3, §3.4): every read and write of the `assets` table by the gateway, scoped
+ * to the customer in one place ({@link CustomerScopedRepository}).
+ */
+@Injectable()
+export class AssetsRepository extends CustomerScopedRepository<Asset, Prisma.AssetWhereInput> {
+  constructor(@Inject(PRISMA) prisma: PrismaClient) {
+    super(prisma, ASSET_FIELDS, ASSET_DEFAULT_ORDER);
+  }
+
+  protected delegate(db: Db): unknown {
+    return db.asset;
+  }
+
+  /** One asset, or null. */
+  get(customerId: number, spaceId: number, id: string, db: Db = this.prisma): Promise<Asset | null> {
+    return this.findOne(customerId, { spaceId, id }, db);
+  }
+
+  /** Updates the decided columns of an existing asset (no ingest). */
+  async updateFields(
+    customerId: number,
+    spaceId: number,
+    id: string,
+    fields: AssetFields,
+    db: Db,
+  ): Promise<Asset> {
+    await this.updateWhere(customerId, { spaceId, id }, toColumns(fields), db);
+    return (await this.get(customerId, spaceId, id, db))!;
+  }
+
+  /**
+   * Creates or replaces an asset for a new ingest attempt: the decided columns, `ingesting: true`, `error` and
+   * `finished` cleared, no batch, attempt + 1 (1 when new). Returns the row written.
+   */
+  upsertForIngest(
+    customerId: number,
+    spaceId: number,
+    id: string,
+    fields: AssetFields,
+    db: Db,
+  ): Promise<Asset> {
+    const columns = toColumns(fields) as Prisma.AssetUncheckedCreateInput;
+    return db.asset.upsert({
+      where: { customerId_spaceId_id: { customerId, spaceId, id } },
+      create: { ...columns, customerId, spaceId, id, ingesting: true, error: null, ingestAttempt: 1 },
+      update: {
+        ...toColumns(fields),
+        ingesting: true,
+        error: null,
+        finished: null,
+        batchId: null,
+        ingestAttempt: { increment: 1 },
+      },
+    });
+  }
+
+  /**
+   * Writes every member of a batch in one statement, whatever the count: an `INSERT ... ON CONFLICT DO UPDATE` of
+   * the assets (new attempt; `created` kept on replace) chained to the `batch_members` insert. (Prisma's
+   * createMany costs ~1 ms per row; `jsonb_to_recordset` keeps a 500-member batch well under 1 s.)
+   */
+  upsertBatchMembers(
+    customerId: number,
+    batchId: number,
+    members: { spaceId: number; id: string; fields: AssetFields }[],
+    db: Db,
+  ): Promise<LandedMember[]> {
+    const input = JSON.stringify(members.map((m) => ({ spaceId: m.spaceId, id: m.id, ...m.fields })));
+    return db.$queryRawUnsafe<LandedMember[]>(UPSERT_MEMBERS_SQL, input, customerId, batchId);
+  }
+
+  /** The decided fields of the customer's existing assets among `keys` (one query, whatever the count). */
+  async existing(
+    customerId: number,
+    keys: { spaceId: number; id: string }[],
+  ): Promise<Map<string, ExistingAsset>> {
+    if (!keys.length) return new Map();
+    const rows = await this.prisma.$queryRawUnsafe<(Asset & { spaceId: number; id: string })[]>(
+      SELECT_EXISTING_SQL,
+      customerId,
+      JSON.stringify(keys),
+    );
+    return new Map(rows.map((r) => [`${r.spaceId}/${r.id}`, existingFields(r)]));
+  }
+
+  /** The customer's assets with the given keys (any order). */
+  byKeys(customerId: number, keys: { spaceId: number; id: string }[]): Promise<Asset[]> {
+    if (!keys.length) return Promise.resolve([]);
+    return this.findAll(
+      customerId,
+      { OR: keys.map((k) => ({ spaceId: k.spaceId, id: k.id })) },
+      undefined,
+      keys.length,
+    );
+  }
+
+  /** Number of assets in one space of the customer (SPEC.md §3.3 `approximateNumberOfImages`). */
+  countInSpace(customerId: number, spaceId: number): Promise<number> {
+    return this.countWhere(customerId, { spaceId });
+  }
+}
