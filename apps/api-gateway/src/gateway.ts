@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { withResourceSchemas } from './resource/openapi';
 import { bootstrapService, ProblemExceptionFilter, trustedProxies } from '@vellum/common';
 import { PRISMA, type PrismaClient } from '@vellum/db';
 import { createTransport, transportEnvOptions } from '@vellum/messaging';
@@ -46,17 +47,19 @@ export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}
       // public base URL, so clients behind a trusted proxy are told apart by X-Forwarded-For.
       express.set('trust proxy', trustedProxies(env.VELLUM_TRUSTED_PROXIES));
       app.useGlobalFilters(new ProblemExceptionFilter());
-      const doc = withProblemResponses(
-        SwaggerModule.createDocument(
-          app,
-          new DocumentBuilder()
-            .setTitle('Vellum management API')
-            .setDescription(
-              'DLCS-compatible management API (Hydra JSON-LD). Authenticate with HTTP Basic key:secret.',
-            )
-            .setVersion('0.1.0')
-            .addBasicAuth()
-            .build(),
+      const doc = withResourceSchemas(
+        withProblemResponses(
+          SwaggerModule.createDocument(
+            app,
+            new DocumentBuilder()
+              .setTitle('Vellum management API')
+              .setDescription(
+                'DLCS-compatible management API (Hydra JSON-LD). Authenticate with HTTP Basic key:secret.',
+              )
+              .setVersion('0.1.0')
+              .addBasicAuth()
+              .build(),
+          ),
         ),
       );
       SwaggerModule.setup('docs', app, doc, {

@@ -13,6 +13,7 @@ import { assetFilterOf } from './asset-query';
 import { ASSET_FIELDS } from './asset.fields';
 import { AssetsRepository } from './assets.repository';
 import { listPage } from '../resource/list-page';
+import { ApiCollection, ApiResource } from '../resource/openapi';
 import { SpacesService } from '../spaces/spaces.service';
 import { AssetPresenter } from './asset.presenter';
 import { AssetsService, type AssetWriteMethod } from './assets.service';
@@ -40,6 +41,7 @@ export class AssetsController {
   ) {}
 
   @Get()
+  @ApiCollection(ASSET_FIELDS)
   @ApiOperation({
     summary:
       'List the assets of a space (paged, filtered: q, string1..3, number1..3, tags, manifests; ordered)',
@@ -63,6 +65,8 @@ export class AssetsController {
 
   @Post()
   @JsonBody(AssetBodyDto, ASSET_BODY)
+  @ApiResource(ASSET_FIELDS, 201)
+  @ApiResource(ASSET_FIELDS, 202, 'Accepted: still ingesting at the timeout')
   @ApiOperation({
     summary:
       'Create an asset (id given or minted) and ingest it; 201 when done, 202 if still ingesting at the timeout',
@@ -77,6 +81,7 @@ export class AssetsController {
   }
 
   @Get(':id')
+  @ApiResource(ASSET_FIELDS)
   @ApiOperation({ summary: 'An asset (vocab:Image)' })
   async get(@CurrentCustomer() c: CustomerRef, @Param('space') rawSpace: string, @Param('id') id: string) {
     const spaceId = parseSpaceId(rawSpace);
@@ -87,6 +92,9 @@ export class AssetsController {
 
   @Put(':id')
   @JsonBody(AssetBodyDto, ASSET_BODY)
+  @ApiResource(ASSET_FIELDS, 201)
+  @ApiResource(ASSET_FIELDS, 200, 'Replaced')
+  @ApiResource(ASSET_FIELDS, 202, 'Accepted: still ingesting at the timeout')
   @ApiOperation({
     summary:
       'Create (201) or replace (200) an asset and ingest it synchronously (images, files); audio/video answer at once with ingesting: true; 202 past the timeout',
@@ -103,6 +111,8 @@ export class AssetsController {
 
   @Patch(':id')
   @JsonBody(AssetBodyDto, ASSET_BODY)
+  @ApiResource(ASSET_FIELDS)
+  @ApiResource(ASSET_FIELDS, 202, 'Accepted: still ingesting at the timeout')
   @ApiOperation({
     summary:
       'Change the supplied fields; reingests only when origin, deliveryChannels, mediaType or access sizes change',
