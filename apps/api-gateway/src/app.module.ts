@@ -3,6 +3,8 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { DatabaseModule, DatabaseReadiness, VellumCommonModule } from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { AssetPresenter } from './assets/asset.presenter';
+import { AssetsBulkController } from './assets/assets-bulk.controller';
+import { AssetsBulkService } from './assets/assets-bulk.service';
 import { AssetsController } from './assets/assets.controller';
 import { AssetsRepository } from './assets/assets.repository';
 import { AssetsService } from './assets/assets.service';
@@ -36,6 +38,7 @@ export function createAppModule(env: GatewayEnv): Type {
     CustomersController,
     SpacesController,
     AssetsController,
+    AssetsBulkController,
     QueueController,
     IngestEventsController,
   ];
@@ -81,6 +84,7 @@ export function createAppModule(env: GatewayEnv): Type {
       AssetPresenter,
       IngestWaiter,
       AssetsService,
+      AssetsBulkService,
       QueueService,
     ],
   })

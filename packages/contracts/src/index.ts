@@ -11,4 +11,5 @@ export * from './messages/av';
 export * from './messages/batch';
 export * from './messages/bus';
 export * from './delivery-channels';
+export * from './derivatives';
 export * from './events-doc';
