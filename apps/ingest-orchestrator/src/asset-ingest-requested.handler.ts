@@ -11,6 +11,7 @@ import {
 } from '@vellum/messaging';
 import { revealOrigin, type SecretBox, SecretBoxError } from '@vellum/secrets';
 import { OBJECT_STORE, type ObjectStore, type VellumBuckets } from '@vellum/storage';
+import { AssetObjectsService } from './asset-objects.service';
 import { fileOnlyDerivatives } from './derivatives';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
@@ -69,6 +70,7 @@ export class AssetIngestRequestedHandler {
     private readonly metrics: IngestMetrics,
     @Inject(STAGING_SCHEDULER) private readonly scheduler: StagingScheduler,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+    private readonly objects: AssetObjectsService,
   ) {}
 
   // Defaults for the environment's defaults; main.ts overrides them with `ingestConsumerOptions(env)`.
@@ -251,7 +253,10 @@ export class AssetIngestRequestedHandler {
     });
     if (still === 0) {
       this.metrics.outcome('stale');
-      this.log.log({ ...ref, msg: 'attempt superseded while staging: not dispatched' });
+      this.log.log({ ...ref, msg: 'attempt superseded (or asset deleted) while staging: not dispatched' });
+      // Deleted while staging: the staged copy must not outlive the asset (a no-op when the row exists).
+      const purged = await this.objects.purge(ref);
+      if (purged.purged) this.metrics.outcome('deleted');
       return;
     }
     const priority = msg.priority ? PRIORITY_LANE : 0;

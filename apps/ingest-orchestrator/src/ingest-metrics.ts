@@ -17,7 +17,9 @@ export type IngestOutcomeLabel =
   /** Work dispatched to a worker (image-processor / av-transcoder). */
   | 'dispatched'
   /** A retryable failure handed back to the transport for a delayed retry. */
-  | 'retry';
+  | 'retry'
+  /** The objects of a deleted asset removed (`asset.deleted.v1`, or a late result of a deleted asset). */
+  | 'deleted';
 
 /**
  * The orchestrator's Prometheus metrics (SPEC.md §9 "ingest outcomes"), registered in the app's registry:

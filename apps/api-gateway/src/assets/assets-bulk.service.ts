@@ -8,7 +8,7 @@ import { notFound, validationProblem } from '../http/problems';
 import { SpacesService } from '../spaces/spaces.service';
 import type { AssetKey } from '../storage/storage-accounting';
 import type { AssetFields } from './asset-builder';
-import { parseAssetBody } from './asset-input';
+import { parseAssetBody, READ_ONLY_FIELDS } from './asset-input';
 import { collectionMembers, parseRefMembers } from './asset-refs';
 import { AssetPresenter, existingFields } from './asset.presenter';
 import { AssetsRepository, BULK_COLUMNS, type BulkColumn, type BulkRow } from './assets.repository';
@@ -130,9 +130,12 @@ export class AssetsBulkService {
       const prefix = `member[${i}].`;
       const id = ids[i];
       const asset = id ? current.get(id) : undefined;
+      // The representation is rendered only for members that echo read-only fields (`@id`, `family`...).
+      const echoes =
+        !!asset && !!m && typeof m === 'object' && Object.keys(m).some((k) => READ_ONLY_FIELDS.includes(k));
       const parsed = parseAssetBody(m, {
         prefix,
-        current: asset ? this.presenter.render(asset) : undefined,
+        current: echoes ? this.presenter.render(asset) : undefined,
       });
       errors.push(...parsed.errors);
       if (!parsed.input) return;

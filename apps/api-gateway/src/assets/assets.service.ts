@@ -322,8 +322,9 @@ export class AssetsService {
       customerId: after.customerId,
       spaceId: after.spaceId,
       assetId: after.id,
-      before: jsonSafe(this.presenter.render(before)),
-      after: jsonSafe(this.presenter.render(after)),
+      // outboxRow sends the JSON form (dates as ISO strings, absent values dropped).
+      before: this.presenter.render(before),
+      after: this.presenter.render(after),
     });
     return outboxRow(event, { producer: SERVICE_NAME });
   }
@@ -383,9 +384,4 @@ export class AssetsService {
     this.relay.kick();
     return asset;
   }
-}
-
-/** A plain JSON copy (drops `undefined`, turns dates into ISO strings) for message payloads. */
-export function jsonSafe(value: object): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
 }
