@@ -5,7 +5,7 @@
  * Import everything from here: `import { createPrismaClient, PrismaClient, Prisma, Asset } from '@vellum/db'`.
  */
 export * from './generated/prisma/client';
-export { createPrismaClient, pingDatabase, type CreatePrismaClientOptions } from './client';
+export { createPrismaClient, pingDatabase, queryPrepared, type CreatePrismaClientOptions } from './client';
 export {
   migrate,
   ensureDatabase,

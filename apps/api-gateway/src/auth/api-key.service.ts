@@ -39,6 +39,8 @@ export type AuthFailure =
 @Injectable()
 export class ApiKeyService implements OnModuleInit {
   private readonly cache = new Map<string, CacheEntry>();
+  /** Verifications under way, by address, key and secret digest. */
+  private readonly inFlight = new Map<string, Promise<Principal | AuthFailure>>();
   private readonly gate: HashGate;
   private readonly throttle: AuthThrottle;
   private dummyHash?: Promise<string>;
@@ -75,12 +77,32 @@ export class ApiKeyService implements OnModuleInit {
     return this.verify(pair.key, pair.secret, address);
   }
 
-  /** Verifies a key/secret pair (cache first, then, throttled and gated, scrypt against the stored or dummy hash). */
+  /**
+   * Verifies a key/secret pair (cache first, then, throttled and gated, scrypt against the stored or dummy hash).
+   * Concurrent verifications of the same pair from the same address share one scrypt run (single flight), so a
+   * client opening 64 connections at once costs one hash, not 64, and is not throttled for it.
+   */
   async verify(key: string, secret: string, address = 'unknown'): Promise<Principal | AuthFailure> {
     const digest = secretDigest(secret);
     const cached = this.cache.get(key);
     if (cached && cached.expires > Date.now() && timingSafeEqual(cached.digest, digest))
       return cached.principal;
+    const flightKey = `${address}\u0000${key}\u0000${digest.toString('base64')}`;
+    const inFlight = this.inFlight.get(flightKey);
+    if (inFlight) return inFlight;
+    const flight = this.verifyUncached(key, secret, digest, address).finally(() =>
+      this.inFlight.delete(flightKey),
+    );
+    this.inFlight.set(flightKey, flight);
+    return flight;
+  }
+
+  private async verifyUncached(
+    key: string,
+    secret: string,
+    digest: Buffer,
+    address: string,
+  ): Promise<Principal | AuthFailure> {
     const reserved = await this.throttle.reserve(key, address);
     if (reserved.refusal) return { kind: 'throttled', refusal: reserved.refusal };
     let row: { customerId: number; secretHash: string; customer: { isAdmin: boolean } } | null;
