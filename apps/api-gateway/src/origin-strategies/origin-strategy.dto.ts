@@ -8,7 +8,7 @@ import {
   regexProblem,
   type OriginStrategyName,
 } from '@vellum/secrets';
-import { IsBoolean, IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
+import { IsBoolean, IsOptional, ValidateBy } from 'class-validator';
 
 const NAMES = ORIGIN_STRATEGY_TYPES.map((t) => t.name);
 
@@ -62,10 +62,13 @@ export class OriginStrategyBodyDto {
     maxLength: CREDENTIALS_LIMITS.text,
   })
   @IsOptional()
-  @IsString({ message: 'credentials must be a JSON-encoded string' })
-  @MaxLength(CREDENTIALS_LIMITS.text, {
-    message: `credentials must be at most ${CREDENTIALS_LIMITS.text} characters`,
-  })
+  @CheckedBy('isCredentialsText', (v) =>
+    typeof v !== 'string'
+      ? 'credentials must be a JSON-encoded string'
+      : v.length > CREDENTIALS_LIMITS.text
+        ? `credentials must be at most ${CREDENTIALS_LIMITS.text} characters`
+        : null,
+  )
   credentials?: string;
 
   @ApiPropertyOptional({ description: 's3-ambient only; default false' })
