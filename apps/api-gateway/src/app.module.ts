@@ -1,6 +1,11 @@
 import { type MiddlewareConsumer, Module, type NestModule, RequestMethod, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { DatabaseModule, DatabaseReadiness, VellumCommonModule } from '@vellum/common';
+import {
+  DatabaseModule,
+  DatabaseReadiness,
+  VellumCommonModule,
+  type VellumCommonOptions,
+} from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { AssetPresenter } from './assets/asset.presenter';
 import { AssetsController } from './assets/assets.controller';
@@ -20,6 +25,13 @@ import { CustomersService, SERVICE_NAME } from './customers/customers.service';
 import { assertBodyContracts, BodyContractInterceptor } from './http/body-contract';
 import { Links, publicBaseMiddleware } from './http/links.service';
 import { TransientDbErrorInterceptor } from './http/transient-db.interceptor';
+import { NamedQueriesController } from './named-queries/named-queries.controller';
+import { NamedQueriesRepository } from './named-queries/named-queries.repository';
+import { NamedQueriesService } from './named-queries/named-queries.service';
+import { OriginStrategiesController } from './origin-strategies/origin-strategies.controller';
+import { OriginStrategiesRepository } from './origin-strategies/origin-strategies.repository';
+import { OriginStrategiesService } from './origin-strategies/origin-strategies.service';
+import { OriginStrategyTypesController } from './origin-strategies/origin-strategy-types.controller';
 import { QueueController } from './queue/queue.controller';
 import { QueueService } from './queue/queue.service';
 import { SpacesController } from './spaces/spaces.controller';
@@ -28,9 +40,12 @@ import { SpacesService } from './spaces/spaces.service';
 /**
  * Builds the api-gateway root module for a validated environment (SPEC.md §3): Postgres (PRISMA), the bus
  * (MessagingModule with the outbox relay), VellumCommonModule (logs, correlation, health, metrics) and the
- * management API controllers.
+ * management API controllers. `opts.logDestination` (tests) receives the JSON log lines instead of stdout.
  */
-export function createAppModule(env: GatewayEnv): Type {
+export function createAppModule(
+  env: GatewayEnv,
+  opts: { logDestination?: VellumCommonOptions['logDestination'] } = {},
+): Type {
   const controllers = [
     SetupController,
     CustomersController,
@@ -38,6 +53,9 @@ export function createAppModule(env: GatewayEnv): Type {
     AssetsController,
     QueueController,
     IngestEventsController,
+    NamedQueriesController,
+    OriginStrategiesController,
+    OriginStrategyTypesController,
   ];
   // Every write route declares its body (unknown fields → 400 on every route, SPEC.md §3.1).
   assertBodyContracts(controllers);
@@ -49,6 +67,7 @@ export function createAppModule(env: GatewayEnv): Type {
         readiness: [DatabaseReadiness, AmqpReadiness],
         logLevel: env.LOG_LEVEL,
         logPretty: env.LOG_PRETTY,
+        logDestination: opts.logDestination,
       }),
       MessagingModule.forRoot({
         serviceName: SERVICE_NAME,
@@ -82,6 +101,10 @@ export function createAppModule(env: GatewayEnv): Type {
       IngestWaiter,
       AssetsService,
       QueueService,
+      NamedQueriesRepository,
+      NamedQueriesService,
+      OriginStrategiesRepository,
+      OriginStrategiesService,
     ],
   })
   class AppModule implements NestModule {

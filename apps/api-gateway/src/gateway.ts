@@ -2,7 +2,12 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { withResourceSchemas } from './resource/openapi';
-import { bootstrapService, ProblemExceptionFilter, trustedProxies } from '@vellum/common';
+import {
+  bootstrapService,
+  ProblemExceptionFilter,
+  trustedProxies,
+  type VellumCommonOptions,
+} from '@vellum/common';
 import { PRISMA, type PrismaClient } from '@vellum/db';
 import { createTransport, transportEnvOptions } from '@vellum/messaging';
 import { createAppModule } from './app.module';
@@ -19,15 +24,19 @@ import { SERVICE_NAME } from './customers/customers.service';
  * as JSON, so `curl -d '{...}'` works as with the DLCS; UTF-8 only, else 415; nesting ≤ `VELLUM_MAX_JSON_DEPTH`),
  * RFC 7807 errors, OpenAPI at `/openapi.json` and `/docs`,
  * the AMQP transport (hears `asset.ingest.finished.v1`), and the admin bootstrap from VELLUM_ADMIN_KEY/SECRET.
+ * `opts.logDestination` (tests) receives the JSON log lines instead of stdout.
  */
-export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}): Promise<INestApplication> {
+export async function startGateway(
+  env: GatewayEnv,
+  opts: { host?: string; logDestination?: VellumCommonOptions['logDestination'] } = {},
+): Promise<INestApplication> {
   const transport = createTransport({
     serviceName: SERVICE_NAME,
     amqpUrl: env.AMQP_URL,
     exchange: env.AMQP_EXCHANGE,
     ...transportEnvOptions(env),
   });
-  return bootstrapService(createAppModule(env), {
+  return bootstrapService(createAppModule(env, { logDestination: opts.logDestination }), {
     serviceName: SERVICE_NAME,
     env,
     port: env.PORT,

@@ -35,6 +35,8 @@ export interface TestGateway {
   app: INestApplication;
   prisma: PrismaClient;
   base: string;
+  /** The validated environment it runs with (to start a second instance on the same database and vhost). */
+  env: GatewayEnv;
   call(method: string, path: string, opts?: CallOptions): Promise<CallResult>;
   close(): Promise<void>;
 }
@@ -44,11 +46,36 @@ export const basic = (pair: string): Record<string, string> => ({
   Authorization: `Basic ${Buffer.from(pair).toString('base64')}`,
 });
 
+/** A `call` function against any gateway base URL (`http://127.0.0.1:<port>`), as {@link TestGateway.call}. */
+export function caller(base: string): TestGateway['call'] {
+  return async (method: string, path: string, opts: CallOptions = {}): Promise<CallResult> => {
+    const headers: Record<string, string> = { ...(opts.key ? basic(opts.key) : {}), ...(opts.headers ?? {}) };
+    let body: string | Uint8Array | undefined;
+    if (opts.raw !== undefined) body = opts.raw;
+    else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+      headers['Content-Type'] = 'application/json';
+    const res = await fetch(`${base}${path}`, { method, headers, body });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, json, text };
+  };
+}
+
 /**
  * Boots the real gateway (startGateway) against a fresh database (`createTestDatabase`) and vhost
- * (`createTestVhost`); `env` overrides the gateway variables (strings, as in the environment).
+ * (`createTestVhost`); `env` overrides the gateway variables (strings, as in the environment);
+ * `opts.logDestination` receives the gateway's JSON log lines (e.g. `{ write: (line) => lines.push(line) }`).
  */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  opts: { logDestination?: { write(line: string): void } } = {},
+): Promise<TestGateway> {
   let db: TestDatabase | undefined;
   let vhost: TestVhost | undefined;
   [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
@@ -66,31 +93,16 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     VELLUM_IMMEDIATE_TIMEOUT_MS: '0',
     ...env,
   });
-  const app = await startGateway(validated, { host: '127.0.0.1' });
+  const app = await startGateway(validated, { host: '127.0.0.1', logDestination: opts.logDestination });
   const prisma = createPrismaClient(db.url);
 
-  async function call(method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
-    const headers: Record<string, string> = { ...(opts.key ? basic(opts.key) : {}), ...(opts.headers ?? {}) };
-    let body: string | Uint8Array | undefined;
-    if (opts.raw !== undefined) body = opts.raw;
-    else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
-      headers['Content-Type'] = 'application/json';
-    const res = await fetch(`${base}${path}`, { method, headers, body });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, json, text };
-  }
+  const call = caller(base);
 
   return {
     app,
     prisma,
     base,
+    env: validated,
     call,
     async close() {
       await app.close();

@@ -16,6 +16,7 @@ export {
   redactUrl,
 } from './migrate';
 export { isUniqueViolation, isTransientDbError, isDatabaseUnavailable } from './errors';
+export { originStrategiesFor, ORIGIN_STRATEGY_ORDER } from './origin-strategies';
 
 /** Nest injection token under which apps provide the shared `PrismaClient`. */
 export const PRISMA = Symbol('PRISMA');

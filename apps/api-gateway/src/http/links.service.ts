@@ -92,6 +92,25 @@ export class Links {
   batch(c: number, b: number): string {
     return `${this.batches(c)}/${b}`;
   }
+  namedQueries(c: number): string {
+    return `${this.customer(c)}/namedQueries`;
+  }
+  namedQuery(c: number, id: string): string {
+    return `${this.namedQueries(c)}/${seg(id)}`;
+  }
+  originStrategies(c: number): string {
+    return `${this.customer(c)}/originStrategies`;
+  }
+  originStrategy(c: number, id: string): string {
+    return `${this.originStrategies(c)}/${seg(id)}`;
+  }
+  /** The public list of origin strategy types (`GET /originStrategies`, SPEC.md §3.2). */
+  originStrategyTypes(): string {
+    return `${this.base()}/originStrategies`;
+  }
+  originStrategyType(name: string): string {
+    return `${this.originStrategyTypes()}/${seg(name)}`;
+  }
 
   /** `{delivery base}/{channel}/{c}/{s}/{id}`: the delivery base of this request (see `publicBases`). */
   delivery(channel: 'iiif-img' | 'thumbs' | 'iiif-av' | 'file', c: number, s: number, id: string): string {
