@@ -35,6 +35,8 @@ export interface TestGateway {
   app: INestApplication;
   prisma: PrismaClient;
   base: string;
+  /** Its database and vhost (a gateway started with `shareWith` uses the same ones). */
+  infra: { databaseUrl: string; amqpUrl: string; exchange: string };
   call(method: string, path: string, opts?: CallOptions): Promise<CallResult>;
   close(): Promise<void>;
 }
@@ -47,27 +49,37 @@ export const basic = (pair: string): Record<string, string> => ({
 /**
  * Boots the real gateway (startGateway) against a fresh database (`createTestDatabase`) and vhost
  * (`createTestVhost`); `env` overrides the gateway variables (strings, as in the environment).
+ * @param opts.shareWith start another replica on the same database and vhost as that gateway (two replicas in one
+ *   test); its `close()` leaves them to their owner.
  */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  opts: { shareWith?: TestGateway } = {},
+): Promise<TestGateway> {
   let db: TestDatabase | undefined;
   let vhost: TestVhost | undefined;
-  [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+  let infra: TestGateway['infra'];
+  if (opts.shareWith) infra = opts.shareWith.infra;
+  else {
+    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+    infra = { databaseUrl: db.url, amqpUrl: vhost.url, exchange: vhost.exchange };
+  }
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const validated = validateEnv(GatewayEnv, {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
     PORT: String(port),
-    DATABASE_URL: db.url,
-    AMQP_URL: vhost.url,
-    AMQP_EXCHANGE: vhost.exchange,
+    DATABASE_URL: infra.databaseUrl,
+    AMQP_URL: infra.amqpUrl,
+    AMQP_EXCHANGE: infra.exchange,
     VELLUM_API_URL: base,
     VELLUM_DELIVERY_URL: 'http://delivery.test',
     VELLUM_IMMEDIATE_TIMEOUT_MS: '0',
     ...env,
   });
   const app = await startGateway(validated, { host: '127.0.0.1' });
-  const prisma = createPrismaClient(db.url);
+  const prisma = createPrismaClient(infra.databaseUrl);
 
   async function call(method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
     const headers: Record<string, string> = { ...(opts.key ? basic(opts.key) : {}), ...(opts.headers ?? {}) };
@@ -91,6 +103,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     app,
     prisma,
     base,
+    infra,
     call,
     async close() {
       await app.close();

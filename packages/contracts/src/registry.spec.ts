@@ -73,9 +73,12 @@ describe('message registry', () => {
     ).toBeInstanceOf(ImageDerivativesCreateV1);
   });
 
-  it('validates customer.apikey.deleted.v1: at least one non-empty key, customerDeleted a boolean', () => {
+  it('validates customer.apikey.deleted.v1: non-empty keys (none only for a deleted customer), customerDeleted', () => {
     const key = 'customer.apikey.deleted.v1';
     expect(validatePayload(key, { customerId: 2, keys: ['k1'], customerDeleted: false })).toBeInstanceOf(
+      CustomerApiKeyDeletedV1,
+    );
+    expect(validatePayload(key, { customerId: 2, keys: [], customerDeleted: true })).toBeInstanceOf(
       CustomerApiKeyDeletedV1,
     );
     for (const bad of [

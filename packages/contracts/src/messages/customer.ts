@@ -1,4 +1,4 @@
-import { ArrayMinSize, IsArray, IsBoolean, IsInt, IsNotEmpty, IsString, Min } from 'class-validator';
+import { IsArray, IsBoolean, IsInt, IsNotEmpty, IsString, Min, ValidateBy } from 'class-validator';
 import { registerMessage } from '../registry';
 
 /**
@@ -14,8 +14,20 @@ export class CustomerApiKeyDeletedV1 {
   static readonly producers = ['api-gateway'];
   static readonly consumers = ['api-gateway (every replica)'];
   @IsInt() @Min(1) customerId!: number;
-  /** The deleted keys (never secrets). */
-  @IsArray() @ArrayMinSize(1) @IsString({ each: true }) @IsNotEmpty({ each: true }) keys!: string[];
+  /** The deleted keys (never secrets); empty only when a customer without keys was deleted. */
+  @IsArray()
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  @ValidateBy({
+    name: 'keysGiven',
+    validator: {
+      validate: (v: unknown, args) =>
+        Array.isArray(v) &&
+        (v.length > 0 || (args?.object as { customerDeleted?: unknown }).customerDeleted === true),
+      defaultMessage: () => 'keys must name at least one key unless customerDeleted',
+    },
+  })
+  keys!: string[];
   /** True when the keys went because the customer itself was deleted. */
   @IsBoolean() customerDeleted!: boolean;
 }
