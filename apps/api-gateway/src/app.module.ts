@@ -16,11 +16,17 @@ import { IngestEventsController } from './assets/ingest-events.controller';
 import { IngestWaiter } from './assets/ingest-waiter.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-key.service';
+import { ApiKeysRepository } from './auth/api-keys.repository';
 import { CustomerDirectory } from './auth/customer-directory.service';
+import { KeyEventsController } from './auth/key-events.controller';
+import { KeysController } from './auth/keys.controller';
+import { KeysService } from './auth/keys.service';
+import { RevocationFeed } from './auth/revocation-feed';
 import { SetupController } from './auth/setup.controller';
 import { SecretBox } from '@vellum/secrets';
 import { GATEWAY_ENV, SECRET_BOX, type GatewayEnv } from './config/gateway-env';
 import { CustomersController } from './customers/customers.controller';
+import { CustomersRepository } from './customers/customers.repository';
 import { CustomersService, SERVICE_NAME } from './customers/customers.service';
 import { assertBodyContracts, BodyContractInterceptor } from './http/body-contract';
 import { Links, publicBaseMiddleware } from './http/links.service';
@@ -35,6 +41,7 @@ import { OriginStrategyTypesController } from './origin-strategies/origin-strate
 import { QueueController } from './queue/queue.controller';
 import { QueueService } from './queue/queue.service';
 import { SpacesController } from './spaces/spaces.controller';
+import { SpacesRepository } from './spaces/spaces.repository';
 import { SpacesService } from './spaces/spaces.service';
 
 /**
@@ -49,6 +56,7 @@ export function createAppModule(
   const controllers = [
     SetupController,
     CustomersController,
+    KeysController,
     SpacesController,
     AssetsController,
     QueueController,
@@ -56,6 +64,7 @@ export function createAppModule(
     NamedQueriesController,
     OriginStrategiesController,
     OriginStrategyTypesController,
+    KeyEventsController,
   ];
   // Every write route declares its body (unknown fields → 400 on every route, SPEC.md §3.1).
   assertBodyContracts(controllers);
@@ -90,10 +99,15 @@ export function createAppModule(
       { provide: APP_INTERCEPTOR, useClass: TransientDbErrorInterceptor },
       { provide: APP_INTERCEPTOR, useClass: BodyContractInterceptor },
       Links,
+      RevocationFeed,
+      ApiKeysRepository,
       ApiKeyService,
+      KeysService,
+      CustomersRepository,
       CustomerDirectory,
       ApiKeyGuard,
       CustomersService,
+      SpacesRepository,
       SpacesService,
       ChannelRulesRepository,
       AssetsRepository,

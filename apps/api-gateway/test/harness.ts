@@ -37,6 +37,8 @@ export interface TestGateway {
   base: string;
   /** The validated environment it runs with (to start a second instance on the same database and vhost). */
   env: GatewayEnv;
+  /** Its database and vhost (a gateway started with `shareWith` uses the same ones). */
+  infra: { databaseUrl: string; amqpUrl: string; exchange: string };
   call(method: string, path: string, opts?: CallOptions): Promise<CallResult>;
   close(): Promise<void>;
 }
@@ -71,30 +73,37 @@ export function caller(base: string): TestGateway['call'] {
  * Boots the real gateway (startGateway) against a fresh database (`createTestDatabase`) and vhost
  * (`createTestVhost`); `env` overrides the gateway variables (strings, as in the environment);
  * `opts.logDestination` receives the gateway's JSON log lines (e.g. `{ write: (line) => lines.push(line) }`).
+ * @param opts.shareWith start another replica on the same database and vhost as that gateway (two replicas in one
+ *   test); its `close()` leaves them to their owner.
  */
 export async function startTestGateway(
   env: Record<string, string> = {},
-  opts: { logDestination?: { write(line: string): void } } = {},
+  opts: { logDestination?: { write(line: string): void }; shareWith?: TestGateway } = {},
 ): Promise<TestGateway> {
   let db: TestDatabase | undefined;
   let vhost: TestVhost | undefined;
-  [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+  let infra: TestGateway['infra'];
+  if (opts.shareWith) infra = opts.shareWith.infra;
+  else {
+    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+    infra = { databaseUrl: db.url, amqpUrl: vhost.url, exchange: vhost.exchange };
+  }
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const validated = validateEnv(GatewayEnv, {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
     PORT: String(port),
-    DATABASE_URL: db.url,
-    AMQP_URL: vhost.url,
-    AMQP_EXCHANGE: vhost.exchange,
+    DATABASE_URL: infra.databaseUrl,
+    AMQP_URL: infra.amqpUrl,
+    AMQP_EXCHANGE: infra.exchange,
     VELLUM_API_URL: base,
     VELLUM_DELIVERY_URL: 'http://delivery.test',
     VELLUM_IMMEDIATE_TIMEOUT_MS: '0',
     ...env,
   });
   const app = await startGateway(validated, { host: '127.0.0.1', logDestination: opts.logDestination });
-  const prisma = createPrismaClient(db.url);
+  const prisma = createPrismaClient(infra.databaseUrl);
 
   const call = caller(base);
 
@@ -103,6 +112,7 @@ export async function startTestGateway(
     prisma,
     base,
     env: validated,
+    infra,
     call,
     async close() {
       await app.close();
