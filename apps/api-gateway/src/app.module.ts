@@ -20,7 +20,10 @@ import { CustomersService, SERVICE_NAME } from './customers/customers.service';
 import { assertBodyContracts, BodyContractInterceptor } from './http/body-contract';
 import { Links, publicBaseMiddleware } from './http/links.service';
 import { TransientDbErrorInterceptor } from './http/transient-db.interceptor';
-import { QueueController } from './queue/queue.controller';
+import { BatchPresenter } from './queue/batch.presenter';
+import { BatchesRepository } from './queue/batches.repository';
+import { BatchesService } from './queue/batches.service';
+import { PlatformQueueController, QueueController } from './queue/queue.controller';
 import { QueueService } from './queue/queue.service';
 import { SpacesController } from './spaces/spaces.controller';
 import { SpacesService } from './spaces/spaces.service';
@@ -37,6 +40,7 @@ export function createAppModule(env: GatewayEnv): Type {
     SpacesController,
     AssetsController,
     QueueController,
+    PlatformQueueController,
     IngestEventsController,
   ];
   // Every write route declares its body (unknown fields → 400 on every route, SPEC.md §3.1).
@@ -82,6 +86,9 @@ export function createAppModule(env: GatewayEnv): Type {
       IngestWaiter,
       AssetsService,
       QueueService,
+      BatchesRepository,
+      BatchesService,
+      BatchPresenter,
     ],
   })
   class AppModule implements NestModule {
