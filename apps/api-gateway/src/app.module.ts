@@ -38,7 +38,10 @@ import { OriginStrategiesController } from './origin-strategies/origin-strategie
 import { OriginStrategiesRepository } from './origin-strategies/origin-strategies.repository';
 import { OriginStrategiesService } from './origin-strategies/origin-strategies.service';
 import { OriginStrategyTypesController } from './origin-strategies/origin-strategy-types.controller';
-import { QueueController } from './queue/queue.controller';
+import { BatchPresenter } from './queue/batch.presenter';
+import { BatchesRepository } from './queue/batches.repository';
+import { BatchesService } from './queue/batches.service';
+import { PlatformQueueController, QueueController } from './queue/queue.controller';
 import { QueueService } from './queue/queue.service';
 import { SpacesController } from './spaces/spaces.controller';
 import { SpacesRepository } from './spaces/spaces.repository';
@@ -60,6 +63,7 @@ export function createAppModule(
     SpacesController,
     AssetsController,
     QueueController,
+    PlatformQueueController,
     IngestEventsController,
     NamedQueriesController,
     OriginStrategiesController,
@@ -119,6 +123,9 @@ export function createAppModule(
       NamedQueriesService,
       OriginStrategiesRepository,
       OriginStrategiesService,
+      BatchesRepository,
+      BatchesService,
+      BatchPresenter,
     ],
   })
   class AppModule implements NestModule {

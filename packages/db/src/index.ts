@@ -23,3 +23,20 @@ export const PRISMA = Symbol('PRISMA');
 
 /** `customerId` of platform-wide rows (system delivery channel policies, default delivery channel rules). */
 export const PLATFORM_CUSTOMER_ID = 0;
+export {
+  addToBatch,
+  cancelBatch,
+  claimBatchMember,
+  isBatchComplete,
+  markSuperseded,
+  CANCELLED_ERROR,
+  type BatchDelta,
+  type BatchLedgerRow,
+  type BatchTotals,
+  type CancelledMember,
+  type CancelOutcome,
+  type ClaimResult,
+  type LedgerDb,
+  type LedgerUpdate,
+  type MemberRef,
+} from './batch-ledger';

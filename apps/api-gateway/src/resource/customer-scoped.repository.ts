@@ -96,12 +96,17 @@ export abstract class CustomerScopedRepository<Row, Where extends object = Recor
   }
 
   /**
-   * One page of the customer's rows matching `where`, ordered by the paging's whitelisted field (or the default
-   * order), with the total: one `findMany` and one `count`, in one snapshot.
+   * One page of the customer's rows matching `where`, ordered by the paging's whitelisted field (or `fallback`,
+   * by default the repository's default order), with the total: one `findMany` and one `count`, in one snapshot.
    */
-  async page(customerId: number, where: Where, paging: Paging): Promise<RowPage<Row>> {
+  async page(
+    customerId: number,
+    where: Where,
+    paging: Paging,
+    fallback: OrderBy = this.defaultOrder,
+  ): Promise<RowPage<Row>> {
     const scoped = this.scope(customerId, where);
-    const orderBy = this.table.orderBy(paging.orderBy, paging.descending, this.defaultOrder);
+    const orderBy = this.table.orderBy(paging.orderBy, paging.descending, fallback);
     const m = this.model(this.prisma);
     const [rows, total] = await this.prisma.$transaction([
       m.findMany({
