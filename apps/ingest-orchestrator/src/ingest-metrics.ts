@@ -18,6 +18,8 @@ export type IngestOutcomeLabel =
   | 'dispatched'
   /** A retryable failure handed back to the transport for a delayed retry. */
   | 'retry'
+  /** A request for a batch member cancelled before it started: skipped (the gateway closed it). */
+  | 'cancelled'
   /** The objects of a deleted asset removed (`asset.deleted.v1`, or a late result of a deleted asset). */
   | 'deleted';
 

@@ -10,6 +10,7 @@ export * from './messages/image';
 export * from './messages/av';
 export * from './messages/batch';
 export * from './messages/bus';
+export * from './messages/customer';
 export * from './delivery-channels';
 export * from './derivatives';
 export * from './events-doc';

@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA, type Asset, type Prisma, type PrismaClient } from '@vellum/db';
+import {
+  closeMembersOfDeletedAssets,
+  PRISMA,
+  queryPrepared,
+  type Asset,
+  type LedgerUpdate,
+  type Prisma,
+  type PrismaClient,
+} from '@vellum/db';
 import { CustomerScopedRepository, type Db, type RowPage } from '../resource/customer-scoped.repository';
 import type { Paging } from '../http/hydra';
 import type { AssetKey } from '../storage/storage-accounting';
@@ -78,39 +86,6 @@ DELETE FROM "assets" a USING ${KEYS_RECORDSET}
 WHERE a."customerId" = $1::int AND a."spaceId" = k."spaceId" AND a."id" = k."id"
 RETURNING a."spaceId", a."id"`;
 
-/** $1 = customerId, $2 = keys: locks, in ascending id, the batches with a pending member among the keys. */
-const LOCK_PENDING_BATCHES_SQL = `
-SELECT b."id" FROM "batches" b
-WHERE b."id" IN (
-  SELECT m."batchId" FROM "batch_members" m
-  JOIN ${KEYS_RECORDSET} ON m."spaceId" = k."spaceId" AND m."assetId" = k."id"
-  WHERE m."customerId" = $1::int AND m."outcome" = 'pending'
-)
-ORDER BY b."id"
-FOR UPDATE OF b`;
-
-/**
- * $1 = customerId, $2 = keys, $3 = error text: closes the pending members of the keys as errors and moves their
- * batches' counters by exactly the members closed (`finished` set when they now add up to `count`).
- */
-const CLOSE_PENDING_MEMBERS_SQL = `
-WITH closed AS (
-  UPDATE "batch_members" m
-  SET "outcome" = 'error'::"BatchMemberOutcome", "error" = $3::text, "finished" = now()
-  FROM ${KEYS_RECORDSET}
-  WHERE m."customerId" = $1::int AND m."spaceId" = k."spaceId" AND m."assetId" = k."id" AND m."outcome" = 'pending'
-  RETURNING m."batchId"
-), per AS (
-  SELECT "batchId", count(*)::int AS "n" FROM closed GROUP BY "batchId"
-)
-UPDATE "batches" b SET
-  "errors" = b."errors" + per."n",
-  "finished" = CASE WHEN b."finished" IS NULL AND b."completed" + b."errors" + per."n" >= b."count"
-                    THEN now() ELSE b."finished" END
-FROM per
-WHERE b."id" = per."batchId"
-RETURNING b."id", b."customerId", b."count", b."completed", b."errors", b."priority", per."n" AS "added"`;
-
 /** The metadata columns a bulk write sets (SPEC.md §1 "Metadata fields", plus `roles` for `PATCH C/allImages`). */
 export const BULK_COLUMNS = [
   'roles',
@@ -148,17 +123,6 @@ INSERT INTO "outbox_messages" ("id", "routingKey", "envelope", "priority")
 SELECT "id", "routingKey", "envelope", "priority"
 FROM jsonb_to_recordset($1::jsonb) AS x("id" uuid, "routingKey" text, "envelope" jsonb, "priority" int)`;
 
-/** A batch whose counters a delete moved: its counters after the update and how many errors it added. */
-export interface MovedBatch {
-  id: number;
-  customerId: number;
-  count: number;
-  completed: number;
-  errors: number;
-  priority: boolean;
-  added: number;
-}
-
 /** One asset of a bulk metadata write: its key, every {@link BULK_COLUMNS} value, and whether it re-ingests. */
 export type BulkRow = { spaceId: number; id: string; reingest: boolean } & Pick<AssetFields, BulkColumn>;
 
@@ -175,6 +139,9 @@ function uniqueKeys(keys: readonly AssetKey[]): AssetKey[] {
 
 const keysJson = (keys: readonly AssetKey[]) =>
   JSON.stringify(uniqueKeys(keys).map((k) => ({ spaceId: k.spaceId, id: k.id })));
+
+/** $1 = customerId, $2 = spaceId, $3 = id. */
+const GET_ASSET_SQL = `SELECT * FROM "assets" WHERE "customerId" = $1::int AND "spaceId" = $2::int AND "id" = $3::text`;
 
 /** A batch member as written: its key and the ingest attempt it waits for. */
 export interface LandedMember {
@@ -204,9 +171,13 @@ export class AssetsRepository extends CustomerScopedRepository<Asset, Prisma.Ass
     return db.asset;
   }
 
-  /** One asset, or null. */
-  get(customerId: number, spaceId: number, id: string, db: Db = this.prisma): Promise<Asset | null> {
-    return this.findOne(customerId, { spaceId, id }, db);
+  /**
+   * One asset, or null. The hottest read of the API (`GET` of an asset): a prepared statement on the pool
+   * ({@link queryPrepared}) outside transactions.
+   */
+  async get(customerId: number, spaceId: number, id: string, db: Db = this.prisma): Promise<Asset | null> {
+    const rows = await queryPrepared<Asset>(db, 'asset-by-key', GET_ASSET_SQL, [customerId, spaceId, id]);
+    return rows[0] ?? null;
   }
 
   /** Updates the decided columns of an existing asset (no ingest). */
@@ -334,34 +305,17 @@ export class AssetsRepository extends CustomerScopedRepository<Asset, Prisma.Ass
   }
 
   /**
-   * Closes the pending batch members of the given assets as errors (`error` = `reason`) and moves their batches'
-   * counters by exactly the members closed, setting `finished` when `completed + errors` reaches `count` (the
-   * finaliser's rule, SPEC.md §3.3 "Progress must be exact"). Two statements whatever the count: the batches are
-   * locked first in ascending id (the finaliser's order), then one chained UPDATE.
-   * @returns the batches moved, with their counters after the update.
+   * Closes the pending batch members of assets being deleted as errors "deleted" and moves their batches'
+   * counters exactly (the batch ledger's {@link closeMembersOfDeletedAssets}: three statements whatever the count;
+   * the caller has locked the asset rows).
+   * @returns the batches moved; `justFinished` ones need a `batch.completed.v1`.
    */
-  async closePendingMembers(
+  closePendingMembers(
     customerId: number,
     keys: readonly AssetKey[],
-    reason: string,
-    db: Db,
-  ): Promise<MovedBatch[]> {
-    if (!keys.length) return [];
-    const json = keysJson(keys);
-    const locked = await db.$queryRawUnsafe<{ id: number }[]>(LOCK_PENDING_BATCHES_SQL, customerId, json);
-    if (!locked.length) return [];
-    const rows = await db.$queryRawUnsafe<MovedBatch[]>(CLOSE_PENDING_MEMBERS_SQL, customerId, json, reason);
-    return rows
-      .map((r) => ({
-        id: Number(r.id),
-        customerId: Number(r.customerId),
-        count: Number(r.count),
-        completed: Number(r.completed),
-        errors: Number(r.errors),
-        priority: Boolean(r.priority),
-        added: Number(r.added),
-      }))
-      .sort((a, b) => a.id - b.id);
+    tx: Prisma.TransactionClient,
+  ): Promise<LedgerUpdate[]> {
+    return closeMembersOfDeletedAssets(tx, customerId, uniqueKeys(keys), new Date());
   }
 
   /**

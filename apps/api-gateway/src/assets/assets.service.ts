@@ -5,12 +5,12 @@ import {
   AssetDeletedV1,
   AssetIngestRequestedV1,
   AssetUpdatedV1,
-  BatchCompletedV1,
+  batchCompletedEvent,
   BUCKET_NAME,
   derivativeObjects,
   type DeleteFrom,
 } from '@vellum/contracts';
-import { isUniqueViolation, type Asset, type Prisma, type Space } from '@vellum/db';
+import { isUniqueViolation, type Asset, type LedgerUpdate, type Prisma, type Space } from '@vellum/db';
 import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
 import { storedOriginFor, type SecretBox } from '@vellum/secrets';
 import { GATEWAY_ENV, SECRET_BOX, type GatewayEnv } from '../config/gateway-env';
@@ -24,7 +24,7 @@ import { ASSET_DECIDED_COLUMNS } from './asset.fields';
 import { assetIdProblem } from './asset-id';
 import { parseAssetBody } from './asset-input';
 import { AssetPresenter, existingFields } from './asset.presenter';
-import { AssetsRepository, type MovedBatch } from './assets.repository';
+import { AssetsRepository } from './assets.repository';
 import { ChannelRulesRepository } from './channel-rules.repository';
 import { IngestWaiter } from './ingest-waiter.service';
 
@@ -43,17 +43,8 @@ export interface DeletedAssets {
   keys: AssetKey[];
   /** The storage accounting released ({@link releaseAssetStorage}). */
   released: ReleasedStorage;
-  /** Batches whose pending members were closed. */
-  batches: MovedBatch[];
-}
-
-/** The error a pending batch member is closed with when its asset is deleted. */
-export const DELETED_MEMBER_ERROR = 'deleted';
-
-/** True when the members this update closed are what made the batch complete (the finaliser's rule). */
-function completedNow(b: MovedBatch): boolean {
-  const landed = b.completed + b.errors;
-  return landed >= b.count && landed - b.added < b.count;
+  /** Batches whose pending members were closed (the batch ledger's updates). */
+  batches: LedgerUpdate[];
 }
 
 /** Assets one at a time (SPEC.md §3.3 "Assets", §3.4, §4.1), and deletes one or many (§3.3, §8). */
@@ -182,7 +173,7 @@ export class AssetsService {
         return { keys: [], released: await releaseAssetStorage(tx, customerId, gone), batches: [] };
       await this.assets.deleteByKeys(customerId, gone, tx);
       const released = await releaseAssetStorage(tx, customerId, gone);
-      const batches = await this.assets.closePendingMembers(customerId, gone, DELETED_MEMBER_ERROR, tx);
+      const batches = await this.assets.closePendingMembers(customerId, gone, tx);
       const outbox = rows.map((r) =>
         outboxRow(
           Object.assign(new AssetDeletedV1(), {
@@ -195,18 +186,13 @@ export class AssetsService {
           { producer: SERVICE_NAME },
         ),
       );
-      for (const b of batches.filter(completedNow)) {
+      for (const { row, justFinished } of batches) {
+        if (!justFinished) continue;
         outbox.push(
-          outboxRow(
-            Object.assign(new BatchCompletedV1(), {
-              customerId: b.customerId,
-              batchId: b.id,
-              count: b.count,
-              completed: b.completed,
-              errors: b.errors,
-            }),
-            { producer: SERVICE_NAME, priority: b.priority ? PRIORITY_LANE : 0 },
-          ),
+          outboxRow(batchCompletedEvent(row), {
+            producer: SERVICE_NAME,
+            priority: row.priority ? PRIORITY_LANE : 0,
+          }),
         );
       }
       await this.assets.appendOutbox(outbox, tx);
