@@ -29,7 +29,7 @@ describe("body DTOs list exactly their field table's writable fields", () => {
         .filter(([, f]) => f.type === 'link')
         .map(([k]) => k)
         .sort();
-    expect(links(CUSTOMER_FIELDS)).toEqual(['keys', 'queue', 'spaces']);
+    expect(links(CUSTOMER_FIELDS)).toEqual(['keys', 'namedQueries', 'originStrategies', 'queue', 'spaces']);
     expect(links(SPACE_FIELDS)).toEqual(['images']);
     expect(links(API_KEY_FIELDS)).toEqual(['customer']);
   });

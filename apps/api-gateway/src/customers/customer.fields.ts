@@ -56,6 +56,16 @@ export const CUSTOMER_FIELDS = defineFields<Customer, Links>()(
       description: "The customer's ingest queue",
       render: (c, links) => links.queue(c.id),
     },
+    namedQueries: {
+      type: 'link',
+      description: "The customer's named queries (and the global ones)",
+      render: (c, links) => links.namedQueries(c.id),
+    },
+    originStrategies: {
+      type: 'link',
+      description: "The customer's origin strategies",
+      render: (c, links) => links.originStrategies(c.id),
+    },
     // LEAD: further customer links go here (see the comment above), only once their routes exist.
   },
   ['id'],

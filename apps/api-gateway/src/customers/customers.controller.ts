@@ -36,6 +36,8 @@ const ENTRY_POINT = registerSchema('EntryPoint', {
     '@id': { type: 'string', format: 'uri' },
     '@type': { type: 'string', enum: ['vocab:EntryPoint'] },
     customers: { type: 'string', format: 'uri', description: 'The customers (admin)' },
+    originStrategies: { type: 'string', format: 'uri', description: 'The origin strategy types (public)' },
+    queue: { type: 'string', format: 'uri', description: "Every customer's queue, summed (admin)" },
   },
   required: ['@id', '@type'],
 });
@@ -62,6 +64,8 @@ export class CustomersController {
       '@id': this.links.entryPoint(),
       '@type': 'vocab:EntryPoint',
       customers: this.links.customers(),
+      originStrategies: this.links.originStrategyTypes(),
+      queue: this.links.platformQueue(),
     };
   }
 
