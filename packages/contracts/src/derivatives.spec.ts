@@ -3,10 +3,14 @@ import { AssetDeletedV1 } from './messages/asset';
 import { validatePayload } from './registry';
 
 describe('derivativeObjects (the derivatives JSON, SPEC.md §8)', () => {
-  it.each([[null], [undefined], ['x'], [[]], [{}], [{ pyramid: 'x', thumbnails: { keys: 3 }, transcodes: {} }]])(
-    'tolerates %j: no objects',
-    (value) => expect(derivativeObjects(value)).toEqual([]),
-  );
+  it.each([
+    [null],
+    [undefined],
+    ['x'],
+    [[]],
+    [{}],
+    [{ pyramid: 'x', thumbnails: { keys: 3 }, transcodes: {} }],
+  ])('tolerates %j: no objects', (value) => expect(derivativeObjects(value)).toEqual([]));
 
   it('lists pyramid, thumbnails, original and transcodes once each', () => {
     expect(
@@ -16,12 +20,20 @@ describe('derivativeObjects (the derivatives JSON, SPEC.md §8)', () => {
           bucket: 'vellum-thumbs',
           open: [[100, 50]],
           auth: [],
-          keys: { '100,50': '1/2/a/full/100,50/0/default.jpg', '200,100': '1/2/a/full/200,100/0/default.jpg' },
+          keys: {
+            '100,50': '1/2/a/full/100,50/0/default.jpg',
+            '200,100': '1/2/a/full/200,100/0/default.jpg',
+          },
           size: 5,
         },
         original: { bucket: 'vellum-origins', key: '1/2/a/origin', size: 3 },
         transcodes: [
-          { preset: 'video-mp4-720p', bucket: 'vellum-derivatives', key: '1/2/a/720.mp4', mediaType: 'video/mp4' },
+          {
+            preset: 'video-mp4-720p',
+            bucket: 'vellum-derivatives',
+            key: '1/2/a/720.mp4',
+            mediaType: 'video/mp4',
+          },
           { bucket: 'vellum-derivatives' },
         ],
       }),
