@@ -1,6 +1,6 @@
 import { type MiddlewareConsumer, Module, type NestModule, RequestMethod, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { DatabaseModule, DatabaseReadiness, VellumCommonModule } from '@vellum/common';
+import { DatabaseModule, DatabaseReadiness, StorageReadiness, VellumCommonModule } from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { AssetPresenter } from './assets/asset.presenter';
 import { AssetsController } from './assets/assets.controller';
@@ -24,6 +24,15 @@ import { QueueController } from './queue/queue.controller';
 import { QueueService } from './queue/queue.service';
 import { SpacesController } from './spaces/spaces.controller';
 import { SpacesService } from './spaces/spaces.service';
+import { QuotaService } from './storage/quota.service';
+import { StoragePoliciesController } from './storage/storage-policies.controller';
+import { StoragePoliciesRepository } from './storage/storage-policies.repository';
+import { StorageController } from './storage/storage.controller';
+import { StoragePresenter } from './storage/storage.presenter';
+import { StorageRepository } from './storage/storage.repository';
+import { StorageService } from './storage/storage.service';
+import { UploadService } from './assets/upload/upload.service';
+import { uploadStoreProviders } from './assets/upload/upload-store';
 
 /**
  * Builds the api-gateway root module for a validated environment (SPEC.md §3): Postgres (PRISMA), the bus
@@ -38,6 +47,8 @@ export function createAppModule(env: GatewayEnv): Type {
     AssetsController,
     QueueController,
     IngestEventsController,
+    StorageController,
+    StoragePoliciesController,
   ];
   // Every write route declares its body (unknown fields → 400 on every route, SPEC.md §3.1).
   assertBodyContracts(controllers);
@@ -46,7 +57,7 @@ export function createAppModule(env: GatewayEnv): Type {
       DatabaseModule.forRoot(env.DATABASE_URL),
       VellumCommonModule.forRoot({
         serviceName: SERVICE_NAME,
-        readiness: [DatabaseReadiness, AmqpReadiness],
+        readiness: [DatabaseReadiness, AmqpReadiness, StorageReadiness],
         logLevel: env.LOG_LEVEL,
         logPretty: env.LOG_PRETTY,
       }),
@@ -82,6 +93,14 @@ export function createAppModule(env: GatewayEnv): Type {
       IngestWaiter,
       AssetsService,
       QueueService,
+      StorageRepository,
+      StoragePoliciesRepository,
+      StoragePresenter,
+      StorageService,
+      QuotaService,
+      ...uploadStoreProviders(env),
+      StorageReadiness,
+      UploadService,
     ],
   })
   class AppModule implements NestModule {

@@ -87,6 +87,7 @@ export class CustomersController {
       '@id': this.links.entryPoint(),
       '@type': 'vocab:EntryPoint',
       customers: this.links.customers(),
+      storagePolicies: this.links.storagePolicies(),
     };
   }
 
