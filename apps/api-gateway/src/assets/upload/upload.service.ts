@@ -168,12 +168,7 @@ export class UploadService {
       };
     } catch (err) {
       await sink?.abort();
-      if (!req.complete) {
-        // Stop reading a body that is refused: answer, then close the connection.
-        res.setHeader('Connection', 'close');
-        req.unpipe();
-        req.resume();
-      }
+      if (!req.complete) discardRest(req, res);
       throw toProblem(err);
     }
   }
@@ -371,6 +366,26 @@ export class UploadService {
     await sink.received();
     return rest;
   }
+}
+
+/** How much of a refused upload's remaining body is read and discarded, bytes, before the connection is cut. */
+const DISCARD_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * After refusing an upload mid-body: reads and discards the rest (so the client, still sending, receives the
+ * answer instead of a reset), up to {@link DISCARD_LIMIT} bytes; a longer rest is cut off by closing the
+ * connection (announced with `Connection: close`).
+ */
+function discardRest(req: Request, res: Response): void {
+  req.unpipe();
+  const declared = Number(req.headers['content-length']);
+  if (!(declared <= DISCARD_LIMIT)) res.setHeader('Connection', 'close');
+  let left = DISCARD_LIMIT;
+  req.on('data', (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) req.socket.destroy();
+  });
+  req.resume();
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
