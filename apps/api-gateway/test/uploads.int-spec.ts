@@ -147,7 +147,7 @@ describe('uploads (integration)', () => {
       },
       body: stream,
       duplex: 'half',
-    } as RequestInit);
+    });
     const json: any = await res.json();
     expect(res.status).toBe(202);
     expect(json.id).toMatch(/^[0-9a-f-]{36}$/);

@@ -221,7 +221,7 @@ export class UploadService {
         if (failed) return;
         failed = true;
         req.unpipe(bb);
-        reject(err);
+        reject(err instanceof Error ? err : new Error(String(err)));
       };
       const tooMany = () =>
         fail(
@@ -430,7 +430,7 @@ function readChunks(req: Request, onChunk: (chunk: Buffer) => Promise<void>): Pr
       if (failed) return;
       failed = true;
       cleanup();
-      reject(err);
+      reject(err instanceof Error ? err : new Error(String(err)));
     };
     const onAborted = () =>
       onError(validationProblem([{ field: 'body', message: 'the request was aborted' }]));
