@@ -100,6 +100,12 @@ describe('storage policies (integration)', () => {
       maximumNumberOfStoredImages: 1,
       maximumTotalSizeOfStoredImages: 20,
     });
+    const cleared = await gw.call('PUT', '/storagePolicies/tiny', {
+      key: admin,
+      body: { maximumNumberOfStoredImages: null },
+    });
+    expect(cleared.status).toBe(400);
+    expect(cleared.json.errors[0].field).toBe('maximumNumberOfStoredImages');
     const mismatch = await gw.call('PUT', '/storagePolicies/tiny', { key: admin, body: { id: 'other' } });
     expect(mismatch.status).toBe(400);
     expect(mismatch.json.errors[0].field).toBe('id');

@@ -100,6 +100,8 @@ export class StorageService {
       });
     else if (dto.id !== undefined && dto.id !== null && dto.id !== id)
       errors.push({ field: 'id', message: `id "${dto.id}" does not match the URL ("${id}")` });
+    for (const k of LIMIT_FIELDS)
+      if (dto[k] === null) errors.push({ field: k, message: `${k} cannot be removed (give a number)` });
     if (errors.length) throw validationProblem(errors);
     const updated = await this.policies.update(id, {
       maximumNumberOfStoredImages: dto.maximumNumberOfStoredImages,
@@ -155,8 +157,11 @@ export class StorageService {
   }
 }
 
+const LIMIT_FIELDS = ['maximumNumberOfStoredImages', 'maximumTotalSizeOfStoredImages'] as const;
+
 function missingLimits(dto: StoragePolicyBodyDto): FieldError[] {
-  return (['maximumNumberOfStoredImages', 'maximumTotalSizeOfStoredImages'] as const)
-    .filter((k) => dto[k] === undefined || dto[k] === null)
-    .map((k) => ({ field: k, message: `${k} is required when a policy is created` }));
+  return LIMIT_FIELDS.filter((k) => dto[k] === undefined || dto[k] === null).map((k) => ({
+    field: k,
+    message: `${k} is required when a policy is created`,
+  }));
 }

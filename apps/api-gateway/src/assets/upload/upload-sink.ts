@@ -48,6 +48,10 @@ export class UploadSink {
         else callback(null, chunk);
       },
     });
+    // Failures reach the producer through `input` and the store through `held`; a second error on either (after
+    // an abort) must not go unhandled.
+    this.input.on('error', () => undefined);
+    this.held.on('error', () => undefined);
     this.input.pipe(this.held, { end: false });
     this.ended = new Promise<void>((resolve, reject) => {
       this.input.once('end', resolve);
