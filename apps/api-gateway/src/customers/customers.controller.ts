@@ -66,6 +66,7 @@ export class CustomersController {
       customers: this.links.customers(),
       originStrategies: this.links.originStrategyTypes(),
       queue: this.links.platformQueue(),
+      storagePolicies: this.links.storagePolicies(),
     };
   }
 
