@@ -256,7 +256,7 @@ describe('assets: PUT/PATCH/POST/reingest/metadata/adjuncts (integration)', () =
       },
     });
     const asset = await gw.call('GET', url('keep'), { key });
-    for (const link of ['metadata', 'adjuncts', 'reingest']) {
+    for (const link of ['storage', 'metadata', 'adjuncts', 'reingest']) {
       expect(asset.json[link]).toBe(`${gw.base}${url('keep')}/${link}`);
       expect((await gw.call('GET', asset.json[link].slice(gw.base.length), { key })).status).toBe(200);
     }

@@ -8,7 +8,13 @@ import {
 } from '@vellum/contracts';
 import { PRISMA, type Asset, type PrismaClient } from '@vellum/db';
 import type { VellumRmqContext } from '@vellum/messaging';
-import { OBJECT_STORE, originKey, type ObjectStore, type VellumBuckets } from '@vellum/storage';
+import {
+  OBJECT_STORE,
+  originKey,
+  parseStoreOrigin,
+  type ObjectStore,
+  type VellumBuckets,
+} from '@vellum/storage';
 import {
   avDerivatives,
   channelFacts,
@@ -59,7 +65,7 @@ export class DerivativesResultHandler {
     const written = imageObjects(msg);
     const asset = await this.loadInProgress(msg, 'image.derivatives.created', written);
     if (!asset) return;
-    const facts = channelFacts(channelsOf(asset));
+    const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
     const staged = await this.stagedFacts(asset, facts);
     const { derivatives, storage } = imageDerivatives(
       facts,
@@ -89,7 +95,7 @@ export class DerivativesResultHandler {
     const written = msg.outputs.map((o) => o.location);
     const asset = await this.loadInProgress(msg, 'av.transcode.completed', written);
     if (!asset) return;
-    const facts = channelFacts(channelsOf(asset));
+    const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
     const staged = await this.stagedFacts(asset, facts);
     const { derivatives, storage } = avDerivatives(facts, msg, staged);
     await this.finaliser.finalise({
@@ -115,7 +121,7 @@ export class DerivativesResultHandler {
   private async fail(msg: AttemptMessage, error: string, retryable: boolean, what: string): Promise<void> {
     const asset = await this.loadInProgress(msg, what);
     if (!asset) return;
-    const facts = channelFacts(channelsOf(asset));
+    const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
     this.log.warn({ ...refOf(msg), error, retryable, msg: `${what}: failing the asset` });
     await this.finaliser.finalise({
       ...refOf(msg),
@@ -159,8 +165,10 @@ export class DerivativesResultHandler {
 
   /** The staged origin's location and, when it is kept, its size (one `stat`). */
   private async stagedFacts(asset: Asset, facts: ChannelFacts): Promise<StagedFacts> {
-    const key = originKey({ customerId: asset.customerId, spaceId: asset.spaceId, assetId: asset.id });
-    const bucket = this.buckets.origins;
+    const { bucket, key } = parseStoreOrigin(asset.origin) ?? {
+      bucket: this.buckets.origins,
+      key: originKey({ customerId: asset.customerId, spaceId: asset.spaceId, assetId: asset.id }),
+    };
     if (!facts.keepOrigin) return { bucket, key };
     const info = await this.store.stat(bucket, key);
     return { bucket, key, size: info?.size };

@@ -101,7 +101,9 @@ describe('the asset field table and the body DTO (one list of fields)', () => {
   it('the DTO accepts exactly the writable fields of ASSET_FIELDS', () => {
     expect([...fieldsOf(AssetBodyDto)].sort()).toEqual([...ASSET_FIELDS.writable].sort());
   });
-  it('renders the metadata, adjuncts and reingest links as read-only fields', () => {
-    expect(ASSET_FIELDS.readOnly).toEqual(expect.arrayContaining(['metadata', 'adjuncts', 'reingest']));
+  it('renders the storage, metadata, adjuncts and reingest links as read-only fields', () => {
+    expect(ASSET_FIELDS.readOnly).toEqual(
+      expect.arrayContaining(['storage', 'metadata', 'adjuncts', 'reingest']),
+    );
   });
 });

@@ -150,6 +150,11 @@ export const ASSET_FIELDS = defineFields<Asset, Links>()(
       max: LIMITS.manifest,
       empty: [],
     },
+    storage: {
+      type: 'link',
+      description: "The asset's storage record (vocab:ImageStorage: size, thumbnailSize)",
+      render: (a, links) => links.imageStorage(a.customerId, a.spaceId, a.id),
+    },
     metadata: {
       type: 'link',
       description: 'Processing details: thumbnail sizes, pyramid, transcodes (GET)',

@@ -43,6 +43,8 @@ import { AssetPresenter } from './asset.presenter';
 import { AssetsBulkService, SPACE_PATCH_FIELDS } from './assets-bulk.service';
 import { AssetsRepository } from './assets.repository';
 import { AssetsService, type AssetWriteMethod, type AssetWriteResult } from './assets.service';
+import { ApiUploadBody, AssetUploadBodyDto, withoutFile } from './upload/upload-body';
+import { UploadService } from './upload/upload.service';
 
 /**
  * Asset bodies: unknown fields → 400 globally; values, read-only fields and the legacy fields
@@ -60,6 +62,12 @@ const ASSET_BODY = {
     parseAssetBody(body, { deferDerived: true }).errors.filter(
       (e) => !(JSON_LD_KEYS as readonly string[]).includes(e.field),
     ),
+};
+
+/** PUT/POST bodies may also carry the file (base64 `file`); multipart bodies are read by the UploadService. */
+const ASSET_UPLOAD_BODY = {
+  ...ASSET_BODY,
+  precheck: (body: unknown) => ASSET_BODY.precheck(withoutFile(body)),
 };
 
 /** The body of `PATCH C/spaces/{s}/images`: a Hydra Collection of partial assets (checked by the bulk service). */
@@ -100,6 +108,7 @@ export class AssetsController {
     private readonly links: Links,
     private readonly repo: AssetsRepository,
     private readonly spaces: SpacesService,
+    private readonly uploads: UploadService,
   ) {}
 
   @Get()
@@ -148,7 +157,8 @@ export class AssetsController {
   }
 
   @Post()
-  @JsonBody(AssetBodyDto, ASSET_BODY)
+  @JsonBody(AssetUploadBodyDto, ASSET_UPLOAD_BODY)
+  @ApiUploadBody()
   @ApiResource(ASSET_FIELDS, 201)
   @ApiResource(ASSET_FIELDS, 202, 'Accepted: still ingesting at the timeout')
   @ApiOperation({
@@ -159,9 +169,10 @@ export class AssetsController {
     @CurrentCustomer() c: CustomerRef,
     @Param('space') rawSpace: string,
     @Body() body: unknown,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return this.write('POST', c, rawSpace, undefined, body, res);
+    return this.write('POST', c, rawSpace, undefined, body, res, req);
   }
 
   @Get(':id')
@@ -172,7 +183,8 @@ export class AssetsController {
   }
 
   @Put(':id')
-  @JsonBody(AssetBodyDto, ASSET_BODY)
+  @JsonBody(AssetUploadBodyDto, ASSET_UPLOAD_BODY)
+  @ApiUploadBody()
   @ApiResource(ASSET_FIELDS, 201)
   @ApiResource(ASSET_FIELDS, 200, 'Updated (fields the body omits are kept)')
   @ApiResource(ASSET_FIELDS, 202, 'Accepted: still ingesting at the timeout')
@@ -185,9 +197,10 @@ export class AssetsController {
     @Param('space') rawSpace: string,
     @Param('id') id: string,
     @Body() body: unknown,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return this.write('PUT', c, rawSpace, id, body, res);
+    return this.write('PUT', c, rawSpace, id, body, res, req);
   }
 
   @Patch(':id')
@@ -316,18 +329,25 @@ export class AssetsController {
     return asset;
   }
 
-  private write(
+  private async write(
     method: AssetWriteMethod,
     c: CustomerRef,
     rawSpace: string,
     id: string | undefined,
     body: unknown,
     res: Response,
+    req?: Request,
   ) {
     const spaceId = parseSpaceId(rawSpace);
-    return this.answer(res, c, spaceId, (signal) =>
-      this.assets.write(method, c.id, spaceId, id, body ?? {}, signal),
-    );
+    // An uploaded file (multipart, or a base64 `file` member) is read here, after authentication.
+    const received = req ? await this.uploads.receive(req, res, c.id, spaceId, id, body) : null;
+    try {
+      return await this.answer(res, c, spaceId, (signal) =>
+        this.assets.write(method, c.id, spaceId, id, received?.body ?? body ?? {}, signal, received?.upload),
+      );
+    } finally {
+      await received?.upload?.abort();
+    }
   }
 
   /** Runs a write that may wait for an ingest (aborted when the client goes away) and renders its result. */

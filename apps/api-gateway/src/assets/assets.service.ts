@@ -27,6 +27,8 @@ import { AssetPresenter, existingFields } from './asset.presenter';
 import { AssetsRepository } from './assets.repository';
 import { ChannelRulesRepository } from './channel-rules.repository';
 import { IngestWaiter } from './ingest-waiter.service';
+import type { PendingUpload } from './upload/upload.service';
+import { QuotaService } from '../storage/quota.service';
 
 /** Result of an asset write: HTTP status and the asset to render. */
 export interface AssetWriteResult {
@@ -60,6 +62,7 @@ export class AssetsService {
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
     private readonly assets: AssetsRepository,
     private readonly spaces: SpacesService,
+    private readonly quota: QuotaService,
   ) {}
 
   get(customerId: number, spaceId: number, id: string): Promise<Asset | null> {
@@ -78,7 +81,11 @@ export class AssetsService {
    *   after it), audio/video answer at once with `ingesting: true`.
    * PUT and PATCH keep the fields the body omits; an explicit empty value clears one (see `WriteMode`).
    * @param signal aborts the wait when the client disconnects.
-   * @throws 404 (space or, for PATCH, asset missing), 409 (POST of an existing id), 400 validation problems.
+   * @param upload a file uploaded with the write (SPEC.md §3.3): it becomes the origin (so the write always
+   *   ingests), and is committed to the store after validation and the quota check, just before the asset is
+   *   written.
+   * @throws 404 (space or, for PATCH, asset missing), 409 (POST of an existing id), 400 validation problems,
+   *   507 storage quota.
    */
   async write(
     method: AssetWriteMethod,
@@ -87,6 +94,7 @@ export class AssetsService {
     urlId: string | undefined,
     body: unknown,
     signal?: AbortSignal,
+    upload?: PendingUpload,
   ): Promise<AssetWriteResult> {
     const space = await this.spaces.get(customerId, spaceId);
     if (!space) throw notFound(`Space ${spaceId} not found.`);
@@ -99,8 +107,9 @@ export class AssetsService {
     if (method === 'POST' && existing)
       throw conflict(`Asset ${id} already exists in space ${spaceId}; use PUT to replace it.`);
 
-    const fields = await this.decide(method, customerId, space, id, urlId, body, existing);
-    if (existing) {
+    const fields = await this.decide(method, customerId, space, id, urlId, body, existing, upload);
+    // A new file is a new master, whatever the fields say: it reingests.
+    if (existing && !upload) {
       const current = existingFields(existing);
       if (!needsReingest(current, fields)) {
         const asset = await this.updateInPlace(existing, current, fields);
@@ -108,6 +117,8 @@ export class AssetsService {
       }
     }
 
+    await this.quota.check(customerId, existing ? 0 : 1, upload?.size);
+    await upload?.commit();
     let asset: Asset;
     try {
       asset = await this.writeForIngest(customerId, spaceId, id, fields, existing, true);
@@ -216,6 +227,7 @@ export class AssetsService {
     urlId: string | undefined,
     body: unknown,
     existing: Asset | null,
+    upload?: PendingUpload,
   ): Promise<AssetFields> {
     const spaceId = space.id;
     const parsed = parseAssetBody(body, {
@@ -240,6 +252,10 @@ export class AssetsService {
     // Credentials in the origin are sealed (SPEC.md §10); sending back the rendered origin keeps them.
     if (typeof parsed.input.dto.origin === 'string' && parsed.input.dto.origin)
       parsed.input.dto.origin = storedOriginFor(parsed.input.dto.origin, existing?.origin, this.secrets);
+    if (upload) {
+      parsed.input.dto.origin = upload.origin;
+      parsed.input.sent.add('origin');
+    }
 
     const mode: WriteMode = method === 'PATCH' ? 'patch' : existing ? 'replace' : 'create';
     const [rules, policies] = await Promise.all([

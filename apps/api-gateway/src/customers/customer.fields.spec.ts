@@ -29,8 +29,8 @@ describe("body DTOs list exactly their field table's writable fields", () => {
         .filter(([, f]) => f.type === 'link')
         .map(([k]) => k)
         .sort();
-    expect(links(CUSTOMER_FIELDS)).toEqual(['keys', 'namedQueries', 'originStrategies', 'queue', 'spaces']);
-    expect(links(SPACE_FIELDS)).toEqual(['images']);
+    expect(links(CUSTOMER_FIELDS)).toEqual(['keys', 'namedQueries', 'originStrategies', 'queue', 'spaces', 'storage']);
+    expect(links(SPACE_FIELDS)).toEqual(['images', 'storage']);
     expect(links(API_KEY_FIELDS)).toEqual(['customer']);
   });
 });

@@ -66,6 +66,11 @@ export const CUSTOMER_FIELDS = defineFields<Customer, Links>()(
       description: "The customer's origin strategies",
       render: (c, links) => links.originStrategies(c.id),
     },
+    storage: {
+      type: 'link',
+      description: "The customer's storage totals (vocab:CustomerStorage)",
+      render: (c, links) => links.storage(c.id),
+    },
     // LEAD: further customer links go here (see the comment above), only once their routes exist.
   },
   ['id'],

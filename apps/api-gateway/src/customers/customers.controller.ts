@@ -28,6 +28,20 @@ import { CreateCustomerDto, PatchCustomerDto } from './customer.dto';
 import { CustomersRepository } from './customers.repository';
 import { CustomersService } from './customers.service';
 
+/**
+ * The links of the entry point (SPEC.md §3.3, §3.1 "links are named after their path segment"): the one list its
+ * response and its OpenAPI schema are both made from.
+ */
+const ENTRY_LINKS: Record<string, { description: string; url: (links: Links) => string }> = {
+  customers: { description: 'The customers (admin)', url: (l) => l.customers() },
+  originStrategies: {
+    description: 'The origin strategy types (public)',
+    url: (l) => l.originStrategyTypes(),
+  },
+  queue: { description: "Every customer's queue, summed (admin)", url: (l) => l.platformQueue() },
+  storagePolicies: { description: 'The storage policies (public)', url: (l) => l.storagePolicies() },
+};
+
 const ENTRY_POINT = registerSchema('EntryPoint', {
   type: 'object',
   description: 'The API entry point (vocab:EntryPoint): links to the top-level collections',
@@ -35,9 +49,12 @@ const ENTRY_POINT = registerSchema('EntryPoint', {
     '@context': { type: 'string' },
     '@id': { type: 'string', format: 'uri' },
     '@type': { type: 'string', enum: ['vocab:EntryPoint'] },
-    customers: { type: 'string', format: 'uri', description: 'The customers (admin)' },
-    originStrategies: { type: 'string', format: 'uri', description: 'The origin strategy types (public)' },
-    queue: { type: 'string', format: 'uri', description: "Every customer's queue, summed (admin)" },
+    ...Object.fromEntries(
+      Object.entries(ENTRY_LINKS).map(([name, l]) => [
+        name,
+        { type: 'string', format: 'uri', description: l.description },
+      ]),
+    ),
   },
   required: ['@id', '@type'],
 });
@@ -63,9 +80,7 @@ export class CustomersController {
       '@context': DLCS_CONTEXT,
       '@id': this.links.entryPoint(),
       '@type': 'vocab:EntryPoint',
-      customers: this.links.customers(),
-      originStrategies: this.links.originStrategyTypes(),
-      queue: this.links.platformQueue(),
+      ...Object.fromEntries(Object.entries(ENTRY_LINKS).map(([name, l]) => [name, l.url(this.links)])),
     };
   }
 
