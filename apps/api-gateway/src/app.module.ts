@@ -9,6 +9,8 @@ import {
 } from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { AssetPresenter } from './assets/asset.presenter';
+import { AssetsBulkController } from './assets/assets-bulk.controller';
+import { AssetsBulkService } from './assets/assets-bulk.service';
 import { AssetsController } from './assets/assets.controller';
 import { AssetsRepository } from './assets/assets.repository';
 import { AssetsService } from './assets/assets.service';
@@ -72,6 +74,7 @@ export function createAppModule(
     KeysController,
     SpacesController,
     AssetsController,
+    AssetsBulkController,
     QueueController,
     PlatformQueueController,
     IngestEventsController,
@@ -130,6 +133,7 @@ export function createAppModule(
       AssetPresenter,
       IngestWaiter,
       AssetsService,
+      AssetsBulkService,
       QueueService,
       NamedQueriesRepository,
       NamedQueriesService,

@@ -12,4 +12,5 @@ export * from './messages/batch';
 export * from './messages/bus';
 export * from './messages/customer';
 export * from './delivery-channels';
+export * from './derivatives';
 export * from './events-doc';
