@@ -68,6 +68,7 @@ describe('spaces (integration)', () => {
       defaultOpenMaxWidth: 0,
       approximateNumberOfImages: 0,
       images: `${gw.base}${S}/1/images`,
+      storage: `${gw.base}${S}/1/storage`,
     });
     expect((await gw.call('POST', S, { key, body: { name: 'maps' } })).json.id).toBe(2);
     expect400(await gw.call('POST', S, { key, body: {} }), 'name');
