@@ -10,5 +10,8 @@ export * from './messages/image';
 export * from './messages/av';
 export * from './messages/batch';
 export * from './messages/bus';
+export * from './messages/custom-headers';
 export * from './delivery-channels';
+export * from './av-presets';
+export * from './custom-headers';
 export * from './events-doc';
