@@ -66,7 +66,8 @@ export const CUSTOM_HEADER_VALUE_MAX = 4096;
 export function customHeaderNameProblem(name: string): string | null {
   if (name.length === 0) return 'must not be empty';
   if (name.length > CUSTOM_HEADER_NAME_MAX) return `must be at most ${CUSTOM_HEADER_NAME_MAX} characters`;
-  if (!TOKEN.test(name)) return 'must be an HTTP header name (an RFC 9110 token: letters, digits and !#$%&\'*+-.^_`|~)';
+  if (!TOKEN.test(name))
+    return "must be an HTTP header name (an RFC 9110 token: letters, digits and !#$%&'*+-.^_`|~)";
   const lower = name.toLowerCase();
   if (HOP_BY_HOP_HEADERS.includes(lower)) return `"${name}" is a hop-by-hop header and cannot be set`;
   if (DELIVERY_OWNED_HEADERS.includes(lower) || DELIVERY_OWNED_PREFIXES.some((p) => lower.startsWith(p)))

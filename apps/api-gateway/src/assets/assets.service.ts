@@ -12,7 +12,7 @@ import { buildAssetFields, type AssetFields, type WriteMode } from './asset-buil
 import { parseAssetBody } from './asset-input';
 import { assetIdProblem } from './asset-id';
 import { AssetPresenter, existingFields } from './asset.presenter';
-import { ChannelRulesRepository } from './channel-rules.repository';
+import { ChannelRulesRepository } from '../delivery-channel-policies/channel-rules.repository';
 import { AssetsRepository } from './assets.repository';
 import { IngestWaiter } from './ingest-waiter.service';
 

@@ -87,6 +87,7 @@ export class CustomersController {
       '@id': this.links.entryPoint(),
       '@type': 'vocab:EntryPoint',
       customers: this.links.customers(),
+      avPresets: this.links.avPresets(),
     };
   }
 
@@ -209,6 +210,9 @@ export class CustomersController {
       keys: this.links.keys(c.id),
       spaces: this.links.spaces(c.id),
       queue: this.links.queue(c.id),
+      deliveryChannelPolicies: this.links.deliveryChannelPolicies(c.id),
+      defaultDeliveryChannels: this.links.defaultDeliveryChannels(c.id),
+      customHeaders: this.links.customHeaders(c.id),
     });
   }
 

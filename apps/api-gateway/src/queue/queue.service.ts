@@ -8,7 +8,7 @@ import { buildAssetFields, type AssetFields } from '../assets/asset-builder';
 import { parseAssetBody } from '../assets/asset-input';
 import { AssetPresenter } from '../assets/asset.presenter';
 import { AssetsRepository } from '../assets/assets.repository';
-import { ChannelRulesRepository } from '../assets/channel-rules.repository';
+import { ChannelRulesRepository } from '../delivery-channel-policies/channel-rules.repository';
 import { SERVICE_NAME } from '../customers/customers.service';
 import type { FieldError } from '../http/hydra';
 import { validationProblem } from '../http/problems';
