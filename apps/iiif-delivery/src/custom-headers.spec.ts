@@ -62,7 +62,7 @@ describe('resolveCustomHeaders (SPEC.md §5: customer-wide → space → role �
       expect.not.objectContaining({ 'X-Role': expect.anything() }),
     ],
   ])('%s', (_what, space, roles, expected) => {
-    expect(resolveCustomHeaders(rules, space as number, roles as string[])).toEqual(expected);
+    expect(resolveCustomHeaders(rules, space, roles)).toEqual(expected);
   });
 
   it('matches names case-insensitively: the winning rule spells the name', () => {

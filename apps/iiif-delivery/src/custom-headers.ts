@@ -59,7 +59,7 @@ const PRIVATE_CACHE = /(^|[\s,])(private|no-store)\s*(,|$)/i;
  * @param privateResponse true when the response's own `Cache-Control` is `private`.
  */
 export function customHeadersFor(headers: CustomHeaders, privateResponse: boolean): Record<string, string> {
-  if (headers === NO_CUSTOM_HEADERS || !privateResponse) return headers as Record<string, string>;
+  if (headers === NO_CUSTOM_HEADERS || !privateResponse) return headers;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
     if (k.toLowerCase() === 'cache-control' && !PRIVATE_CACHE.test(v)) continue;

@@ -85,7 +85,7 @@ export function customHeaderValueProblem(value: string): string | null {
   if (value.length > CUSTOM_HEADER_VALUE_MAX) return `must be at most ${CUSTOM_HEADER_VALUE_MAX} characters`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return 'must not contain control characters';
-  if (/[^\u0000-\u00ff]/.test(value)) return 'must contain only Latin-1 characters (use ASCII)';
+  if (/[\u0100-\uffff]/.test(value)) return 'must contain only Latin-1 characters (use ASCII)';
   if (value !== value.trim()) return 'must not start or end with white space';
   return null;
 }

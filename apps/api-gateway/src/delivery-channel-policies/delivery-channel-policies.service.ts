@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { DeliveryChannel } from '@vellum/contracts';
 import { isUniqueViolation, type DeliveryChannelPolicy } from '@vellum/db';
 import { JSON_LD_KEYS } from '../http/body-contract';
 import { conflict, forbidden, notFound, validationProblem, type FieldError } from '../http/problems';
@@ -168,7 +167,7 @@ export class DeliveryChannelPoliciesService {
     const errors: FieldError[] = [...check.errors];
     const failed = new Set(errors.map((e) => e.field));
     const { dto, sent } = check;
-    if (!(CUSTOMER_POLICY_CHANNELS as readonly DeliveryChannel[]).includes(channel)) {
+    if (!CUSTOMER_POLICY_CHANNELS.includes(channel)) {
       errors.unshift({
         field: 'channel',
         message: `${channel} policies are the platform's system policies; customers define policies on ${CUSTOMER_POLICY_CHANNELS.join(' and ')} only`,

@@ -90,7 +90,7 @@ export function parsePolicyData(channel: DeliveryChannel, raw: string): PolicyDa
   }
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
     return { problems: ['policyData must be a JSON-encoded array of strings, e.g. "[\\"!400,400\\"]"'] };
-  const entries = value as string[];
+  const entries = value;
   if (entries.length === 0) return { problems: ['policyData must list at least one entry'] };
   if (entries.length > LIMITS.policyDataEntries)
     return { problems: [`policyData must list at most ${LIMITS.policyDataEntries} entries`] };
