@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are untyped JSON */
+import { waitFor } from '@vellum/testing';
 import { isProblem, seedCustomer, startTestGateway, type CallResult, type TestGateway } from './harness';
 
 /**
@@ -70,6 +71,11 @@ describe('custom headers (integration)', () => {
       producer: 'api-gateway',
       data: { customerId: c },
     });
+    // The relay publishes it (the publisher validates the payload against the registry first).
+    await waitFor(
+      async () => (await gw.prisma.outboxMessage.findUnique({ where: { id: row!.id } }))?.sentAt != null,
+      { timeoutMs: 10_000, description: 'the custom headers change published by the outbox relay' },
+    );
   });
 
   it('one header per name (any case), space and role: 409; another scope is fine', async () => {
