@@ -1,6 +1,11 @@
 import { type MiddlewareConsumer, Module, type NestModule, RequestMethod, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { DatabaseModule, DatabaseReadiness, VellumCommonModule } from '@vellum/common';
+import {
+  DatabaseModule,
+  DatabaseReadiness,
+  VellumCommonModule,
+  type VellumCommonOptions,
+} from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { AssetPresenter } from './assets/asset.presenter';
 import { AssetsController } from './assets/assets.controller';
@@ -21,33 +26,59 @@ import { IngestEventsController } from './assets/ingest-events.controller';
 import { IngestWaiter } from './assets/ingest-waiter.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-key.service';
+import { ApiKeysRepository } from './auth/api-keys.repository';
 import { CustomerDirectory } from './auth/customer-directory.service';
+import { KeyEventsController } from './auth/key-events.controller';
+import { KeysController } from './auth/keys.controller';
+import { KeysService } from './auth/keys.service';
+import { RevocationFeed } from './auth/revocation-feed';
 import { SetupController } from './auth/setup.controller';
 import { SecretBox } from '@vellum/secrets';
 import { GATEWAY_ENV, SECRET_BOX, type GatewayEnv } from './config/gateway-env';
 import { CustomersController } from './customers/customers.controller';
+import { CustomersRepository } from './customers/customers.repository';
 import { CustomersService, SERVICE_NAME } from './customers/customers.service';
 import { assertBodyContracts, BodyContractInterceptor } from './http/body-contract';
 import { Links, publicBaseMiddleware } from './http/links.service';
 import { TransientDbErrorInterceptor } from './http/transient-db.interceptor';
-import { QueueController } from './queue/queue.controller';
+import { NamedQueriesController } from './named-queries/named-queries.controller';
+import { NamedQueriesRepository } from './named-queries/named-queries.repository';
+import { NamedQueriesService } from './named-queries/named-queries.service';
+import { OriginStrategiesController } from './origin-strategies/origin-strategies.controller';
+import { OriginStrategiesRepository } from './origin-strategies/origin-strategies.repository';
+import { OriginStrategiesService } from './origin-strategies/origin-strategies.service';
+import { OriginStrategyTypesController } from './origin-strategies/origin-strategy-types.controller';
+import { BatchPresenter } from './queue/batch.presenter';
+import { BatchesRepository } from './queue/batches.repository';
+import { BatchesService } from './queue/batches.service';
+import { PlatformQueueController, QueueController } from './queue/queue.controller';
 import { QueueService } from './queue/queue.service';
 import { SpacesController } from './spaces/spaces.controller';
+import { SpacesRepository } from './spaces/spaces.repository';
 import { SpacesService } from './spaces/spaces.service';
 
 /**
  * Builds the api-gateway root module for a validated environment (SPEC.md §3): Postgres (PRISMA), the bus
  * (MessagingModule with the outbox relay), VellumCommonModule (logs, correlation, health, metrics) and the
- * management API controllers.
+ * management API controllers. `opts.logDestination` (tests) receives the JSON log lines instead of stdout.
  */
-export function createAppModule(env: GatewayEnv): Type {
+export function createAppModule(
+  env: GatewayEnv,
+  opts: { logDestination?: VellumCommonOptions['logDestination'] } = {},
+): Type {
   const controllers = [
     SetupController,
     CustomersController,
+    KeysController,
     SpacesController,
     AssetsController,
     QueueController,
+    PlatformQueueController,
     IngestEventsController,
+    NamedQueriesController,
+    OriginStrategiesController,
+    OriginStrategyTypesController,
+    KeyEventsController,
     AvPresetsController,
     DeliveryChannelPoliciesController,
     DefaultDeliveryChannelsController,
@@ -63,6 +94,7 @@ export function createAppModule(env: GatewayEnv): Type {
         readiness: [DatabaseReadiness, AmqpReadiness],
         logLevel: env.LOG_LEVEL,
         logPretty: env.LOG_PRETTY,
+        logDestination: opts.logDestination,
       }),
       MessagingModule.forRoot({
         serviceName: SERVICE_NAME,
@@ -85,10 +117,15 @@ export function createAppModule(env: GatewayEnv): Type {
       { provide: APP_INTERCEPTOR, useClass: TransientDbErrorInterceptor },
       { provide: APP_INTERCEPTOR, useClass: BodyContractInterceptor },
       Links,
+      RevocationFeed,
+      ApiKeysRepository,
       ApiKeyService,
+      KeysService,
+      CustomersRepository,
       CustomerDirectory,
       ApiKeyGuard,
       CustomersService,
+      SpacesRepository,
       SpacesService,
       DeliveryChannelPoliciesRepository,
       DeliveryChannelPoliciesService,
@@ -102,6 +139,13 @@ export function createAppModule(env: GatewayEnv): Type {
       IngestWaiter,
       AssetsService,
       QueueService,
+      NamedQueriesRepository,
+      NamedQueriesService,
+      OriginStrategiesRepository,
+      OriginStrategiesService,
+      BatchesRepository,
+      BatchesService,
+      BatchPresenter,
     ],
   })
   class AppModule implements NestModule {

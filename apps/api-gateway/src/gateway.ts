@@ -2,11 +2,18 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { withResourceSchemas } from './resource/openapi';
-import { bootstrapService, ProblemExceptionFilter, trustedProxies } from '@vellum/common';
+import {
+  bootstrapService,
+  ProblemExceptionFilter,
+  trustedProxies,
+  type VellumCommonOptions,
+} from '@vellum/common';
 import { PRISMA, type PrismaClient } from '@vellum/db';
 import { createTransport, transportEnvOptions } from '@vellum/messaging';
 import { createAppModule } from './app.module';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
+import { RevocationFeed } from './auth/revocation-feed';
+import { CustomerApiKeyDeletedV1 } from '@vellum/contracts';
 import type { GatewayEnv } from './config/gateway-env';
 import { inputHygieneMiddleware } from './http/input-hygiene.middleware';
 import { jsonBodyOptions } from './http/json-body';
@@ -18,21 +25,30 @@ import { SERVICE_NAME } from './customers/customers.service';
  * JSON bodies up to `VELLUM_MAX_BODY_BYTES` (1 MiB; larger → 413 problem; any content type but multipart is read
  * as JSON, so `curl -d '{...}'` works as with the DLCS; UTF-8 only, else 415; nesting ≤ `VELLUM_MAX_JSON_DEPTH`),
  * RFC 7807 errors, OpenAPI at `/openapi.json` and `/docs`,
- * the AMQP transport (hears `asset.ingest.finished.v1`), and the admin bootstrap from VELLUM_ADMIN_KEY/SECRET.
+ * the AMQP transport (hears `asset.ingest.finished.v1` and `customer.apikey.deleted.v1` on per-instance queues; the
+ * latter's `broadcastSince` feeds the key caches' {@link RevocationFeed}), and the admin bootstrap from
+ * VELLUM_ADMIN_KEY/SECRET. `opts.logDestination` (tests) receives the JSON log lines instead of stdout.
  */
-export async function startGateway(env: GatewayEnv, opts: { host?: string } = {}): Promise<INestApplication> {
-  const transport = createTransport({
-    serviceName: SERVICE_NAME,
-    amqpUrl: env.AMQP_URL,
-    exchange: env.AMQP_EXCHANGE,
-    ...transportEnvOptions(env),
-  });
-  return bootstrapService(createAppModule(env), {
+export async function startGateway(
+  env: GatewayEnv,
+  opts: { host?: string; logDestination?: VellumCommonOptions['logDestination'] } = {},
+): Promise<INestApplication> {
+  return bootstrapService(createAppModule(env, { logDestination: opts.logDestination }), {
     serviceName: SERVICE_NAME,
     env,
     port: env.PORT,
     host: opts.host,
-    transport,
+    transport: (app) => {
+      const transport = createTransport({
+        serviceName: SERVICE_NAME,
+        amqpUrl: env.AMQP_URL,
+        exchange: env.AMQP_EXCHANGE,
+        ...transportEnvOptions(env),
+      });
+      // The key caches trust what they hold only while this replica hears deletions (SPEC.md §3.3 "Keys").
+      app.get(RevocationFeed).attach(() => transport.broadcastSince(CustomerApiKeyDeletedV1.routingKey));
+      return transport;
+    },
     configure: async (app) => {
       const express = app as NestExpressApplication;
       express.useBodyParser(

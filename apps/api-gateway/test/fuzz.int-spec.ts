@@ -180,7 +180,9 @@ describe('fuzz: hostile values on every route (integration)', () => {
     gw = await startTestGateway({ VELLUM_AUTH_FAILURES_PER_ADDRESS: '0', VELLUM_AUTH_FAILURES_PER_KEY: '0' });
     const setup = await gw.call('POST', '/setup');
     admin = `${setup.json.key}:${setup.json.secret}`;
-    c = (await gw.call('POST', '/customers', { key: admin, body: { name: 'fuzzco' } })).json.id;
+    c = (
+      await gw.call('POST', '/customers', { key: admin, body: { name: 'fuzzco', displayName: 'Fuzz Co' } })
+    ).json.id;
     await gw.call('POST', `/customers/${c}/spaces`, { key: admin, body: { name: 'fuzz' } });
     batch = (
       await gw.call('POST', `/customers/${c}/queue`, {

@@ -125,12 +125,17 @@ describe('api-gateway (integration)', () => {
     acmeId = acme.json.id;
     const outbox = await prisma.outboxMessage.findMany({ where: { routingKey: 'customer.created.v1' } });
     expect(outbox.map((o) => (o.envelope as any).data.name)).toContain('acme');
-    const dup = await call('POST', '/customers', { key: admin, body: { name: 'acme' } });
+    const dup = await call('POST', '/customers', {
+      key: admin,
+      body: { name: 'acme', displayName: 'Acme 2' },
+    });
     expect(dup.status).toBe(409);
     const bad = await call('POST', '/customers', { key: admin, body: { name: 'v2', displayName: 7 } });
     expect(bad.status).toBe(400);
     expect(bad.json.errors.map((e: any) => e.field).sort()).toEqual(['displayName', 'name']);
-    otherId = (await call('POST', '/customers', { key: admin, body: { name: 'other' } })).json.id;
+    otherId = (
+      await call('POST', '/customers', { key: admin, body: { name: 'other', displayName: 'Other' } })
+    ).json.id;
 
     const kA = await call('POST', `/customers/${acmeId}/keys`, { key: admin });
     expect(kA.status).toBe(201);

@@ -35,6 +35,10 @@ export interface TestGateway {
   app: INestApplication;
   prisma: PrismaClient;
   base: string;
+  /** The validated environment it runs with (to start a second instance on the same database and vhost). */
+  env: GatewayEnv;
+  /** Its database and vhost (a gateway started with `shareWith` uses the same ones). */
+  infra: { databaseUrl: string; amqpUrl: string; exchange: string };
   call(method: string, path: string, opts?: CallOptions): Promise<CallResult>;
   close(): Promise<void>;
 }
@@ -44,32 +48,9 @@ export const basic = (pair: string): Record<string, string> => ({
   Authorization: `Basic ${Buffer.from(pair).toString('base64')}`,
 });
 
-/**
- * Boots the real gateway (startGateway) against a fresh database (`createTestDatabase`) and vhost
- * (`createTestVhost`); `env` overrides the gateway variables (strings, as in the environment).
- */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  let db: TestDatabase | undefined;
-  let vhost: TestVhost | undefined;
-  [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const validated = validateEnv(GatewayEnv, {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    PORT: String(port),
-    DATABASE_URL: db.url,
-    AMQP_URL: vhost.url,
-    AMQP_EXCHANGE: vhost.exchange,
-    VELLUM_API_URL: base,
-    VELLUM_DELIVERY_URL: 'http://delivery.test',
-    VELLUM_IMMEDIATE_TIMEOUT_MS: '0',
-    ...env,
-  });
-  const app = await startGateway(validated, { host: '127.0.0.1' });
-  const prisma = createPrismaClient(db.url);
-
-  async function call(method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
+/** A `call` function against any gateway base URL (`http://127.0.0.1:<port>`), as {@link TestGateway.call}. */
+export function caller(base: string): TestGateway['call'] {
+  return async (method: string, path: string, opts: CallOptions = {}): Promise<CallResult> => {
     const headers: Record<string, string> = { ...(opts.key ? basic(opts.key) : {}), ...(opts.headers ?? {}) };
     let body: string | Uint8Array | undefined;
     if (opts.raw !== undefined) body = opts.raw;
@@ -85,12 +66,53 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
       json = undefined;
     }
     return { status: res.status, headers: res.headers, json, text };
+  };
+}
+
+/**
+ * Boots the real gateway (startGateway) against a fresh database (`createTestDatabase`) and vhost
+ * (`createTestVhost`); `env` overrides the gateway variables (strings, as in the environment);
+ * `opts.logDestination` receives the gateway's JSON log lines (e.g. `{ write: (line) => lines.push(line) }`).
+ * @param opts.shareWith start another replica on the same database and vhost as that gateway (two replicas in one
+ *   test); its `close()` leaves them to their owner.
+ */
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  opts: { logDestination?: { write(line: string): void }; shareWith?: TestGateway } = {},
+): Promise<TestGateway> {
+  let db: TestDatabase | undefined;
+  let vhost: TestVhost | undefined;
+  let infra: TestGateway['infra'];
+  if (opts.shareWith) infra = opts.shareWith.infra;
+  else {
+    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+    infra = { databaseUrl: db.url, amqpUrl: vhost.url, exchange: vhost.exchange };
   }
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const validated = validateEnv(GatewayEnv, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    PORT: String(port),
+    DATABASE_URL: infra.databaseUrl,
+    AMQP_URL: infra.amqpUrl,
+    AMQP_EXCHANGE: infra.exchange,
+    VELLUM_API_URL: base,
+    VELLUM_DELIVERY_URL: 'http://delivery.test',
+    VELLUM_IMMEDIATE_TIMEOUT_MS: '0',
+    ...env,
+  });
+  const app = await startGateway(validated, { host: '127.0.0.1', logDestination: opts.logDestination });
+  const prisma = createPrismaClient(infra.databaseUrl);
+
+  const call = caller(base);
 
   return {
     app,
     prisma,
     base,
+    env: validated,
+    infra,
     call,
     async close() {
       await app.close();

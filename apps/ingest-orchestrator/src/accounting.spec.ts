@@ -1,33 +1,4 @@
-import { crossedCompletion, isZeroDelta, storageDelta } from './accounting';
-
-describe('crossedCompletion', () => {
-  it.each([
-    // after, added completed, added errors, crossed?
-    [{ count: 3, completed: 1, errors: 0 }, 1, 0, false],
-    [{ count: 3, completed: 2, errors: 1 }, 1, 0, true],
-    [{ count: 3, completed: 2, errors: 1 }, 0, 1, true],
-    [{ count: 3, completed: 3, errors: 1 }, 0, 1, false], // already complete before (over-count guard)
-    [{ count: 1, completed: 1, errors: 0 }, 1, 0, true],
-    [{ count: 2, completed: 0, errors: 2 }, 0, 2, true], // own error + superseded member in one transaction
-    [{ count: 2, completed: 1, errors: 1 }, 0, 0, false],
-  ])('%j +%d/+%d → %s', (after, c, e, expected) => {
-    expect(crossedCompletion(after, c, e)).toBe(expected);
-  });
-
-  it('exactly one of N concurrent finalisations crosses', () => {
-    const count = 5;
-    let crossings = 0;
-    let completed = 0;
-    let errors = 0;
-    for (let i = 0; i < count; i++) {
-      if (i % 2 === 0) completed++;
-      else errors++;
-      if (crossedCompletion({ count, completed, errors }, i % 2 === 0 ? 1 : 0, i % 2 === 0 ? 0 : 1))
-        crossings++;
-    }
-    expect(crossings).toBe(1);
-  });
-});
+import { isZeroDelta, storageDelta } from './accounting';
 
 describe('storageDelta', () => {
   it('first ingest adds one stored image and all bytes', () => {

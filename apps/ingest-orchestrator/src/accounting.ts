@@ -1,29 +1,7 @@
 /**
- * Pure arithmetic of finalising (SPEC.md §4.1 step 4, §8): batch counter transitions and storage deltas.
- * The finaliser applies the results in SQL inside one transaction.
+ * Pure arithmetic of finalising (SPEC.md §4.1 step 4, §8): storage deltas. The finaliser applies them in SQL inside
+ * one transaction; batch counters follow the batch ledger of `@vellum/db` (`addToBatch`).
  */
-
-/** A batch's counters after an UPDATE, plus what this finalisation added. */
-export interface BatchCounters {
-  count: number;
-  completed: number;
-  errors: number;
-}
-
-/**
- * True when adding `addedCompleted`/`addedErrors` is what made the batch complete: after the update
- * `completed + errors >= count`, before it `< count`. Counters only ever grow, so exactly one finalisation per
- * batch sees `true` (and writes `finished` + `batch.completed`), however many run concurrently.
- */
-export function crossedCompletion(
-  after: BatchCounters,
-  addedCompleted: number,
-  addedErrors: number,
-): boolean {
-  const landed = after.completed + after.errors;
-  const before = landed - addedCompleted - addedErrors;
-  return landed >= after.count && before < after.count;
-}
 
 /** Per-asset storage record (bytes). */
 export interface StorageRecord {

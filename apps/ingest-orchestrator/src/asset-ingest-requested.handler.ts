@@ -1,7 +1,14 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { AssetIngestRequestedV1, AvTranscodeCreateV1, ImageDerivativesCreateV1 } from '@vellum/contracts';
-import { PLATFORM_CUSTOMER_ID, PRISMA, type Asset, type PrismaClient } from '@vellum/db';
+import {
+  CANCELLED_ERROR,
+  claimBatchMember,
+  PLATFORM_CUSTOMER_ID,
+  PRISMA,
+  type Asset,
+  type PrismaClient,
+} from '@vellum/db';
 import {
   type ConsumerOverrides,
   errorMessage,
@@ -19,7 +26,15 @@ import type { OrchestratorEnv } from './orchestrator.env';
 import { OriginError, PermanentOriginError } from './origins/origin-errors';
 import type { OriginStager, StagedOrigin } from './origins/origin-stager';
 import type { StagingScheduler } from './staging-scheduler';
-import { BUCKETS, ORCHESTRATOR_ENV, ORIGIN_STAGER, SECRET_BOX, STAGING_SCHEDULER } from './tokens';
+import {
+  BUCKETS,
+  CLOCK,
+  type Clock,
+  ORCHESTRATOR_ENV,
+  ORIGIN_STAGER,
+  SECRET_BOX,
+  STAGING_SCHEDULER,
+} from './tokens';
 
 /**
  * The transport settings of `asset.ingest.requested.v1` from the validated environment: each lane's prefetch is
@@ -39,6 +54,9 @@ export function ingestConsumerOptions(
 
 type WorkPlan = Extract<IngestPlan, { kind: 'work' }>;
 
+/** What a staging returns instead of the staged origin when the member turned out to be cancelled. */
+const CANCELLED = Symbol('cancelled');
+
 /**
  * Consumes `asset.ingest.requested.v1` (SPEC.md §4.1 steps 2–3): loads the asset (a request for an attempt that
  * is no longer current, or for an asset that is gone or no longer ingesting, is acked and skipped), plans per
@@ -49,6 +67,12 @@ type WorkPlan = Extract<IngestPlan, { kind: 'work' }>;
  * Staging runs through the {@link StagingScheduler}: the priority lane (its own queue) and the batch lane have
  * their own slots, and one customer holds at most its share of a lane, so slow origins of one customer delay
  * neither an interactive PUT nor other customers' batches.
+ *
+ * Cancellation (`POST C/queue/batches/{b}/cancel`): before any work on a batch member (for a staging, once it
+ * holds its scheduler slot) the handler claims the member (`claimBatchMember` of `@vellum/db`: marks it
+ * started). A member the gateway has cancelled cannot be claimed: the request is acked and skipped (the gateway
+ * has already closed the member, stopped the asset with `error: "cancelled"` and counted it). A member claimed
+ * first is never cancelled and finishes normally.
  *
  * Retries: a retryable failure (origin timeout/reset/5xx/429, object store, broker, database) is thrown so the
  * transport redelivers it after a delay; on the last attempt the asset is failed instead
@@ -69,6 +93,7 @@ export class AssetIngestRequestedHandler {
     private readonly metrics: IngestMetrics,
     @Inject(STAGING_SCHEDULER) private readonly scheduler: StagingScheduler,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   // Defaults for the environment's defaults; main.ts overrides them with `ingestConsumerOptions(env)`.
@@ -100,6 +125,7 @@ export class AssetIngestRequestedHandler {
       msg: 'ingest planned',
     });
 
+    if (plan.kind !== 'work' && !(await this.claim(msg))) return;
     if (plan.kind === 'invalid') {
       await this.finaliser.finalise({
         ...ref,
@@ -117,10 +143,11 @@ export class AssetIngestRequestedHandler {
       return;
     }
 
-    let staged: StagedOrigin;
+    let staged: StagedOrigin | typeof CANCELLED;
     try {
-      staged = await this.scheduler.run(msg.priority ? 'priority' : 'batch', asset.customerId, () =>
-        this.stage(asset, plan),
+      // The claim runs once the staging holds its slot: a member still waiting for one can yet be cancelled.
+      staged = await this.scheduler.run(msg.priority ? 'priority' : 'batch', asset.customerId, async () =>
+        (await this.claim(msg)) ? this.stage(asset, plan) : CANCELLED,
       );
     } catch (err) {
       if (err instanceof OriginError && err.permanent) {
@@ -134,6 +161,7 @@ export class AssetIngestRequestedHandler {
       }
       return this.retryOrFail(ref, err, ctx, 'Origin unreachable', !plan.keepOrigin);
     }
+    if (staged === CANCELLED) return;
     this.log.log({
       ...ref,
       bytes: staged.size,
@@ -147,6 +175,25 @@ export class AssetIngestRequestedHandler {
     } catch (err) {
       return this.retryOrFail(ref, err, ctx, 'Ingest dispatch failed', !plan.keepOrigin);
     }
+  }
+
+  /**
+   * Claims the batch member of `msg` before work starts (see the class doc). False when the member was cancelled
+   * (logged, counted as `cancelled`): the caller skips the request. Immediate registrations have no member: true.
+   */
+  private async claim(msg: AssetIngestRequestedV1): Promise<boolean> {
+    const result = await claimBatchMember(this.prisma, msg, this.clock.now());
+    if (result !== 'cancelled') return true;
+    this.metrics.outcome('cancelled');
+    this.log.log({
+      customerId: msg.customerId,
+      spaceId: msg.spaceId,
+      assetId: msg.assetId,
+      attempt: msg.attempt,
+      batchId: msg.batchId,
+      msg: 'batch member cancelled before it started: skipped',
+    });
+    return false;
   }
 
   /** The asset when `msg` is its current, in-progress attempt; otherwise logs why it is skipped and returns null. */
@@ -163,6 +210,15 @@ export class AssetIngestRequestedHandler {
     if (!asset) {
       this.metrics.outcome('stale');
       this.log.log({ ...ref, msg: 'ingest request for an asset that no longer exists: skipped' });
+      return null;
+    }
+    if (asset.ingestAttempt === msg.attempt && !asset.ingesting && asset.error === CANCELLED_ERROR) {
+      this.metrics.outcome('cancelled');
+      this.log.log({
+        ...ref,
+        batchId: msg.batchId,
+        msg: 'batch member cancelled before it started: skipped',
+      });
       return null;
     }
     if (asset.ingestAttempt !== msg.attempt || !asset.ingesting) {

@@ -1,15 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AssetIngestFinishedV1, BatchCompletedV1 } from '@vellum/contracts';
-import { PRISMA, Prisma, type PrismaClient } from '@vellum/db';
+import { AssetIngestFinishedV1, batchCompletedEvent } from '@vellum/contracts';
+import { addToBatch, PRISMA, Prisma, type BatchLedgerRow, type PrismaClient } from '@vellum/db';
 import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
 import { OBJECT_STORE, originKey, type ObjectStore, type VellumBuckets } from '@vellum/storage';
-import {
-  crossedCompletion,
-  isZeroDelta,
-  storageDelta,
-  SUPERSEDED_ERROR,
-  type StorageRecord,
-} from './accounting';
+import { isZeroDelta, storageDelta, SUPERSEDED_ERROR, type StorageRecord } from './accounting';
 import type { AssetDerivatives, AssetStorageSizes } from './derivatives';
 import { IngestMetrics, type IngestOutcomeLabel } from './ingest-metrics';
 import { BUCKETS, CLOCK, type Clock, SERVICE_NAME } from './tokens';
@@ -58,15 +52,6 @@ export interface FinaliseResult {
   supersededBatches: number[];
 }
 
-interface BatchRow {
-  id: number;
-  customerId: number;
-  count: number;
-  completed: number;
-  errors: number;
-  priority: boolean;
-}
-
 /** Error text stored on an asset is bounded (it is shown in the API and carried in messages). */
 const MAX_ERROR_LENGTH = 2000;
 
@@ -80,8 +65,9 @@ const MAX_ERROR_LENGTH = 2000;
  *    and (customer, 0) moved by the difference, so reingests never drift;
  * 3. the batch member waiting for this attempt moves from `pending` exactly once (conditional UPDATE) and its
  *    batch counter grows; older pending members of the same asset are closed as superseded (error
- *    "superseded by a newer submission", batch `superseded = true`); a batch whose counters reach `count` gets
- *    `finished` and a `batch.completed.v1` outbox row;
+ *    "superseded by a newer submission"; the batch becomes `superseded` once no asset still has it as `batch`);
+ *    a batch whose counters reach `count` (`completed + errors + cancelled`, the batch ledger of `@vellum/db`,
+ *    shared with the gateway's cancel) gets `finished` and a `batch.completed.v1` outbox row, exactly once;
  * 4. an `asset.ingest.finished.v1` outbox row (priority lane when the request was a priority one: an immediate
  *    registration, i.e. no batch member, or a member of a priority batch).
  *
@@ -262,41 +248,30 @@ export class FinaliserService {
     }
 
     const completedBatches: number[] = [];
-    const batches = new Map<number, BatchRow>();
+    const batches = new Map<number, BatchLedgerRow>();
     // Ascending id order: concurrent finalisations lock batch rows in the same order (no deadlocks).
     for (const id of [...changes.keys()].sort((a, b) => a - b)) {
       const c = changes.get(id)!;
-      const rows = await tx.$queryRaw<BatchRow[]>`
-        UPDATE "batches" SET
-          "completed" = "completed" + ${c.completed}::int,
-          "errors" = "errors" + ${c.errors}::int,
-          "superseded" = "superseded" OR ${c.superseded}::boolean,
-          "finished" = CASE WHEN "finished" IS NULL AND "completed" + ${c.completed}::int + "errors" + ${c.errors}::int >= "count"
-                            THEN ${now}::timestamptz ELSE "finished" END
-        WHERE "id" = ${id}
-        RETURNING "id", "customerId", "count", "completed", "errors", "priority"`;
-      const row = rows[0];
-      if (!row) continue;
-      const batch: BatchRow = {
-        id: Number(row.id),
-        customerId: Number(row.customerId),
-        count: Number(row.count),
-        completed: Number(row.completed),
-        errors: Number(row.errors),
-        priority: Boolean(row.priority),
-      };
+      // The ledger's rule (shared with the gateway's cancel): finished once completed + errors + cancelled reach
+      // count; superseded once no asset still has the batch as its `batch` (SPEC.md §3.3).
+      const update = await addToBatch(
+        tx,
+        input.customerId,
+        id,
+        { completed: c.completed, errors: c.errors },
+        now,
+        { checkSuperseded: c.superseded },
+      );
+      if (!update) continue;
+      const batch = update.row;
       batches.set(batch.id, batch);
-      if (crossedCompletion(batch, c.completed, c.errors)) {
+      if (update.justFinished) {
         completedBatches.push(batch.id);
-        const done = Object.assign(new BatchCompletedV1(), {
-          customerId: batch.customerId,
-          batchId: batch.id,
-          count: batch.count,
-          completed: batch.completed,
-          errors: batch.errors,
-        });
         await tx.outboxMessage.create({
-          data: outboxRow(done, { producer: SERVICE_NAME, priority: batch.priority ? PRIORITY_LANE : 0 }),
+          data: outboxRow(batchCompletedEvent(batch), {
+            producer: SERVICE_NAME,
+            priority: batch.priority ? PRIORITY_LANE : 0,
+          }),
         });
       }
     }

@@ -17,7 +17,9 @@ export type IngestOutcomeLabel =
   /** Work dispatched to a worker (image-processor / av-transcoder). */
   | 'dispatched'
   /** A retryable failure handed back to the transport for a delayed retry. */
-  | 'retry';
+  | 'retry'
+  /** A request for a batch member cancelled before it started: skipped (the gateway closed it). */
+  | 'cancelled';
 
 /**
  * The orchestrator's Prometheus metrics (SPEC.md §9 "ingest outcomes"), registered in the app's registry:

@@ -512,7 +512,8 @@ describe('ingest-orchestrator (integration)', () => {
       const row = await prisma.batch.findUniqueOrThrow({ where: { id: older.id } });
       return row.finished ? row : null;
     });
-    expect(o).toMatchObject({ completed: 1, errors: 1, superseded: true });
+    // 'other' still has the older batch as its batch: not superseded (SPEC.md §3.3).
+    expect(o).toMatchObject({ completed: 1, errors: 1, superseded: false });
     const n = await prisma.batch.findUniqueOrThrow({ where: { id: newer.id } });
     expect(n).toMatchObject({ completed: 1, errors: 0, superseded: false });
     expect(n.finished).toBeInstanceOf(Date);
@@ -527,6 +528,25 @@ describe('ingest-orchestrator (integration)', () => {
       },
     });
     expect(m).toMatchObject({ outcome: 'error', error: 'superseded by a newer submission' });
+
+    // A batch none of whose assets still has it as batch is superseded once its last member is closed.
+    const lone = await prisma.batch.create({ data: { customerId, count: 1 } });
+    const next = await prisma.batch.create({ data: { customerId, count: 1 } });
+    await insertAsset('moved', { ingestAttempt: 2, batchId: next.id });
+    await prisma.batchMember.createMany({
+      data: [
+        { batchId: lone.id, customerId, spaceId: 1, assetId: 'moved', attempt: 1 },
+        { batchId: next.id, customerId, spaceId: 1, assetId: 'moved', attempt: 2 },
+      ],
+    });
+    await publish(request('moved', 2, false, next.id));
+    await waitFor(() => dispatchFor('moved', 2));
+    await publish(created('moved', 2));
+    const l = await waitFor(async () => {
+      const row = await prisma.batch.findUniqueOrThrow({ where: { id: lone.id } });
+      return row.finished ? row : null;
+    });
+    expect(l).toMatchObject({ completed: 0, errors: 1, superseded: true });
   });
 
   it('finishes `none` at once and keeps the original for `file`', async () => {

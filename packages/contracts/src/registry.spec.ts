@@ -1,5 +1,6 @@
 import {
   AssetIngestRequestedV1,
+  CustomerApiKeyDeletedV1,
   ImageDerivativesCreateV1,
   InvalidMessageError,
   allMessages,
@@ -70,6 +71,24 @@ describe('message registry', () => {
         thumbnails: { sizes: ['!400,400', '200,'], bucket: 'vellum-thumbs', keyPrefix: '1/1/x' },
       }),
     ).toBeInstanceOf(ImageDerivativesCreateV1);
+  });
+
+  it('validates customer.apikey.deleted.v1: non-empty keys (none only for a deleted customer), customerDeleted', () => {
+    const key = 'customer.apikey.deleted.v1';
+    expect(validatePayload(key, { customerId: 2, keys: ['k1'], customerDeleted: false })).toBeInstanceOf(
+      CustomerApiKeyDeletedV1,
+    );
+    expect(validatePayload(key, { customerId: 2, keys: [], customerDeleted: true })).toBeInstanceOf(
+      CustomerApiKeyDeletedV1,
+    );
+    for (const bad of [
+      { customerId: 2, keys: [], customerDeleted: false },
+      { customerId: 2, keys: [''], customerDeleted: false },
+      { customerId: 0, keys: ['k1'], customerDeleted: false },
+      { customerId: 2, keys: ['k1'] },
+      { customerId: 2, keys: ['k1'], customerDeleted: false, secret: 's' },
+    ])
+      expect(() => validatePayload(key, bad)).toThrow(InvalidMessageError);
   });
 
   it('builds and validates envelopes', () => {

@@ -1,5 +1,9 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from './generated/prisma/client';
+import pg from 'pg';
+import { PrismaClient, type Prisma } from './generated/prisma/client';
+
+/** The pg pool under each client made by {@link createPrismaClient}, for {@link queryPrepared}. */
+const POOLS = new WeakMap<object, pg.Pool>();
 
 /** Options of {@link createPrismaClient}. */
 export interface CreatePrismaClientOptions {
@@ -23,13 +27,40 @@ export interface CreatePrismaClientOptions {
  */
 export function createPrismaClient(databaseUrl: string, opts: CreatePrismaClientOptions = {}): PrismaClient {
   if (!databaseUrl) throw new Error('createPrismaClient: databaseUrl is empty (set DATABASE_URL)');
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: opts.max ?? 10,
     idleTimeoutMillis: opts.idleTimeoutMillis ?? 30_000,
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 10_000,
   });
-  return new PrismaClient({ adapter });
+  // `$disconnect()` ends the pool (the adapter owns it).
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  POOLS.set(client, pool);
+  return client;
+}
+
+/**
+ * Runs one read-only SQL statement as a named prepared statement straight on the pg pool of `db`, bypassing
+ * Prisma's query compiler: for the hottest lookups (an asset or a batch by key), where the compiler costs several
+ * times the query (≈0.9 ms of CPU against ≈0.3 ms). Rows come back as pg parses them, which for a `SELECT *` of a
+ * model's table matches Prisma's row shape (Json parsed, arrays as arrays, timestamps as `Date`, enums as
+ * strings) except `BigInt` columns (strings here).
+ * Inside a transaction (`db` is a transaction client) or on a client not made by {@link createPrismaClient}, falls
+ * back to `$queryRawUnsafe` (same statement, same results).
+ * @param name a statement name unique to this `text` (Postgres caches the plan per connection under it).
+ * @param text SQL with `$1..$n` placeholders; the caller applies every scope (customer) itself.
+ * @returns the rows.
+ */
+export async function queryPrepared<T>(
+  db: PrismaClient | Prisma.TransactionClient,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
+  const pool = POOLS.get(db);
+  if (!pool) return (db as PrismaClient).$queryRawUnsafe<T[]>(text, ...values);
+  const result = await pool.query({ name, text, values });
+  return result.rows as T[];
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   isUniqueViolation,
   migrate,
   MIGRATIONS_DIR,
+  originStrategiesFor,
   pingDatabase,
   PrismaClient,
   quoteIdent,
@@ -202,5 +203,42 @@ describe('client', () => {
     await unreachable.$disconnect();
     expect(isTransientDbError(err)).toBe(true);
     expect(isUniqueViolation(err)).toBe(false);
+  });
+});
+
+describe('originStrategiesFor (the query the ingest-orchestrator matches origins against)', () => {
+  it("returns one customer's rules by order, then oldest first; regex unique per customer", async () => {
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map((n) =>
+        prisma.customer.create({ data: { name: `os-${n}-${randomUUID()}`, displayName: n } }),
+      ),
+    );
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    await prisma.originStrategy.createMany({
+      data: [
+        { customerId: a.id, regex: 'late', strategy: 'default', order: 5, created: at(1) },
+        { customerId: a.id, regex: 'tie-newer', strategy: 'default', order: 1, created: at(3) },
+        { customerId: a.id, regex: 'tie-older', strategy: 'default', order: 1, created: at(2) },
+        { customerId: a.id, regex: 'first', strategy: 's3-ambient', order: -1, created: at(4) },
+        { customerId: b.id, regex: 'other customer', strategy: 'default', order: 0 },
+      ],
+    });
+    expect((await originStrategiesFor(prisma, a.id)).map((r) => r.regex)).toEqual([
+      'first',
+      'tie-older',
+      'tie-newer',
+      'late',
+    ]);
+    expect((await originStrategiesFor(prisma, b.id)).map((r) => r.regex)).toEqual(['other customer']);
+    const duplicate = await prisma.originStrategy
+      .create({ data: { customerId: a.id, regex: 'late', strategy: 'ftp' } })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(isUniqueViolation(duplicate)).toBe(true);
+    // Deleting a customer deletes its rules.
+    await prisma.customer.delete({ where: { id: b.id } });
+    expect(await originStrategiesFor(prisma, b.id)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  * Import everything from here: `import { createPrismaClient, PrismaClient, Prisma, Asset } from '@vellum/db'`.
  */
 export * from './generated/prisma/client';
-export { createPrismaClient, pingDatabase, type CreatePrismaClientOptions } from './client';
+export { createPrismaClient, pingDatabase, queryPrepared, type CreatePrismaClientOptions } from './client';
 export {
   migrate,
   ensureDatabase,
@@ -16,9 +16,27 @@ export {
   redactUrl,
 } from './migrate';
 export { isUniqueViolation, isTransientDbError, isDatabaseUnavailable } from './errors';
+export { originStrategiesFor, ORIGIN_STRATEGY_ORDER } from './origin-strategies';
 
 /** Nest injection token under which apps provide the shared `PrismaClient`. */
 export const PRISMA = Symbol('PRISMA');
 
 /** `customerId` of platform-wide rows (system delivery channel policies, default delivery channel rules). */
 export const PLATFORM_CUSTOMER_ID = 0;
+export {
+  addToBatch,
+  cancelBatch,
+  claimBatchMember,
+  isBatchComplete,
+  markSuperseded,
+  CANCELLED_ERROR,
+  type BatchDelta,
+  type BatchLedgerRow,
+  type BatchTotals,
+  type CancelledMember,
+  type CancelOutcome,
+  type ClaimResult,
+  type LedgerDb,
+  type LedgerUpdate,
+  type MemberRef,
+} from './batch-ledger';

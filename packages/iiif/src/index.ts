@@ -1,6 +1,7 @@
 /**
  * @vellum/iiif: pure IIIF Image API 2.1 and 3.0 request parsing, region/size arithmetic, pyramid tile
- * addressing and image information (info.json) builders. No framework, no I/O, no dependencies.
+ * addressing and image information (info.json) builders, and named-query templates (SPEC.md §7). No framework,
+ * no I/O, no dependencies.
  */
 export { IiifError } from './errors';
 export type {
@@ -46,3 +47,24 @@ export {
   sizesFromPairs,
   sizesToPairs,
 } from './thumbnails';
+export {
+  bindNamedQuery,
+  MAX_ARGUMENTS,
+  NAMED_QUERY_FIELDS,
+  NAMED_QUERY_KEYS,
+  NamedQueryError,
+  parseNamedQueryArguments,
+  parseNamedQueryTemplate,
+  TEMPLATE_MAX_LENGTH,
+  type AssetQueryConditions,
+  type AssetQueryField,
+  type BoundNamedQuery,
+  type NamedQueryConditionKey,
+  type NamedQueryField,
+  type NamedQueryKey,
+  type NamedQueryTemplate,
+  type NamedQueryTextKey,
+  type TemplateCondition,
+  type TemplateOrderTerm,
+  type TemplateValue,
+} from './named-query';

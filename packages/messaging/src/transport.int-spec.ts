@@ -13,6 +13,7 @@ import {
   MessagingModule,
   PermanentMessageError,
   queueNames,
+  type TransportOptions,
   VellumRmqContext,
   VellumRmqTransport,
 } from './index';
@@ -93,13 +94,22 @@ interface Service {
 
 async function startService(
   controllers: Type[],
-  opts: { retryDelaysMs?: number[]; serviceName?: string; globalPipe?: boolean } = {},
+  opts: {
+    retryDelaysMs?: number[];
+    serviceName?: string;
+    globalPipe?: boolean;
+    transport?: Partial<TransportOptions>;
+  } = {},
 ): Promise<Service> {
   const serviceName = opts.serviceName ?? `svc${++seq}-${vhost.id}`;
   const messaging = { serviceName, amqpUrl: vhost.url, exchange: vhost.exchange };
   @Module({ imports: [MessagingModule.forRoot(messaging)], controllers })
   class TestModule {}
-  const transport = new VellumRmqTransport({ ...messaging, retryDelaysMs: opts.retryDelaysMs ?? [100, 200] });
+  const transport = new VellumRmqTransport({
+    ...messaging,
+    retryDelaysMs: opts.retryDelaysMs ?? [100, 200],
+    ...opts.transport,
+  });
   const app = await NestFactory.createMicroservice(TestModule, {
     strategy: transport,
     logger: process.env.TEST_LOGS ? undefined : false,
@@ -324,6 +334,67 @@ describe('VellumRmqTransport (real RabbitMQ)', () => {
     const scratch = await probe.createChannel();
     scratch.on('error', () => undefined);
     await expect(scratch.checkQueue(a.transport.queues[0])).rejects.toThrow(/NOT_FOUND/);
+  });
+
+  it('broadcastSince: when the per-instance queue was bound; undefined while it is gone; later after a reconnect', async () => {
+    if (!vhost.isolated) return; // needs rabbitmqctl
+    const t0 = Date.now();
+    // A slow first reconnect, so the gap (no per-instance queue) lasts long enough to be seen.
+    const svc = await startService([ExclusiveHandlers, IngestHandlers], {
+      transport: { reconnectMinDelayMs: 1500, reconnectMaxDelayMs: 3000 },
+    });
+    let closed = false;
+    try {
+      const key = AssetCreatedV1.routingKey;
+      const first = svc.transport.broadcastSince(key);
+      expect(first).toBeGreaterThanOrEqual(t0);
+      expect(first).toBeLessThanOrEqual(Date.now());
+      // Durable patterns are not broadcasts: no per-instance queue, nothing to miss.
+      expect(svc.transport.broadcastSince(AssetIngestRequestedV1.routingKey)).toBeUndefined();
+      await new Promise<void>((resolve, reject) =>
+        execFile(
+          'rabbitmqctl',
+          ['close_all_connections', '-p', vhost.vhost, 'test: simulated broker loss'],
+          (err) => (err ? reject(new Error(err.message)) : resolve()),
+        ),
+      );
+      await waitFor(() => svc.transport.broadcastSince(key) === undefined, {
+        timeoutMs: 5_000,
+        intervalMs: 10,
+        description: 'the queue counted as gone while disconnected',
+      });
+      await waitFor(() => (svc.transport.broadcastSince(key) ?? 0) > first!, {
+        timeoutMs: 20_000,
+        description: 're-subscribed with a later time',
+      });
+      probe = await amqp.connect(vhost.url).catch(() => probe);
+      probeCh = await probe.createChannel();
+      const event = Object.assign(new AssetCreatedV1(), {
+        customerId: 1,
+        spaceId: 1,
+        assetId: 'after-gap',
+        mediaType: 'image/jpeg',
+      });
+      await waitFor(
+        async () => {
+          try {
+            await svc.publisher.publish(event);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { timeoutMs: 20_000 },
+      );
+      await waitFor(() => calls.some((c) => (c.payload as AssetCreatedV1).assetId === 'after-gap'), {
+        description: 'heard after the gap',
+      });
+      await svc.app.close();
+      closed = true;
+      expect(svc.transport.broadcastSince(key)).toBeUndefined();
+    } finally {
+      if (!closed) await svc.app.close();
+    }
   });
 
   it('reconnects after the broker drops its connections, re-asserts topology and re-subscribes', async () => {

@@ -207,6 +207,8 @@ export class VellumRmqTransport
   private readonly maxRedeliveries: number;
   /** Publishes the dead-letter announcements on this transport's own connection. */
   private readonly announcer: MessagePublisher;
+  /** Exclusive (broadcast) patterns: routing key → when its current per-instance queue was bound and consumed. */
+  private readonly broadcastLive = new Map<string, { consumer: LiveConsumer; since: number }>();
 
   constructor(
     options: TransportOptions,
@@ -230,7 +232,11 @@ export class VellumRmqTransport
     this.connection = deps.connection ?? new AmqpConnectionManager(options);
     this.announcer = new MessagePublisher(this.connection);
     this.connection.on('connected', () => this._status$.next('connected'));
-    this.connection.on('disconnected', () => this._status$.next('disconnected'));
+    this.connection.on('disconnected', () => {
+      // The per-instance queues die with the connection: what is published from now on is not heard.
+      this.broadcastLive.clear();
+      this._status$.next('disconnected');
+    });
     installHandlerErrorCapture();
   }
 
@@ -257,6 +263,21 @@ export class VellumRmqTransport
   /** True while consumers are paused because a dependency (the `outage` gate) is down. */
   get isPausedForOutage(): boolean {
     return this.outageWait !== undefined;
+  }
+
+  /**
+   * For an `exclusive: true` (broadcast) pattern: the time (epoch ms) since which this instance's current queue
+   * `${service}.${instance}.${key}` has been bound and consumed, i.e. every message published from then on reaches
+   * this instance; `undefined` while it has no such queue (broker down, channel lost, consumers paused: an
+   * auto-delete queue goes with its last consumer) or when `routingKey` is not a broadcast pattern here.
+   *
+   * Per-instance queues are not durable, so messages published while there is none are never delivered here.
+   * A consumer that caches state and relies on broadcast invalidations (the gateway's verified API keys) uses this
+   * to tell whether it may have missed one: state checked before the current value, or while it is `undefined`,
+   * must be re-checked at the source.
+   */
+  broadcastSince(routingKey: string): number | undefined {
+    return this.broadcastLive.get(routingKey)?.since;
   }
 
   /** Subscribes to `connected` / `disconnected` of the underlying connection. */
@@ -310,6 +331,7 @@ export class VellumRmqTransport
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.broadcastLive.clear();
     liveTransports.delete(this);
     this.wakeOutage?.();
     for (const c of this.live) {
@@ -440,6 +462,7 @@ export class VellumRmqTransport
     );
     channel.on('close', () => {
       this.live.delete(consumer);
+      this.forgetBroadcast(consumer);
       // The channel alone died (e.g. a precondition error) while the connection lives on: resubscribe it.
       if (!this.closing && this.listening && this.connection.isConnected && this.unwrapSafe() === conn) {
         this.later(1000, () => {
@@ -455,13 +478,19 @@ export class VellumRmqTransport
     await channel.prefetch(spec.prefetch);
     this.live.add(consumer);
     // During a dependency outage consumers stay paused; the end of the outage starts them.
-    if (!this.outageWait) await this.startConsuming(consumer);
+    if (!this.outageWait) await this.startConsuming(consumer, true);
   }
 
-  /** `basic.consume` on the consumer's channel (again after a pause). */
-  private async startConsuming(consumer: LiveConsumer): Promise<void> {
+  /**
+   * `basic.consume` on the consumer's channel (again after a pause). An exclusive queue is auto-delete, so it went
+   * with its consumer when paused: it is declared and bound again first (unless `asserted` just now), and
+   * {@link broadcastSince} restarts from the moment it is bound again.
+   */
+  private async startConsuming(consumer: LiveConsumer, asserted = false): Promise<void> {
     const { spec, channel } = consumer;
     if (consumer.consumerTag) return;
+    if (spec.exclusive && !asserted) await this.assertQueues(channel, spec);
+    const boundAt = Date.now();
     const { consumerTag } = await channel.consume(
       spec.queue,
       (msg) => {
@@ -475,6 +504,13 @@ export class VellumRmqTransport
       { noAck: false },
     );
     consumer.consumerTag = consumerTag;
+    if (spec.exclusive) this.broadcastLive.set(spec.routingKey, { consumer, since: boundAt });
+  }
+
+  /** The consumer's per-instance queue is gone (or going): its pattern is no longer heard (unless re-subscribed). */
+  private forgetBroadcast(consumer: LiveConsumer): void {
+    if (this.broadcastLive.get(consumer.spec.routingKey)?.consumer === consumer)
+      this.broadcastLive.delete(consumer.spec.routingKey);
   }
 
   /** `basic.cancel`: no new deliveries; unacked ones stay with the channel (held, not requeued). */
@@ -482,6 +518,7 @@ export class VellumRmqTransport
     const tag = consumer.consumerTag;
     if (!tag) return;
     consumer.consumerTag = undefined;
+    this.forgetBroadcast(consumer);
     await consumer.channel.cancel(tag).catch(() => undefined);
   }
 

@@ -18,3 +18,21 @@ export {
   sealOrigin,
   storedOriginFor,
 } from './origin-credentials';
+export {
+  CREDENTIALS_LIMITS,
+  credentialsFit,
+  matchOriginStrategy,
+  openOriginCredentials,
+  ORIGIN_STRATEGY_TYPES,
+  originStrategyType,
+  parseOriginCredentials,
+  REGEX_MAX_LENGTH,
+  regexProblem,
+  resolveOriginStrategy,
+  sealOriginCredentials,
+  type OriginCredentials,
+  type OriginStrategyName,
+  type OriginStrategyRule,
+  type OriginStrategyType,
+  type ResolvedOriginStrategy,
+} from './origin-strategy';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA, type Asset, type Prisma, type PrismaClient } from '@vellum/db';
+import { PRISMA, queryPrepared, type Asset, type Prisma, type PrismaClient } from '@vellum/db';
 import { CustomerScopedRepository, type Db } from '../resource/customer-scoped.repository';
 import type { AssetFields, ExistingAsset } from './asset-builder';
 import { ASSET_DECIDED_COLUMNS, ASSET_FIELDS } from './asset.fields';
@@ -57,6 +57,9 @@ FROM "assets" a
 JOIN jsonb_to_recordset($2::jsonb) AS k("spaceId" int, "id" text) ON a."spaceId" = k."spaceId" AND a."id" = k."id"
 WHERE a."customerId" = $1::int`;
 
+/** $1 = customerId, $2 = spaceId, $3 = id. */
+const GET_ASSET_SQL = `SELECT * FROM "assets" WHERE "customerId" = $1::int AND "spaceId" = $2::int AND "id" = $3::text`;
+
 /** A batch member as written: its key and the ingest attempt it waits for. */
 export interface LandedMember {
   spaceId: number;
@@ -85,9 +88,13 @@ export class AssetsRepository extends CustomerScopedRepository<Asset, Prisma.Ass
     return db.asset;
   }
 
-  /** One asset, or null. */
-  get(customerId: number, spaceId: number, id: string, db: Db = this.prisma): Promise<Asset | null> {
-    return this.findOne(customerId, { spaceId, id }, db);
+  /**
+   * One asset, or null. The hottest read of the API (`GET` of an asset): a prepared statement on the pool
+   * ({@link queryPrepared}) outside transactions.
+   */
+  async get(customerId: number, spaceId: number, id: string, db: Db = this.prisma): Promise<Asset | null> {
+    const rows = await queryPrepared<Asset>(db, 'asset-by-key', GET_ASSET_SQL, [customerId, spaceId, id]);
+    return rows[0] ?? null;
   }
 
   /** Updates the decided columns of an existing asset (no ingest). */

@@ -1,17 +1,20 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import { unstorableReason } from '@vellum/common';
-import { PRISMA, type PrismaClient, type Prisma } from '@vellum/db';
 import { GATEWAY_ENV, type GatewayEnv } from '../config/gateway-env';
-import { generateApiKey, generateApiSecret, hashSecret, secretDigest, verifySecret } from './secret-hash';
+import { generateApiSecret, hashSecret, secretDigest, verifySecret } from './secret-hash';
 import type { Principal } from './principal';
 import { AuthThrottle, type ThrottleRefusal } from './auth-throttle';
 import { HashGate, HashGateFullError } from './hash-gate';
+import { ApiKeysRepository, type KeyForAuth } from './api-keys.repository';
+import { RevocationFeed, RevocationLog } from './revocation-feed';
 
 interface CacheEntry {
   digest: Buffer;
   principal: Principal;
   expires: number;
+  /** When the key was last seen in Postgres (epoch ms). */
+  checkedAt: number;
 }
 
 /** Maximum verified keys kept in memory (oldest evicted first). */
@@ -27,7 +30,13 @@ export type AuthFailure =
  * A scrypt verification costs tens of ms of CPU, so a verified pair is remembered in memory for
  * `VELLUM_AUTH_CACHE_TTL_MS` (default 30 s) as a SHA-256 digest of the secret; a later request with the same pair
  * is checked against the digest (constant time) without touching the database, which keeps `GET` under 10 ms.
- * Deleting a key evicts it from this replica's cache at once; other replicas forget it within the TTL.
+ *
+ * A deleted key stops working on every replica at once (SPEC.md §3.3 "Keys"): the deleting replica evicts it, and
+ * the `customer.apikey.deleted.v1` event it writes through the outbox reaches every replica on its own
+ * per-instance queue ({@link evictMany}). A replica that may have missed the event (its queue was down since the
+ * key was checked, see {@link RevocationFeed}) re-checks a cached key in Postgres (one primary-key read) once the
+ * check is `VELLUM_AUTH_RECHECK_MS` old (default 5 s): the bound on how long a deleted key works there. A
+ * verification that read the key before a deletion heard meanwhile does not cache it ({@link RevocationLog}).
  *
  * Uncached verifications (SPEC.md §10 Security):
  * - an unknown key is verified against a dummy hash with the same scrypt parameters, so "no such key" and
@@ -39,13 +48,17 @@ export type AuthFailure =
 @Injectable()
 export class ApiKeyService implements OnModuleInit {
   private readonly cache = new Map<string, CacheEntry>();
+  /** Verifications under way, by address, key and secret digest. */
+  private readonly inFlight = new Map<string, Promise<Principal | AuthFailure>>();
   private readonly gate: HashGate;
   private readonly throttle: AuthThrottle;
   private dummyHash?: Promise<string>;
+  private readonly revoked = new RevocationLog();
 
   constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly keys: ApiKeysRepository,
     @Inject(GATEWAY_ENV) private readonly env: GatewayEnv,
+    private readonly feed: RevocationFeed,
   ) {
     this.gate = new HashGate(env.VELLUM_AUTH_HASH_CONCURRENCY, env.VELLUM_AUTH_HASH_QUEUE);
     this.throttle = new AuthThrottle({
@@ -75,21 +88,48 @@ export class ApiKeyService implements OnModuleInit {
     return this.verify(pair.key, pair.secret, address);
   }
 
-  /** Verifies a key/secret pair (cache first, then, throttled and gated, scrypt against the stored or dummy hash). */
+  /**
+   * Verifies a key/secret pair (cache first, then, throttled and gated, scrypt against the stored or dummy hash).
+   * Concurrent verifications of the same pair from the same address share one scrypt run (single flight), so a
+   * client opening 64 connections at once costs one hash, not 64, and is not throttled for it.
+   */
   async verify(key: string, secret: string, address = 'unknown'): Promise<Principal | AuthFailure> {
     const digest = secretDigest(secret);
     const cached = this.cache.get(key);
-    if (cached && cached.expires > Date.now() && timingSafeEqual(cached.digest, digest))
-      return cached.principal;
+    if (cached && cached.expires > Date.now() && timingSafeEqual(cached.digest, digest)) {
+      if (this.feed.trusts(cached.checkedAt)) return cached.principal;
+      // This replica may have missed a deletion: is the key still there? (Its secret cannot change.)
+      const checkedAt = Date.now();
+      if (await this.keys.exists(key)) {
+        if (this.cache.get(key) === cached) cached.checkedAt = checkedAt;
+        return cached.principal;
+      }
+      this.evict(key);
+      return { kind: 'invalid' };
+    }
+    const flightKey = `${address}\u0000${key}\u0000${digest.toString('base64')}`;
+    const inFlight = this.inFlight.get(flightKey);
+    if (inFlight) return inFlight;
+    const flight = this.verifyUncached(key, secret, digest, address).finally(() =>
+      this.inFlight.delete(flightKey),
+    );
+    this.inFlight.set(flightKey, flight);
+    return flight;
+  }
+
+  private async verifyUncached(
+    key: string,
+    secret: string,
+    digest: Buffer,
+    address: string,
+  ): Promise<Principal | AuthFailure> {
     const reserved = await this.throttle.reserve(key, address);
     if (reserved.refusal) return { kind: 'throttled', refusal: reserved.refusal };
-    let row: { customerId: number; secretHash: string; customer: { isAdmin: boolean } } | null;
+    let row: KeyForAuth | null;
     let ok: boolean;
+    const readAt = Date.now();
     try {
-      row = await this.prisma.apiKey.findUnique({
-        where: { key },
-        include: { customer: { select: { isAdmin: true } } },
-      });
+      row = await this.keys.findForAuth(key);
       const stored = row?.secretHash ?? (await (this.dummyHash ??= hashSecret(generateApiSecret())));
       ok = (await this.gate.run(() => verifySecret(secret, stored))) && row !== null;
     } catch (err) {
@@ -99,43 +139,37 @@ export class ApiKeyService implements OnModuleInit {
     if (!ok || !row) return { kind: 'invalid' };
     await this.throttle.succeeded(key, address, reserved.keyPoint);
     const principal: Principal = { key, customerId: row.customerId, isAdmin: row.customer.isAdmin };
-    if (this.env.VELLUM_AUTH_CACHE_TTL_MS > 0) {
+    // Deleted while it was being verified (the event came before this answer): not remembered.
+    if (this.env.VELLUM_AUTH_CACHE_TTL_MS > 0 && !this.revoked.revokedSince(key, readAt)) {
       if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(key, { digest, principal, expires: Date.now() + this.env.VELLUM_AUTH_CACHE_TTL_MS });
+      this.cache.set(key, {
+        digest,
+        principal,
+        expires: Date.now() + this.env.VELLUM_AUTH_CACHE_TTL_MS,
+        checkedAt: readAt,
+      });
     }
     // Best effort; a failure to record last use must not fail the request.
-    this.prisma.apiKey.update({ where: { key }, data: { lastUsed: new Date() } }).catch(() => undefined);
+    this.keys.touch(key);
     return principal;
   }
 
-  /** Forgets a key (after DELETE). */
+  /** Forgets a deleted key at once (DELETE on this replica, or `customer.apikey.deleted.v1` from any). */
   evict(key: string): void {
+    this.revoked.record(key);
     this.cache.delete(key);
     this.throttle.forget(key);
   }
 
-  /**
-   * Creates a key for a customer. The secret is returned once and stored only as a scrypt hash.
-   * @param tx optional transaction client.
-   */
-  async createKey(
-    customerId: number,
-    tx: Prisma.TransactionClient | PrismaClient = this.prisma,
-    pair?: { key: string; secret: string },
-  ) {
-    return createApiKey(tx, customerId, pair);
+  /** {@link evict} for each key. */
+  evictMany(keys: readonly string[]): void {
+    for (const key of keys) this.evict(key);
   }
-}
 
-/** Creates an API key row; returns `{ key, secret, created }` (the only time the secret is seen). */
-export async function createApiKey(
-  db: Prisma.TransactionClient | PrismaClient,
-  customerId: number,
-  pair: { key: string; secret: string } = { key: generateApiKey(), secret: generateApiSecret() },
-): Promise<{ key: string; secret: string; created: Date }> {
-  const secretHash = await hashSecret(pair.secret);
-  const row = await db.apiKey.create({ data: { key: pair.key, customerId, secretHash } });
-  return { key: pair.key, secret: pair.secret, created: row.created };
+  /** True while a verified pair for `key` is cached (for tests). */
+  isCached(key: string): boolean {
+    return this.cache.has(key);
+  }
 }
 
 /** Parses `Basic base64(key:secret)`; returns null when malformed. */

@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@vellum/db';
 import { isUniqueViolation } from '@vellum/db';
-import { createApiKey } from './api-key.service';
+import { createApiKey } from './api-keys.repository';
 
 /** Name of the admin customer created at set-up (SPEC.md §1: "One admin customer exists from set-up"). */
 export const ADMIN_CUSTOMER_NAME = 'admin';

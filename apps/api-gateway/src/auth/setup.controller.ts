@@ -1,20 +1,34 @@
-import { Controller, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { PRISMA, type PrismaClient } from '@vellum/db';
-import { Public } from './decorators';
-import { ApiKeyGuard } from './api-key.guard';
-import { setupAdmin } from './bootstrap-admin';
-import { conflict } from '../http/problems';
-import { Links } from '../http/links.service';
+import { CustomersService } from '../customers/customers.service';
 import { NoBody } from '../http/body-contract';
+import { DLCS_CONTEXT } from '../http/json-ld';
+import { Links } from '../http/links.service';
+import { ApiShape, registerSchema } from '../resource/openapi';
+import { ApiKeyGuard } from './api-key.guard';
+import { Public } from './decorators';
+
+const SETUP = registerSchema('SetupResult', {
+  type: 'object',
+  description: "The admin customer's first API key (vocab:ApiKey) and its secret, shown only this once",
+  properties: {
+    '@context': { type: 'string' },
+    '@id': { type: 'string', format: 'uri' },
+    '@type': { type: 'string', enum: ['vocab:ApiKey'] },
+    customer: { type: 'string', format: 'uri', description: 'The admin customer' },
+    key: { type: 'string' },
+    secret: { type: 'string' },
+  },
+  required: ['@id', '@type', 'key', 'secret'],
+});
 
 @ApiTags('set-up')
 @Controller()
 @UseGuards(ApiKeyGuard)
 export class SetupController {
   constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly customers: CustomersService,
     private readonly links: Links,
   ) {}
 
@@ -23,15 +37,15 @@ export class SetupController {
   @Public()
   @NoBody()
   @HttpCode(201)
+  @ApiShape(201, 'Created: the admin customer and its first key', { $ref: SETUP })
   @ApiOperation({ summary: 'Create the admin customer and its first API key (only while no admin exists)' })
   async setup(@Res({ passthrough: true }) res: Response) {
-    const created = await setupAdmin(this.prisma);
-    if (!created) throw conflict('The platform is already set up: an admin customer exists.');
+    const created = await this.customers.setupAdmin();
     const customer = this.links.customer(created.customerId);
     res.setHeader('Location', customer);
     return {
-      '@context': 'https://dlcs.github.io/vocab/context/future.json',
-      '@id': `${customer}/keys/${encodeURIComponent(created.key)}`,
+      '@context': DLCS_CONTEXT,
+      '@id': this.links.key(created.customerId, created.key),
       '@type': 'vocab:ApiKey',
       customer,
       key: created.key,

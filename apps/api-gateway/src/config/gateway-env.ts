@@ -94,6 +94,17 @@ export class GatewayEnv extends BaseEnv {
   VELLUM_AUTH_CACHE_TTL_MS = 30_000;
 
   /**
+   * Bound on how long a deleted API key (or customer) can still be accepted by a replica that does not hear
+   * `customer.apikey.deleted.v1` (its bus connection is down, or was down since the key was last checked): such a
+   * replica re-checks a cached key in Postgres (one primary-key read, no scrypt) once it is this old (ms);
+   * default 5000. While the bus is up, deletions evict at once on every replica and this does not apply.
+   */
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  VELLUM_AUTH_RECHECK_MS = 5_000;
+
+  /**
    * Key sealing secrets at rest (origin credentials; @vellum/secrets, AES-256-GCM): 32 bytes as 64 hex digits or
    * base64. Required when NODE_ENV=production; in development/test a fixed development key is used when unset.
    * The ingest-orchestrator must have the same key to fetch origins with credentials.

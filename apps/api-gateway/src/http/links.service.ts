@@ -122,6 +122,53 @@ export class Links {
   avPreset(name: string): string {
     return `${this.avPresets()}/${seg(name)}`;
   }
+  namedQueries(c: number): string {
+    return `${this.customer(c)}/namedQueries`;
+  }
+  namedQuery(c: number, id: string): string {
+    return `${this.namedQueries(c)}/${seg(id)}`;
+  }
+  originStrategies(c: number): string {
+    return `${this.customer(c)}/originStrategies`;
+  }
+  originStrategy(c: number, id: string): string {
+    return `${this.originStrategies(c)}/${seg(id)}`;
+  }
+  /** The public list of origin strategy types (`GET /originStrategies`, SPEC.md §3.2). */
+  originStrategyTypes(): string {
+    return `${this.base()}/originStrategies`;
+  }
+  originStrategyType(name: string): string {
+    return `${this.originStrategyTypes()}/${seg(name)}`;
+  }
+  /** `C/queue/priority`. */
+  priorityQueue(c: number): string {
+    return `${this.queue(c)}/priority`;
+  }
+  /** `C/queue/active`: unfinished batches. */
+  activeBatches(c: number): string {
+    return `${this.queue(c)}/active`;
+  }
+  /** `C/queue/recent`: finished batches, latest first. */
+  recentBatches(c: number): string {
+    return `${this.queue(c)}/recent`;
+  }
+  /** `C/queue/batches/{b}/images`: the batch's current members. */
+  batchImages(c: number, b: number): string {
+    return `${this.batch(c, b)}/images`;
+  }
+  /** `C/queue/batches/{b}/assets`: everyone ever submitted in the batch. */
+  batchAssets(c: number, b: number): string {
+    return `${this.batch(c, b)}/assets`;
+  }
+  /** `C/queue/batches/{b}/errors`: the batch's failed members. */
+  batchErrors(c: number, b: number): string {
+    return `${this.batch(c, b)}/errors`;
+  }
+  /** `/queue`: the cross-customer queue summary (admin). */
+  platformQueue(): string {
+    return `${this.base()}/queue`;
+  }
 
   /** `{delivery base}/{channel}/{c}/{s}/{id}`: the delivery base of this request (see `publicBases`). */
   delivery(channel: 'iiif-img' | 'thumbs' | 'iiif-av' | 'file', c: number, s: number, id: string): string {

@@ -1,31 +1,34 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import type { Request, Response } from 'express';
-import { PRISMA, type Asset, type Batch, type Prisma, type PrismaClient } from '@vellum/db';
+import type { Asset, Batch, BatchMemberOutcome, Prisma } from '@vellum/db';
+import { AdminOnly, CurrentCustomer } from '../auth/decorators';
 import { ApiKeyGuard } from '../auth/api-key.guard';
-import { CurrentCustomer } from '../auth/decorators';
 import type { CustomerRef } from '../auth/principal';
 import { AssetBodyDto } from '../assets/asset-input';
-import { ASSET_ORDER, assetOrder } from '../assets/asset-query';
-import { JsonBody } from '../http/body-contract';
+import { assetFilterOf } from '../assets/asset-query';
+import { ASSET_FIELDS } from '../assets/asset.fields';
 import { AssetPresenter } from '../assets/asset.presenter';
-import { compact, hydraCollection, parsePaging } from '../http/hydra';
-import { DLCS_CONTEXT, iso } from '../http/json-ld';
+import { AssetsRepository } from '../assets/assets.repository';
+import { JsonBody, NoBody } from '../http/body-contract';
+import { compact } from '../http/hydra';
 import { Links } from '../http/links.service';
 import { notFound } from '../http/problems';
+import type { OrderBy } from '../resource/field-table';
+import { listPage } from '../resource/list-page';
+import { ApiCollection, ApiResource, ApiShape } from '../resource/openapi';
+import { BATCH_DEFAULT_ORDER, BATCH_FIELDS, RECENT_BATCH_ORDER } from './batch.fields';
+import { BatchPresenter } from './batch.presenter';
+import { BatchesRepository } from './batches.repository';
+import { BatchesService } from './batches.service';
+import {
+  BATCH_TEST_SCHEMA_REF,
+  QUEUE_SCHEMA_REF,
+  QUEUE_SUMMARY_SCHEMA_REF,
+  renderQueue,
+  renderQueueSummary,
+} from './queue-summary';
 import { MAX_BATCH_MEMBERS, QueueService } from './queue.service';
 
 /**
@@ -50,19 +53,16 @@ export class QueueBodyDto {
 const COLLECTION_READ_ONLY = ['totalItems', 'pageSize', 'view'];
 const QUEUE_BODY = { readOnly: COLLECTION_READ_ONLY, validate: false } as const;
 
-const BATCH_ORDER = ['id', 'submitted', 'finished', 'count'] as const;
-
-/** `estCompletion` of a running batch: linear extrapolation of its progress so far; undefined before any landed. */
-export function estimateCompletion(
-  b: Pick<Batch, 'submitted' | 'count' | 'completed' | 'errors' | 'finished'>,
-  now = Date.now(),
-): Date | undefined {
-  const done = b.completed + b.errors;
-  if (b.finished || done === 0 || done >= b.count) return undefined;
-  const elapsed = now - b.submitted.getTime();
-  return new Date(b.submitted.getTime() + (elapsed * b.count) / done);
+/** The batch id of a path (`1`..`999999999`); anything else names no batch: 404. */
+export function parseBatchId(raw: string): number {
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw notFound(`Batch ${raw} not found.`);
+  return Number(raw);
 }
 
+/**
+ * The customer's queue and batches (SPEC.md §3.3 "Queue and batches"; docs/api/queue.md): summaries, submission,
+ * batch lists and sub-collections, and the batch operations `test`, `reingestErrors` and `cancel`.
+ */
 @ApiTags('queue')
 @ApiBasicAuth()
 @Controller('customers/:customer/queue')
@@ -70,20 +70,27 @@ export function estimateCompletion(
 export class QueueController {
   constructor(
     private readonly queue: QueueService,
-    private readonly presenter: AssetPresenter,
+    private readonly batches: BatchesService,
+    private readonly batchRepo: BatchesRepository,
+    private readonly assetRepo: AssetsRepository,
+    private readonly batchPresenter: BatchPresenter,
+    private readonly assetPresenter: AssetPresenter,
     private readonly links: Links,
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "The customer's queue: size, batches and images waiting" })
+  @ApiShape(200, "The customer's queue", { $ref: QUEUE_SCHEMA_REF })
+  @ApiOperation({
+    summary: "The customer's queue: size, batches and images waiting, links to the batch lists",
+  })
   async summary(@CurrentCustomer() c: CustomerRef) {
-    return this.queueSummary(c, undefined);
+    return renderQueue(this.links, c.id, await this.batchRepo.queueCounts(c.id), false);
   }
 
   @Post()
   @HttpCode(201)
   @JsonBody(QueueBodyDto, QUEUE_BODY)
+  @ApiResource(BATCH_FIELDS, 201)
   @ApiOperation({
     summary: 'Submit a batch: a Hydra Collection of ≤ 500 assets, each with space and id; 201 vocab:Batch',
   })
@@ -92,230 +99,232 @@ export class QueueController {
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const batch = await this.queue.submit(c.id, body, false);
-    res.setHeader('Location', this.links.batch(c.id, batch.id));
-    return this.renderBatch(batch);
+    return this.created(res, await this.queue.submit(c.id, body, false));
   }
 
   @Get('priority')
+  @ApiShape(200, "The customer's priority queue", { $ref: QUEUE_SCHEMA_REF })
   @ApiOperation({ summary: 'The priority queue: size, batches and images waiting' })
   async prioritySummary(@CurrentCustomer() c: CustomerRef) {
-    return this.queueSummary(c, true);
+    return renderQueue(this.links, c.id, await this.batchRepo.queueCounts(c.id, true), true);
   }
 
   @Post('priority')
   @HttpCode(201)
   @JsonBody(QueueBodyDto, QUEUE_BODY)
+  @ApiResource(BATCH_FIELDS, 201)
   @ApiOperation({ summary: 'Submit a priority batch (images only), served before normal batches' })
   async submitPriority(
     @CurrentCustomer() c: CustomerRef,
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const batch = await this.queue.submit(c.id, body, true);
-    res.setHeader('Location', this.links.batch(c.id, batch.id));
-    return this.renderBatch(batch);
+    return this.created(res, await this.queue.submit(c.id, body, true));
   }
 
   @Get('batches')
-  @ApiOperation({ summary: "The customer's batches (paged; newest first unless ordered)" })
-  async batches(
-    @CurrentCustomer() c: CustomerRef,
-    @Req() req: Request,
-    @Query() query: Record<string, unknown>,
-  ) {
-    return this.batchList(c, req, query, {});
+  @ApiCollection(BATCH_FIELDS)
+  @ApiOperation({
+    summary: "The customer's batches (paged; ascending id unless ordered; filters superseded, priority)",
+  })
+  batchList(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
+    return this.listBatches(c, req, query, {}, BATCH_DEFAULT_ORDER);
   }
 
   @Get('active')
-  @ApiOperation({ summary: 'Batches still running' })
-  async active(
-    @CurrentCustomer() c: CustomerRef,
-    @Req() req: Request,
-    @Query() query: Record<string, unknown>,
-  ) {
-    return this.batchList(c, req, query, { finished: null, superseded: false });
+  @ApiCollection(BATCH_FIELDS)
+  @ApiOperation({ summary: 'Unfinished batches (paged; ascending id unless ordered)' })
+  active(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
+    return this.listBatches(c, req, query, { finished: null }, BATCH_DEFAULT_ORDER);
   }
 
   @Get('recent')
-  @ApiOperation({ summary: 'Finished batches, most recently finished first' })
-  async recent(
-    @CurrentCustomer() c: CustomerRef,
-    @Req() req: Request,
-    @Query() query: Record<string, unknown>,
-  ) {
-    return this.batchList(c, req, query, { finished: { not: null } }, { finished: 'desc' });
+  @ApiCollection(BATCH_FIELDS)
+  @ApiOperation({ summary: 'Finished batches, latest finished first (paged)' })
+  recent(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
+    return this.listBatches(c, req, query, { finished: { not: null } }, RECENT_BATCH_ORDER);
   }
 
   @Get('batches/:batch')
+  @ApiResource(BATCH_FIELDS)
   @ApiOperation({ summary: 'A batch and its exact progress' })
   async batch(@CurrentCustomer() c: CustomerRef, @Param('batch') raw: string) {
-    return this.renderBatch(await this.loadBatch(c, raw));
+    return this.batchPresenter.render(await this.batches.get(c.id, parseBatchId(raw)));
   }
 
   @Get('batches/:batch/images')
-  @ApiOperation({ summary: 'Current members of a batch (assets whose latest batch is this one)' })
+  @ApiCollection(ASSET_FIELDS)
+  @ApiOperation({
+    summary:
+      'Current members of a batch (assets whose batch is this one); paged, ordered and filtered like asset lists',
+  })
   async images(
     @CurrentCustomer() c: CustomerRef,
     @Param('batch') raw: string,
     @Req() req: Request,
     @Query() query: Record<string, unknown>,
   ) {
-    const batch = await this.loadBatch(c, raw);
-    const paging = parsePaging(query, ASSET_ORDER);
-    const where = { customerId: c.id, batchId: batch.id };
-    const [rows, total] = await this.prisma.$transaction([
-      this.prisma.asset.findMany({
-        where,
-        skip: paging.skip,
-        take: paging.pageSize,
-        orderBy: assetOrder(paging.orderBy, paging.descending),
-      }),
-      this.prisma.asset.count({ where }),
-    ]);
-    return hydraCollection(
+    const batch = await this.batches.get(c.id, parseBatchId(raw));
+    return listPage(
       this.links.request(req.originalUrl),
-      rows.map((a) => this.presenter.render(a)),
-      total,
-      paging,
+      query,
+      ASSET_FIELDS,
+      (filter, paging) => this.assetRepo.page(c.id, { ...assetFilterOf(filter), batchId: batch.id }, paging),
+      (a) => this.assetPresenter.render(a),
     );
   }
 
   @Get('batches/:batch/assets')
-  @ApiOperation({ summary: 'Everyone ever submitted in a batch' })
-  async assets(
+  @ApiCollection(ASSET_FIELDS)
+  @ApiOperation({
+    summary:
+      'Every asset ever submitted in a batch (whatever batch it is in now); paged, ordered and filtered like asset lists',
+  })
+  assets(
     @CurrentCustomer() c: CustomerRef,
     @Param('batch') raw: string,
     @Req() req: Request,
     @Query() query: Record<string, unknown>,
   ) {
-    return this.memberList(c, raw, req, query, {});
+    return this.memberList(c, parseBatchId(raw), req, query);
   }
 
   @Get('batches/:batch/errors')
-  @ApiOperation({ summary: 'Failed members of a batch, each with its error' })
-  async errors(
+  @ApiCollection(ASSET_FIELDS)
+  @ApiOperation({
+    summary:
+      "Failed members of a batch, each with its member's error; paged, ordered and filtered like asset lists",
+  })
+  errors(
     @CurrentCustomer() c: CustomerRef,
     @Param('batch') raw: string,
     @Req() req: Request,
     @Query() query: Record<string, unknown>,
   ) {
-    return this.memberList(c, raw, req, query, { outcome: 'error' });
+    return this.memberList(c, parseBatchId(raw), req, query, 'error');
   }
 
-  private async queueSummary(c: CustomerRef, priority: boolean | undefined) {
-    const running: Prisma.BatchWhereInput = {
-      customerId: c.id,
-      finished: null,
-      superseded: false,
-      ...(priority ? { priority: true } : {}),
-    };
-    const [batchesWaiting, imagesWaiting] = await this.prisma.$transaction([
-      this.prisma.batch.count({ where: running }),
-      this.prisma.batchMember.count({ where: { customerId: c.id, outcome: 'pending', batch: running } }),
-    ]);
-    const self = priority ? `${this.links.queue(c.id)}/priority` : this.links.queue(c.id);
-    return {
-      '@context': DLCS_CONTEXT,
-      '@id': self,
-      '@type': 'vocab:Queue',
-      size: imagesWaiting,
-      batchesWaiting,
-      imagesWaiting,
-      batches: this.links.batches(c.id),
-      active: `${this.links.queue(c.id)}/active`,
-      recent: `${this.links.queue(c.id)}/recent`,
-      ...(priority ? {} : { priority: `${this.links.queue(c.id)}/priority` }),
-    };
+  @Post('batches/:batch/test')
+  @HttpCode(200)
+  @NoBody()
+  @ApiShape(200, 'The batch was re-evaluated', { $ref: BATCH_TEST_SCHEMA_REF })
+  @ApiOperation({
+    summary:
+      'Re-evaluate completion and supersession; {"success": true} when the batch is finished or superseded',
+  })
+  async test(@CurrentCustomer() c: CustomerRef, @Param('batch') raw: string) {
+    const { success } = await this.batches.test(c.id, parseBatchId(raw));
+    return { success };
   }
 
-  private async batchList(
+  @Post('batches/:batch/reingestErrors')
+  @HttpCode(201)
+  @NoBody()
+  @ApiResource(BATCH_FIELDS, 201, 'Created: the new batch of the resubmitted failed members')
+  @ApiOperation({
+    summary:
+      'Resubmit only the failed members, as a new batch (201 vocab:Batch); 409 when there is no failed member',
+  })
+  async reingestErrors(
+    @CurrentCustomer() c: CustomerRef,
+    @Param('batch') raw: string,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.created(res, await this.batches.reingestErrors(c.id, parseBatchId(raw)));
+  }
+
+  @Post('batches/:batch/cancel')
+  @HttpCode(200)
+  @NoBody()
+  @ApiResource(
+    BATCH_FIELDS,
+    200,
+    'The batch after the cancel (cancelled counts the members that never started)',
+  )
+  @ApiOperation({
+    summary:
+      'Cancel a running batch: members not yet started are not processed; those being processed finish; 409 when finished',
+  })
+  async cancel(@CurrentCustomer() c: CustomerRef, @Param('batch') raw: string) {
+    const { batch } = await this.batches.cancel(c.id, parseBatchId(raw));
+    return this.batchPresenter.render(batch);
+  }
+
+  private created(res: Response, batch: Batch) {
+    res.setHeader('Location', this.links.batch(batch.customerId, batch.id));
+    return this.batchPresenter.render(batch);
+  }
+
+  private listBatches(
     c: CustomerRef,
     req: Request,
     query: Record<string, unknown>,
-    filter: Prisma.BatchWhereInput,
-    defaultOrder: Prisma.BatchOrderByWithRelationInput = { id: 'desc' },
+    where: Prisma.BatchWhereInput,
+    order: OrderBy,
   ) {
-    const paging = parsePaging(query, BATCH_ORDER);
-    const where = { ...filter, customerId: c.id };
-    const orderBy = paging.orderBy ? { [paging.orderBy]: paging.descending ? 'desc' : 'asc' } : defaultOrder;
-    const [rows, total] = await this.prisma.$transaction([
-      this.prisma.batch.findMany({
-        where,
-        skip: paging.skip,
-        take: paging.pageSize,
-        orderBy: [orderBy, { id: 'desc' }],
-      }),
-      this.prisma.batch.count({ where }),
-    ]);
-    return hydraCollection(
+    return listPage(
       this.links.request(req.originalUrl),
-      rows.map((b) => this.renderBatch(b)),
-      total,
-      paging,
+      query,
+      BATCH_FIELDS,
+      (filter, paging) =>
+        this.batchRepo.page(c.id, { ...(filter as Prisma.BatchWhereInput), ...where }, paging, order),
+      (b) => this.batchPresenter.render(b),
     );
   }
 
+  /**
+   * A page of the batch's members (all, or those with `outcome`) as assets, filtered and ordered like asset
+   * lists. A batch holds ≤ 500 members, so their keys are read first and the assets selected among them.
+   * Failed members render with their own error (the asset may have failed differently since).
+   */
   private async memberList(
     c: CustomerRef,
-    raw: string,
+    batchId: number,
     req: Request,
     query: Record<string, unknown>,
-    filter: Prisma.BatchMemberWhereInput,
+    outcome?: BatchMemberOutcome,
   ) {
-    const batch = await this.loadBatch(c, raw);
-    const paging = parsePaging(query, ['assetId', 'spaceId'] as const);
-    const where = { ...filter, batchId: batch.id };
-    const orderBy: Prisma.BatchMemberOrderByWithRelationInput[] = paging.orderBy
-      ? [{ [paging.orderBy]: paging.descending ? 'desc' : 'asc' }]
-      : [{ spaceId: 'asc' }, { assetId: 'asc' }];
-    const [members, total] = await this.prisma.$transaction([
-      this.prisma.batchMember.findMany({ where, skip: paging.skip, take: paging.pageSize, orderBy }),
-      this.prisma.batchMember.count({ where }),
-    ]);
-    const assets: Asset[] = members.length
-      ? await this.prisma.asset.findMany({
-          where: { customerId: c.id, OR: members.map((m) => ({ spaceId: m.spaceId, id: m.assetId })) },
-        })
-      : [];
-    const byKey = new Map(assets.map((a) => [`${a.spaceId}/${a.id}`, a]));
-    const rendered = members.flatMap((m) => {
-      const a = byKey.get(`${m.spaceId}/${m.assetId}`);
-      if (!a) return [];
-      const out = this.presenter.render(a);
-      if (filter.outcome === 'error') return [compact({ ...out, error: m.error ?? out.error })];
-      return [out];
-    });
-    return hydraCollection(this.links.request(req.originalUrl), rendered, total, paging);
+    await this.batches.get(c.id, batchId);
+    const members = await this.batchRepo.members(c.id, batchId, outcome);
+    const errors = new Map(members.map((m) => [`${m.spaceId}/${m.assetId}`, m.error]));
+    const bySpace = new Map<number, string[]>();
+    for (const m of members) bySpace.set(m.spaceId, [...(bySpace.get(m.spaceId) ?? []), m.assetId]);
+    const among: Prisma.AssetWhereInput = {
+      OR: [...bySpace].map(([spaceId, ids]) => ({ spaceId, id: { in: ids } })),
+    };
+    return listPage(
+      this.links.request(req.originalUrl),
+      query,
+      ASSET_FIELDS,
+      (filter, paging) =>
+        members.length
+          ? this.assetRepo.page(c.id, { AND: [assetFilterOf(filter), among] }, paging)
+          : Promise.resolve({ rows: [] as Asset[], total: 0 }),
+      (a) => {
+        const out = this.assetPresenter.render(a);
+        if (outcome !== 'error') return out;
+        return compact({ ...out, error: errors.get(`${a.spaceId}/${a.id}`) ?? out.error });
+      },
+    );
   }
+}
 
-  private async loadBatch(c: CustomerRef, raw: string): Promise<Batch> {
-    const id = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
-    const batch = Number.isFinite(id)
-      ? await this.prisma.batch.findFirst({ where: { id, customerId: c.id } })
-      : null;
-    if (!batch) throw notFound(`Batch ${raw} not found.`);
-    return batch;
-  }
+/** The platform's queue (SPEC.md §3.2): admin only, as the reference's anonymous `/queue` leaks activity. */
+@ApiTags('queue')
+@ApiBasicAuth()
+@Controller('queue')
+@UseGuards(ApiKeyGuard)
+export class PlatformQueueController {
+  constructor(
+    private readonly batchRepo: BatchesRepository,
+    private readonly links: Links,
+  ) {}
 
-  private renderBatch(b: Batch) {
-    const self = this.links.batch(b.customerId, b.id);
-    return compact({
-      '@context': DLCS_CONTEXT,
-      '@id': self,
-      '@type': 'vocab:Batch',
-      id: b.id,
-      submitted: iso(b.submitted),
-      count: b.count,
-      completed: b.completed,
-      errors: b.errors,
-      finished: iso(b.finished),
-      superseded: b.superseded,
-      priority: b.priority || undefined,
-      estCompletion: iso(estimateCompletion(b)),
-      images: `${self}/images`,
-      assets: `${self}/assets`,
-      errorImages: `${self}/errors`,
-    });
+  @Get()
+  @AdminOnly()
+  @ApiShape(200, 'Waiting work across every customer', { $ref: QUEUE_SUMMARY_SCHEMA_REF })
+  @ApiOperation({ summary: 'Queue summary across every customer (admin): assets waiting by lane and family' })
+  async summary() {
+    return renderQueueSummary(this.links, await this.batchRepo.platformQueueCounts());
   }
 }

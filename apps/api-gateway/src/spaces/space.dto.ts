@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt32, IsList, IsText } from '@vellum/common';
 import { IsOptional } from 'class-validator';
 import { LIMITS } from '../http/limits';
+import { SPACE_FIELDS } from './space.fields';
 
 const sizeDefault = (what: string) => ({
   description: `${what} given to assets created without one (0 = none)`,
@@ -10,7 +11,10 @@ const sizeDefault = (what: string) => ({
   type: 'integer' as const,
 });
 
-/** A space as written (SPEC.md §3.3 "Spaces"); limits in {@link LIMITS}. */
+/**
+ * A space as written (SPEC.md §3.3 "Spaces"); limits in {@link LIMITS}. Its keys are `SPACE_FIELDS.writable` (a unit
+ * test checks).
+ */
 export class SpaceBodyDto {
   @ApiProperty({ description: 'Name, unique per customer', example: 'books', maxLength: LIMITS.spaceName })
   @IsText({ min: 1, max: LIMITS.spaceName })
@@ -52,14 +56,8 @@ export class SpaceBodyDto {
   defaultOpenMaxWidth?: number;
 }
 
-/** Read-only members of `vocab:Space` that clients may echo back; ignored on write. */
-export const SPACE_READ_ONLY = [
-  '@context',
-  '@id',
-  '@type',
-  'id',
-  'created',
-  'approximateNumberOfImages',
-  'images',
-  'customer',
-];
+/**
+ * Read-only members of `vocab:Space` that clients may echo back (the table's read-only fields); ignored on
+ * write, except `id`, which must match the URL.
+ */
+export const SPACE_READ_ONLY: readonly string[] = SPACE_FIELDS.readOnly;

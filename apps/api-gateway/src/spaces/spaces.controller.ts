@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   HttpCode,
   Param,
@@ -14,19 +15,19 @@ import {
 } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import type { Space } from '@vellum/db';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentCustomer } from '../auth/decorators';
 import type { CustomerRef } from '../auth/principal';
-import { compact, hydraCollection, parsePaging } from '../http/hydra';
-import { DLCS_CONTEXT, iso } from '../http/json-ld';
+import { JsonBody, ValidBody } from '../http/body-contract';
+import { DLCS_CONTEXT } from '../http/json-ld';
 import { Links } from '../http/links.service';
 import { notFound, validationProblem } from '../http/problems';
-import { JsonBody, ValidBody } from '../http/body-contract';
+import { listPage } from '../resource/list-page';
+import { ApiCollection, ApiNoContent, ApiResource } from '../resource/openapi';
 import { SPACE_READ_ONLY, SpaceBodyDto } from './space.dto';
+import { SPACE_FIELDS, type SpaceRow } from './space.fields';
+import { SpacesRepository } from './spaces.repository';
 import { SpacesService } from './spaces.service';
-
-const SPACE_ORDER = ['id', 'name', 'created'] as const;
 
 /** Parses the `{space}` route segment: a positive integer. @throws 404 otherwise. */
 export function parseSpaceId(raw: string): number {
@@ -41,59 +42,54 @@ export function parseSpaceId(raw: string): number {
 export class SpacesController {
   constructor(
     private readonly spaces: SpacesService,
+    private readonly repo: SpacesRepository,
     private readonly links: Links,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "List a customer's spaces" })
-  async list(
-    @CurrentCustomer() c: CustomerRef,
-    @Req() req: Request,
-    @Query() query: Record<string, unknown>,
-  ) {
-    const paging = parsePaging(query, SPACE_ORDER);
-    const [rows, total] = await this.spaces.list(
-      c.id,
-      paging.skip,
-      paging.pageSize,
-      paging.orderBy,
-      paging.descending,
-    );
-    return hydraCollection(
+  @ApiCollection(SPACE_FIELDS)
+  @ApiOperation({ summary: "List a customer's spaces (orderBy id, name, created; filter name)" })
+  list(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
+    return listPage(
       this.links.request(req.originalUrl),
-      rows.map((s) => this.render(s)),
-      total,
-      paging,
+      query,
+      SPACE_FIELDS,
+      (where, paging) => this.repo.page(c.id, where, paging),
+      (s) => this.render(s),
     );
   }
 
   @Post()
   @HttpCode(201)
   @JsonBody(SpaceBodyDto, { readOnly: SPACE_READ_ONLY })
-  @ApiOperation({ summary: 'Create a space (next free id)' })
+  @ApiResource(SPACE_FIELDS, 201)
+  @ApiOperation({ summary: 'Create a space at the next free id (name required, unique per customer: 409)' })
   async create(
     @CurrentCustomer() c: CustomerRef,
     @ValidBody() dto: SpaceBodyDto,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const space = await this.spaces.create(c.id, dto);
-    const rendered = this.render(space, 0);
+    // An echoed read-only `id` is ignored: POST picks the next free id (PUT C/spaces/{id} chooses one).
+    const rendered = this.render(await this.spaces.create(c.id, dto));
     res.setHeader('Location', rendered['@id']);
     return rendered;
   }
 
   @Get(':space')
-  @ApiOperation({ summary: 'A space' })
+  @ApiResource(SPACE_FIELDS)
+  @ApiOperation({ summary: 'A space, with approximateNumberOfImages' })
   async get(@CurrentCustomer() c: CustomerRef, @Param('space') raw: string) {
-    const id = parseSpaceId(raw);
-    const space = await this.spaces.get(c.id, id);
-    if (!space) throw notFound(`Space ${id} not found.`);
-    return this.render(space, await this.spaces.countImages(c.id, id));
+    return this.render(await this.spaces.getWithCount(c.id, parseSpaceId(raw)));
   }
 
   @Put(':space')
-  @JsonBody(SpaceBodyDto, { readOnly: SPACE_READ_ONLY })
-  @ApiOperation({ summary: 'Create (201) or replace (200) a space with this id' })
+  @JsonBody(SpaceBodyDto, { readOnly: SPACE_READ_ONLY, partial: true })
+  @ApiResource(SPACE_FIELDS, 201)
+  @ApiResource(SPACE_FIELDS, 200, 'Updated: the fields sent changed, the others kept')
+  @ApiOperation({
+    summary:
+      'Create a space at this id (201; name required) or update it (200), keeping omitted fields like PATCH',
+  })
   async put(
     @CurrentCustomer() c: CustomerRef,
     @Param('space') raw: string,
@@ -103,20 +99,17 @@ export class SpacesController {
   ) {
     const id = parseSpaceId(raw);
     this.assertBodyId(body, id);
-    const existing = await this.spaces.get(c.id, id);
-    if (!existing) {
-      const space = await this.spaces.create(c.id, dto, id);
-      res.status(201).setHeader('Location', this.links.space(c.id, id));
-      return this.render(space, 0);
-    }
-    const space = await this.spaces.update(c.id, id, dto, true);
-    res.status(200);
-    return this.render(space, await this.spaces.countImages(c.id, id));
+    const { created, space } = await this.spaces.put(c.id, id, dto);
+    const rendered = this.render(space);
+    res.status(created ? 201 : 200);
+    if (created) res.setHeader('Location', rendered['@id']);
+    return rendered;
   }
 
   @Patch(':space')
   @JsonBody(SpaceBodyDto, { readOnly: SPACE_READ_ONLY, partial: true })
-  @ApiOperation({ summary: 'Change the supplied fields of a space' })
+  @ApiResource(SPACE_FIELDS)
+  @ApiOperation({ summary: 'Change the supplied fields of a space (null clears a default)' })
   async patch(
     @CurrentCustomer() c: CustomerRef,
     @Param('space') raw: string,
@@ -125,11 +118,15 @@ export class SpacesController {
   ) {
     const id = parseSpaceId(raw);
     this.assertBodyId(body, id);
-    // PATCH skips absent *and null* fields in validation; a null name would reach the NOT NULL column.
-    if ((dto.name as unknown) === null)
-      throw validationProblem([{ field: 'name', message: 'name cannot be removed' }]);
-    const space = await this.spaces.update(c.id, id, dto, false);
-    return this.render(space, await this.spaces.countImages(c.id, id));
+    return this.render(await this.spaces.update(c.id, id, dto));
+  }
+
+  @Delete(':space')
+  @HttpCode(204)
+  @ApiNoContent('Deleted (it was empty)')
+  @ApiOperation({ summary: 'Delete an empty space (409 while it holds any asset)' })
+  async delete(@CurrentCustomer() c: CustomerRef, @Param('space') raw: string): Promise<void> {
+    await this.spaces.delete(c.id, parseSpaceId(raw));
   }
 
   private assertBodyId(body: unknown, id: number): void {
@@ -138,21 +135,12 @@ export class SpacesController {
       throw validationProblem([{ field: 'id', message: `id is read-only and must be ${id}` }]);
   }
 
-  private render(s: Space, approximateNumberOfImages?: number) {
-    return compact({
+  private render(s: SpaceRow) {
+    return {
       '@context': DLCS_CONTEXT,
       '@id': this.links.space(s.customerId, s.id),
-      '@type': 'vocab:Space',
-      id: s.id,
-      name: s.name,
-      created: iso(s.created),
-      defaultTags: s.defaultTags,
-      defaultRoles: s.defaultRoles,
-      defaultMaxWidth: s.defaultMaxWidth,
-      defaultOpenFullMax: s.defaultOpenFullMax,
-      defaultOpenMaxWidth: s.defaultOpenMaxWidth,
-      approximateNumberOfImages,
-      images: this.links.images(s.customerId, s.id),
-    });
+      '@type': SPACE_FIELDS.type,
+      ...SPACE_FIELDS.present(s, this.links),
+    };
   }
 }

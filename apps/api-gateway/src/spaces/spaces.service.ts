@@ -1,122 +1,129 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA, isUniqueViolation, type PrismaClient, type Space } from '@vellum/db';
-import { conflict, notFound } from '../http/problems';
+import { Injectable } from '@nestjs/common';
+import { isUniqueViolation, type Space } from '@vellum/db';
+import { AssetsRepository } from '../assets/assets.repository';
+import { conflict, notFound, validationProblem } from '../http/problems';
 import type { SpaceBodyDto } from './space.dto';
+import { SPACE_FIELDS, type SpaceRow } from './space.fields';
+import { SpacesRepository, type SpaceColumns } from './spaces.repository';
 
-type SpaceData = Partial<Omit<SpaceBodyDto, never>>;
+/** A space body as validated (PATCH/PUT: any field may be absent; `null` clears a default). */
+type SpaceData = { [K in keyof SpaceBodyDto]?: SpaceBodyDto[K] | null };
 
-/** Spaces (SPEC.md §3.3 "Spaces"): integer ids per customer, unique names, defaults applied to new assets. */
+const nameTaken = (name: string, id: number) =>
+  conflict(`A space named "${name}" already exists (space ${id}).`);
+
+/**
+ * Spaces (SPEC.md §3.3 "Spaces"): integer ids per customer, names unique per customer, defaults applied to new
+ * assets (by `assets/asset-builder.ts`), deleted only when empty.
+ */
 @Injectable()
 export class SpacesService {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly repo: SpacesRepository,
+    private readonly assets: AssetsRepository,
+  ) {}
 
-  async list(
-    customerId: number,
-    skip: number,
-    take: number,
-    orderBy: 'id' | 'name' | 'created' = 'id',
-    descending = false,
-  ) {
-    const where = { customerId };
-    return this.prisma.$transaction([
-      this.prisma.space.findMany({ where, skip, take, orderBy: { [orderBy]: descending ? 'desc' : 'asc' } }),
-      this.prisma.space.count({ where }),
-    ]);
-  }
-
+  /** One space, or null. */
   get(customerId: number, id: number): Promise<Space | null> {
-    return this.prisma.space.findUnique({ where: { customerId_id: { customerId, id } } });
-  }
-
-  /** Number of assets in a space (SPEC.md §3.3 `approximateNumberOfImages`). */
-  countImages(customerId: number, spaceId: number): Promise<number> {
-    return this.prisma.asset.count({ where: { customerId, spaceId } });
+    return this.repo.get(customerId, id);
   }
 
   /**
-   * Creates a space with the next free id (or `id` when given, for PUT).
-   * @throws 409 when the name is taken (or the id exists, for PUT).
+   * One space with `approximateNumberOfImages` (an exact `count(*)` over the `(customerId, spaceId, created)`
+   * index: about a millisecond at 10,000 assets). @throws 404.
    */
-  async create(customerId: number, data: SpaceBodyDto, id?: number): Promise<Space> {
+  async getWithCount(customerId: number, id: number): Promise<SpaceRow> {
+    const space = await this.repo.get(customerId, id);
+    if (!space) throw notFound(`Space ${id} not found.`);
+    return this.withCount(space);
+  }
+
+  /**
+   * Creates a space at the customer's next free id (`POST`), or at `id` (`PUT` of a new id).
+   * @throws 400 without a name, 409 when the name is taken (or, for `id`, a space has that id).
+   */
+  async create(customerId: number, data: SpaceData, id?: number): Promise<SpaceRow> {
+    const name = data.name;
+    if (typeof name !== 'string')
+      throw validationProblem([{ field: 'name', message: 'name is required to create a space' }]);
+    const columns = { ...(SPACE_FIELDS.toColumns(data) as SpaceColumns), name };
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.prisma.$transaction(async (tx) => {
-          await this.assertNameFree(tx, customerId, data.name);
-          let spaceId = id;
-          if (spaceId === undefined) {
-            const max = await tx.space.aggregate({ where: { customerId }, _max: { id: true } });
-            spaceId = (max._max.id ?? 0) + 1;
-          }
-          return tx.space.create({ data: { ...pick(data), customerId, id: spaceId, name: data.name } });
+        return await this.repo.transaction(async (tx) => {
+          const clash = await this.repo.named(customerId, name, undefined, tx);
+          if (clash) throw nameTaken(name, clash.id);
+          return { ...(await this.repo.create(customerId, columns, id, tx)), approximateNumberOfImages: 0 };
         });
       } catch (err) {
-        // A concurrent create took the same id or name: re-check and retry.
-        if (isUniqueViolation(err) && attempt < 3 && id === undefined) continue;
+        // A concurrent create took the same next id: retry with the next one.
+        if (isUniqueViolation(err) && id === undefined && attempt < 3) continue;
         if (isUniqueViolation(err))
-          throw conflict(`A space named "${data.name}" (or with id ${id}) already exists.`);
+          throw conflict(
+            `A space named "${name}"${id !== undefined ? ` or with id ${id}` : ''} already exists.`,
+          );
         throw err;
       }
     }
   }
 
-  /** Updates (PUT: every field; PATCH: supplied fields). @throws 404, 409 on a duplicate name. */
-  async update(customerId: number, id: number, data: SpaceData, replace: boolean): Promise<Space> {
+  /**
+   * Changes the supplied fields of a space (`PATCH`, and `PUT` of an existing id: omitted fields keep their
+   * values; `null` clears a default; the name cannot be removed).
+   * @throws 404 when it does not exist, 400 for a null name, 409 when the new name is taken.
+   */
+  async update(customerId: number, id: number, data: SpaceData): Promise<SpaceRow> {
+    if (data.name === null) throw validationProblem([{ field: 'name', message: 'name cannot be removed' }]);
+    const columns = SPACE_FIELDS.toColumns(data) as SpaceColumns;
     try {
-      return await this.prisma.$transaction(async (tx) => {
-        const existing = await tx.space.findUnique({ where: { customerId_id: { customerId, id } } });
-        if (!existing) throw notFound(`Space ${id} not found.`);
-        if (data.name !== undefined && data.name !== existing.name)
-          await this.assertNameFree(tx, customerId, data.name);
-        const values = replace
-          ? {
-              name: data.name!,
-              defaultTags: data.defaultTags ?? [],
-              defaultRoles: data.defaultRoles ?? [],
-              defaultMaxWidth: data.defaultMaxWidth ?? 0,
-              defaultOpenFullMax: data.defaultOpenFullMax ?? 0,
-              defaultOpenMaxWidth: data.defaultOpenMaxWidth ?? 0,
-            }
-          : pick(data);
-        return tx.space.update({ where: { customerId_id: { customerId, id } }, data: values });
+      const space = await this.repo.transaction(async (tx) => {
+        if (!(await this.repo.lock(customerId, id, tx))) throw notFound(`Space ${id} not found.`);
+        if (columns.name !== undefined) {
+          const clash = await this.repo.named(customerId, columns.name, id, tx);
+          if (clash) throw nameTaken(columns.name, clash.id);
+        }
+        return (await this.repo.update(customerId, id, columns, tx))!;
       });
+      return await this.withCount(space);
     } catch (err) {
-      if (isUniqueViolation(err)) throw conflict(`A space named "${data.name}" already exists.`);
+      if (isUniqueViolation(err)) throw conflict(`A space named "${columns.name}" already exists.`);
       throw err;
     }
   }
 
-  private async assertNameFree(
-    tx: Pick<PrismaClient, 'space'>,
-    customerId: number,
-    name: string,
-  ): Promise<void> {
-    const clash = await tx.space.findUnique({ where: { customerId_name: { customerId, name } } });
-    if (clash) throw conflict(`A space named "${name}" already exists (space ${clash.id}).`);
+  /**
+   * `PUT C/spaces/{s}` (SPEC.md §3.3): creates the space at this id when there is none (`created: true`, 201), else
+   * updates it like PATCH. A concurrent PUT creating the same id makes this one an update.
+   */
+  async put(customerId: number, id: number, data: SpaceData): Promise<{ created: boolean; space: SpaceRow }> {
+    if (!(await this.repo.get(customerId, id))) {
+      try {
+        return { created: true, space: await this.create(customerId, data, id) };
+      } catch (err) {
+        // Lost the race for this id to another PUT (the name check passed): update what it created.
+        if (!(await this.repo.get(customerId, id))) throw err;
+      }
+    }
+    return { created: false, space: await this.update(customerId, id, data) };
   }
-}
 
-/** The empty value an explicit `null` stands for (SPEC.md §3.3: "an explicit empty value clears one"). */
-const CLEARED = {
-  defaultTags: [],
-  defaultRoles: [],
-  defaultMaxWidth: 0,
-  defaultOpenFullMax: 0,
-  defaultOpenMaxWidth: 0,
-};
-
-function pick(data: SpaceData) {
-  const out: SpaceData = {};
-  for (const k of [
-    'name',
-    'defaultTags',
-    'defaultRoles',
-    'defaultMaxWidth',
-    'defaultOpenFullMax',
-    'defaultOpenMaxWidth',
-  ] as const) {
-    const v = data[k] as unknown;
-    if (v === undefined) continue;
-    (out as Record<string, unknown>)[k] = v === null && k !== 'name' ? CLEARED[k] : v;
+  /**
+   * Deletes an empty space (SPEC.md §3.3) with its customer-space rows (default delivery channel rules, storage
+   * accounting). @throws 404 when it does not exist, 409 while it holds any asset.
+   */
+  async delete(customerId: number, id: number): Promise<void> {
+    await this.repo.transaction(async (tx) => {
+      if (!(await this.repo.lock(customerId, id, tx))) throw notFound(`Space ${id} not found.`);
+      const count = await this.assets.countInSpace(customerId, id);
+      if (count > 0)
+        throw conflict(`Space ${id} still holds ${count} asset${count === 1 ? '' : 's'}; delete them first.`);
+      await this.repo.delete(customerId, id, tx);
+    });
   }
-  return out;
+
+  private async withCount(space: Space): Promise<SpaceRow> {
+    return {
+      ...space,
+      approximateNumberOfImages: await this.assets.countInSpace(space.customerId, space.id),
+    };
+  }
 }

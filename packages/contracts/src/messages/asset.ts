@@ -23,8 +23,9 @@ registerMessage(AssetIngestRequestedV1);
 /** Event: an ingest attempt ended, successfully or not (SPEC.md §2 "Events others can subscribe to"). */
 export class AssetIngestFinishedV1 extends AssetAttemptRef {
   static readonly routingKey = 'asset.ingest.finished.v1';
-  static readonly description = 'An ingest attempt ended: success, or the error the asset now carries.';
-  static readonly producers = ['ingest-orchestrator'];
+  static readonly description =
+    'An ingest attempt ended: success, or the error the asset now carries ("cancelled" when its batch was cancelled before it started).';
+  static readonly producers = ['ingest-orchestrator', 'api-gateway (batch cancellation)'];
   static readonly consumers = [
     'api-gateway (immediate registration replies)',
     'iiif-delivery (cache invalidation)',

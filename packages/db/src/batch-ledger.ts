@@ -1,0 +1,266 @@
+import type { Prisma, PrismaClient } from './generated/prisma/client';
+
+/**
+ * The batch ledger (SPEC.md §3.3 "Queue and batches", §4.1 step 4): the member-outcome transitions and batch
+ * counters that two apps write, the ingest-orchestrator (a member lands: completed or error) and the api-gateway
+ * (a batch is cancelled, a batch is tested), kept here once so that both follow one rule:
+ *
+ * - a member's `outcome` leaves `pending` exactly once, by a conditional UPDATE (`... AND "outcome" = 'pending'`),
+ *   and the batch counter it feeds grows in the same transaction, so counters never drift;
+ * - a batch is finished once `completed + errors + cancelled >= count` ({@link isBatchComplete}), and exactly one
+ *   transaction sees `finished` go from null to a date ({@link LedgerUpdate.justFinished}): the one that writes
+ *   `batch.completed.v1`;
+ * - a cancel takes only members not yet started ({@link claimBatchMember} marks a member started before the
+ *   orchestrator stages it), so members being processed finish normally.
+ *
+ * Lock order, the same in every function here and in the finaliser (no deadlocks): asset rows, then member rows,
+ * then the batch row. Every statement filters on `customerId`.
+ */
+
+/** A Prisma client or the `tx` of a transaction. */
+export type LedgerDb = PrismaClient | Prisma.TransactionClient;
+
+/** The `error` a cancelled asset carries (SPEC.md §3.3 "cancel"; `asset.ingest.finished.v1` says the same). */
+export const CANCELLED_ERROR = 'cancelled';
+
+/** The counters of a batch. */
+export interface BatchTotals {
+  count: number;
+  completed: number;
+  errors: number;
+  cancelled: number;
+}
+
+/** True once every member has an outcome: `completed + errors + cancelled >= count`. */
+export function isBatchComplete(b: BatchTotals): boolean {
+  return b.completed + b.errors + b.cancelled >= b.count;
+}
+
+/** A batch row as the ledger returns it (integers as numbers). */
+export interface BatchLedgerRow extends BatchTotals {
+  id: number;
+  customerId: number;
+  submitted: Date;
+  finished: Date | null;
+  superseded: boolean;
+  priority: boolean;
+}
+
+/** What {@link addToBatch} did. */
+export interface LedgerUpdate {
+  /** The batch after the update. */
+  row: BatchLedgerRow;
+  /** True when this update set `finished` (it was null before): the caller writes `batch.completed.v1`. */
+  justFinished: boolean;
+}
+
+/** How much a transaction adds to a batch's counters. */
+export interface BatchDelta {
+  completed?: number;
+  errors?: number;
+  cancelled?: number;
+}
+
+interface RawBatch {
+  id: number | bigint;
+  customerId: number | bigint;
+  submitted: Date;
+  count: number | bigint;
+  completed: number | bigint;
+  errors: number | bigint;
+  cancelled: number | bigint;
+  finished: Date | null;
+  superseded: boolean;
+  priority: boolean;
+}
+
+function toRow(r: RawBatch): BatchLedgerRow {
+  return {
+    id: Number(r.id),
+    customerId: Number(r.customerId),
+    submitted: r.submitted,
+    count: Number(r.count),
+    completed: Number(r.completed),
+    errors: Number(r.errors),
+    cancelled: Number(r.cancelled),
+    finished: r.finished,
+    superseded: Boolean(r.superseded),
+    priority: Boolean(r.priority),
+  };
+}
+
+/**
+ * Adds `delta` to a batch's counters and sets `finished` (to `now`) when they reach `count`. Must run inside the
+ * transaction that changed the member outcomes the delta counts: it locks the batch row (`FOR UPDATE`) first, so
+ * concurrent callers serialise and exactly one of them sees {@link LedgerUpdate.justFinished}.
+ * @param opts.checkSuperseded also set `superseded` when no asset still has this batch as its `batch`.
+ * @returns the updated batch, or null when the customer has no such batch.
+ */
+export async function addToBatch(
+  tx: Prisma.TransactionClient,
+  customerId: number,
+  batchId: number,
+  delta: BatchDelta,
+  now: Date,
+  opts: { checkSuperseded?: boolean } = {},
+): Promise<LedgerUpdate | null> {
+  const before = await tx.$queryRaw<{ finished: Date | null }[]>`
+    SELECT "finished" FROM "batches" WHERE "id" = ${batchId} AND "customerId" = ${customerId} FOR UPDATE`;
+  if (!before[0]) return null;
+  const c = delta.completed ?? 0;
+  const e = delta.errors ?? 0;
+  const x = delta.cancelled ?? 0;
+  const check = opts.checkSuperseded ?? false;
+  const rows = await tx.$queryRaw<RawBatch[]>`
+    UPDATE "batches" b SET
+      "completed" = b."completed" + ${c}::int,
+      "errors" = b."errors" + ${e}::int,
+      "cancelled" = b."cancelled" + ${x}::int,
+      "superseded" = b."superseded" OR (${check}::boolean AND NOT EXISTS (
+        SELECT 1 FROM "assets" a WHERE a."customerId" = b."customerId" AND a."batchId" = b."id")),
+      "finished" = CASE
+        WHEN b."finished" IS NULL
+         AND b."completed" + ${c}::int + b."errors" + ${e}::int + b."cancelled" + ${x}::int >= b."count"
+        THEN ${now}::timestamptz ELSE b."finished" END
+    WHERE b."id" = ${batchId} AND b."customerId" = ${customerId}
+    RETURNING b."id", b."customerId", b."submitted", b."count", b."completed", b."errors", b."cancelled",
+              b."finished", b."superseded", b."priority"`;
+  const row = toRow(rows[0]);
+  return { row, justFinished: before[0].finished === null && row.finished !== null };
+}
+
+/** Identifies the batch member an ingest request is for. */
+export interface MemberRef {
+  customerId: number;
+  spaceId: number;
+  assetId: string;
+  attempt: number;
+  /** Absent for immediate registrations (no member). */
+  batchId?: number;
+}
+
+/**
+ * What {@link claimBatchMember} found: `claimed` (pending, now marked started: go on), `cancelled` (the batch was
+ * cancelled before this member started: skip it), `closed` (it already has another outcome), `none` (no member:
+ * an immediate registration, or a request without a batch).
+ */
+export type ClaimResult = 'claimed' | 'cancelled' | 'closed' | 'none';
+
+/**
+ * Marks a pending batch member as started (keeping the first start time across redeliveries), the orchestrator's
+ * step before it stages an origin. A cancel and a claim of the same member serialise on its row: whichever comes
+ * first wins, so a member is either processed or counted as cancelled, never both.
+ */
+export async function claimBatchMember(db: LedgerDb, ref: MemberRef, now: Date): Promise<ClaimResult> {
+  if (ref.batchId === undefined) return 'none';
+  const claimed = await db.$executeRaw`
+    UPDATE "batch_members" SET "started" = COALESCE("started", ${now}::timestamptz)
+    WHERE "batchId" = ${ref.batchId} AND "customerId" = ${ref.customerId} AND "spaceId" = ${ref.spaceId}
+      AND "assetId" = ${ref.assetId} AND "attempt" = ${ref.attempt} AND "outcome" = 'pending'`;
+  if (claimed > 0) return 'claimed';
+  const rows = await db.$queryRaw<{ outcome: string }[]>`
+    SELECT "outcome"::text AS "outcome" FROM "batch_members"
+    WHERE "batchId" = ${ref.batchId} AND "customerId" = ${ref.customerId} AND "spaceId" = ${ref.spaceId}
+      AND "assetId" = ${ref.assetId} AND "attempt" = ${ref.attempt}`;
+  if (!rows[0]) return 'none';
+  return rows[0].outcome === 'cancelled' ? 'cancelled' : 'closed';
+}
+
+/** A member a cancel took. */
+export interface CancelledMember {
+  spaceId: number;
+  assetId: string;
+  attempt: number;
+  /** True when the asset was still on this attempt and ingesting, and now ends `ingesting: false, error: cancelled`. */
+  assetStopped: boolean;
+}
+
+/** What {@link cancelBatch} did. */
+export type CancelOutcome =
+  | { kind: 'not-found' }
+  /** The batch had finished before this cancel (nothing changed). */
+  | { kind: 'finished'; row: BatchLedgerRow }
+  | { kind: 'cancelled'; members: CancelledMember[]; update: LedgerUpdate };
+
+/**
+ * Cancels a batch (beyond the reference; SPEC.md §3.3): every member still `pending` and not yet started becomes
+ * `cancelled`; its asset, when still on that attempt and ingesting, ends `ingesting: false`, `error: "cancelled"`,
+ * `finished: now`; the batch's `cancelled` counter grows by the number of members taken, and `finished` is set
+ * when the counters reach `count`. Members already started are left alone and finish normally. Must run inside a
+ * transaction; lock order assets → members → batch, like the finaliser.
+ * @returns `not-found` (no such batch of the customer), `finished` (it was finished already: the caller answers
+ *   409), or the members taken (possibly none, when every unfinished member is already being processed) and the
+ *   batch after the update.
+ */
+export async function cancelBatch(
+  tx: Prisma.TransactionClient,
+  customerId: number,
+  batchId: number,
+  now: Date,
+): Promise<CancelOutcome> {
+  const found = await tx.$queryRaw<RawBatch[]>`
+    SELECT "id", "customerId", "submitted", "count", "completed", "errors", "cancelled", "finished", "superseded",
+           "priority"
+    FROM "batches" WHERE "id" = ${batchId} AND "customerId" = ${customerId}`;
+  if (!found[0]) return { kind: 'not-found' };
+  if (found[0].finished) return { kind: 'finished', row: toRow(found[0]) };
+
+  // 1. Lock the assets of the members a cancel may take, in key order (the finaliser locks an asset first too).
+  await tx.$queryRaw`
+    SELECT a."spaceId" FROM "assets" a
+    JOIN "batch_members" m ON m."customerId" = a."customerId" AND m."spaceId" = a."spaceId" AND m."assetId" = a."id"
+    WHERE m."batchId" = ${batchId} AND m."customerId" = ${customerId} AND m."outcome" = 'pending'
+      AND m."started" IS NULL
+    ORDER BY a."spaceId", a."id"
+    FOR UPDATE OF a`;
+  // 2. Take the members (re-checked under their row locks: a member claimed meanwhile stays), stop their assets.
+  const taken = await tx.$queryRaw<{ spaceId: number; assetId: string; attempt: number; stopped: boolean }[]>`
+    WITH m AS (
+      UPDATE "batch_members" SET "outcome" = 'cancelled'::"BatchMemberOutcome", "error" = NULL, "finished" = ${now}
+      WHERE "batchId" = ${batchId} AND "customerId" = ${customerId} AND "outcome" = 'pending' AND "started" IS NULL
+      RETURNING "spaceId", "assetId", "attempt"
+    ), a AS (
+      UPDATE "assets" x SET "ingesting" = false, "error" = ${CANCELLED_ERROR}, "finished" = ${now}, "updated" = ${now}
+      FROM m
+      WHERE x."customerId" = ${customerId} AND x."spaceId" = m."spaceId" AND x."id" = m."assetId"
+        AND x."ingestAttempt" = m."attempt" AND x."ingesting"
+      RETURNING x."spaceId", x."id"
+    )
+    SELECT m."spaceId", m."assetId", m."attempt", (a."id" IS NOT NULL) AS "stopped"
+    FROM m LEFT JOIN a ON a."spaceId" = m."spaceId" AND a."id" = m."assetId"
+    ORDER BY m."spaceId", m."assetId"`;
+  // 3. The counters (locks the batch row last).
+  const update = await addToBatch(tx, customerId, batchId, { cancelled: taken.length }, now);
+  if (!update) return { kind: 'not-found' };
+  if (taken.length === 0 && !update.justFinished && update.row.finished)
+    return { kind: 'finished', row: update.row };
+  return {
+    kind: 'cancelled',
+    members: taken.map((t) => ({
+      spaceId: Number(t.spaceId),
+      assetId: t.assetId,
+      attempt: Number(t.attempt),
+      assetStopped: Boolean(t.stopped),
+    })),
+    update,
+  };
+}
+
+/**
+ * Sets `superseded` on those of the customer's batches (`batchIds`) that no asset still has as its `batch`
+ * (SPEC.md §3.3: "a batch is superseded once none of its members still has it as batch"). For the writes that
+ * move assets to another batch (queue submissions, `reingestErrors`). Returns the ids it set.
+ */
+export async function markSuperseded(
+  tx: Prisma.TransactionClient,
+  customerId: number,
+  batchIds: readonly number[],
+): Promise<number[]> {
+  if (!batchIds.length) return [];
+  const rows = await tx.$queryRaw<{ id: number }[]>`
+    UPDATE "batches" b SET "superseded" = true
+    WHERE b."customerId" = ${customerId} AND b."id" = ANY(${[...batchIds]}::int[]) AND NOT b."superseded"
+      AND NOT EXISTS (SELECT 1 FROM "assets" a WHERE a."customerId" = b."customerId" AND a."batchId" = b."id")
+    RETURNING b."id"`;
+  return rows.map((r) => Number(r.id));
+}
