@@ -36,7 +36,9 @@ describe('custom headers (integration)', () => {
   beforeAll(async () => {
     gw = await startTestGateway();
     ({ admin, key, customerId: c } = await seedCustomer(gw));
-    const other = (await gw.call('POST', '/customers', { key: admin, body: { name: 'other' } })).json.id;
+    const other = (
+      await gw.call('POST', '/customers', { key: admin, body: { name: 'other', displayName: 'Other' } })
+    ).json.id;
     const k = await gw.call('POST', `/customers/${other}/keys`, { key: admin });
     otherKey = `${k.json.key}:${k.json.secret}`;
   });

@@ -41,7 +41,9 @@ describe('default delivery channels (integration)', () => {
     gw = await startTestGateway();
     ({ admin, key, customerId: c } = await seedCustomer(gw));
     await gw.call('POST', `/customers/${c}/spaces`, { key, body: { name: 'second' } });
-    const other = (await gw.call('POST', '/customers', { key: admin, body: { name: 'other' } })).json.id;
+    const other = (
+      await gw.call('POST', '/customers', { key: admin, body: { name: 'other', displayName: 'Other' } })
+    ).json.id;
     const k = await gw.call('POST', `/customers/${other}/keys`, { key: admin });
     otherKey = `${k.json.key}:${k.json.secret}`;
   });

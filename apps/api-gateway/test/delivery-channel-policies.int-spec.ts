@@ -35,7 +35,9 @@ describe('delivery channel policies (integration)', () => {
   beforeAll(async () => {
     gw = await startTestGateway();
     ({ admin, key, customerId: c } = await seedCustomer(gw));
-    other = (await gw.call('POST', '/customers', { key: admin, body: { name: 'other' } })).json.id;
+    other = (
+      await gw.call('POST', '/customers', { key: admin, body: { name: 'other', displayName: 'Other' } })
+    ).json.id;
     const k = await gw.call('POST', `/customers/${other}/keys`, { key: admin });
     otherKey = `${k.json.key}:${k.json.secret}`;
   });

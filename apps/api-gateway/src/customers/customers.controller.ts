@@ -36,6 +36,7 @@ const ENTRY_POINT = registerSchema('EntryPoint', {
     '@id': { type: 'string', format: 'uri' },
     '@type': { type: 'string', enum: ['vocab:EntryPoint'] },
     customers: { type: 'string', format: 'uri', description: 'The customers (admin)' },
+    avPresets: { type: 'string', format: 'uri', description: 'The AV transcode presets (public)' },
   },
   required: ['@id', '@type'],
 });
