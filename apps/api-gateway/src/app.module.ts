@@ -3,6 +3,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import {
   DatabaseModule,
   DatabaseReadiness,
+  StorageReadiness,
   VellumCommonModule,
   type VellumCommonOptions,
 } from '@vellum/common';
@@ -56,6 +57,15 @@ import { QueueService } from './queue/queue.service';
 import { SpacesController } from './spaces/spaces.controller';
 import { SpacesRepository } from './spaces/spaces.repository';
 import { SpacesService } from './spaces/spaces.service';
+import { QuotaService } from './storage/quota.service';
+import { StoragePoliciesController } from './storage/storage-policies.controller';
+import { StoragePoliciesRepository } from './storage/storage-policies.repository';
+import { StorageController } from './storage/storage.controller';
+import { StoragePresenter } from './storage/storage.presenter';
+import { StorageRepository } from './storage/storage.repository';
+import { StorageService } from './storage/storage.service';
+import { UploadService } from './assets/upload/upload.service';
+import { uploadStoreProviders } from './assets/upload/upload-store';
 
 /**
  * Builds the api-gateway root module for a validated environment (SPEC.md §3): Postgres (PRISMA), the bus
@@ -79,6 +89,8 @@ export function createAppModule(
     OriginStrategiesController,
     OriginStrategyTypesController,
     KeyEventsController,
+    StorageController,
+    StoragePoliciesController,
     AvPresetsController,
     DeliveryChannelPoliciesController,
     DefaultDeliveryChannelsController,
@@ -91,7 +103,7 @@ export function createAppModule(
       DatabaseModule.forRoot(env.DATABASE_URL),
       VellumCommonModule.forRoot({
         serviceName: SERVICE_NAME,
-        readiness: [DatabaseReadiness, AmqpReadiness],
+        readiness: [DatabaseReadiness, AmqpReadiness, StorageReadiness],
         logLevel: env.LOG_LEVEL,
         logPretty: env.LOG_PRETTY,
         logDestination: opts.logDestination,
@@ -146,6 +158,14 @@ export function createAppModule(
       BatchesRepository,
       BatchesService,
       BatchPresenter,
+      StorageRepository,
+      StoragePoliciesRepository,
+      StoragePresenter,
+      StorageService,
+      QuotaService,
+      ...uploadStoreProviders(env),
+      StorageReadiness,
+      UploadService,
     ],
   })
   class AppModule implements NestModule {

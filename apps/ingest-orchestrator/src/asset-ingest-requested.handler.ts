@@ -17,7 +17,7 @@ import {
   type VellumRmqContext,
 } from '@vellum/messaging';
 import { revealOrigin, type SecretBox, SecretBoxError } from '@vellum/secrets';
-import { OBJECT_STORE, type ObjectStore, type VellumBuckets } from '@vellum/storage';
+import { OBJECT_STORE, parseStoreOrigin, type ObjectStore, type VellumBuckets } from '@vellum/storage';
 import { fileOnlyDerivatives } from './derivatives';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
@@ -259,14 +259,15 @@ export class AssetIngestRequestedHandler {
   }
 
   /**
-   * Stages the origin (its sealed credentials opened with the gateway's key); an asset without an origin URI must
-   * have had its bytes uploaded to the origin key.
+   * Stages the origin (its sealed credentials opened with the gateway's key); an uploaded file (origin
+   * `vellum-store://{bucket}/{key}` written by the gateway, or no origin) is used in place.
    */
   private async stage(asset: Asset, plan: WorkPlan): Promise<StagedOrigin> {
     const { bucket, key } = plan.origin;
-    if (!asset.origin) {
+    // An uploaded file (`vellum-store://` origin, or none) is already where staging would put it: never fetched.
+    if (!asset.origin || parseStoreOrigin(asset.origin)) {
       const info = await this.store.stat(bucket, key);
-      if (!info) throw new PermanentOriginError('Asset has no origin and no uploaded file');
+      if (!info) throw new PermanentOriginError('The uploaded file is missing from the object store');
       return { bucket, key, size: info.size, finalUrl: '(uploaded)' };
     }
     let origin: string;
@@ -280,7 +281,27 @@ export class AssetIngestRequestedHandler {
         );
       throw err;
     }
-    return this.stager.stage(origin, bucket, key, asset.mediaType);
+    const quotaBytes = await this.remainingQuota(asset);
+    return this.stager.stage(origin, bucket, key, asset.mediaType, { quotaBytes });
+  }
+
+  /**
+   * Bytes of stored images the customer's storage policy has left for this asset (SPEC.md §8): the policy's
+   * maximum less the customer's total, the asset's own current size given back (a reingest replaces it).
+   * Undefined when the customer names no policy.
+   */
+  private async remainingQuota(asset: Asset): Promise<number | undefined> {
+    const rows = await this.prisma.$queryRaw<Array<{ remaining: bigint | number | string | null }>>`
+      SELECT p."maximumTotalSizeOfStoredImages"
+             - COALESCE(u."totalSizeOfStoredImages", 0)
+             + COALESCE(s."size", 0) AS "remaining"
+      FROM "customers" c
+      JOIN "storage_policies" p ON p."id" = c."storagePolicy"
+      LEFT JOIN "storage_usage" u ON u."customerId" = c."id" AND u."spaceId" = 0
+      LEFT JOIN "asset_storage" s ON s."customerId" = c."id" AND s."spaceId" = ${asset.spaceId} AND s."assetId" = ${asset.id}
+      WHERE c."id" = ${asset.customerId}`;
+    const remaining = rows[0]?.remaining;
+    return remaining === undefined || remaining === null ? undefined : Number(remaining);
   }
 
   /** Sends the worker command (or finalises a `file`-only ingest) if the attempt is still current. */

@@ -8,7 +8,13 @@ import {
 } from '@vellum/contracts';
 import { PRISMA, type Asset, type PrismaClient } from '@vellum/db';
 import type { VellumRmqContext } from '@vellum/messaging';
-import { OBJECT_STORE, originKey, type ObjectStore, type VellumBuckets } from '@vellum/storage';
+import {
+  OBJECT_STORE,
+  originKey,
+  parseStoreOrigin,
+  type ObjectStore,
+  type VellumBuckets,
+} from '@vellum/storage';
 import {
   avDerivatives,
   channelFacts,
@@ -56,7 +62,7 @@ export class DerivativesResultHandler {
   ): Promise<void> {
     const asset = await this.loadInProgress(msg, 'image.derivatives.created');
     if (!asset) return;
-    const facts = channelFacts(channelsOf(asset));
+    const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
     const staged = await this.stagedFacts(asset, facts);
     const { derivatives, storage } = imageDerivatives(
       facts,
@@ -84,7 +90,7 @@ export class DerivativesResultHandler {
   async onAvCompleted(@Payload() msg: AvTranscodeCompletedV1, @Ctx() _ctx: VellumRmqContext): Promise<void> {
     const asset = await this.loadInProgress(msg, 'av.transcode.completed');
     if (!asset) return;
-    const facts = channelFacts(channelsOf(asset));
+    const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
     const staged = await this.stagedFacts(asset, facts);
     const { derivatives, storage } = avDerivatives(facts, msg, staged);
     await this.finaliser.finalise({
@@ -109,7 +115,7 @@ export class DerivativesResultHandler {
   private async fail(msg: AttemptMessage, error: string, retryable: boolean, what: string): Promise<void> {
     const asset = await this.loadInProgress(msg, what);
     if (!asset) return;
-    const facts = channelFacts(channelsOf(asset));
+    const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
     this.log.warn({ ...refOf(msg), error, retryable, msg: `${what}: failing the asset` });
     await this.finaliser.finalise({
       ...refOf(msg),
@@ -142,8 +148,10 @@ export class DerivativesResultHandler {
 
   /** The staged origin's location and, when it is kept, its size (one `stat`). */
   private async stagedFacts(asset: Asset, facts: ChannelFacts): Promise<StagedFacts> {
-    const key = originKey({ customerId: asset.customerId, spaceId: asset.spaceId, assetId: asset.id });
-    const bucket = this.buckets.origins;
+    const { bucket, key } = parseStoreOrigin(asset.origin) ?? {
+      bucket: this.buckets.origins,
+      key: originKey({ customerId: asset.customerId, spaceId: asset.spaceId, assetId: asset.id }),
+    };
     if (!facts.keepOrigin) return { bucket, key };
     const info = await this.store.stat(bucket, key);
     return { bucket, key, size: info?.size };

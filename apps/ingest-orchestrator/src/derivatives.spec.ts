@@ -132,3 +132,11 @@ describe('avDerivatives / fileOnlyDerivatives', () => {
     });
   });
 });
+
+describe('channelFacts of an uploaded file', () => {
+  it('keeps the origin (and so counts it in size) whatever the channels', () => {
+    const channels = [{ channel: 'iiif-img', policy: 'default' }];
+    expect(channelFacts(channels).keepOrigin).toBe(false);
+    expect(channelFacts(channels, true)).toMatchObject({ keepOrigin: true, file: false, pyramid: true });
+  });
+});

@@ -56,14 +56,18 @@ export interface StagedFacts {
 export interface ChannelFacts {
   file: boolean;
   useOriginal: boolean;
-  /** The staged origin survives finalising (`file` or `use-original`). */
+  /** The staged origin survives finalising (`file`, `use-original`, or an uploaded file). */
   keepOrigin: boolean;
   pyramid: boolean;
   thumbs: boolean;
 }
 
-/** Channel facts from an asset's `(channel, policy)` pairs. */
-export function channelFacts(channels: ChannelPolicy[]): ChannelFacts {
+/**
+ * Channel facts from an asset's `(channel, policy)` pairs.
+ * @param uploaded the origin is an uploaded file (`vellum-store://`): the staged copy is the origin and is kept
+ *   (and counted in `size`), whatever the channels.
+ */
+export function channelFacts(channels: ChannelPolicy[], uploaded = false): ChannelFacts {
   const has = (c: string) => channels.some((x) => x.channel === c);
   const img = channels.find((c) => c.channel === 'iiif-img');
   const useOriginal = img?.policy === 'use-original';
@@ -71,7 +75,7 @@ export function channelFacts(channels: ChannelPolicy[]): ChannelFacts {
   return {
     file,
     useOriginal,
-    keepOrigin: file || useOriginal,
+    keepOrigin: file || useOriginal || uploaded,
     pyramid: !!img && !useOriginal,
     thumbs: has('thumbs'),
   };

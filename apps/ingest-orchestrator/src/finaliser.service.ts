@@ -198,10 +198,11 @@ export class FinaliserService {
     // Space row first, then the customer row (spaceId 0): a fixed order, so concurrent finalisations never deadlock.
     for (const spaceId of ref.spaceId === 0 ? [0] : [ref.spaceId, 0]) {
       await tx.$executeRaw`
-        INSERT INTO "storage_usage" ("customerId", "spaceId", "numberOfStoredImages", "totalSizeOfStoredImages", "totalSizeOfThumbnails")
+        INSERT INTO "storage_usage" ("customerId", "spaceId", "numberOfStoredImages", "totalSizeOfStoredImages", "totalSizeOfThumbnails", "lastCalculated")
         VALUES (${ref.customerId}, ${spaceId}, ${delta.numberOfStoredImages.toString()}::bigint,
-                ${delta.totalSizeOfStoredImages.toString()}::bigint, ${delta.totalSizeOfThumbnails.toString()}::bigint)
+                ${delta.totalSizeOfStoredImages.toString()}::bigint, ${delta.totalSizeOfThumbnails.toString()}::bigint, now())
         ON CONFLICT ("customerId", "spaceId") DO UPDATE SET
+          "lastCalculated" = now(),
           "numberOfStoredImages" = "storage_usage"."numberOfStoredImages" + EXCLUDED."numberOfStoredImages",
           "totalSizeOfStoredImages" = "storage_usage"."totalSizeOfStoredImages" + EXCLUDED."totalSizeOfStoredImages",
           "totalSizeOfThumbnails" = "storage_usage"."totalSizeOfThumbnails" + EXCLUDED."totalSizeOfThumbnails"`;

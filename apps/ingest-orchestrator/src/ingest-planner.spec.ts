@@ -225,3 +225,21 @@ describe('planIngest', () => {
     });
   });
 });
+
+describe('planIngest of an uploaded file (vellum-store:// origin)', () => {
+  it('uses the stored object as the staged origin and keeps it', () => {
+    const plan = planIngest(
+      asset({ origin: 'vellum-store://vellum-origins/2/5/my%20image/origin' }),
+      policies,
+      { buckets },
+    );
+    expect(plan).toMatchObject({
+      kind: 'work',
+      origin: { bucket: 'vellum-origins', key: '2/5/my%20image/origin' },
+      keepOrigin: true,
+      file: false,
+    });
+    // An origin fetched from elsewhere is staged at originKey and dropped after the derivatives are made.
+    expect(planIngest(asset(), policies, { buckets })).toMatchObject({ keepOrigin: false });
+  });
+});

@@ -1,5 +1,5 @@
 import { DEFAULT_TILE_SIZE } from '@vellum/contracts';
-import { assetKeyPrefix, originKey, pyramidKey, type VellumBuckets } from '@vellum/storage';
+import { assetKeyPrefix, originKey, parseStoreOrigin, pyramidKey, type VellumBuckets } from '@vellum/storage';
 
 /**
  * The ingest planner (SPEC.md §4.1 step 2): pure, no I/O. Given an asset and the delivery channel policies
@@ -75,7 +75,10 @@ export type IngestPlan =
       channels: ChannelPolicy[];
       /** Where the staged origin goes (origins bucket, `originKey`). */
       origin: { bucket: string; key: string };
-      /** `file` (or iiif-img/use-original) keeps the staged origin; otherwise it is deleted after finalising. */
+      /**
+       * `file`, iiif-img/use-original or an uploaded file keeps the staged origin; otherwise it is deleted after
+       * finalising.
+       */
       keepOrigin: boolean;
       /** Whether the `file` channel is present (derivatives JSON gets `original`). */
       file: boolean;
@@ -162,6 +165,7 @@ function stringList(data: unknown): string[] | null {
  * reports dimensions); `thumbs/<policy>` → thumbnails of the policy's IIIF sizes in the thumbnails bucket under
  * `assetKeyPrefix`, capped by `maxWidth`, open up to {@link thumbnailOpenMax}; `iiif-av/<policy>` → a transcode
  * per preset; `file` → keep the staged origin as the original; `none` (alone) or no channels → finish now.
+ * An uploaded file (origin `vellum-store://{bucket}/{key}`, SPEC.md §4.2) is the staged origin itself and is kept.
  * Invalid: an unknown channel, an unknown iiif-img policy, a thumbs/iiif-av policy that does not exist or has
  * no usable data, or iiif-av combined with iiif-img/thumbs.
  */
@@ -232,11 +236,13 @@ export function planIngest(asset: PlannableAsset, policies: PolicyData, config: 
     };
   }
 
+  // An uploaded file (`vellum-store://` origin) is already in the store: it is the staged origin, and kept.
+  const uploaded = parseStoreOrigin(asset.origin);
   return {
     kind: 'work',
     channels,
-    origin: { bucket: buckets.origins, key: originKey(ref) },
-    keepOrigin: file || useOriginal,
+    origin: uploaded ?? { bucket: buckets.origins, key: originKey(ref) },
+    keepOrigin: file || useOriginal || uploaded !== null,
     file,
     image,
     av: avWork,

@@ -7,6 +7,8 @@ import {
   thumbnailKey,
   thumbnailKeyUnder,
   thumbnailSizesKey,
+  parseStoreOrigin,
+  storeOriginUri,
 } from './keys';
 
 describe('storageConfigFromEnv', () => {
@@ -68,5 +70,27 @@ describe('key helpers', () => {
     expect(thumbnailKey(ref, 400, 300)).toBe('2/5/my%20image%20(1).jpg/full/400,300/0/default.jpg');
     expect(thumbnailSizesKey(ref)).toBe('2/5/my%20image%20(1).jpg/sizes.json');
     expect(thumbnailKeyUnder('p', 1, 2)).toBe('p/full/1,2/0/default.jpg');
+  });
+});
+
+describe('store origins (uploaded files)', () => {
+  it('round-trip bucket and key, escapes kept', () => {
+    const uri = storeOriginUri('vellum-origins', '2/1/my%20id/origin');
+    expect(uri).toBe('vellum-store://vellum-origins/2/1/my%20id/origin');
+    expect(parseStoreOrigin(uri)).toEqual({ bucket: 'vellum-origins', key: '2/1/my%20id/origin' });
+  });
+  it.each([
+    null,
+    undefined,
+    '',
+    'https://example.org/a.jpg',
+    's3://bucket/key',
+    'vellum-store://',
+    'vellum-store://bucket',
+    'vellum-store://bucket/',
+    'vellum-store:///key',
+    'vellum-store://Bad_Bucket/key',
+  ])('%j is not a store origin', (origin) => {
+    expect(parseStoreOrigin(origin)).toBeNull();
   });
 });

@@ -59,3 +59,40 @@ export function thumbnailSizesKeyUnder(keyPrefix: string): string {
 export function thumbnailSizesKey(ref: AssetKeyRef): string {
   return thumbnailSizesKeyUnder(prefixOf(ref));
 }
+
+/**
+ * Scheme of an origin that is already an object of the platform's own store: a file uploaded in the request
+ * (SPEC.md §3.3 "Assets", §4.2 "Uploaded bytes: stored as the origin copy"). Such an origin is never fetched:
+ * the ingest-orchestrator uses the object in place as the staged origin and keeps it.
+ */
+export const STORE_ORIGIN_SCHEME = 'vellum-store';
+
+const STORE_ORIGIN_PREFIX = `${STORE_ORIGIN_SCHEME}://`;
+
+/** Where a {@link STORE_ORIGIN_SCHEME} origin points. */
+export interface StoreObjectRef {
+  bucket: string;
+  key: string;
+}
+
+/**
+ * The origin URI of an object of the platform's store: `vellum-store://{bucket}/{key}` (the key as stored,
+ * its escapes kept), e.g. `vellum-store://vellum-origins/2/1/my%20id/origin`.
+ */
+export function storeOriginUri(bucket: string, key: string): string {
+  return `${STORE_ORIGIN_PREFIX}${bucket}/${key}`;
+}
+
+/**
+ * The bucket and key of a `vellum-store://` origin, or null when `origin` is not one (any other scheme, or a
+ * malformed one: no key, a bucket name that is not valid).
+ */
+export function parseStoreOrigin(origin: string | null | undefined): StoreObjectRef | null {
+  if (!origin || !origin.toLowerCase().startsWith(STORE_ORIGIN_PREFIX)) return null;
+  const rest = origin.slice(STORE_ORIGIN_PREFIX.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0 || slash === rest.length - 1) return null;
+  const bucket = rest.slice(0, slash);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) return null;
+  return { bucket, key: rest.slice(slash + 1) };
+}

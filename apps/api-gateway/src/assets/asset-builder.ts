@@ -97,7 +97,7 @@ export function buildAssetFields(input: AssetInput, ctx: BuildContext): BuildRes
   if (!origin)
     errors.push({
       field: `${prefix}origin`,
-      message: 'origin is required (uploading the file in the request is not supported yet)',
+      message: 'origin is required (or upload the file: multipart file part or base64 file member)',
     });
   if (sent.has('origin') && (dto.origin === null || dto.origin === '')) {
     errors.push({ field: `${prefix}origin`, message: 'origin cannot be removed' });

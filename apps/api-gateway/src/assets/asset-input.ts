@@ -269,7 +269,8 @@ export function parseAssetBody(
     const problem = assetIdProblem(dto.id);
     if (problem) errors.push({ field: `${prefix}id`, message: problem });
   }
-  if (typeof dto.origin === 'string') {
+  // An origin echoed unchanged (an uploaded file's vellum-store:// origin included) is not re-checked.
+  if (typeof dto.origin === 'string' && dto.origin !== opts.current?.origin) {
     const problem = originProblem(dto.origin);
     if (problem) errors.push({ field: `${prefix}origin`, message: problem });
   }

@@ -9,6 +9,8 @@ import { notFound } from '../http/problems';
 import { parseSpaceId } from '../spaces/spaces.controller';
 import { JSON_LD_KEYS, JsonBody } from '../http/body-contract';
 import { AssetBodyDto, parseAssetBody, READ_ONLY_FIELDS } from './asset-input';
+import { ApiUploadBody, AssetUploadBodyDto, withoutFile } from './upload/upload-body';
+import { UploadService } from './upload/upload.service';
 import { assetFilterOf } from './asset-query';
 import { ASSET_FIELDS } from './asset.fields';
 import { AssetsRepository } from './assets.repository';
@@ -26,6 +28,11 @@ const ASSET_BODY = {
   precheck: (body: unknown) =>
     parseAssetBody(body).errors.filter((e) => !(JSON_LD_KEYS as readonly string[]).includes(e.field)),
 };
+/** PUT/POST bodies may also carry the file (base64 `file`); multipart bodies are read by the UploadService. */
+const ASSET_UPLOAD_BODY = {
+  ...ASSET_BODY,
+  precheck: (body: unknown) => ASSET_BODY.precheck(withoutFile(body)),
+};
 
 @ApiTags('assets')
 @ApiBasicAuth()
@@ -38,6 +45,7 @@ export class AssetsController {
     private readonly links: Links,
     private readonly repo: AssetsRepository,
     private readonly spaces: SpacesService,
+    private readonly uploads: UploadService,
   ) {}
 
   @Get()
@@ -64,7 +72,8 @@ export class AssetsController {
   }
 
   @Post()
-  @JsonBody(AssetBodyDto, ASSET_BODY)
+  @JsonBody(AssetUploadBodyDto, ASSET_UPLOAD_BODY)
+  @ApiUploadBody()
   @ApiResource(ASSET_FIELDS, 201)
   @ApiResource(ASSET_FIELDS, 202, 'Accepted: still ingesting at the timeout')
   @ApiOperation({
@@ -75,9 +84,10 @@ export class AssetsController {
     @CurrentCustomer() c: CustomerRef,
     @Param('space') rawSpace: string,
     @Body() body: unknown,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return this.write('POST', c, rawSpace, undefined, body, res);
+    return this.write('POST', c, rawSpace, undefined, body, res, req);
   }
 
   @Get(':id')
@@ -91,7 +101,8 @@ export class AssetsController {
   }
 
   @Put(':id')
-  @JsonBody(AssetBodyDto, ASSET_BODY)
+  @JsonBody(AssetUploadBodyDto, ASSET_UPLOAD_BODY)
+  @ApiUploadBody()
   @ApiResource(ASSET_FIELDS, 201)
   @ApiResource(ASSET_FIELDS, 200, 'Replaced')
   @ApiResource(ASSET_FIELDS, 202, 'Accepted: still ingesting at the timeout')
@@ -104,9 +115,10 @@ export class AssetsController {
     @Param('space') rawSpace: string,
     @Param('id') id: string,
     @Body() body: unknown,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return this.write('PUT', c, rawSpace, id, body, res);
+    return this.write('PUT', c, rawSpace, id, body, res, req);
   }
 
   @Patch(':id')
@@ -134,20 +146,32 @@ export class AssetsController {
     id: string | undefined,
     body: unknown,
     res: Response,
+    req?: Request,
   ) {
     const spaceId = parseSpaceId(rawSpace);
+    // An uploaded file (multipart, or a base64 `file` member) is read here, after authentication.
+    const received = req ? await this.uploads.receive(req, res, c.id, spaceId, id, body) : null;
     const abort = new AbortController();
     const onClose = () => {
       if (!res.writableFinished) abort.abort();
     };
     res.on('close', onClose);
     try {
-      const result = await this.assets.write(method, c.id, spaceId, id, body ?? {}, abort.signal);
+      const result = await this.assets.write(
+        method,
+        c.id,
+        spaceId,
+        id,
+        received?.body ?? body ?? {},
+        abort.signal,
+        received?.upload,
+      );
       res.status(result.status);
       if (result.created) res.setHeader('Location', this.links.image(c.id, spaceId, result.asset.id));
       return this.presenter.render(result.asset);
     } finally {
       res.off('close', onClose);
+      await received?.upload?.abort();
     }
   }
 }

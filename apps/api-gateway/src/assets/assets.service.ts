@@ -15,6 +15,8 @@ import { AssetPresenter, existingFields } from './asset.presenter';
 import { ChannelRulesRepository } from '../delivery-channel-policies/channel-rules.repository';
 import { AssetsRepository } from './assets.repository';
 import { IngestWaiter } from './ingest-waiter.service';
+import type { PendingUpload } from './upload/upload.service';
+import { QuotaService } from '../storage/quota.service';
 
 /** Result of an asset write: HTTP status and the asset to render. */
 export interface AssetWriteResult {
@@ -38,6 +40,7 @@ export class AssetsService {
     private readonly links: Links,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
     private readonly assets: AssetsRepository,
+    private readonly quota: QuotaService,
   ) {}
 
   get(customerId: number, spaceId: number, id: string): Promise<Asset | null> {
@@ -51,7 +54,10 @@ export class AssetsService {
    * one transaction, kicks the relay, and for image/file families waits for the attempt to end (up to
    * `VELLUM_IMMEDIATE_TIMEOUT_MS`). Audio/video answer at once with `ingesting: true`.
    * @param signal aborts the wait when the client disconnects.
-   * @throws 404 (space or, for PATCH, asset missing), 409 (POST of an existing id), 400 validation problems.
+   * @param upload a file uploaded with the write (SPEC.md §3.3): it becomes the origin, and is committed to the
+   *   store after validation and the quota check, just before the asset is written.
+   * @throws 404 (space or, for PATCH, asset missing), 409 (POST of an existing id), 400 validation problems,
+   *   507 storage quota.
    */
   async write(
     method: AssetWriteMethod,
@@ -60,6 +66,7 @@ export class AssetsService {
     urlId: string | undefined,
     body: unknown,
     signal?: AbortSignal,
+    upload?: PendingUpload,
   ): Promise<AssetWriteResult> {
     const space = await this.prisma.space.findUnique({
       where: { customerId_id: { customerId, id: spaceId } },
@@ -96,6 +103,10 @@ export class AssetsService {
     // Credentials in the origin are sealed (SPEC.md §10); sending back the rendered origin keeps them.
     if (typeof parsed.input.dto.origin === 'string' && parsed.input.dto.origin)
       parsed.input.dto.origin = storedOriginFor(parsed.input.dto.origin, existing?.origin, this.secrets);
+    if (upload) {
+      parsed.input.dto.origin = upload.origin;
+      parsed.input.sent.add('origin');
+    }
 
     const mode: WriteMode = method === 'PATCH' ? 'patch' : existing ? 'replace' : 'create';
     const [rules, policies] = await Promise.all([
@@ -126,6 +137,8 @@ export class AssetsService {
       return { status: 200, asset, created: false };
     }
 
+    await this.quota.check(customerId, existing ? 0 : 1, upload?.size);
+    await upload?.commit();
     let asset: Asset;
     try {
       asset = await this.writeForIngest(customerId, spaceId, id, built.fields, existing);

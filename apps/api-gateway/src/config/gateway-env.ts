@@ -1,18 +1,20 @@
 import {
-  BaseEnv,
   DEFAULT_TRUSTED_PROXIES,
   IsPort,
   IsSecretsKeyList,
   IsTrustedProxies,
   IsUrlLike,
+  StorageEnv,
 } from '@vellum/common';
 import { IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
 /**
  * The api-gateway's environment (SPEC.md §9), validated at boot by `validateEnv(GatewayEnv)`; a bad or missing
- * variable stops start-up with a message naming it. See `.env.example`.
+ * variable stops start-up with a message naming it. See `.env.example`. The object-store variables (`S3_*`,
+ * `VELLUM_STORAGE_ROOT`, `VELLUM_BUCKET_*`, from {@link StorageEnv}) say where uploaded files are stored: the
+ * ingest-orchestrator's store and origins bucket.
  */
-export class GatewayEnv extends BaseEnv {
+export class GatewayEnv extends StorageEnv {
   /** HTTP port; default 3000. */
   @IsPort()
   PORT = 3000;
@@ -81,6 +83,15 @@ export class GatewayEnv extends BaseEnv {
   @IsInt()
   @Min(1024)
   VELLUM_MAX_BODY_BYTES = 1024 * 1024;
+
+  /**
+   * Largest file uploaded with an asset (multipart `file` part or base64 `file` JSON member, decoded), bytes;
+   * default 2 GiB (larger → 413, nothing kept). Upload requests are exempt from VELLUM_MAX_BODY_BYTES, which
+   * still bounds their other fields.
+   */
+  @IsInt()
+  @Min(1)
+  VELLUM_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
 
   /** Deepest nesting of arrays/objects in a JSON body; default 32 (deeper → 400 `json-too-deep`). */
   @IsInt()

@@ -34,10 +34,13 @@ describe("body DTOs list exactly their field table's writable fields", () => {
       'defaultDeliveryChannels',
       'deliveryChannelPolicies',
       'keys',
+      'namedQueries',
+      'originStrategies',
       'queue',
       'spaces',
+      'storage',
     ]);
-    expect(links(SPACE_FIELDS)).toEqual(['images']);
+    expect(links(SPACE_FIELDS)).toEqual(['images', 'storage']);
     expect(links(API_KEY_FIELDS)).toEqual(['customer']);
   });
 });

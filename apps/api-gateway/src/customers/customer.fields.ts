@@ -9,10 +9,10 @@ import { defineFields } from '../resource/field-table';
  * OpenAPI schema are derived from it.
  *
  * Links: SPEC.md §3.1 says every advertised link resolves, so a customer renders links only to the routes that
- * exist: `keys`, `spaces`, `queue`, `deliveryChannelPolicies`, `defaultDeliveryChannels`, `customHeaders`.
- * LEAD: as their routes land on main, add here (type 'link', render from {@link Links}): `storage`,
- * `namedQueries`, `originStrategies`,
- * `allImages`, `deleteImages`, `storagePolicy`, `queue/priority`... (the customers int-spec follows every link).
+ * exist: `keys`, `spaces`, `queue`, `namedQueries`, `originStrategies`, `storage`, `deliveryChannelPolicies`,
+ * `defaultDeliveryChannels`, `customHeaders`.
+ * LEAD: as their routes land on main, add here (type 'link', render from {@link Links}): `allImages`,
+ * `deleteImages`, `storagePolicy`, `queue/priority`... (the customers int-spec follows every link).
  */
 export const CUSTOMER_FIELDS = defineFields<Customer, Links>()(
   'vocab:Customer',
@@ -55,6 +55,21 @@ export const CUSTOMER_FIELDS = defineFields<Customer, Links>()(
       type: 'link',
       description: "The customer's ingest queue",
       render: (c, links) => links.queue(c.id),
+    },
+    namedQueries: {
+      type: 'link',
+      description: "The customer's named queries (and the global ones)",
+      render: (c, links) => links.namedQueries(c.id),
+    },
+    originStrategies: {
+      type: 'link',
+      description: "The customer's origin strategies",
+      render: (c, links) => links.originStrategies(c.id),
+    },
+    storage: {
+      type: 'link',
+      description: "The customer's storage totals (vocab:CustomerStorage)",
+      render: (c, links) => links.storage(c.id),
     },
     deliveryChannelPolicies: {
       type: 'link',

@@ -28,6 +28,21 @@ import { CreateCustomerDto, PatchCustomerDto } from './customer.dto';
 import { CustomersRepository } from './customers.repository';
 import { CustomersService } from './customers.service';
 
+/**
+ * The links of the entry point (SPEC.md §3.3, §3.1 "links are named after their path segment"): the one list its
+ * response and its OpenAPI schema are both made from.
+ */
+const ENTRY_LINKS: Record<string, { description: string; url: (links: Links) => string }> = {
+  customers: { description: 'The customers (admin)', url: (l) => l.customers() },
+  originStrategies: {
+    description: 'The origin strategy types (public)',
+    url: (l) => l.originStrategyTypes(),
+  },
+  queue: { description: "Every customer's queue, summed (admin)", url: (l) => l.platformQueue() },
+  storagePolicies: { description: 'The storage policies (public)', url: (l) => l.storagePolicies() },
+  avPresets: { description: 'The AV transcode presets (public)', url: (l) => l.avPresets() },
+};
+
 const ENTRY_POINT = registerSchema('EntryPoint', {
   type: 'object',
   description: 'The API entry point (vocab:EntryPoint): links to the top-level collections',
@@ -35,8 +50,12 @@ const ENTRY_POINT = registerSchema('EntryPoint', {
     '@context': { type: 'string' },
     '@id': { type: 'string', format: 'uri' },
     '@type': { type: 'string', enum: ['vocab:EntryPoint'] },
-    customers: { type: 'string', format: 'uri', description: 'The customers (admin)' },
-    avPresets: { type: 'string', format: 'uri', description: 'The AV transcode presets (public)' },
+    ...Object.fromEntries(
+      Object.entries(ENTRY_LINKS).map(([name, l]) => [
+        name,
+        { type: 'string', format: 'uri', description: l.description },
+      ]),
+    ),
   },
   required: ['@id', '@type'],
 });
@@ -62,8 +81,7 @@ export class CustomersController {
       '@context': DLCS_CONTEXT,
       '@id': this.links.entryPoint(),
       '@type': 'vocab:EntryPoint',
-      customers: this.links.customers(),
-      avPresets: this.links.avPresets(),
+      ...Object.fromEntries(Object.entries(ENTRY_LINKS).map(([name, l]) => [name, l.url(this.links)])),
     };
   }
 

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { jsonNestingDepth, problem, ProblemException } from '@vellum/common';
+import { isStreamedJsonUpload } from '../assets/upload/upload-request';
 
 /** Options of {@link jsonBodyOptions}. */
 export interface JsonBodyLimits {
@@ -68,12 +69,14 @@ export function verifyJsonBody(buf: Buffer, encoding: string, maxDepth: number):
 
 /**
  * Options for `useBodyParser('json', ...)` (body-parser 2): the size limit, every content type but multipart, and
- * {@link verifyJsonBody} (charset, UTF-8, depth).
+ * {@link verifyJsonBody} (charset, UTF-8, depth). An asset `PUT`/`POST` whose JSON body is larger than the limit or
+ * chunked is left unread for the upload reader (it may carry a base64 `file` of any size; see
+ * `isStreamedJsonUpload`).
  */
 export function jsonBodyOptions(limits: JsonBodyLimits) {
   return {
     limit: limits.maxBytes,
-    type: isJsonBody,
+    type: (req: IncomingMessage) => isJsonBody(req) && !isStreamedJsonUpload(req, limits.maxBytes),
     verify: (_req: IncomingMessage, _res: unknown, buf: Buffer, encoding: string) =>
       verifyJsonBody(buf, encoding, limits.maxDepth),
   };

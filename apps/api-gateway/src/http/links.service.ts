@@ -83,6 +83,26 @@ export class Links {
   image(c: number, s: number, id: string): string {
     return `${this.images(c, s)}/${seg(id)}`;
   }
+  /** `C/storage` (SPEC.md §3.3 "Storage"). */
+  storage(c: number): string {
+    return `${this.customer(c)}/storage`;
+  }
+  /** `C/storagePolicy`: where an admin assigns the customer's storage policy. */
+  customerStoragePolicy(c: number): string {
+    return `${this.customer(c)}/storagePolicy`;
+  }
+  spaceStorage(c: number, s: number): string {
+    return `${this.space(c, s)}/storage`;
+  }
+  imageStorage(c: number, s: number, id: string): string {
+    return `${this.image(c, s, id)}/storage`;
+  }
+  storagePolicies(): string {
+    return `${this.base()}/storagePolicies`;
+  }
+  storagePolicy(id: string): string {
+    return `${this.storagePolicies()}/${seg(id)}`;
+  }
   queue(c: number): string {
     return `${this.customer(c)}/queue`;
   }

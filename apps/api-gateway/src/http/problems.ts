@@ -51,3 +51,13 @@ export function tooManyRequests(detail: string, retryAfterSeconds: number): Prob
     'Retry-After': String(retryAfterSeconds),
   });
 }
+
+/** 413 problem (SPEC.md §3.1): the request (here: an uploaded file) is larger than the limit. */
+export function payloadTooLarge(detail: string): ProblemException {
+  return ProblemException.of(413, 'Payload Too Large', detail, { type: 'payload-too-large' });
+}
+
+/** 507 problem (SPEC.md §3.1, §8): the customer's storage policy does not allow what the request would add. */
+export function insufficientStorage(detail: string): ProblemException {
+  return ProblemException.of(507, 'Insufficient Storage', detail, { type: 'storage-quota-exceeded' });
+}

@@ -12,6 +12,7 @@ import { SERVICE_NAME } from '../customers/customers.service';
 import type { FieldError } from '../http/hydra';
 import { validationProblem } from '../http/problems';
 import { BatchesRepository } from './batches.repository';
+import { QuotaService } from '../storage/quota.service';
 
 /** Most members one queue POST may carry (SPEC.md §3.3 "Queue and batches"). */
 export const MAX_BATCH_MEMBERS = 500;
@@ -59,6 +60,7 @@ export class QueueService {
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
     private readonly assets: AssetsRepository,
     private readonly batches: BatchesRepository,
+    private readonly quota: QuotaService,
   ) {}
 
   /**
@@ -160,6 +162,10 @@ export class QueueService {
         `The batch was not accepted: ${errors.length} problem${errors.length === 1 ? '' : 's'}.`,
       );
 
+    await this.quota.check(
+      customerId,
+      prepared.filter((m) => !existingByKey.has(`${m.spaceId}/${m.id}`)).length,
+    );
     const batch = await this.persist(customerId, prepared, priority);
     this.relay.kick();
     return batch;

@@ -66,7 +66,12 @@ export const SPACE_FIELDS = defineFields<Space, Links>()(
       description: 'The assets of the space',
       render: (s, links) => links.images(s.customerId, s.id),
     },
-    // LEAD: `storage`, `defaultDeliveryChannels` links go here once their routes exist.
+    storage: {
+      type: 'link',
+      description: "The space's storage totals (vocab:CustomerStorage)",
+      render: (s, links) => links.spaceStorage(s.customerId, s.id),
+    },
+    // LEAD: `defaultDeliveryChannels` link goes here once its route exists.
   },
   ['id'],
 );

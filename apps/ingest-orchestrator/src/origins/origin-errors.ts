@@ -35,6 +35,19 @@ export class OriginTooLargeError extends PermanentOriginError {
   }
 }
 
+/**
+ * Storing the origin would take the customer past its storage policy's `maximumTotalSizeOfStoredImages`
+ * (SPEC.md §8 "breach discovered while streaming an origin → asset error, no retry").
+ */
+export class StorageQuotaExceededError extends PermanentOriginError {
+  constructor(readonly remainingBytes: number) {
+    super(
+      `Storage quota exceeded: the origin is larger than the ${Math.max(0, remainingBytes)} bytes the customer's storage policy has left`,
+    );
+    this.name = 'StorageQuotaExceededError';
+  }
+}
+
 /** The origin sent its bytes too slowly (below the minimum rate) or not within the overall deadline. */
 export class OriginTooSlowError extends RetryableOriginError {
   constructor(message: string) {

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FsObjectStore } from '@vellum/storage';
 import { HttpOriginFetcher } from './http-origin.fetcher';
-import { OriginTooLargeError, PermanentOriginError, RetryableOriginError } from './origin-errors';
+import {
+  OriginTooLargeError,
+  PermanentOriginError,
+  RetryableOriginError,
+  StorageQuotaExceededError,
+} from './origin-errors';
 import { OriginStager } from './origin-stager';
 import { parseAllowList, SsrfGuard, SsrfRefusedError } from './ssrf-guard';
 
@@ -153,6 +158,27 @@ describe('OriginStager + HttpOriginFetcher (real HTTP on 127.0.0.1)', () => {
     await expect(
       s.stage(`${base}/declared-big`, 'vellum-origins', 'big2', 'image/jpeg'),
     ).rejects.toBeInstanceOf(OriginTooLargeError);
+    await fetcher.close();
+  });
+
+  it('refuses an origin beyond the storage quota left, permanently, while streaming and on the declared length', async () => {
+    const { s, fetcher } = stager();
+    const quotaBytes = body.length * 3;
+    const streamed = await s
+      .stage(`${base}/chunked`, 'vellum-origins', 'quota', 'image/jpeg', { quotaBytes })
+      .catch((e: unknown) => e);
+    expect(streamed).toBeInstanceOf(StorageQuotaExceededError);
+    expect((streamed as PermanentOriginError).permanent).toBe(true);
+    expect((streamed as Error).message).toMatch(/Storage quota exceeded/);
+    expect(await store.stat('vellum-origins', 'quota')).toBeNull();
+    const declared = await s
+      .stage(`${base}/declared-big`, 'vellum-origins', 'quota2', 'image/jpeg', { quotaBytes })
+      .catch((e: unknown) => e);
+    expect(declared).toBeInstanceOf(StorageQuotaExceededError);
+    // Within the quota (the declared length included): staged as usual.
+    await expect(
+      s.stage(`${base}/ok.jpg`, 'vellum-origins', 'quota3', 'image/jpeg', { quotaBytes: body.length }),
+    ).resolves.toMatchObject({ size: body.length });
     await fetcher.close();
   });
 

@@ -8,6 +8,7 @@ import {
   OriginTooLargeError,
   OriginTooSlowError,
   PermanentOriginError,
+  StorageQuotaExceededError,
 } from './origin-errors';
 
 /** Where a staged origin landed and what the origin said about it. */
@@ -46,9 +47,11 @@ export interface OriginStagerOptions {
  */
 export class ByteLimit extends Transform {
   bytes = 0;
+  /** @param tooLarge the error past `maxBytes` (default {@link OriginTooLargeError}). */
   constructor(
     private readonly maxBytes: number,
     private readonly onBytes?: (bytes: number) => void,
+    private readonly tooLarge: () => Error = () => new OriginTooLargeError(maxBytes),
   ) {
     super();
   }
@@ -56,7 +59,7 @@ export class ByteLimit extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
     this.onBytes?.(chunk.length);
-    if (this.bytes > this.maxBytes) callback(new OriginTooLargeError(this.maxBytes));
+    if (this.bytes > this.maxBytes) callback(this.tooLarge());
     else callback(null, chunk);
   }
 }
@@ -147,11 +150,19 @@ export class OriginStager {
    * Fetches `origin` into `bucket/key`; a reingest overwrites the previous staged copy in place.
    *
    * @param contentType the asset's `mediaType`, stored as the object's content type.
-   * @throws PermanentOriginError (bad URL, unsupported scheme, 4xx, SSRF refusal, too large, empty) or
+   * @param opts.quotaBytes bytes the customer's storage policy has left (SPEC.md §8): a larger origin (declared,
+   *   or found while streaming) fails with {@link StorageQuotaExceededError}, permanently; absent = no quota.
+   * @throws PermanentOriginError (bad URL, unsupported scheme, 4xx, SSRF refusal, too large, quota, empty) or
    *   RetryableOriginError (network trouble, 5xx/429, too slow, object-store errors): always an
    *   {@link OriginError}.
    */
-  async stage(origin: string, bucket: string, key: string, contentType: string): Promise<StagedOrigin> {
+  async stage(
+    origin: string,
+    bucket: string,
+    key: string,
+    contentType: string,
+    opts: { quotaBytes?: number } = {},
+  ): Promise<StagedOrigin> {
     let url: URL;
     try {
       url = new URL(origin);
@@ -169,7 +180,15 @@ export class OriginStager {
       throw classifyOriginError(err);
     }
 
-    const limit = new ByteLimit(this.opts.maxBytes, this.opts.onBytes);
+    const quota = opts.quotaBytes !== undefined ? Math.max(0, opts.quotaBytes) : undefined;
+    if (quota !== undefined && fetched.contentLength !== undefined && fetched.contentLength > quota) {
+      discard(fetched.body);
+      throw new StorageQuotaExceededError(quota);
+    }
+    const byQuota = quota !== undefined && quota < this.opts.maxBytes;
+    const limit = byQuota
+      ? new ByteLimit(quota, this.opts.onBytes, () => new StorageQuotaExceededError(quota))
+      : new ByteLimit(this.opts.maxBytes, this.opts.onBytes);
     const guard = new TransferGuard(
       this.opts.deadlineMs ?? Number.MAX_SAFE_INTEGER,
       this.opts.minBytesPerSecond ?? 0,
@@ -192,6 +211,7 @@ export class OriginStager {
     } catch (err) {
       discard(fetched.body);
       // The stream's own failure (too large, body timeout, reset) explains a failed put better than the store.
+      if (byQuota && limit.bytes > quota) throw new StorageQuotaExceededError(quota);
       if (limit.bytes > this.opts.maxBytes) throw new OriginTooLargeError(this.opts.maxBytes);
       const cause = streamError ?? err;
       if (cause instanceof OriginError) throw cause;
