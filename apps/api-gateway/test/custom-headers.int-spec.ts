@@ -203,6 +203,31 @@ describe('custom headers (integration)', () => {
     expect(await changeEvents()).toBe(before + 1);
   });
 
+  it('go with their space (DELETE C/spaces/{s}) and their customer (DELETE C), so a new one never inherits them', async () => {
+    const space = await gw.call('POST', `/customers/${c}/spaces`, { key, body: { name: 'short-lived' } });
+    const s = space.json.id as number;
+    const header = await gw.call('POST', H(), { key, body: { key: 'X-Short', value: 'lived', space: s } });
+    expectStatus(header, 201);
+    expectStatus(await gw.call('DELETE', `/customers/${c}/spaces/${s}`, { key }), 204);
+    expectStatus(await gw.call('GET', path(header), { key }), 404);
+    expectStatus(
+      await gw.call('PUT', `/customers/${c}/spaces/${s}`, { key, body: { name: 'short-lived' } }),
+      201,
+    );
+    expect((await gw.call('GET', `${H()}?space=${s}`, { key })).json.totalItems).toBe(0);
+
+    const gone = (
+      await gw.call('POST', '/customers', { key: admin, body: { name: 'gone', displayName: 'Gone' } })
+    ).json.id;
+    const h = await gw.call('POST', `/customers/${gone}/customHeaders`, {
+      key: admin,
+      body: { key: 'X-Gone', value: 'soon' },
+    });
+    expectStatus(h, 201);
+    expectStatus(await gw.call('DELETE', `/customers/${gone}`, { key: admin }), 204);
+    expect(await gw.prisma.customHeader.count({ where: { customerId: gone } })).toBe(0);
+  });
+
   it("another customer's key gets 403 on every route and changes nothing", async () => {
     const before = await gw.prisma.customHeader.findMany({
       where: { customerId: c },
