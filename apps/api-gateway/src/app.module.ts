@@ -9,6 +9,8 @@ import {
 } from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { AssetPresenter } from './assets/asset.presenter';
+import { AssetsBulkController } from './assets/assets-bulk.controller';
+import { AssetsBulkService } from './assets/assets-bulk.service';
 import { AssetsController } from './assets/assets.controller';
 import { AssetsRepository } from './assets/assets.repository';
 import { AssetsService } from './assets/assets.service';
@@ -82,6 +84,7 @@ export function createAppModule(
     KeysController,
     SpacesController,
     AssetsController,
+    AssetsBulkController,
     QueueController,
     PlatformQueueController,
     IngestEventsController,
@@ -150,6 +153,7 @@ export function createAppModule(
       AssetPresenter,
       IngestWaiter,
       AssetsService,
+      AssetsBulkService,
       QueueService,
       NamedQueriesRepository,
       NamedQueriesService,

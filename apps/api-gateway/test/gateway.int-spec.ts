@@ -274,8 +274,8 @@ describe('api-gateway (integration)', () => {
       origin: 'http://127.0.0.1:1/img2.jpg',
     });
     expect(res.json.finished).toEqual(expect.any(String));
-    // Replace semantics: string1 was not sent again.
-    expect(res.json.string1).toBeUndefined();
+    // PUT keeps the fields it omits (SPEC.md §3.3): string1 was not sent again.
+    expect(res.json.string1).toBe('b1');
   });
 
   it('PATCH changes only the supplied fields and does not reingest for metadata', async () => {

@@ -6,15 +6,17 @@ import {
   AssetUpdatedV1,
   CustomerCustomHeadersChangedV1,
 } from '@vellum/contracts';
-import { pyramidKey, type VellumBuckets } from '@vellum/storage';
+import { assetKeyPrefix, pyramidKey, type VellumBuckets } from '@vellum/storage';
 import { AssetLookupService } from './asset-lookup.service';
 import { PyramidCacheService } from './pyramid-cache.service';
+import { ThumbnailStore } from './thumbnail-store.service';
 import { BUCKETS } from './tokens';
 
 /**
  * Keeps this replica's caches honest (SPEC.md §5 "Speed", §8 "Clean-up"): every replica hears every
  * `asset.ingest.finished.v1`, `asset.updated.v1` and `asset.deleted.v1` on its own exclusive queue and drops the
- * asset's cached lookup (and info.json); a finished ingest or a delete also evicts the pyramid from the disk cache;
+ * asset's cached lookup (and info.json); a finished ingest also evicts the pyramid from the disk cache, and a
+ * delete evicts every cache entry of the asset ({@link onDeleted});
  * `customer.custom-headers.changed.v1` drops the lookups of every asset of that customer (they carry its headers).
  * (Disk and thumbnail entries are also keyed by the asset's `finished` time, so a missed event cannot serve a
  * stale pyramid beyond the lookup TTL.)
@@ -26,6 +28,7 @@ export class CacheInvalidationHandler {
   constructor(
     private readonly lookup: AssetLookupService,
     private readonly pyramids: PyramidCacheService,
+    private readonly thumbnails: ThumbnailStore,
     @Inject(BUCKETS) private readonly buckets: VellumBuckets,
   ) {}
 
@@ -39,9 +42,20 @@ export class CacheInvalidationHandler {
     this.invalidate(msg, false);
   }
 
+  /**
+   * An asset was deleted (SPEC.md §3.3 DELETE, §8 "Clean-up"): whatever `deleteFrom` says, this replica drops the
+   * asset's lookup and info.json documents, every disk-cache (pyramid) entry of the asset (the objects the event
+   * names, e.g. a use-original source, and anything under its key prefix in any bucket, downloads in flight
+   * included) and every cached thumbnail and derived thumbnail of it.
+   */
   @EventPattern(AssetDeletedV1.routingKey, { exclusive: true })
   onDeleted(@Payload() msg: AssetDeletedV1): void {
     this.invalidate(msg, true);
+    for (const o of msg.objects ?? []) if (o.kind === 'pyramid') this.pyramids.evict(o.bucket, o.key);
+    const prefix = `${assetKeyPrefix(msg.customerId, msg.spaceId, msg.assetId)}/`;
+    const pyramids = this.pyramids.evictKeyPrefix(prefix);
+    const thumbnails = this.thumbnails.evictKeyPrefix(prefix);
+    this.logger.debug(`deleted ${prefix}: ${pyramids} pyramid(s), ${thumbnails} thumbnail(s) evicted`);
   }
 
   /** A customer's custom headers changed: its assets' cached lookups (which carry them) go (SPEC.md §3.3, §5). */

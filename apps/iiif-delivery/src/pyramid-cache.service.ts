@@ -38,6 +38,8 @@ interface Entry {
   size: number;
   /** Readers currently using the file; never evicted while > 0. */
   users: number;
+  /** Evicted while its download ran: never cached; its file goes when the last reader releases it. */
+  detached?: boolean;
   /** The open file and its tile directory, once asked for (see {@link PyramidLease.file}). */
   file?: Promise<PyramidFile>;
 }
@@ -54,6 +56,8 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
   /** Insertion order = LRU order (oldest first); an access re-inserts. */
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<Entry>>();
+  /** Cache keys evicted while a download of them was in flight: the download's result is not cached. */
+  private readonly discard = new Set<string>();
   private readonly dir: string;
   private readonly maxBytes: number;
   private totalBytes = 0;
@@ -108,19 +112,51 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
         if (released) return;
         released = true;
         held.users--;
+        if (held.detached) {
+          if (held.users <= 0) this.removeFile(held);
+          return;
+        }
         this.evictIfNeeded();
       },
     };
   }
 
-  /** Drops every cached version of `bucket/key` (asset deleted or reingested). Files in use go when released. */
+  /**
+   * Drops every cached version of `bucket/key` (asset deleted or reingested). Files in use go when released; a
+   * download of it in flight is not cached when it lands.
+   */
   evict(bucket: string, key: string): void {
-    const cacheKey = `${bucket}/${key}`;
-    const entry = this.entries.get(cacheKey);
-    if (!entry) return;
-    this.entries.delete(cacheKey);
-    this.totalBytes -= entry.size;
-    this.removeWhenUnused(entry);
+    this.evictWhere((cacheKey) => cacheKey === `${bucket}/${key}`);
+  }
+
+  /**
+   * Drops every cached pyramid whose key starts with `keyPrefix` in any bucket (SPEC.md §8 "Clean-up": every
+   * disk-cache entry of a deleted asset, `keyPrefix` = `{customer}/{space}/{escaped id}/`), as {@link evict} does.
+   * @returns how many cached entries were dropped (in-flight downloads not counted).
+   */
+  evictKeyPrefix(keyPrefix: string): number {
+    return this.evictWhere((cacheKey) => cacheKey.slice(cacheKey.indexOf('/') + 1).startsWith(keyPrefix));
+  }
+
+  /** Cached pyramid files right now (cache key → file path), for diagnostics and tests. */
+  cachedFiles(): Map<string, string> {
+    return new Map([...this.entries.values()].map((e) => [e.cacheKey, e.path]));
+  }
+
+  private evictWhere(matches: (cacheKey: string) => boolean): number {
+    let dropped = 0;
+    for (const entry of [...this.entries.values()]) {
+      if (!matches(entry.cacheKey)) continue;
+      this.entries.delete(entry.cacheKey);
+      this.totalBytes -= entry.size;
+      this.removeWhenUnused(entry);
+      dropped++;
+    }
+    for (const flightKey of this.inflight.keys()) {
+      const cacheKey = flightKey.slice(0, flightKey.lastIndexOf('@'));
+      if (matches(cacheKey)) this.discard.add(cacheKey);
+    }
+    return dropped;
   }
 
   private openFile(entry: Entry): Promise<PyramidFile> {
@@ -159,7 +195,12 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
     const flightKey = `${cacheKey}@${src.version}`;
     const existing = this.inflight.get(flightKey);
     if (existing) return existing;
-    const p = this.download(cacheKey, src).finally(() => this.inflight.delete(flightKey));
+    const p = this.download(cacheKey, src)
+      .catch((err: unknown) => {
+        this.discard.delete(cacheKey); // nothing landed: a later download is not to be discarded
+        throw err;
+      })
+      .finally(() => this.inflight.delete(flightKey));
     this.inflight.set(flightKey, p);
     return p;
   }
@@ -172,6 +213,14 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
     const { size } = await this.store.download(src.bucket, src.key, file);
     this.logger.verbose(`pyramid ${cacheKey} cached (${size} bytes in ${Date.now() - started} ms)`);
     const entry: Entry = { cacheKey, version: src.version, path: file, size, users: 0 };
+    if (this.discard.delete(cacheKey)) {
+      // Evicted while downloading (asset deleted): serve the waiting readers, keep nothing.
+      entry.detached = true;
+      setImmediate(() => {
+        if (entry.users <= 0) this.removeFile(entry);
+      });
+      return entry;
+    }
     const previous = this.entries.get(cacheKey);
     if (previous) {
       this.entries.delete(cacheKey);

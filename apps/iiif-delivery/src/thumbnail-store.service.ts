@@ -44,7 +44,8 @@ export class ThumbnailStore {
 
   /**
    * A small derived image (e.g. a thumbnail resized to a size that is not pre-made) kept in the same LRU under
-   * `cacheKey` (which must identify the asset version and the exact output); `produce` runs on a miss.
+   * `cacheKey`, which must start with the asset's key prefix (`{customer}/{space}/{escaped id}/`, so that
+   * {@link evictKeyPrefix} finds it) and identify the asset version and the exact output; `produce` runs on a miss.
    * Results over 1 MiB are not kept.
    */
   async derived(cacheKey: string, produce: () => Promise<Buffer>): Promise<Buffer> {
@@ -56,5 +57,21 @@ export class ThumbnailStore {
     const buf = await produce();
     if (buf.length <= 1024 * 1024) this.cache.set(key, buf);
     return buf;
+  }
+
+  /**
+   * Drops every cached thumbnail and derived image of an asset (SPEC.md §8 "Clean-up": asset deleted): stored
+   * thumbnails whose object key starts with `keyPrefix` (`{customer}/{space}/{escaped id}/`) in any bucket, and
+   * derived images cached under that prefix.
+   * @returns how many entries were dropped.
+   */
+  evictKeyPrefix(keyPrefix: string): number {
+    if (!this.cache) return 0;
+    let dropped = 0;
+    for (const k of [...this.cache.keys()]) {
+      const objectKey = k.startsWith('derived:') ? k.slice('derived:'.length) : k.slice(k.indexOf('/') + 1);
+      if (objectKey.startsWith(keyPrefix) && this.cache.delete(k)) dropped++;
+    }
+    return dropped;
   }
 }

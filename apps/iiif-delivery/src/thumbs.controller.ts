@@ -9,7 +9,7 @@ import {
   resolveSize,
   versionFromAccept,
 } from '@vellum/iiif';
-import { ObjectNotFoundError } from '@vellum/storage';
+import { assetKeyPrefix, ObjectNotFoundError } from '@vellum/storage';
 import { AssetLookupService, type DeliveryAsset } from './asset-lookup.service';
 import { customHeadersFor } from './custom-headers';
 import { badRequest, iiif, notFound } from './delivery-errors';
@@ -124,15 +124,17 @@ export class ThumbsController {
     const kind = stored ? 'thumbnail' : 'thumbnail-derived';
     const body = stored
       ? bytes
-      : await this.store.derived(meta.etag, () =>
-          this.renderer.renderFromImage(bytes, {
-            width: outW,
-            height: outH,
-            degrees: 0,
-            mirror: false,
-            quality: 'default',
-            format: 'jpg',
-          }),
+      : await this.store.derived(
+          `${assetKeyPrefix(asset.customerId, asset.spaceId, asset.id)}/${meta.etag}`,
+          () =>
+            this.renderer.renderFromImage(bytes, {
+              width: outW,
+              height: outH,
+              degrees: 0,
+              mirror: false,
+              quality: 'default',
+              format: 'jpg',
+            }),
         );
     this.metrics.request(kind);
     this.metrics.rendered(kind, Number(process.hrtime.bigint() - started) / 1e9);

@@ -18,7 +18,9 @@ import {
   type ObjectStore,
   type VellumBuckets,
 } from '@vellum/storage';
+import { AssetDeletedHandler } from './asset-deleted.handler';
 import { AssetIngestRequestedHandler } from './asset-ingest-requested.handler';
+import { AssetObjectsService } from './asset-objects.service';
 import { DerivativesResultHandler } from './derivatives-result.handler';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
@@ -178,8 +180,13 @@ export class AppModule {
           outbox: true,
         }),
       ],
-      controllers: [AssetIngestRequestedHandler, DerivativesResultHandler, DeadLetterHandler],
-      providers: [FinaliserService, StuckIngestSweeper, StorageReadiness],
+      controllers: [
+        AssetIngestRequestedHandler,
+        DerivativesResultHandler,
+        DeadLetterHandler,
+        AssetDeletedHandler,
+      ],
+      providers: [FinaliserService, AssetObjectsService, StuckIngestSweeper, StorageReadiness],
     };
   }
 }

@@ -18,6 +18,7 @@ import {
 } from '@vellum/messaging';
 import { revealOrigin, type SecretBox, SecretBoxError } from '@vellum/secrets';
 import { OBJECT_STORE, parseStoreOrigin, type ObjectStore, type VellumBuckets } from '@vellum/storage';
+import { AssetObjectsService } from './asset-objects.service';
 import { fileOnlyDerivatives } from './derivatives';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
@@ -94,6 +95,7 @@ export class AssetIngestRequestedHandler {
     @Inject(STAGING_SCHEDULER) private readonly scheduler: StagingScheduler,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly objects: AssetObjectsService,
   ) {}
 
   // Defaults for the environment's defaults; main.ts overrides them with `ingestConsumerOptions(env)`.
@@ -328,7 +330,10 @@ export class AssetIngestRequestedHandler {
     });
     if (still === 0) {
       this.metrics.outcome('stale');
-      this.log.log({ ...ref, msg: 'attempt superseded while staging: not dispatched' });
+      this.log.log({ ...ref, msg: 'attempt superseded (or asset deleted) while staging: not dispatched' });
+      // Deleted while staging: the staged copy must not outlive the asset (a no-op when the row exists).
+      const purged = await this.objects.purge(ref);
+      if (purged.purged) this.metrics.outcome('deleted');
       return;
     }
     const priority = msg.priority ? PRIORITY_LANE : 0;

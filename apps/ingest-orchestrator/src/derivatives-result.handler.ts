@@ -22,6 +22,7 @@ import {
   type ChannelFacts,
   type StagedFacts,
 } from './derivatives';
+import { AssetObjectsService, type NamedObject } from './asset-objects.service';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
 import { channelsOf } from './ingest-planner';
@@ -53,6 +54,7 @@ export class DerivativesResultHandler {
     @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
     private readonly finaliser: FinaliserService,
     private readonly metrics: IngestMetrics,
+    private readonly objects: AssetObjectsService,
   ) {}
 
   @EventPattern(ImageDerivativesCreatedV1.routingKey, { prefetch: RESULT_PREFETCH })
@@ -60,7 +62,8 @@ export class DerivativesResultHandler {
     @Payload() msg: ImageDerivativesCreatedV1,
     @Ctx() _ctx: VellumRmqContext,
   ): Promise<void> {
-    const asset = await this.loadInProgress(msg, 'image.derivatives.created');
+    const written = imageObjects(msg);
+    const asset = await this.loadInProgress(msg, 'image.derivatives.created', written);
     if (!asset) return;
     const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
     const staged = await this.stagedFacts(asset, facts);
@@ -75,6 +78,7 @@ export class DerivativesResultHandler {
       ...refOf(msg),
       outcome: { success: true, width: msg.width, height: msg.height, derivatives, storage },
       deleteStagedOrigin: !facts.keepOrigin,
+      written,
     });
   }
 
@@ -88,7 +92,8 @@ export class DerivativesResultHandler {
 
   @EventPattern(AvTranscodeCompletedV1.routingKey, { prefetch: RESULT_PREFETCH })
   async onAvCompleted(@Payload() msg: AvTranscodeCompletedV1, @Ctx() _ctx: VellumRmqContext): Promise<void> {
-    const asset = await this.loadInProgress(msg, 'av.transcode.completed');
+    const written = msg.outputs.map((o) => o.location);
+    const asset = await this.loadInProgress(msg, 'av.transcode.completed', written);
     if (!asset) return;
     const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
     const staged = await this.stagedFacts(asset, facts);
@@ -104,6 +109,7 @@ export class DerivativesResultHandler {
         storage,
       },
       deleteStagedOrigin: !facts.keepOrigin,
+      written,
     });
   }
 
@@ -124,11 +130,22 @@ export class DerivativesResultHandler {
     });
   }
 
-  /** The asset when `msg` is its current in-progress attempt; otherwise logs and counts the skip. */
-  private async loadInProgress(msg: AttemptMessage, what: string): Promise<Asset | null> {
+  /**
+   * The asset when `msg` is its current in-progress attempt; otherwise logs and counts the skip. A reply for an
+   * asset that no longer exists (deleted while its attempt ran) removes its objects, `written` included.
+   */
+  private async loadInProgress(
+    msg: AttemptMessage,
+    what: string,
+    written: readonly NamedObject[] = [],
+  ): Promise<Asset | null> {
     const asset = await this.prisma.asset.findUnique({
       where: { customerId_spaceId_id: { customerId: msg.customerId, spaceId: msg.spaceId, id: msg.assetId } },
     });
+    if (!asset) {
+      const purged = await this.objects.purge(refOf(msg), written);
+      if (purged.purged) this.metrics.outcome('deleted');
+    }
     if (!asset || asset.ingestAttempt !== msg.attempt) {
       this.metrics.outcome('stale');
       this.log.log({
@@ -156,6 +173,14 @@ export class DerivativesResultHandler {
     const info = await this.store.stat(bucket, key);
     return { bucket, key, size: info?.size };
   }
+}
+
+/** The objects an image-processor reply says it wrote (pyramid, thumbnails). */
+function imageObjects(msg: ImageDerivativesCreatedV1): NamedObject[] {
+  return [
+    ...(msg.pyramid ? [msg.pyramid] : []),
+    ...[...msg.openThumbnails, ...msg.authThumbnails].map((t) => t.location),
+  ];
 }
 
 function refOf(msg: AttemptMessage): AttemptMessage {

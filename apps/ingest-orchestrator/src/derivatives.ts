@@ -1,42 +1,14 @@
-import type { AvTranscodeCompletedV1, ImageDerivativesCreatedV1, StoredThumbnail } from '@vellum/contracts';
+import type {
+  AssetDerivatives,
+  AvTranscodeCompletedV1,
+  ImageDerivativesCreatedV1,
+  StoredThumbnail,
+} from '@vellum/contracts';
 import { DEFAULT_TILE_SIZE } from '@vellum/contracts';
 import type { ChannelPolicy } from './ingest-planner';
 
-/**
- * The asset `derivatives` JSON the orchestrator writes on success and delivery reads (see the shared brief):
- * `{ pyramid?: { bucket, key, size, tileSize }, thumbnails?: { bucket, open, auth, keys, size }, original?: { bucket,
- * key, size }, transcodes?: [...] }`. `open`/`auth` are `[w, h]` pairs, largest first; `keys` maps `"w,h"` to the
- * object key in the thumbnails bucket; sizes are bytes.
- */
-export interface AssetDerivatives {
-  pyramid?: {
-    bucket: string;
-    key: string;
-    size: number;
-    /** Tile edge, pixels; absent when `useOriginal` (the origin's own tiling applies). */
-    tileSize?: number;
-    /** iiif-img/use-original: the staged origin is the tile source, served as is. */
-    useOriginal?: true;
-  };
-  thumbnails?: {
-    bucket: string;
-    open: Array<[number, number]>;
-    auth: Array<[number, number]>;
-    keys: Record<string, string>;
-    size: number;
-  };
-  original?: { bucket: string; key: string; size: number };
-  transcodes?: Array<{
-    preset: string;
-    bucket: string;
-    key: string;
-    mediaType: string;
-    size: number;
-    width?: number;
-    height?: number;
-    duration?: number;
-  }>;
-}
+/** The asset `derivatives` JSON the orchestrator writes on success and delivery reads: one shape, in @vellum/contracts. */
+export type { AssetDerivatives };
 
 /** Bytes an asset occupies (SPEC.md §8): `size` = pyramid/transcodes + kept original; `thumbnailSize` = thumbnails. */
 export interface AssetStorageSizes {

@@ -4,6 +4,7 @@ import { addToBatch, PRISMA, Prisma, type BatchLedgerRow, type PrismaClient } fr
 import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
 import { OBJECT_STORE, originKey, type ObjectStore, type VellumBuckets } from '@vellum/storage';
 import { isZeroDelta, storageDelta, SUPERSEDED_ERROR, type StorageRecord } from './accounting';
+import { AssetObjectsService, type NamedObject } from './asset-objects.service';
 import type { AssetDerivatives, AssetStorageSizes } from './derivatives';
 import { IngestMetrics, type IngestOutcomeLabel } from './ingest-metrics';
 import { BUCKETS, CLOCK, type Clock, SERVICE_NAME } from './tokens';
@@ -38,6 +39,8 @@ export interface FinaliseInput extends AttemptRef {
   deleteStagedOrigin: boolean;
   /** Metrics label; default `completed`/`error` from the outcome. */
   label?: IngestOutcomeLabel;
+  /** Objects this attempt wrote (a worker's reply), removed with the rest when the asset turns out deleted. */
+  written?: readonly NamedObject[];
 }
 
 /** What {@link FinaliserService.finalise} did. */
@@ -71,7 +74,9 @@ const MAX_ERROR_LENGTH = 2000;
  * 4. an `asset.ingest.finished.v1` outbox row (priority lane when the request was a priority one: an immediate
  *    registration, i.e. no batch member, or a member of a priority batch).
  *
- * After commit: kicks the outbox relay and deletes the staged origin unless kept.
+ * After commit: kicks the outbox relay and deletes the staged origin unless kept. An attempt whose asset row is
+ * gone (deleted while it ran) records nothing and removes every object of the asset, including what the attempt
+ * wrote ({@link AssetObjectsService}), so a late result never resurrects a deleted asset or its accounting.
  */
 @Injectable()
 export class FinaliserService {
@@ -84,6 +89,7 @@ export class FinaliserService {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly outboxRelay: OutboxRelay,
     private readonly metrics: IngestMetrics,
+    private readonly objects: AssetObjectsService,
   ) {}
 
   /**
@@ -94,6 +100,7 @@ export class FinaliserService {
     const now = this.clock.now();
     const outcome = input.outcome;
     let startedAt: Date | undefined;
+    let assetGone = false;
     const result = await this.prisma.$transaction(
       async (tx) => {
         const current = await tx.asset.findUnique({
@@ -107,6 +114,7 @@ export class FinaliserService {
           select: { updated: true },
         });
         startedAt = current?.updated;
+        assetGone = !current;
         const data: Prisma.AssetUpdateManyMutationInput = outcome.success
           ? {
               ingesting: false,
@@ -140,6 +148,18 @@ export class FinaliserService {
       { timeout: 20000, maxWait: 10000 },
     );
 
+    if (!result.applied && assetGone) {
+      // The asset was deleted while this attempt ran: nothing is recorded (no row, no storage accounting, no
+      // batch counter: the delete closed its member), and what the attempt wrote goes (SPEC.md §8).
+      this.metrics.outcome('stale');
+      this.log.log({
+        ...refOf(input),
+        msg: 'attempt of a deleted asset: its objects are removed, nothing recorded',
+      });
+      const purged = await this.objects.purge(input, input.written ?? []);
+      if (purged.purged) this.metrics.outcome('deleted');
+      return result;
+    }
     if (!result.applied) {
       this.metrics.outcome('duplicate');
       this.log.log({

@@ -19,7 +19,9 @@ export type IngestOutcomeLabel =
   /** A retryable failure handed back to the transport for a delayed retry. */
   | 'retry'
   /** A request for a batch member cancelled before it started: skipped (the gateway closed it). */
-  | 'cancelled';
+  | 'cancelled'
+  /** The objects of a deleted asset removed (`asset.deleted.v1`, or a late result of a deleted asset). */
+  | 'deleted';
 
 /**
  * The orchestrator's Prometheus metrics (SPEC.md §9 "ingest outcomes"), registered in the app's registry:

@@ -15,4 +15,5 @@ export * from './messages/customer';
 export * from './delivery-channels';
 export * from './av-presets';
 export * from './custom-headers';
+export * from './derivatives';
 export * from './events-doc';

@@ -3,13 +3,14 @@ import type { Prisma, PrismaClient } from './generated/prisma/client';
 /**
  * The batch ledger (SPEC.md §3.3 "Queue and batches", §4.1 step 4): the member-outcome transitions and batch
  * counters that two apps write, the ingest-orchestrator (a member lands: completed or error) and the api-gateway
- * (a batch is cancelled, a batch is tested), kept here once so that both follow one rule:
+ * (a batch is cancelled, a batch is tested, an asset is deleted), kept here once so that both follow one rule:
  *
  * - a member's `outcome` leaves `pending` exactly once, by a conditional UPDATE (`... AND "outcome" = 'pending'`),
  *   and the batch counter it feeds grows in the same transaction, so counters never drift;
  * - a batch is finished once `completed + errors + cancelled >= count` ({@link isBatchComplete}), and exactly one
  *   transaction sees `finished` go from null to a date ({@link LedgerUpdate.justFinished}): the one that writes
  *   `batch.completed.v1`;
+ * - a deleted asset closes its pending members as errors ({@link closeMembersOfDeletedAssets});
  * - a cancel takes only members not yet started ({@link claimBatchMember} marks a member started before the
  *   orchestrator stages it), so members being processed finish normally.
  *
@@ -263,4 +264,66 @@ export async function markSuperseded(
       AND NOT EXISTS (SELECT 1 FROM "assets" a WHERE a."customerId" = b."customerId" AND a."batchId" = b."id")
     RETURNING b."id"`;
   return rows.map((r) => Number(r.id));
+}
+
+/** The `error` a pending batch member is closed with when its asset is deleted (SPEC.md §3.3 DELETE). */
+export const DELETED_ERROR = 'deleted';
+
+/**
+ * Closes, for assets being deleted (`DELETE .../images/{id}`, `POST C/deleteImages`), their batch members still
+ * `pending` as `error` {@link DELETED_ERROR}, and adds exactly the members closed to their batches' `errors`,
+ * setting `finished` when `completed + errors + cancelled` reaches `count` (the ledger's rule). Three statements,
+ * whatever the number of assets and batches: the members (conditional UPDATE, `... AND "outcome" = 'pending'`),
+ * the batch rows locked in ascending id, one UPDATE of every batch touched. Lock order as everywhere in the ledger:
+ * the caller has locked the asset rows; then member rows; then batch rows.
+ * @param keys the assets (of `customerId`) being deleted, in the same transaction.
+ * @returns the batches moved (ascending id); `justFinished` marks those for which the caller writes
+ *   `batch.completed.v1`.
+ */
+export async function closeMembersOfDeletedAssets(
+  tx: Prisma.TransactionClient,
+  customerId: number,
+  keys: readonly { spaceId: number; id: string }[],
+  now: Date,
+): Promise<LedgerUpdate[]> {
+  if (!keys.length) return [];
+  const closed = await tx.$queryRawUnsafe<{ batchId: number }[]>(
+    `UPDATE "batch_members" m
+     SET "outcome" = 'error'::"BatchMemberOutcome", "error" = $3::text, "finished" = $4::timestamptz
+     FROM jsonb_to_recordset($2::jsonb) AS k("spaceId" int, "id" text)
+     WHERE m."customerId" = $1::int AND m."spaceId" = k."spaceId" AND m."assetId" = k."id" AND m."outcome" = 'pending'
+     RETURNING m."batchId"`,
+    customerId,
+    JSON.stringify(keys.map((k) => ({ spaceId: k.spaceId, id: k.id }))),
+    DELETED_ERROR,
+    now,
+  );
+  if (!closed.length) return [];
+  const perBatch = new Map<number, number>();
+  for (const m of closed) perBatch.set(Number(m.batchId), (perBatch.get(Number(m.batchId)) ?? 0) + 1);
+  const ids = [...perBatch.keys()].sort((a, b) => a - b);
+  const before = await tx.$queryRawUnsafe<{ id: number; finished: Date | null }[]>(
+    `SELECT "id", "finished" FROM "batches" WHERE "customerId" = $1::int AND "id" = ANY($2::int[])
+     ORDER BY "id" FOR UPDATE`,
+    customerId,
+    ids,
+  );
+  const wasFinished = new Map(before.map((b) => [Number(b.id), b.finished !== null]));
+  const rows = await tx.$queryRawUnsafe<RawBatch[]>(
+    `UPDATE "batches" b SET
+       "errors" = b."errors" + d."n",
+       "finished" = CASE WHEN b."finished" IS NULL AND b."completed" + b."errors" + d."n" + b."cancelled" >= b."count"
+                         THEN $3::timestamptz ELSE b."finished" END
+     FROM jsonb_to_recordset($2::jsonb) AS d("id" int, "n" int)
+     WHERE b."customerId" = $1::int AND b."id" = d."id"
+     RETURNING b."id", b."customerId", b."submitted", b."count", b."completed", b."errors", b."cancelled",
+               b."finished", b."superseded", b."priority"`,
+    customerId,
+    JSON.stringify(ids.map((id) => ({ id, n: perBatch.get(id) }))),
+    now,
+  );
+  return rows
+    .map(toRow)
+    .sort((a, b) => a.id - b.id)
+    .map((row) => ({ row, justFinished: wasFinished.get(row.id) === false && row.finished !== null }));
 }

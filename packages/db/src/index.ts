@@ -27,6 +27,8 @@ export {
   addToBatch,
   cancelBatch,
   claimBatchMember,
+  closeMembersOfDeletedAssets,
+  DELETED_ERROR,
   isBatchComplete,
   markSuperseded,
   CANCELLED_ERROR,

@@ -1,4 +1,10 @@
-import { buildAssetFields, type BuildContext, type ExistingAsset } from './asset-builder';
+import {
+  buildAssetFields,
+  needsReingest,
+  type AssetFields,
+  type BuildContext,
+  type ExistingAsset,
+} from './asset-builder';
 import { parseAssetBody } from './asset-input';
 import { SEED_DEFAULT_RULES } from './delivery-channels';
 
@@ -99,7 +105,7 @@ describe('buildAssetFields (SPEC.md §3.3, §3.4, §4.1)', () => {
     ]);
   });
 
-  it('PATCH keeps omitted fields (never wipes roles/tags) and reingests only for origin/channels/mediaType/access sizes', () => {
+  it('PATCH keeps omitted fields (never wipes roles/tags) and reingests only for origin/channels/mediaType/access sizes/role restriction', () => {
     const meta = buildAssetFields(input({ string2: 'x' }), ctx({ mode: 'patch', existing }));
     expect(meta.reingest).toBe(false);
     expect(meta.fields).toMatchObject({ ...existing, string2: 'x' });
@@ -116,8 +122,10 @@ describe('buildAssetFields (SPEC.md §3.3, §3.4, §4.1)', () => {
         .reingest,
     ).toBe(true);
     expect(
-      buildAssetFields(input({ tags: ['n'], roles: [] }), ctx({ mode: 'patch', existing })).reingest,
+      buildAssetFields(input({ tags: ['n'], roles: ['other'] }), ctx({ mode: 'patch', existing })).reingest,
     ).toBe(false);
+    // Taking the last role away changes which thumbnails are open (SPEC.md §6): a reingest.
+    expect(buildAssetFields(input({ roles: [] }), ctx({ mode: 'patch', existing })).reingest).toBe(true);
   });
 
   it('PATCH of mediaType to an unfit type needs new channels', () => {
@@ -125,16 +133,121 @@ describe('buildAssetFields (SPEC.md §3.3, §3.4, §4.1)', () => {
     expect(r.errors[0]).toMatchObject({ field: 'mediaType' });
   });
 
-  it('replace: origin/mediaType fall back to the stored ones, the rest is a fresh registration', () => {
-    const r = buildAssetFields(input({ string3: 'z' }), ctx({ mode: 'replace', existing }));
-    expect(r.reingest).toBe(true);
-    expect(r.fields).toMatchObject({
-      origin: existing.origin,
-      mediaType: 'image/jpeg',
-      string1: null,
-      string3: 'z',
-      tags: ['st'],
-      manifests: [],
+  it('PATCH of a media type no default rule covers falls back to the none channel on create', () => {
+    const r = buildAssetFields(input({ origin: 'https://e.org/a.txt', mediaType: 'text/plain' }), ctx());
+    expect(r.fields?.deliveryChannels).toEqual([{ channel: 'none', policy: 'none' }]);
+    expect(r.fields?.family).toBe('F');
+  });
+});
+
+describe('PUT and PATCH on an existing asset: omitted keeps, explicit empty clears (SPEC.md §3.3)', () => {
+  const modes = ['replace', 'patch'] as const;
+
+  it.each(modes)(
+    '%s: a body without manifests, tags, strings or channels keeps them (no space defaults)',
+    (mode) => {
+      const r = buildAssetFields(input({ string3: 'z' }), ctx({ mode, existing }));
+      expect(r.errors).toEqual([]);
+      expect(r.fields).toEqual({ ...existing, string3: 'z' });
+      expect(r.reingest).toBe(false);
+    },
+  );
+
+  // [field, value sent, stored value after]
+  const clears: Array<[string, unknown, unknown]> = [
+    ['manifests', [], []],
+    ['manifests', null, []],
+    ['tags', [], []],
+    ['tags', null, []],
+    ['roles', [], []],
+    ['roles', null, []],
+    ['string1', '', null],
+    ['string1', null, null],
+    ['number1', null, null],
+    ['maxWidth', null, 0],
+    ['maxWidth', -5, 0],
+    ['openFullMax', null, 0],
+  ];
+  for (const mode of modes) {
+    it.each(clears)(`${mode}: %s = %j clears it to %j`, (field, value, stored) => {
+      const withSizes: ExistingAsset = { ...existing, maxWidth: 800, openFullMax: 200 };
+      const r = buildAssetFields(input({ [field]: value }), ctx({ mode, existing: withSizes }));
+      expect(r.errors).toEqual([]);
+      expect((r.fields as unknown as Record<string, unknown>)[field]).toEqual(stored);
     });
+  }
+
+  it.each(modes)('%s: deliveryChannels null or ["default"] goes back to the default rules', (mode) => {
+    for (const deliveryChannels of [null, ['default']]) {
+      const r = buildAssetFields(input({ deliveryChannels }), ctx({ mode, existing }));
+      expect(r.fields?.deliveryChannels).toEqual([
+        { channel: 'iiif-img', policy: 'default' },
+        { channel: 'thumbs', policy: 'default' },
+      ]);
+      expect(r.reingest).toBe(true);
+    }
+  });
+
+  it('refuses deliveryChannels: [] and the legacy policy fields, naming them', () => {
+    expect(parseAssetBody({ deliveryChannels: [] }).errors.map((e) => e.field)).toEqual(['deliveryChannels']);
+    const legacy = parseAssetBody({ thumbnailPolicy: 'x', imageOptimisationPolicy: 'y', string1: 'ok' });
+    expect(legacy.errors.map((e) => e.field).sort()).toEqual(['imageOptimisationPolicy', 'thumbnailPolicy']);
+    expect(legacy.errors[0].message).toMatch(/legacy/);
+  });
+
+  it('defers family on create (compared with the derived value by the caller), compares it on update', () => {
+    const deferred = parseAssetBody(
+      { family: 'I', origin: 'https://e.org/a', mediaType: 'image/png' },
+      {
+        deferDerived: true,
+      },
+    );
+    expect(deferred.errors).toEqual([]);
+    expect(deferred.input?.derived).toEqual({ family: 'I' });
+    expect(
+      parseAssetBody({ family: 'T' }, { deferDerived: true, current: { family: 'I' } }).errors[0].field,
+    ).toBe('family');
+    expect(parseAssetBody({ family: 'I' }, { deferDerived: true, current: { family: 'I' } }).errors).toEqual(
+      [],
+    );
+  });
+});
+
+describe('needsReingest (SPEC.md §3.3: only origin, deliveryChannels, mediaType, access sizes)', () => {
+  const base: AssetFields = { ...existing, roles: [] };
+  const cases: Array<[string, Partial<AssetFields>, boolean]> = [
+    ['nothing', {}, false],
+    ['origin', { origin: 'https://example.org/new.jpg' }, true],
+    ['mediaType', { mediaType: 'image/png' }, true],
+    [
+      'a channel added',
+      { deliveryChannels: [...base.deliveryChannels, { channel: 'thumbs', policy: 'default' }] },
+      true,
+    ],
+    ['a policy', { deliveryChannels: [{ channel: 'iiif-img', policy: 'use-original' }] }, true],
+    ['maxWidth', { maxWidth: 100 }, true],
+    ['openFullMax', { openFullMax: 100 }, true],
+    ['openMaxWidth', { openMaxWidth: 100 }, true],
+    ['first role (thumbnails change openness)', { roles: ['r'] }, true],
+    ['tags', { tags: ['x'] }, false],
+    ['manifests', { manifests: ['x'] }, false],
+    ['string1..3', { string1: 'a', string2: 'b', string3: 'c' }, false],
+    ['number1..3', { number1: 1, number2: 2, number3: 3 }, false],
+  ];
+  it.each(cases)('%s → %s', (_, change, expected) => {
+    expect(needsReingest(base, { ...base, ...change })).toBe(expected);
+  });
+
+  it('channel order does not matter; one role for another does not reingest; the last role going does', () => {
+    const two: AssetFields = {
+      ...base,
+      deliveryChannels: [
+        { channel: 'iiif-img', policy: 'default' },
+        { channel: 'thumbs', policy: 'default' },
+      ],
+    };
+    expect(needsReingest(two, { ...two, deliveryChannels: [...two.deliveryChannels].reverse() })).toBe(false);
+    expect(needsReingest({ ...base, roles: ['a'] }, { ...base, roles: ['b', 'c'] })).toBe(false);
+    expect(needsReingest({ ...base, roles: ['a'] }, { ...base, roles: [] })).toBe(true);
   });
 });

@@ -47,12 +47,16 @@ export interface KnownPolicy {
 }
 
 /**
- * How a write treats omitted fields:
+ * How a write treats omitted fields (SPEC.md §3.3 "Assets", §3.4):
  * - `create`: a new asset: omitted fields get space defaults (tags, roles, access sizes) or empty values;
  *   omitted deliveryChannels come from the default rules.
- * - `replace`: PUT on an existing asset: like `create` (the body is the whole new registration), except that
- *   `origin` and `mediaType` fall back to the stored ones when omitted.
- * - `patch`: only the supplied fields change.
+ * - `replace`: PUT (or a queue member) on an existing asset: fields the body omits keep their stored values (a
+ *   client re-PUTting without `manifests` keeps them, as DLCS clients expect); an explicit empty value (`null`,
+ *   `[]`, `""`) clears one (`roles`/`tags`/`manifests` → `[]`, access sizes → 0, `string1..3`/`number1..3` → none;
+ *   `deliveryChannels: null` → back to the default rules). Space defaults are never re-applied.
+ * - `patch`: PATCH: only the supplied fields change; the same rules as `replace`.
+ * `replace` and `patch` differ only in name (the caller's method); whether the write re-ingests is decided by
+ * {@link needsReingest} for both.
  */
 export type WriteMode = 'create' | 'replace' | 'patch';
 
@@ -77,18 +81,56 @@ export interface BuildResult {
 
 const nonNegative = (n: number | null | undefined): number => (typeof n === 'number' && n > 0 ? n : 0);
 
+/** The fields whose change makes a write re-ingest (SPEC.md §3.3 PATCH; §6 access sizes). */
+export const REINGEST_FIELDS = [
+  'origin',
+  'mediaType',
+  'deliveryChannels',
+  'maxWidth',
+  'openFullMax',
+  'openMaxWidth',
+] as const satisfies readonly (keyof AssetFields)[];
+
+/** Channel list → a canonical string (order-insensitive), for comparisons. */
+function channelsKey(channels: readonly AssetDeliveryChannel[]): string {
+  return JSON.stringify(
+    [...channels].map((c) => `${c.channel}\u0000${c.policy}`).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}
+
+/**
+ * Whether changing an existing asset from `before` to `after` needs a new ingest attempt (SPEC.md §3.3): when
+ * `origin`, `mediaType`, `deliveryChannels` (as a set of channel/policy pairs) or an access size (`maxWidth`,
+ * `openFullMax`, `openMaxWidth`) changes, or when the asset gains its first role or loses its last: whether an
+ * asset has roles decides which thumbnails are open (SPEC.md §6, the orchestrator's `openThumbnailBound`), and
+ * those are made at ingest. Changing one role URI for another, tags, `string1..3`, `number1..3` or `manifests`
+ * updates in place.
+ */
+export function needsReingest(before: AssetFields, after: AssetFields): boolean {
+  return (
+    after.origin !== before.origin ||
+    after.mediaType !== before.mediaType ||
+    channelsKey(after.deliveryChannels) !== channelsKey(before.deliveryChannels) ||
+    after.maxWidth !== before.maxWidth ||
+    after.openFullMax !== before.openFullMax ||
+    after.openMaxWidth !== before.openMaxWidth ||
+    after.roles.length > 0 !== before.roles.length > 0
+  );
+}
+
 /**
  * Computes an asset's stored fields from a validated body (SPEC.md §3.4, §4.1 step 1): required fields on
- * create, default delivery channels, family, space defaults for tags/roles/access sizes, the PATCH "only what is
- * supplied" rule, policy names known for each channel, and whether the change needs an ingest.
+ * create, default delivery channels, family, space defaults for tags/roles/access sizes (create only), the
+ * "omitted keeps, explicit empty clears" rule of PUT and PATCH on an existing asset (see {@link WriteMode}), policy
+ * names known for each channel, and whether the change needs an ingest ({@link needsReingest}; always for a new
+ * asset).
+ * @returns the fields, or `errors` naming every failed field (prefixed with `ctx.prefix`).
  */
 export function buildAssetFields(input: AssetInput, ctx: BuildContext): BuildResult {
   const { dto, sent } = input;
   const prefix = ctx.prefix ?? '';
   const errors: FieldError[] = [];
-  const existing = ctx.existing;
-  const patch = ctx.mode === 'patch';
-  const fresh = ctx.mode !== 'patch';
+  const existing = ctx.mode === 'create' ? undefined : ctx.existing;
 
   const mediaType = (sent.has('mediaType') ? dto.mediaType : undefined) ?? existing?.mediaType;
   if (!mediaType)
@@ -107,9 +149,12 @@ export function buildAssetFields(input: AssetInput, ctx: BuildContext): BuildRes
   }
   if (errors.length || !mediaType || !origin) return { reingest: false, errors };
 
+  // Explicit channels win; `["default"]` or `null` (the "empty" value of a field that is never empty) and a new
+  // asset resolve the default rules; otherwise the stored channels stay.
   let channels: AssetDeliveryChannel[];
+  const resetChannels = sent.has('deliveryChannels') && input.channels === undefined;
   if (input.channels?.kind === 'explicit') channels = input.channels.channels;
-  else if (input.channels?.kind === 'default' || fresh || !existing) {
+  else if (input.channels?.kind === 'default' || resetChannels || !existing) {
     channels = resolveDefaultChannels(ctx.rules, ctx.customerId, ctx.spaceId, mediaType);
   } else {
     channels = existing.deliveryChannels;
@@ -128,6 +173,8 @@ export function buildAssetFields(input: AssetInput, ctx: BuildContext): BuildRes
       });
     }
   });
+  // No default rule for this media type: the asset is known but not served (seed 004), never channel-less.
+  if (channels.length === 0) channels = [{ channel: 'none', policy: 'none' }];
   channels.forEach((c, i) => {
     const known =
       (SYSTEM_POLICIES[c.channel] ?? []).includes(c.policy) ||
@@ -142,20 +189,20 @@ export function buildAssetFields(input: AssetInput, ctx: BuildContext): BuildRes
 
   const pickArray = (key: 'roles' | 'tags' | 'manifests', fallbackNew: string[]): string[] => {
     if (sent.has(key)) return dto[key] ?? [];
-    if (patch && existing) return existing[key];
-    return fallbackNew;
+    return existing ? existing[key] : fallbackNew;
   };
   const pickSize = (key: 'maxWidth' | 'openFullMax' | 'openMaxWidth', fallbackNew: number): number => {
     if (sent.has(key)) return nonNegative(dto[key]);
-    if (patch && existing) return existing[key];
-    return fallbackNew;
+    return existing ? existing[key] : fallbackNew;
   };
   const pickScalar = <K extends 'string1' | 'string2' | 'string3' | 'number1' | 'number2' | 'number3'>(
     key: K,
   ): AssetFields[K] => {
-    if (sent.has(key)) return (dto[key] ?? null) as AssetFields[K];
-    if (patch && existing) return existing[key];
-    return null;
+    if (sent.has(key)) {
+      const v = dto[key];
+      return (v === undefined || v === '' ? null : v) as AssetFields[K];
+    }
+    return existing ? existing[key] : null;
   };
 
   const fields: AssetFields = {
@@ -177,16 +224,5 @@ export function buildAssetFields(input: AssetInput, ctx: BuildContext): BuildRes
     manifests: pickArray('manifests', []),
   };
   if (errors.length) return { reingest: false, errors };
-
-  let reingest = true;
-  if (patch && existing) {
-    reingest =
-      fields.origin !== existing.origin ||
-      fields.mediaType !== existing.mediaType ||
-      JSON.stringify(fields.deliveryChannels) !== JSON.stringify(existing.deliveryChannels) ||
-      fields.maxWidth !== existing.maxWidth ||
-      fields.openFullMax !== existing.openFullMax ||
-      fields.openMaxWidth !== existing.openMaxWidth;
-  }
-  return { fields, reingest, errors };
+  return { fields, reingest: existing ? needsReingest(existing, fields) : true, errors };
 }

@@ -1,4 +1,6 @@
-import { originProblem, parseAssetBody } from './asset-input';
+import { fieldsOf } from '../http/body-contract';
+import { AssetBodyDto, originProblem, parseAssetBody } from './asset-input';
+import { ASSET_FIELDS } from './asset.fields';
 
 describe('parseAssetBody (SPEC.md §3.4)', () => {
   it('accepts a DLCS asset and remembers which fields were sent', () => {
@@ -93,4 +95,15 @@ describe('originProblem (SPEC.md §4.2)', () => {
     ['file:///etc/passwd', /"file" is not supported/],
     ['example.org/a.jpg', /absolute URI/],
   ])('rejects %s', (o, m) => expect(originProblem(o)).toMatch(m));
+});
+
+describe('the asset field table and the body DTO (one list of fields)', () => {
+  it('the DTO accepts exactly the writable fields of ASSET_FIELDS', () => {
+    expect([...fieldsOf(AssetBodyDto)].sort()).toEqual([...ASSET_FIELDS.writable].sort());
+  });
+  it('renders the storage, metadata, adjuncts and reingest links as read-only fields', () => {
+    expect(ASSET_FIELDS.readOnly).toEqual(
+      expect.arrayContaining(['storage', 'metadata', 'adjuncts', 'reingest']),
+    );
+  });
 });

@@ -166,6 +166,20 @@ export const READ_ONLY_FIELDS: readonly string[] = [
   ...ASSET_LINK_FIELDS,
 ];
 
+/**
+ * Fields of the older DLCS asset API that Vellum replaced by `deliveryChannels` (SPEC.md §3.4): sending one → 400
+ * naming it, with a pointer to the replacement, rather than "unknown field".
+ */
+export const LEGACY_FIELDS: Readonly<Record<string, string>> = {
+  thumbnailPolicy:
+    '"thumbnailPolicy" is a legacy DLCS field: give the thumbnail policy in deliveryChannels ({"channel": "thumbs", "policy": ...})',
+  imageOptimisationPolicy:
+    '"imageOptimisationPolicy" is a legacy DLCS field: give the image policy in deliveryChannels ({"channel": "iiif-img", "policy": ...})',
+};
+
+/** Read-only fields derived from the body itself (compared after the write is built, on create). */
+export const DERIVED_FIELDS: readonly string[] = ['family'];
+
 /** Origin schemes the platform knows (SPEC.md §1 "Origin") and the ones this release can fetch. */
 export const KNOWN_ORIGIN_SCHEMES = ['http', 'https', 's3', 'sftp', 'ftp'];
 export const SUPPORTED_ORIGIN_SCHEMES = ['http', 'https'];
@@ -176,6 +190,11 @@ export interface AssetInput {
   /** Keys present in the body (writable ones), so PATCH can tell "omitted" from "sent". */
   sent: Set<keyof AssetBodyDto>;
   channels?: ChannelInput;
+  /**
+   * Derived read-only fields ({@link DERIVED_FIELDS}) echoed in the body, left for the caller to compare with the
+   * value it derives (`deferDerived`).
+   */
+  derived?: Record<string, unknown>;
 }
 
 export interface ParseAssetOptions {
@@ -187,6 +206,12 @@ export interface ParseAssetOptions {
   expected?: Record<string, unknown>;
   /** The media type to check channels against when the body does not send one. */
   fallbackMediaType?: string;
+  /**
+   * Without `current` (a create), do not compare {@link DERIVED_FIELDS} (`family`) here: hand them back in
+   * `input.derived` so the caller compares them with the derived value (SPEC.md §3.4: "on create `family` is
+   * compared with the derived value").
+   */
+  deferDerived?: boolean;
 }
 
 function isEmptyish(v: unknown): boolean {
@@ -229,9 +254,11 @@ function flatten(errors: ValidationError[], prefix: string): FieldError[] {
 }
 
 /**
- * Validates an asset body (SPEC.md §3.4): types of writable fields, unknown fields, read-only fields that differ
- * from the current representation, the id rules (§1), the origin scheme, the media type, and the delivery
- * channels against the media type. Returns every problem at once; never throws.
+ * Validates an asset body (SPEC.md §3.4): types of writable fields, unknown fields, the legacy
+ * `thumbnailPolicy`/`imageOptimisationPolicy` ({@link LEGACY_FIELDS}), read-only fields that differ from the
+ * current representation (a read-only field echoed with its current value, `@id`, `created`, `family`..., is
+ * accepted), the id rules (§1), the origin scheme, the media type, and the delivery channels against the media type
+ * (`[]` refused). Returns every problem at once; never throws.
  */
 export function parseAssetBody(
   body: unknown,
@@ -247,7 +274,16 @@ export function parseAssetBody(
   }
   const errors: FieldError[] = [];
   const writable: Record<string, unknown> = {};
+  const derived: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    if (Object.prototype.hasOwnProperty.call(LEGACY_FIELDS, key)) {
+      errors.push({ field: `${prefix}${key}`, message: LEGACY_FIELDS[key] });
+      continue;
+    }
+    if (opts.deferDerived && !opts.current && DERIVED_FIELDS.includes(key)) {
+      derived[key] = value;
+      continue;
+    }
     if (READ_ONLY_FIELDS.includes(key)) {
       if (key === '@context') continue;
       const reference = opts.current?.[key] ?? opts.expected?.[key];
@@ -282,7 +318,10 @@ export function parseAssetBody(
     channels = result.input;
   }
   if (errors.length) return { errors };
-  return { input: { dto, sent, channels }, errors };
+  return {
+    input: { dto, sent, channels, ...(Object.keys(derived).length ? { derived } : {}) },
+    errors,
+  };
 }
 
 const DTO_KEYS = new Set<string>(ASSET_FIELDS.writable);

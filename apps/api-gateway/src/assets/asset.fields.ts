@@ -150,6 +150,26 @@ export const ASSET_FIELDS = defineFields<Asset, Links>()(
       max: LIMITS.manifest,
       empty: [],
     },
+    storage: {
+      type: 'link',
+      description: "The asset's storage record (vocab:ImageStorage: size, thumbnailSize)",
+      render: (a, links) => links.imageStorage(a.customerId, a.spaceId, a.id),
+    },
+    metadata: {
+      type: 'link',
+      description: 'Processing details: thumbnail sizes, pyramid, transcodes (GET)',
+      render: (a, links) => links.imageMetadata(a.customerId, a.spaceId, a.id),
+    },
+    adjuncts: {
+      type: 'link',
+      description: 'Adjuncts of the asset (a Hydra collection; empty until adjuncts exist)',
+      render: (a, links) => links.imageAdjuncts(a.customerId, a.spaceId, a.id),
+    },
+    reingest: {
+      type: 'link',
+      description: 'POST here (no body) to process the asset again; GET describes the operation',
+      render: (a, links) => links.imageReingest(a.customerId, a.spaceId, a.id),
+    },
   },
   ['id'],
 );

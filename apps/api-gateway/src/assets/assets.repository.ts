@@ -1,6 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA, queryPrepared, type Asset, type Prisma, type PrismaClient } from '@vellum/db';
-import { CustomerScopedRepository, type Db } from '../resource/customer-scoped.repository';
+import {
+  closeMembersOfDeletedAssets,
+  PRISMA,
+  queryPrepared,
+  type Asset,
+  type LedgerUpdate,
+  type Prisma,
+  type PrismaClient,
+} from '@vellum/db';
+import { CustomerScopedRepository, type Db, type RowPage } from '../resource/customer-scoped.repository';
+import type { Paging } from '../http/hydra';
+import type { AssetKey } from '../storage/storage-accounting';
 import type { AssetFields, ExistingAsset } from './asset-builder';
 import { ASSET_DECIDED_COLUMNS, ASSET_FIELDS } from './asset.fields';
 import { ASSET_DEFAULT_ORDER } from './asset-query';
@@ -56,6 +66,79 @@ SELECT a."spaceId", a."id", ${COLUMNS.map((c) => (c === 'family' ? 'a."family"::
 FROM "assets" a
 JOIN jsonb_to_recordset($2::jsonb) AS k("spaceId" int, "id" text) ON a."spaceId" = k."spaceId" AND a."id" = k."id"
 WHERE a."customerId" = $1::int`;
+
+const KEYS_RECORDSET = `jsonb_to_recordset($2::jsonb) AS k("spaceId" int, "id" text)`;
+
+/** $1 = customerId, $2 = JSON array of { spaceId, id }: the full rows, in key order. */
+const SELECT_BY_KEYS_SQL = `
+SELECT a.* FROM "assets" a
+JOIN ${KEYS_RECORDSET} ON a."spaceId" = k."spaceId" AND a."id" = k."id"
+WHERE a."customerId" = $1::int
+ORDER BY a."spaceId", a."id"`;
+
+/** As {@link SELECT_BY_KEYS_SQL}, locking the rows in key order (one fixed order: concurrent bulk writes never deadlock). */
+const LOCK_BY_KEYS_SQL = `${SELECT_BY_KEYS_SQL}
+FOR UPDATE OF a`;
+
+/** $1 = customerId, $2 = JSON array of { spaceId, id }. */
+const DELETE_BY_KEYS_SQL = `
+DELETE FROM "assets" a USING ${KEYS_RECORDSET}
+WHERE a."customerId" = $1::int AND a."spaceId" = k."spaceId" AND a."id" = k."id"
+RETURNING a."spaceId", a."id"`;
+
+/** The metadata columns a bulk write sets (SPEC.md §1 "Metadata fields", plus `roles` for `PATCH C/allImages`). */
+export const BULK_COLUMNS = [
+  'roles',
+  'tags',
+  'manifests',
+  'string1',
+  'string2',
+  'string3',
+  'number1',
+  'number2',
+  'number3',
+] as const satisfies readonly (keyof AssetFields)[];
+export type BulkColumn = (typeof BULK_COLUMNS)[number];
+
+/**
+ * $1 = customerId, $2 = JSON array of { spaceId, id, <every BULK_COLUMNS>, reingest }: sets the columns of each
+ * asset; `reingest` rows also start a new ingest attempt (as {@link AssetsRepository.upsertForIngest}).
+ */
+const BULK_UPDATE_SQL = `
+UPDATE "assets" a SET
+  ${BULK_COLUMNS.map((c) => `${q(c)} = x.${q(c)}`).join(', ')},
+  "ingesting" = a."ingesting" OR x."reingest",
+  "error" = CASE WHEN x."reingest" THEN NULL ELSE a."error" END,
+  "finished" = CASE WHEN x."reingest" THEN NULL ELSE a."finished" END,
+  "batchId" = CASE WHEN x."reingest" THEN NULL ELSE a."batchId" END,
+  "ingestAttempt" = a."ingestAttempt" + CASE WHEN x."reingest" THEN 1 ELSE 0 END,
+  "updated" = now()
+FROM jsonb_to_recordset($2::jsonb) AS x("spaceId" int, "id" text, ${BULK_COLUMNS.map((c) => `${q(c)} ${SQL_TYPES[c]}`).join(', ')}, "reingest" boolean)
+WHERE a."customerId" = $1::int AND a."spaceId" = x."spaceId" AND a."id" = x."id"
+RETURNING a.*`;
+
+/** $1 = JSON array of outbox rows ({ id, routingKey, envelope, priority }). */
+const INSERT_OUTBOX_SQL = `
+INSERT INTO "outbox_messages" ("id", "routingKey", "envelope", "priority")
+SELECT "id", "routingKey", "envelope", "priority"
+FROM jsonb_to_recordset($1::jsonb) AS x("id" uuid, "routingKey" text, "envelope" jsonb, "priority" int)`;
+
+/** One asset of a bulk metadata write: its key, every {@link BULK_COLUMNS} value, and whether it re-ingests. */
+export type BulkRow = { spaceId: number; id: string; reingest: boolean } & Pick<AssetFields, BulkColumn>;
+
+/** Keys without duplicates, in first-seen order. */
+function uniqueKeys(keys: readonly AssetKey[]): AssetKey[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => {
+    const id = `${k.spaceId}/${k.id}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+const keysJson = (keys: readonly AssetKey[]) =>
+  JSON.stringify(uniqueKeys(keys).map((k) => ({ spaceId: k.spaceId, id: k.id })));
 
 /** $1 = customerId, $2 = spaceId, $3 = id. */
 const GET_ASSET_SQL = `SELECT * FROM "assets" WHERE "customerId" = $1::int AND "spaceId" = $2::int AND "id" = $3::text`;
@@ -172,6 +255,98 @@ export class AssetsRepository extends CustomerScopedRepository<Asset, Prisma.Ass
       { OR: keys.map((k) => ({ spaceId: k.spaceId, id: k.id })) },
       undefined,
       keys.length,
+    );
+  }
+
+  /**
+   * The customer's assets with the given keys, in (space, id) order, in one statement whatever the count.
+   * @param lock also lock the rows (`FOR UPDATE`, in that fixed order) for the rest of transaction `db`.
+   */
+  async findByKeys(
+    customerId: number,
+    keys: readonly AssetKey[],
+    db: Db = this.prisma,
+    lock = false,
+  ): Promise<Asset[]> {
+    if (!keys.length) return [];
+    return db.$queryRawUnsafe<Asset[]>(
+      lock ? LOCK_BY_KEYS_SQL : SELECT_BY_KEYS_SQL,
+      customerId,
+      keysJson(keys),
+    );
+  }
+
+  /**
+   * One page of the customer's assets across every space (`GET C/allImages`): the paging's whitelisted order (or
+   * registration order), then space and id, so pages are stable.
+   */
+  async pageAcrossSpaces(
+    customerId: number,
+    where: Prisma.AssetWhereInput,
+    paging: Paging,
+  ): Promise<RowPage<Asset>> {
+    const scoped = this.scope(customerId, where);
+    const orderBy = [
+      ...this.table.orderBy(paging.orderBy, paging.descending, ASSET_DEFAULT_ORDER),
+      { spaceId: 'asc' as const },
+    ];
+    const [rows, total] = await this.prisma.$transaction([
+      this.prisma.asset.findMany({ where: scoped, skip: paging.skip, take: paging.pageSize, orderBy }),
+      this.prisma.asset.count({ where: scoped }),
+    ]);
+    return { rows, total };
+  }
+
+  /** Deletes the customer's assets with the given keys (one statement); returns the keys deleted. */
+  async deleteByKeys(customerId: number, keys: readonly AssetKey[], db: Db): Promise<AssetKey[]> {
+    if (!keys.length) return [];
+    const rows = await db.$queryRawUnsafe<AssetKey[]>(DELETE_BY_KEYS_SQL, customerId, keysJson(keys));
+    return rows.map((r) => ({ spaceId: Number(r.spaceId), id: r.id }));
+  }
+
+  /**
+   * Closes the pending batch members of assets being deleted as errors "deleted" and moves their batches'
+   * counters exactly (the batch ledger's {@link closeMembersOfDeletedAssets}: three statements whatever the count;
+   * the caller has locked the asset rows).
+   * @returns the batches moved; `justFinished` ones need a `batch.completed.v1`.
+   */
+  closePendingMembers(
+    customerId: number,
+    keys: readonly AssetKey[],
+    tx: Prisma.TransactionClient,
+  ): Promise<LedgerUpdate[]> {
+    return closeMembersOfDeletedAssets(tx, customerId, uniqueKeys(keys), new Date());
+  }
+
+  /**
+   * Sets the {@link BULK_COLUMNS} of many assets of the customer in one statement (values computed by the caller
+   * from rows it locked in the same transaction); rows with `reingest` also start a new ingest attempt
+   * (`ingesting`, `error`/`finished`/batch cleared, attempt + 1). Returns the rows as written, in (space, id) order.
+   */
+  async bulkUpdate(customerId: number, rows: readonly BulkRow[], db: Db): Promise<Asset[]> {
+    if (!rows.length) return [];
+    const input = rows.map((r) => {
+      const out: Record<string, unknown> = { spaceId: r.spaceId, id: r.id, reingest: r.reingest };
+      for (const c of BULK_COLUMNS) out[c] = r[c];
+      return out;
+    });
+    const written = await db.$queryRawUnsafe<Asset[]>(BULK_UPDATE_SQL, customerId, JSON.stringify(input));
+    return written.sort((a, b) => a.spaceId - b.spaceId || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Appends outbox rows in one statement (whatever the count), inside the caller's transaction. */
+  async appendOutbox(rows: readonly Prisma.OutboxMessageCreateInput[], db: Db): Promise<void> {
+    if (!rows.length) return;
+    await db.$executeRawUnsafe(
+      INSERT_OUTBOX_SQL,
+      JSON.stringify(
+        rows.map((r) => ({
+          id: r.id,
+          routingKey: r.routingKey,
+          envelope: r.envelope,
+          priority: r.priority ?? 0,
+        })),
+      ),
     );
   }
 

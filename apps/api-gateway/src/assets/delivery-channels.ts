@@ -99,7 +99,8 @@ export type ChannelInput = { kind: 'explicit'; channels: AssetDeliveryChannel[] 
 
 /**
  * Normalises `deliveryChannels` as sent (SPEC.md §3.4): an array of `{channel, policy?}` objects or plain channel
- * names; `none` or `default` must stand alone (`default` = resolve from the default rules); each channel must be
+ * names, never empty (`[]` → an error); `none` or `default` must stand alone (`default` = resolve from the default
+ * rules); each channel must be
  * valid for the media type (`iiif-img`/`thumbs` need `image/*`, `iiif-av` needs `audio/*` or `video/*`); a
  * channel appears at most once. Policies may be names or DLCS-style policy URLs ending `/{channel}/{name}`.
  * @param path field path used in error entries (e.g. `deliveryChannels` or `member[3].deliveryChannels`).
@@ -117,6 +118,17 @@ export function normaliseDeliveryChannels(
         {
           field: path,
           message: 'deliveryChannels must be an array of channel names or {channel, policy} objects',
+        },
+      ],
+    };
+  }
+  if (value.length === 0) {
+    return {
+      errors: [
+        {
+          field: path,
+          message:
+            'deliveryChannels cannot be empty: name at least one channel, ["none"] for an asset that is not served, or ["default"] for the default rules',
         },
       ],
     };

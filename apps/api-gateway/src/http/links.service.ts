@@ -83,6 +83,23 @@ export class Links {
   image(c: number, s: number, id: string): string {
     return `${this.images(c, s)}/${seg(id)}`;
   }
+  /** `C/spaces/{s}/images/{id}/{sub}`: an asset's sub-resources (SPEC.md §3.4 links). */
+  imageMetadata(c: number, s: number, id: string): string {
+    return `${this.image(c, s, id)}/metadata`;
+  }
+  imageAdjuncts(c: number, s: number, id: string): string {
+    return `${this.image(c, s, id)}/adjuncts`;
+  }
+  imageReingest(c: number, s: number, id: string): string {
+    return `${this.image(c, s, id)}/reingest`;
+  }
+  /** `C/allImages` and `C/deleteImages` (SPEC.md §3.3 "Assets in bulk"). */
+  allImages(c: number): string {
+    return `${this.customer(c)}/allImages`;
+  }
+  deleteImages(c: number): string {
+    return `${this.customer(c)}/deleteImages`;
+  }
   /** `C/storage` (SPEC.md §3.3 "Storage"). */
   storage(c: number): string {
     return `${this.customer(c)}/storage`;

@@ -1,6 +1,19 @@
-import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Min, IsNotEmpty } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { DERIVATIVE_OBJECT_KINDS, type DerivativeObjectKind } from '../derivatives';
 import { registerMessage } from '../registry';
-import { AssetAttemptRef, AssetRef } from './common';
+import { AssetAttemptRef, AssetRef, ObjectLocation } from './common';
 
 /**
  * Command: ingest (or reingest) one asset. Gateway → orchestrator, written to the outbox in the same
@@ -63,16 +76,39 @@ export class AssetUpdatedV1 extends AssetRef {
 }
 registerMessage(AssetUpdatedV1);
 
-/** Event: an asset was deleted; `deleteFrom` passes on `?deleteFrom=cdn,internalCache`. */
+/** Where `deleteFrom` may ask an asset to be removed from besides the platform's own store (SPEC.md §3.3 DELETE). */
+export const DELETE_FROM_VALUES = ['cdn', 'internalCache'] as const;
+export type DeleteFrom = (typeof DELETE_FROM_VALUES)[number];
+
+/** One object of a deleted asset, as its `derivatives` JSON named it (see `derivativeObjects`). */
+export class DeletedAssetObject extends ObjectLocation {
+  @IsIn(DERIVATIVE_OBJECT_KINDS) kind!: DerivativeObjectKind;
+}
+
+/**
+ * Event: an asset was deleted (SPEC.md §3.3 DELETE, §8 clean-up), written through the outbox in the transaction
+ * that deleted the row (single `DELETE` and `POST C/deleteImages` alike). `deleteFrom` passes on
+ * `?deleteFrom=cdn,internalCache` for subscribers (the platform's own clean-up happens whatever it says);
+ * `objects` lists what the asset's `derivatives` JSON named, so consumers need no lookup of a row that is gone.
+ * Every other object of the asset lives under its deterministic key prefix (`assetKeyPrefix`) in the origins,
+ * derivatives and thumbnails buckets.
+ */
 export class AssetDeletedV1 extends AssetRef {
   static readonly routingKey = 'asset.deleted.v1';
   static readonly description =
-    'An asset was deleted; derivatives and caches must go (deleteFrom names extra places).';
+    'An asset was deleted; its objects (listed, plus its key prefix in every bucket) and every cache entry must go (deleteFrom names extra places).';
   static readonly producers = ['api-gateway'];
   static readonly consumers = [
-    'ingest-orchestrator (derivative clean-up)',
-    'iiif-delivery (cache invalidation)',
+    'ingest-orchestrator (object clean-up)',
+    'iiif-delivery (memory and disk cache eviction)',
   ];
-  @IsArray() @IsIn(['cdn', 'internalCache'], { each: true }) deleteFrom!: string[];
+  @IsArray() @IsIn(DELETE_FROM_VALUES, { each: true }) deleteFrom!: string[];
+  /** The objects named by the asset's `derivatives` (pyramid, thumbnails, original, transcodes); absent = none. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => DeletedAssetObject)
+  objects?: DeletedAssetObject[];
 }
 registerMessage(AssetDeletedV1);

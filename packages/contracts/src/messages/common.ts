@@ -14,9 +14,12 @@ export class AssetAttemptRef extends AssetRef {
   @IsInt() @Min(1) attempt!: number;
 }
 
+/** What a bucket name must look like in a message (S3 bucket naming: 3–63 lower-case letters, digits, `.`, `-`). */
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
 /** An object in the object store. */
 export class ObjectLocation {
-  @IsString() @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/) bucket!: string;
+  @IsString() @Matches(BUCKET_NAME) bucket!: string;
   @IsString() @IsNotEmpty() key!: string;
   /** Size in bytes, when known. */
   @IsOptional() @IsInt() @Min(0) size?: number;
