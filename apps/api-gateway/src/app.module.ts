@@ -14,7 +14,17 @@ import { AssetsBulkService } from './assets/assets-bulk.service';
 import { AssetsController } from './assets/assets.controller';
 import { AssetsRepository } from './assets/assets.repository';
 import { AssetsService } from './assets/assets.service';
-import { ChannelRulesRepository } from './assets/channel-rules.repository';
+import { AvPresetsController } from './av-presets/av-presets.controller';
+import { CustomHeadersController } from './custom-headers/custom-headers.controller';
+import { CustomHeadersRepository } from './custom-headers/custom-headers.repository';
+import { CustomHeadersService } from './custom-headers/custom-headers.service';
+import { DefaultDeliveryChannelsController } from './default-delivery-channels/default-delivery-channels.controller';
+import { DefaultDeliveryChannelsRepository } from './default-delivery-channels/default-delivery-channels.repository';
+import { DefaultDeliveryChannelsService } from './default-delivery-channels/default-delivery-channels.service';
+import { ChannelRulesRepository } from './delivery-channel-policies/channel-rules.repository';
+import { DeliveryChannelPoliciesController } from './delivery-channel-policies/delivery-channel-policies.controller';
+import { DeliveryChannelPoliciesRepository } from './delivery-channel-policies/delivery-channel-policies.repository';
+import { DeliveryChannelPoliciesService } from './delivery-channel-policies/delivery-channel-policies.service';
 import { IngestEventsController } from './assets/ingest-events.controller';
 import { IngestWaiter } from './assets/ingest-waiter.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -84,6 +94,10 @@ export function createAppModule(
     KeyEventsController,
     StorageController,
     StoragePoliciesController,
+    AvPresetsController,
+    DeliveryChannelPoliciesController,
+    DefaultDeliveryChannelsController,
+    CustomHeadersController,
   ];
   // Every write route declares its body (unknown fields → 400 on every route, SPEC.md §3.1).
   assertBodyContracts(controllers);
@@ -128,7 +142,13 @@ export function createAppModule(
       CustomersService,
       SpacesRepository,
       SpacesService,
+      DeliveryChannelPoliciesRepository,
+      DeliveryChannelPoliciesService,
+      DefaultDeliveryChannelsRepository,
+      DefaultDeliveryChannelsService,
       ChannelRulesRepository,
+      CustomHeadersRepository,
+      CustomHeadersService,
       AssetsRepository,
       AssetPresenter,
       IngestWaiter,

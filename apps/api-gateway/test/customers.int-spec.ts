@@ -62,9 +62,18 @@ describe('customers (integration)', () => {
       keys: `${gw.base}/customers/${acme}/keys`,
       spaces: `${gw.base}/customers/${acme}/spaces`,
       queue: `${gw.base}/customers/${acme}/queue`,
+      deliveryChannelPolicies: `${gw.base}/customers/${acme}/deliveryChannelPolicies`,
+      defaultDeliveryChannels: `${gw.base}/customers/${acme}/defaultDeliveryChannels`,
+      customHeaders: `${gw.base}/customers/${acme}/customHeaders`,
     });
     const policies = await gw.prisma.deliveryChannelPolicy.findMany({ where: { customerId: acme } });
-    expect(policies.map((p) => `${p.channel}/${p.name}/${p.system}`)).toEqual(['thumbs/copied/false']);
+    // thumbs/default and the iiif-av defaults are per-customer templates too (migration 20261201600001).
+    expect(policies.map((p) => `${p.channel}/${p.name}/${p.system}`).sort()).toEqual([
+      'iiif-av/default-audio/false',
+      'iiif-av/default-video/false',
+      'thumbs/copied/false',
+      'thumbs/default/false',
+    ]);
     const rules = await gw.prisma.defaultDeliveryChannel.findMany({ where: { customerId: acme } });
     expect(rules.map((x) => `${x.spaceId} ${x.mediaType} ${x.channel}/${x.policy}`).sort()).toEqual([
       '0 application/* file/none',
@@ -82,7 +91,16 @@ describe('customers (integration)', () => {
 
   it('every link of a customer resolves', async () => {
     const c = (await gw.call('GET', `/customers/${acme}`, { key: acmeKey })).json;
-    for (const link of ['keys', 'spaces', 'queue', 'namedQueries', 'originStrategies']) {
+    for (const link of [
+      'keys',
+      'spaces',
+      'queue',
+      'namedQueries',
+      'originStrategies',
+      'deliveryChannelPolicies',
+      'defaultDeliveryChannels',
+      'customHeaders',
+    ]) {
       const r = await gw.call('GET', new URL(c[link]).pathname, { key: acmeKey });
       expect([link, r.status]).toEqual([link, 200]);
     }
@@ -274,7 +292,7 @@ describe('customers (integration)', () => {
     expect((await gw.call('GET', '/customers/leaving', { key: admin })).json.id).toBe(back.json.id);
   });
 
-  it('the entry point links to the customers collection', async () => {
+  it('the entry point links to the customers collection and the AV presets', async () => {
     const root = await gw.call('GET', '/');
     expect(root.json).toMatchObject({
       '@context': 'https://dlcs.github.io/vocab/context/future.json',
@@ -283,6 +301,7 @@ describe('customers (integration)', () => {
       customers: `${gw.base}/customers`,
       originStrategies: `${gw.base}/originStrategies`,
       queue: `${gw.base}/queue`,
+      avPresets: `${gw.base}/avPresets`,
     });
   });
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isTransientDbError, PRISMA, type PrismaClient } from '@vellum/db';
 import { LRUCache } from 'lru-cache';
+import { type CustomHeaders, resolveCustomHeaders } from './custom-headers';
 import { DeliveryMetrics } from './delivery-metrics';
 import { badRequest, deliveryError, isDeliveryError, notFound } from './delivery-errors';
 import { DeliveryEnv } from './env';
@@ -38,6 +39,11 @@ export interface DeliveryAsset {
   version: string;
   /** Serialised info.json documents of this asset, keyed by variant (version + id); lives as long as the entry. */
   readonly infoCache: Map<string, string>;
+  /**
+   * The customer's custom headers for this asset, resolved by precedence (SPEC.md §3.3, §5), added to its image
+   * responses; read with the asset and cached with it (dropped on `customer.custom-headers.changed.v1`).
+   */
+  customHeaders: CustomHeaders;
 }
 
 /** C0 controls and DEL: never part of an asset id (SPEC.md §1), and NUL cannot be sent to Postgres at all. */
@@ -155,6 +161,18 @@ export class AssetLookupService {
     this.assets.delete(`${customerId}/${spaceId}/${assetId}`);
   }
 
+  /**
+   * Drops the cached lookups of every asset of one customer (called on `customer.custom-headers.changed.v1`:
+   * the entries carry the customer's resolved custom headers). Returns how many went.
+   */
+  invalidateCustomer(customerId: number): number {
+    const prefix = `${customerId}/`;
+    const doomed: string[] = [];
+    for (const key of this.assets.keys()) if (key.startsWith(prefix)) doomed.push(key);
+    for (const key of doomed) this.assets.delete(key);
+    return doomed.length;
+  }
+
   /** Drops every cached lookup. */
   clear(): void {
     this.assets.clear();
@@ -186,6 +204,13 @@ export class AssetLookupService {
   private async queryAsset(customerId: number, spaceId: number, id: string): Promise<AssetState> {
     const label = `${customerId}/${spaceId}/${id}`;
     if (id.length === 0 || id.length > 200) return { missing: `Asset ${label} not found` };
+    // The customer's header rules that can apply in this space, fetched beside the asset (one round trip each).
+    const rules = this.prisma.customHeader.findMany({
+      where: { customerId, OR: [{ space: null }, { space: spaceId }] },
+      select: { key: true, value: true, space: true, role: true },
+    });
+    // Settled now so a failed asset query never leaves this one rejected and unobserved.
+    rules.catch(() => undefined);
     const row = await this.prisma.asset.findUnique({
       where: { customerId_spaceId_id: { customerId, spaceId, id } },
       select: {
@@ -252,6 +277,7 @@ export class AssetLookupService {
       thumbnailBucket: thumbs?.bucket,
       version: String(row.finished.getTime()),
       infoCache: new Map(),
+      customHeaders: resolveCustomHeaders(await rules, row.spaceId, row.roles),
     };
     return { asset };
   }

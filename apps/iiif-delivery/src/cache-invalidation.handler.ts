@@ -1,6 +1,11 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { AssetDeletedV1, AssetIngestFinishedV1, AssetUpdatedV1 } from '@vellum/contracts';
+import {
+  AssetDeletedV1,
+  AssetIngestFinishedV1,
+  AssetUpdatedV1,
+  CustomerCustomHeadersChangedV1,
+} from '@vellum/contracts';
 import { assetKeyPrefix, pyramidKey, type VellumBuckets } from '@vellum/storage';
 import { AssetLookupService } from './asset-lookup.service';
 import { PyramidCacheService } from './pyramid-cache.service';
@@ -11,7 +16,8 @@ import { BUCKETS } from './tokens';
  * Keeps this replica's caches honest (SPEC.md §5 "Speed", §8 "Clean-up"): every replica hears every
  * `asset.ingest.finished.v1`, `asset.updated.v1` and `asset.deleted.v1` on its own exclusive queue and drops the
  * asset's cached lookup (and info.json); a finished ingest also evicts the pyramid from the disk cache, and a
- * delete evicts every cache entry of the asset ({@link onDeleted}).
+ * delete evicts every cache entry of the asset ({@link onDeleted});
+ * `customer.custom-headers.changed.v1` drops the lookups of every asset of that customer (they carry its headers).
  * (Disk and thumbnail entries are also keyed by the asset's `finished` time, so a missed event cannot serve a
  * stale pyramid beyond the lookup TTL.)
  */
@@ -50,6 +56,15 @@ export class CacheInvalidationHandler {
     const pyramids = this.pyramids.evictKeyPrefix(prefix);
     const thumbnails = this.thumbnails.evictKeyPrefix(prefix);
     this.logger.debug(`deleted ${prefix}: ${pyramids} pyramid(s), ${thumbnails} thumbnail(s) evicted`);
+  }
+
+  /** A customer's custom headers changed: its assets' cached lookups (which carry them) go (SPEC.md §3.3, §5). */
+  @EventPattern(CustomerCustomHeadersChangedV1.routingKey, { exclusive: true })
+  onCustomHeadersChanged(@Payload() msg: CustomerCustomHeadersChangedV1): void {
+    const dropped = this.lookup.invalidateCustomer(msg.customerId);
+    this.logger.debug(
+      `custom headers of customer ${msg.customerId} changed: ${dropped} cached lookups dropped`,
+    );
   }
 
   private invalidate(

@@ -7,6 +7,7 @@ import {
   versionFromAccept,
 } from '@vellum/iiif';
 import { AssetLookupService } from './asset-lookup.service';
+import { customHeadersFor } from './custom-headers';
 import { iiif } from './delivery-errors';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryEnv } from './env';
@@ -74,11 +75,17 @@ export class ImageApiController {
       const body = this.images.infoJson(asset, served, id);
       const contentType = infoContentType(served, accept);
       // Accept selects the content type (and, unversioned, the version): caches must key on it.
-      const headers: Record<string, string> = { Link: profileLinkHeader(served, 2), Vary: 'Accept' };
+      const restricted = asset.roles.length > 0;
+      // Custom headers (SPEC.md §5) come last, so that a customer's Cache-Control overrides the default one.
+      const headers: Record<string, string> = {
+        Link: profileLinkHeader(served, 2),
+        Vary: 'Accept',
+        ...customHeadersFor(asset.customHeaders, restricted),
+      };
       const meta = {
         etag: etagOf(body, contentType),
         lastModified: asset.finished,
-        cacheControl: asset.roles.length > 0 ? CACHE_RESTRICTED : CACHE_OPEN_INFO,
+        cacheControl: restricted ? CACHE_RESTRICTED : CACHE_OPEN_INFO,
         headers,
       };
       if (answerIfNotModified(req, res, meta)) return;
@@ -90,11 +97,15 @@ export class ImageApiController {
     const asset = await this.lookup.resolve(path.customer, path.space, path.id, PREFIX);
     const plan = this.images.plan(asset, request);
     const serviceId = `${base}${servicePath(PREFIX, path.slug, path)}`;
+    const restricted = asset.roles.length > 0;
     const meta = {
       etag: plan.etag,
       lastModified: asset.finished,
-      cacheControl: asset.roles.length > 0 ? CACHE_RESTRICTED : CACHE_OPEN_IMAGE,
-      headers: { Link: `${profileLinkHeader(version, 2)}, <${serviceId}/${plan.canonical}>;rel="canonical"` },
+      cacheControl: restricted ? CACHE_RESTRICTED : CACHE_OPEN_IMAGE,
+      headers: {
+        Link: `${profileLinkHeader(version, 2)}, <${serviceId}/${plan.canonical}>;rel="canonical"`,
+        ...customHeadersFor(asset.customHeaders, restricted),
+      },
     };
     if (answerIfNotModified(req, res, meta)) {
       this.metrics.request('not-modified');

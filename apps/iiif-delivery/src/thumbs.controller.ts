@@ -11,6 +11,7 @@ import {
 } from '@vellum/iiif';
 import { assetKeyPrefix, ObjectNotFoundError } from '@vellum/storage';
 import { AssetLookupService, type DeliveryAsset } from './asset-lookup.service';
+import { customHeadersFor } from './custom-headers';
 import { badRequest, iiif, notFound } from './delivery-errors';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryEnv } from './env';
@@ -104,7 +105,8 @@ export class ThumbsController {
       ),
       lastModified: asset.finished,
       cacheControl: CACHE_OPEN_IMAGE,
-      headers: { Link: profileLinkHeader(version, 0) },
+      // The thumbs channel is always open (SPEC.md §6); custom headers (§5) last, so they may override.
+      headers: { Link: profileLinkHeader(version, 0), ...customHeadersFor(asset.customHeaders, false) },
     };
     if (answerIfNotModified(req, res, meta)) {
       this.metrics.request('not-modified');
@@ -161,7 +163,11 @@ export class ThumbsController {
       }
       const contentType = infoContentType(served, accept);
       // Accept selects the content type (and, unversioned, the version): caches must key on it.
-      const headers: Record<string, string> = { Link: profileLinkHeader(served, 0), Vary: 'Accept' };
+      const headers: Record<string, string> = {
+        Link: profileLinkHeader(served, 0),
+        Vary: 'Accept',
+        ...customHeadersFor(asset.customHeaders, false),
+      };
       const meta = {
         etag: etagOf(body, contentType),
         lastModified: asset.finished,

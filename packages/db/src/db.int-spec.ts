@@ -61,7 +61,7 @@ describe('migrate', () => {
     await expect(pingDatabase(prisma)).resolves.toBeUndefined();
   });
 
-  it('seeds the platform-wide system delivery channel policies (SPEC §1)', async () => {
+  it('seeds the platform-wide delivery channel policies: shared system ones and per-customer templates (SPEC §1, §3.3)', async () => {
     const policies = await prisma.deliveryChannelPolicy.findMany({ where: { customerId: 0 } });
     const byKey = new Map(policies.map((p) => [`${p.channel}/${p.name}`, p]));
     expect([...byKey.keys()].sort()).toEqual(
@@ -75,7 +75,10 @@ describe('migrate', () => {
         'thumbs/default',
       ].sort(),
     );
-    expect(policies.every((p) => p.system)).toBe(true);
+    // thumbs/default and the iiif-av defaults are templates each customer gets a copy of (SPEC §3.3 "Customers",
+    // migration 20261201600001); the others are shared system policies.
+    const templates = ['iiif-av/default-audio', 'iiif-av/default-video', 'thumbs/default'];
+    expect(policies.filter((p) => !p.system).map((p) => `${p.channel}/${p.name}`).sort()).toEqual(templates);
     expect(byKey.get('thumbs/default')?.policyData).toEqual([
       '!1024,1024',
       '!400,400',

@@ -23,13 +23,23 @@ describe("body DTOs list exactly their field table's writable fields", () => {
     expect(API_KEY_FIELDS.writable).toEqual([]);
   });
 
-  it('renders only links to routes that exist (customer: keys, spaces, queue; space: images)', () => {
+  it('renders only links to routes that exist (customer: keys, spaces, queue, policies, rules, headers; space: images)', () => {
     const links = (t: { fields: Record<string, { type: string }> }) =>
       Object.entries(t.fields)
         .filter(([, f]) => f.type === 'link')
         .map(([k]) => k)
         .sort();
-    expect(links(CUSTOMER_FIELDS)).toEqual(['keys', 'namedQueries', 'originStrategies', 'queue', 'spaces', 'storage']);
+    expect(links(CUSTOMER_FIELDS)).toEqual([
+      'customHeaders',
+      'defaultDeliveryChannels',
+      'deliveryChannelPolicies',
+      'keys',
+      'namedQueries',
+      'originStrategies',
+      'queue',
+      'spaces',
+      'storage',
+    ]);
     expect(links(SPACE_FIELDS)).toEqual(['images', 'storage']);
     expect(links(API_KEY_FIELDS)).toEqual(['customer']);
   });

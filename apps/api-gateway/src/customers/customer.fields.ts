@@ -9,10 +9,10 @@ import { defineFields } from '../resource/field-table';
  * OpenAPI schema are derived from it.
  *
  * Links: SPEC.md §3.1 says every advertised link resolves, so a customer renders links only to the routes that
- * exist: `keys`, `spaces`, `queue`.
- * LEAD: as their routes land on main, add here (type 'link', render from {@link Links}): `storage`,
- * `namedQueries`, `originStrategies`, `deliveryChannelPolicies`, `defaultDeliveryChannels`, `customHeaders`,
- * `allImages`, `deleteImages`, `storagePolicy`, `queue/priority`... (the customers int-spec follows every link).
+ * exist: `keys`, `spaces`, `queue`, `namedQueries`, `originStrategies`, `storage`, `deliveryChannelPolicies`,
+ * `defaultDeliveryChannels`, `customHeaders`.
+ * LEAD: as their routes land on main, add here (type 'link', render from {@link Links}): `allImages`,
+ * `deleteImages`, `storagePolicy`, `queue/priority`... (the customers int-spec follows every link).
  */
 export const CUSTOMER_FIELDS = defineFields<Customer, Links>()(
   'vocab:Customer',
@@ -70,6 +70,21 @@ export const CUSTOMER_FIELDS = defineFields<Customer, Links>()(
       type: 'link',
       description: "The customer's storage totals (vocab:CustomerStorage)",
       render: (c, links) => links.storage(c.id),
+    },
+    deliveryChannelPolicies: {
+      type: 'link',
+      description: "The customer's delivery channel policies, one collection per channel",
+      render: (c, links) => links.deliveryChannelPolicies(c.id),
+    },
+    defaultDeliveryChannels: {
+      type: 'link',
+      description: "The customer's default delivery channel rules",
+      render: (c, links) => links.defaultDeliveryChannels(c.id),
+    },
+    customHeaders: {
+      type: 'link',
+      description: "HTTP headers added to the image responses of the customer's assets",
+      render: (c, links) => links.customHeaders(c.id),
     },
     // LEAD: further customer links go here (see the comment above), only once their routes exist.
   },

@@ -40,6 +40,7 @@ const ENTRY_LINKS: Record<string, { description: string; url: (links: Links) => 
   },
   queue: { description: "Every customer's queue, summed (admin)", url: (l) => l.platformQueue() },
   storagePolicies: { description: 'The storage policies (public)', url: (l) => l.storagePolicies() },
+  avPresets: { description: 'The AV transcode presets (public)', url: (l) => l.avPresets() },
 };
 
 const ENTRY_POINT = registerSchema('EntryPoint', {

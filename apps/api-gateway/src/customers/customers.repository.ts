@@ -27,6 +27,7 @@ const OWNED_TABLES = [
   'delivery_channel_policies',
   'default_delivery_channels',
   'origin_strategies',
+  'custom_headers',
   'storage_usage',
   'asset_storage',
   'batch_members',

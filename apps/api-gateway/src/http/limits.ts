@@ -28,6 +28,14 @@ export const LIMITS = {
   /** `deliveryChannels`: entries, and the length of a `policy` name or URL. */
   deliveryChannels: 10,
   policy: 500,
+  /** Delivery channel policy `name` (`^[a-z0-9-]+$`), its `policyData` (the JSON text) and its entries. */
+  policyName: 100,
+  policyData: 10_000,
+  policyDataEntries: 50,
+  policyDataEntry: 100,
+  /** Custom header `key` and `value` (also in @vellum/contracts, which delivery checks them against). */
+  customHeaderKey: 100,
+  customHeaderValue: 4096,
   /** Space `name` (unique per customer). */
   spaceName: 200,
   /** Customer `name` (varchar(60), SPEC.md §1) and `displayName`. */

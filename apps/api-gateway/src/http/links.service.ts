@@ -129,6 +129,36 @@ export class Links {
   batch(c: number, b: number): string {
     return `${this.batches(c)}/${b}`;
   }
+  /** `C/deliveryChannelPolicies`: the collection of one sub-collection per channel (SPEC.md §3.3). */
+  deliveryChannelPolicies(c: number): string {
+    return `${this.customer(c)}/deliveryChannelPolicies`;
+  }
+  deliveryChannelPolicyChannel(c: number, channel: string): string {
+    return `${this.deliveryChannelPolicies(c)}/${seg(channel)}`;
+  }
+  deliveryChannelPolicy(c: number, channel: string, name: string): string {
+    return `${this.deliveryChannelPolicyChannel(c, channel)}/${seg(name)}`;
+  }
+  /** `C/defaultDeliveryChannels` (space 0: the customer's rules) or `C/spaces/{s}/defaultDeliveryChannels`. */
+  defaultDeliveryChannels(c: number, s = 0): string {
+    return `${s === 0 ? this.customer(c) : this.space(c, s)}/defaultDeliveryChannels`;
+  }
+  defaultDeliveryChannel(c: number, s: number, id: string): string {
+    return `${this.defaultDeliveryChannels(c, s)}/${seg(id)}`;
+  }
+  customHeaders(c: number): string {
+    return `${this.customer(c)}/customHeaders`;
+  }
+  customHeader(c: number, id: string): string {
+    return `${this.customHeaders(c)}/${seg(id)}`;
+  }
+  /** `GET /avPresets`: the transcoder's presets (SPEC.md §4.4). */
+  avPresets(): string {
+    return `${this.base()}/avPresets`;
+  }
+  avPreset(name: string): string {
+    return `${this.avPresets()}/${seg(name)}`;
+  }
   namedQueries(c: number): string {
     return `${this.customer(c)}/namedQueries`;
   }

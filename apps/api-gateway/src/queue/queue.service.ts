@@ -7,7 +7,7 @@ import { SECRET_BOX } from '../config/gateway-env';
 import { buildAssetFields, type AssetFields } from '../assets/asset-builder';
 import { parseAssetBody } from '../assets/asset-input';
 import { AssetsRepository, type LandedMember } from '../assets/assets.repository';
-import { ChannelRulesRepository } from '../assets/channel-rules.repository';
+import { ChannelRulesRepository } from '../delivery-channel-policies/channel-rules.repository';
 import { SERVICE_NAME } from '../customers/customers.service';
 import type { FieldError } from '../http/hydra';
 import { validationProblem } from '../http/problems';

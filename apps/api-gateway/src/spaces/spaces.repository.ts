@@ -75,8 +75,8 @@ export class SpacesRepository extends CustomerScopedRepository<Space, Prisma.Spa
   }
 
   /**
-   * Deletes a space and its own rows ({@link SPACE_OWNED_TABLES}) in `db` (a transaction). The caller has checked
-   * that it holds no asset. @returns false when it did not exist.
+   * Deletes a space and its own rows ({@link SPACE_OWNED_TABLES}, and its custom headers) in `db` (a
+   * transaction). The caller has checked that it holds no asset. @returns false when it did not exist.
    */
   async delete(customerId: number, id: number, db: Db): Promise<boolean> {
     for (const table of SPACE_OWNED_TABLES)
@@ -85,6 +85,8 @@ export class SpacesRepository extends CustomerScopedRepository<Space, Prisma.Spa
         customerId,
         id,
       );
+    // The space's custom headers (their column is `space`): a new space with this id must not inherit them.
+    await db.$executeRaw`DELETE FROM "custom_headers" WHERE "customerId" = ${customerId} AND "space" = ${id}`;
     return (await this.deleteWhere(customerId, { id }, db)) > 0;
   }
 
