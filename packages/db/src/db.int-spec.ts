@@ -78,7 +78,12 @@ describe('migrate', () => {
     // thumbs/default and the iiif-av defaults are templates each customer gets a copy of (SPEC §3.3 "Customers",
     // migration 20261201600001); the others are shared system policies.
     const templates = ['iiif-av/default-audio', 'iiif-av/default-video', 'thumbs/default'];
-    expect(policies.filter((p) => !p.system).map((p) => `${p.channel}/${p.name}`).sort()).toEqual(templates);
+    expect(
+      policies
+        .filter((p) => !p.system)
+        .map((p) => `${p.channel}/${p.name}`)
+        .sort(),
+    ).toEqual(templates);
     expect(byKey.get('thumbs/default')?.policyData).toEqual([
       '!1024,1024',
       '!400,400',
