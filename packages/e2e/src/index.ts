@@ -1,2 +1,3 @@
 /** @vellum/e2e: launches the six services as processes for end-to-end tests and benchmarks. */
 export * from './platform';
+export * from './rig';

@@ -5,34 +5,12 @@
  * and checks that the object store holds nothing of a deleted asset, that delivery stops serving it, and that the
  * storage totals return to what they were before.
  */
-import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { Client as MinioClient } from 'minio';
-import {
-  createTestDatabase,
-  createTestVhost,
-  fixturePath,
-  freePort,
-  startS3Server,
-  waitFor,
-  type S3TestServer,
-} from '@vellum/testing';
-import { SERVICE_NAMES, type ServiceName, startPlatform, type Platform, tailLog } from '../src/platform';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-const ADMIN = { key: 'e2e-admin', secret: 'e2e-admin-secret-0123456789' };
+import { waitFor } from '@vellum/testing';
+import { startRig, type Json, type Rig } from '../src/rig';
 
 describe('management API, end to end', () => {
-  let platform: Platform;
-  let s3: S3TestServer;
-  let cleanups: Array<() => Promise<unknown>> = [];
-  let origin: http.Server;
-  let originUrl: string;
+  let rig: Rig;
   let customer: number;
   const space = 1;
   let failed = false;
@@ -41,27 +19,17 @@ describe('management API, end to end', () => {
     const state = expect.getState() as any;
     if (state.assertionCalls > state.numPassingAsserts) failed = true;
   });
-
-  const auth = { authorization: `Basic ${Buffer.from(`${ADMIN.key}:${ADMIN.secret}`).toString('base64')}` };
-  async function api(method: string, p: string, body?: unknown): Promise<{ status: number; body: Json }> {
-    const res = await fetch(`${platform.apiUrl}${p}`, {
-      method,
-      headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const api = (method: string, p: string, body?: unknown) => rig.api(method, p, body);
 
   /** Every object key in every bucket of the store that mentions `customer/space/id`. */
   async function objectsOf(id: string): Promise<string[]> {
     const client = new MinioClient({
       endPoint: '127.0.0.1',
-      port: Number(new URL(s3.env.S3_ENDPOINT).port),
+      port: Number(new URL(rig.s3.env.S3_ENDPOINT).port),
       useSSL: false,
-      accessKey: s3.env.S3_ACCESS_KEY,
-      secretKey: s3.env.S3_SECRET_KEY,
-      region: s3.env.S3_REGION ?? 'us-east-1',
+      accessKey: rig.s3.env.S3_ACCESS_KEY,
+      secretKey: rig.s3.env.S3_SECRET_KEY,
+      region: rig.s3.env.S3_REGION ?? 'us-east-1',
     });
     const found: string[] = [];
     for (const bucket of await client.listBuckets()) {
@@ -86,36 +54,7 @@ describe('management API, end to end', () => {
   };
 
   beforeAll(async () => {
-    const [db, vhost, store] = await Promise.all([createTestDatabase(), createTestVhost(), startS3Server()]);
-    s3 = store;
-    cleanups = [() => db.drop(), () => vhost.drop(), () => s3.stop()];
-    origin = http.createServer((req, res) => {
-      const file = fixturePath(path.basename(new URL(req.url ?? '/', 'http://x').pathname));
-      if (!fs.existsSync(file)) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-length': fs.statSync(file).size });
-      fs.createReadStream(file).pipe(res);
-    });
-    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
-    originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-    const ports = {} as Record<ServiceName, number>;
-    for (const name of SERVICE_NAMES) ports[name] = await freePort();
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vellum-e2e-management-'));
-    cleanups.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
-    platform = await startPlatform(
-      {
-        ...s3.env,
-        DATABASE_URL: db.url,
-        AMQP_URL: vhost.url,
-        VELLUM_DELIVERY_PORT: String(ports['iiif-delivery']),
-        VELLUM_ADMIN_KEY: ADMIN.key,
-        VELLUM_ADMIN_SECRET: ADMIN.secret,
-        VELLUM_ORIGIN_ALLOWLIST: '127.0.0.1/32',
-        VELLUM_DELIVERY_CACHE_DIR: path.join(tmp, 'delivery-cache'),
-        VELLUM_TMP_DIR: tmp,
-        VELLUM_IMMEDIATE_TIMEOUT_MS: '60000',
-      },
-      ports,
-    );
+    rig = await startRig('management');
     const c = await api('POST', '/customers', { name: 'management', displayName: 'Management' });
     expect(c.status).toBe(201);
     customer = c.body.id;
@@ -123,13 +62,7 @@ describe('management API, end to end', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (platform) {
-      if (failed)
-        for (const s of Object.values(platform.services)) console.log(`--- ${s.name}\n${tailLog(s, 15)}`);
-      await platform.stop();
-    }
-    if (origin) await new Promise((r) => origin.close(r));
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await rig?.stop({ printLogs: failed });
   }, 60_000);
 
   const FILES = ['exif-orientation-6.jpg', 'png-alpha.png', 'tiff-lzw.tif'];
@@ -140,7 +73,7 @@ describe('management API, end to end', () => {
     expect(before.customer.numberOfStoredImages).toBe(0);
     for (const [i, file] of FILES.entries()) {
       const r = await api('PUT', `${images()}/m${i}`, {
-        origin: `${originUrl}/${file}`,
+        origin: `${rig.originUrl}/${file}`,
         mediaType: file.endsWith('.png') ? 'image/png' : file.endsWith('.tif') ? 'image/tiff' : 'image/jpeg',
         string1: 'book-1',
         number1: i,
@@ -200,7 +133,7 @@ describe('management API, end to end', () => {
   });
 
   it('deletes one asset: its objects, its delivery and its storage go', async () => {
-    const info = `${platform.deliveryUrl}/iiif-img/${customer}/${space}/m0/info.json`;
+    const info = `${rig.platform.deliveryUrl}/iiif-img/${customer}/${space}/m0/info.json`;
     expect((await fetch(info)).status).toBe(200);
     expect((await api('DELETE', `${images()}/m0`)).status).toBe(204);
     expect((await api('GET', `${images()}/m0`)).status).toBe(404);

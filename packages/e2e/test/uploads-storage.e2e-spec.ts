@@ -6,23 +6,11 @@
  * an origin that would exceed the storage quota fails its asset while it streams.
  */
 import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { createTestDatabase, createTestVhost, fixturePath, freePort, startS3Server } from '@vellum/testing';
-import { SERVICE_NAMES, type ServiceName, startPlatform, type Platform, tailLog } from '../src/platform';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-const ADMIN = { key: 'e2e-admin', secret: 'e2e-admin-secret-0123456789' };
+import { fixturePath } from '@vellum/testing';
+import { fixtureOrigin, startRig, type Json, type Rig } from '../src/rig';
 
 describe('uploads and storage, end to end', () => {
-  let platform: Platform;
-  let cleanups: Array<() => Promise<unknown>> = [];
-  let origin: http.Server;
-  let originUrl: string;
+  let rig: Rig;
   let originRequests = 0;
   let customer: number;
   const space = 1;
@@ -33,55 +21,22 @@ describe('uploads and storage, end to end', () => {
     const state = expect.getState() as any;
     if (state.assertionCalls > state.numPassingAsserts) failed = true;
   });
-
-  const auth = { authorization: `Basic ${Buffer.from(`${ADMIN.key}:${ADMIN.secret}`).toString('base64')}` };
-  async function api(method: string, p: string, body?: unknown): Promise<{ status: number; body: Json }> {
-    const res = await fetch(`${platform.apiUrl}${p}`, {
-      method,
-      headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const api = (method: string, p: string, body?: unknown) => rig.api(method, p, body);
   async function upload(method: string, p: string, fields: Record<string, string>, file: string) {
     const form = new FormData();
     for (const [k, v] of Object.entries(fields)) form.append(k, v);
     form.append('file', new Blob([fs.readFileSync(fixturePath(file))]), file);
-    const res = await fetch(`${platform.apiUrl}${p}`, { method, headers: auth, body: form });
+    const res = await fetch(`${rig.platform.apiUrl}${p}`, { method, headers: rig.auth, body: form });
     return { status: res.status, body: (await res.json()) as Json };
   }
 
   beforeAll(async () => {
-    const [db, vhost, s3] = await Promise.all([createTestDatabase(), createTestVhost(), startS3Server()]);
-    cleanups = [() => db.drop(), () => vhost.drop(), () => s3.stop()];
-    origin = http.createServer((req, res) => {
-      originRequests++;
-      const file = fixturePath(path.basename(new URL(req.url ?? '/', 'http://x').pathname));
-      res.writeHead(200, { 'content-length': fs.statSync(file).size });
-      fs.createReadStream(file).pipe(res);
-    });
-    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
-    originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-    const ports = {} as Record<ServiceName, number>;
-    for (const name of SERVICE_NAMES) ports[name] = await freePort();
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vellum-e2e-uploads-'));
-    cleanups.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
-    platform = await startPlatform(
-      {
-        ...s3.env,
-        DATABASE_URL: db.url,
-        AMQP_URL: vhost.url,
-        VELLUM_DELIVERY_PORT: String(ports['iiif-delivery']),
-        VELLUM_ADMIN_KEY: ADMIN.key,
-        VELLUM_ADMIN_SECRET: ADMIN.secret,
-        VELLUM_ORIGIN_ALLOWLIST: '127.0.0.1/32',
-        VELLUM_DELIVERY_CACHE_DIR: path.join(tmp, 'delivery-cache'),
-        VELLUM_TMP_DIR: tmp,
-        VELLUM_IMMEDIATE_TIMEOUT_MS: '60000',
+    rig = await startRig('uploads', {
+      origin: (req, res) => {
+        originRequests++;
+        fixtureOrigin(req, res);
       },
-      ports,
-    );
+    });
     const c = await api('POST', '/customers', { name: 'uploads', displayName: 'Uploads' });
     expect(c.status).toBe(201);
     customer = c.body.id;
@@ -89,13 +44,7 @@ describe('uploads and storage, end to end', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (platform) {
-      if (failed)
-        for (const s of Object.values(platform.services)) console.log(`--- ${s.name}\n${tailLog(s, 15)}`);
-      await platform.stop();
-    }
-    if (origin) await new Promise((r) => origin.close(r));
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await rig?.stop({ printLogs: failed });
   }, 60_000);
 
   const images = () => `/customers/${customer}/spaces/${space}/images`;
@@ -106,7 +55,7 @@ describe('uploads and storage, end to end', () => {
     expect(res.body).toMatchObject({ id: 'up-jpeg', ingesting: false, width: 5312, height: 2988 });
     expect(res.body.error ?? '').toBe('');
     expect(res.body.origin).toMatch(/^vellum-store:\/\/vellum-origins\/\d+\/1\/up-jpeg\/origin$/);
-    const info = await fetch(`${platform.deliveryUrl}/iiif-img/${customer}/${space}/up-jpeg/info.json`);
+    const info = await fetch(`${rig.platform.deliveryUrl}/iiif-img/${customer}/${space}/up-jpeg/info.json`);
     expect(info.status).toBe(200);
     expect(((await info.json()) as Json).width).toBe(5312);
   });
@@ -136,7 +85,7 @@ describe('uploads and storage, end to end', () => {
 
     // An ingest from an origin too, so the totals mix both kinds.
     const fetched = await api('PUT', `${images()}/from-origin`, {
-      origin: `${originUrl}/tiff-lzw.tif`,
+      origin: `${rig.originUrl}/tiff-lzw.tif`,
       mediaType: 'image/tiff',
     });
     expect(fetched.status).toBe(201);
@@ -179,7 +128,7 @@ describe('uploads and storage, end to end', () => {
       200,
     );
     const res = await api('PUT', `/customers/${id}/spaces/1/images/too-big`, {
-      origin: `${originUrl}/photo-large.jpg`,
+      origin: `${rig.originUrl}/photo-large.jpg`,
       mediaType: 'image/jpeg',
     });
     expect([200, 201]).toContain(res.status);
