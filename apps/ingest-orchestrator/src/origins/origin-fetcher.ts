@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ResolvedOriginStrategy } from '@vellum/secrets';
 
 /** What a fetcher hands back: the origin's bytes as a stream plus what the origin said about them. */
 export interface FetchedOrigin {
@@ -11,6 +12,9 @@ export interface FetchedOrigin {
   /** The URL finally read (after redirects), without credentials. */
   finalUrl: string;
 }
+
+/** How to fetch one origin: the matched strategy, whether it is optimised, its opened credentials. */
+export type OriginAccess = ResolvedOriginStrategy;
 
 /** Limits every fetcher honours. */
 export interface FetchLimits {
@@ -26,7 +30,11 @@ export interface FetchLimits {
 export interface OriginFetcher {
   /** URL schemes handled, without the colon (e.g. `['http', 'https']`). */
   readonly schemes: readonly string[];
-  fetch(url: URL, limits: FetchLimits): Promise<FetchedOrigin>;
+  /**
+   * Opens `url`. `access` is the customer's origin strategy for it (SPEC.md §1, §4.2), resolved and with its
+   * credentials opened by the orchestrator; absent = `default` (anonymous, or credentials in the URL's userinfo).
+   */
+  fetch(url: URL, limits: FetchLimits, access?: OriginAccess): Promise<FetchedOrigin>;
 }
 
 /** Nest token under which the list of {@link OriginFetcher}s is provided. */
