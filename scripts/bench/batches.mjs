@@ -11,28 +11,33 @@
 //    `/img/<n>.jpg`, mapped to one of the sources.
 // 2. The bare pipeline (`--bare before`, the default; `after`; `skip`): scripts/bench/image-pipeline.mjs runs the
 //    image-processor's ImagePipelineService from apps/image-processor/dist on the same sources, `--concurrency`
-//    jobs at once (default IMAGE_PROCESSOR_CONCURRENCY, else 2: what the running processor is configured with),
-//    no broker, database or object store: images/s.
+//    jobs at once (default: what the running processor is configured with, read as its consumer prefetch from
+//    `rabbitmqctl list_consumers` in AMQP_URL's vhost; else IMAGE_PROCESSOR_CONCURRENCY, else 2), no broker,
+//    database or object store: images/s and CPU per image.
 // 3. Two customers, `bench-a` and `bench-b` (found or created, each with a space `batches`), each POST one batch
 //    of half the images (`--images 1000` = two batches of 500, the API's maximum) at the same moment. While they
 //    run the script
 //      - reads both batches every second and checks "batch status exact at every read": completed + errors +
 //        cancelled never exceeds count, no counter ever decreases, `finished` is set exactly when they add up;
 //        every few reads it also lists the members between two batch reads and checks the counters bracket the
-//        members' own outcomes (batch read 1 ≤ finished members ≤ batch read 2);
+//        members' own outcomes (batch read 1 ≤ finished members ≤ batch read 2), and every 5 s the same with
+//        the customer's queue counters (`GET C/queue` imagesWaiting between the members left at two reads);
 //      - every `--put-every` seconds (0 = never) PUTs a new 24 MP asset (immediate registration, priority lane)
 //        and records the time to its 201: target < 3 s.
 // 4. Reports images/s end to end (from the two POSTs to the last member's `finished`), per-image latency p50/p99
 //    (from the POSTs to each asset's `finished` timestamp), each customer's batch completion time and their ratio
 //    (target: within 20 %), the worst PUT time, the bare pipeline's images/s and the ratio end-to-end / bare
 //    (target ≥ 80 %). With the image-processor's /metrics reachable (VELLUM_IMAGE_PROCESSOR_PORT, default 3004),
-//    also how busy its `--concurrency` slots were (job seconds / window / concurrency).
+//    also how busy its `--concurrency` slots were (job seconds / window / concurrency). On Linux, also the CPU each
+//    service spent per image (the processes listening on the VELLUM_*_PORT ports of scripts/start.mjs, so run it with
+//    the same port variables as `npm start`), and the ratio's CPU-bound ceiling: bare CPU / the services' CPU per
+//    image, a figure that a busy machine disturbs far less than the wall-clock ratio.
 // 5. Deletes the run's assets (`--keep` keeps them).
 //
 // Credentials: VELLUM_ADMIN_KEY/VELLUM_ADMIN_SECRET, else .vellum/admin-credentials.json (written by npm start).
 // VELLUM_API_URL (default http://127.0.0.1:3000) must name a loopback host. Exit status: 0 every target met,
 // 1 a target missed, 2 the run could not complete (the message says why).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -60,7 +65,8 @@ const intOpt = (name, dflt, min, max) => {
 const IMAGES = intOpt('images', 1000, 2, 1000);
 if (IMAGES % 2) die(`--images must be even (two customers, one batch of half each), got ${IMAGES}`);
 const HALF = IMAGES / 2;
-const CONCURRENCY = intOpt('concurrency', Number(process.env.IMAGE_PROCESSOR_CONCURRENCY ?? 2), 1, 64);
+const CONCURRENCY_FROM = { source: '' };
+const CONCURRENCY = intOpt('concurrency', processorConcurrency(), 1, 64);
 const BARE = opt('bare', 'before');
 if (!['before', 'after', 'skip'].includes(BARE)) die(`--bare must be before, after or skip, got ${BARE}`);
 const BARE_IMAGES = intOpt('bare-images', IMAGES, 1, 10_000);
@@ -83,6 +89,42 @@ const WIDTH = 6000;
 const HEIGHT = 4000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const PUT_TIMEOUT_MS = 60_000;
+
+/**
+ * What the running image-processor is configured for: `--concurrency`, else the prefetch of its consumers of
+ * `image.derivatives.create.v1` as `rabbitmqctl list_consumers` reports them in AMQP_URL's vhost (the sum over
+ * replicas: IMAGE_PROCESSOR_CONCURRENCY is the prefetch), else IMAGE_PROCESSOR_CONCURRENCY, else 2 (its default).
+ */
+function processorConcurrency() {
+  if (argv.includes('--concurrency')) return undefined; // intOpt reads the flag
+  let vhost = '/';
+  try {
+    const u = new URL(process.env.AMQP_URL ?? 'amqp://127.0.0.1');
+    if (u.pathname.length > 1) vhost = decodeURIComponent(u.pathname.slice(1));
+  } catch {
+    /* default vhost */
+  }
+  const r = spawnSync(
+    'rabbitmqctl',
+    ['list_consumers', '-q', '-p', vhost, '--no-table-headers', 'queue_name', 'prefetch_count'],
+    { encoding: 'utf8', timeout: 15_000 },
+  );
+  if (r.status === 0) {
+    const prefetch = r.stdout
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([q]) => q === 'image-processor.image.derivatives.create.v1')
+      .reduce((t, [, n]) => t + Number(n), 0);
+    if (prefetch > 0) {
+      CONCURRENCY_FROM.source = `the processor's consumer prefetch in vhost ${vhost}`;
+      return prefetch;
+    }
+  }
+  CONCURRENCY_FROM.source = process.env.IMAGE_PROCESSOR_CONCURRENCY
+    ? 'IMAGE_PROCESSOR_CONCURRENCY'
+    : "the processor's default (rabbitmqctl could not tell; pass --concurrency)";
+  return Number(process.env.IMAGE_PROCESSOR_CONCURRENCY ?? 2);
+}
 
 function die(msg, code = 2) {
   console.error(`✗ ${msg}`);
@@ -338,6 +380,99 @@ async function processorJobSeconds() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// CPU per service (Linux /proc; optional): where the cores went during the run
+
+const SERVICE_PORTS = [
+  ['api-gateway', 'VELLUM_API_PORT', Number(new URL(apiUrl).port || 80)],
+  ['iiif-delivery', 'VELLUM_DELIVERY_PORT', 3001],
+  ['auth-service', 'VELLUM_AUTH_PORT', 3002],
+  ['ingest-orchestrator', 'VELLUM_ORCHESTRATOR_PORT', 3003],
+  ['image-processor', 'VELLUM_IMAGE_PROCESSOR_PORT', 3004],
+  ['av-transcoder', 'VELLUM_AV_TRANSCODER_PORT', 3005],
+].map(([name, v, port]) => ({ name, port: Number(process.env[v] ?? port) }));
+const CLK_TCK = 100; // USER_HZ: the unit of /proc/<pid>/stat times on Linux.
+
+/** The pids of the processes listening on the services' ports (by socket inode); {} where /proc is unreadable. */
+function servicePids() {
+  try {
+    const inodes = new Map();
+    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      if (!fs.existsSync(f)) continue;
+      for (const line of fs.readFileSync(f, 'utf8').split('\n').slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        if (cols.length < 10 || cols[3] !== '0A') continue; // LISTEN
+        const port = parseInt(cols[1].split(':').pop(), 16);
+        const svc = SERVICE_PORTS.find((s) => s.port === port);
+        if (svc) inodes.set(cols[9], svc.name);
+      }
+    }
+    const pids = {};
+    for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let fds;
+      try {
+        fds = fs.readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue;
+      }
+      for (const fd of fds) {
+        let link;
+        try {
+          link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          continue;
+        }
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m && inodes.has(m[1])) pids[inodes.get(m[1])] = Number(pid);
+      }
+    }
+    return pids;
+  } catch {
+    return {};
+  }
+}
+
+/** CPU seconds (user + system) of a pid so far, or undefined. */
+function cpuOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK; // fields 14 and 15 of proc(5)
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds per service, plus per-pid CPU of every postgres and RabbitMQ process on the machine (shared with
+ * others' work, and a process that exits in the window is lost: approximate).
+ */
+function cpuSnapshot(pids) {
+  const snap = {};
+  for (const [name, pid] of Object.entries(pids)) snap[name] = cpuOf(pid);
+  const groups = { postgres: 'postgres (machine)', 'beam.smp': 'rabbitmq (machine)' };
+  for (const label of Object.values(groups)) snap[label] = {};
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const label = groups[fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()];
+      if (label) snap[label][pid] = cpuOf(pid) ?? 0;
+    } catch {
+      /* gone */
+    }
+  }
+  return snap;
+}
+
+/** CPU seconds spent between two snapshots, by name (a process born in between counts from its start). */
+function cpuDelta(a, b) {
+  const out = {};
+  for (const [k, v] of Object.entries(b)) {
+    if (typeof v === 'number') out[k] = v - (a[k] ?? v);
+    else if (v) out[k] = Object.entries(v).reduce((t, [pid, s]) => t + s - (a[k]?.[pid] ?? 0), 0);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Figures
 
 const pct = (xs, p) => {
@@ -366,6 +501,8 @@ class BatchWatch {
     this.last = { completed: 0, errors: 0, cancelled: 0 };
     this.reads = 0;
     this.crossChecks = 0;
+    this.queueChecks = 0;
+    this.queueNotes = new Set();
     this.violations = [];
     this.finished = undefined;
     this.state = batch;
@@ -411,6 +548,33 @@ class BatchWatch {
     return page.member;
   }
 
+  /**
+   * Batch read, `GET C/queue`, batch read: with this batch the customer's only unfinished one, `imagesWaiting`
+   * must lie between the members left at the two reads, and be 0 with `batchesWaiting` 0 once it has finished.
+   */
+  async queueCheck() {
+    const before = await this.read('before queue read');
+    const q = must(await api('GET', `/customers/${this.customer}/queue`), 200, 'GET queue');
+    const after = await this.read('after queue read');
+    const left = (b) => this.count - b.completed - b.errors - (b.cancelled ?? 0);
+    const v = (msg) => this.violations.push(`${this.name} queue check ${this.queueChecks}: ${msg}`);
+    this.queueChecks++;
+    // Was this batch among the unfinished at the queue read? Yes before its finish, no after; in between unknown.
+    if (!before.finished && after.finished) return;
+    const others = q.batchesWaiting - (after.finished ? 0 : 1);
+    if (others !== 0) {
+      this.queueNotes.add(
+        `${this.name} has ${others} other unfinished batches: its queue counters are not checked`,
+      );
+      return;
+    }
+    if (!(left(before) >= q.imagesWaiting && q.imagesWaiting >= left(after)))
+      v(
+        `imagesWaiting ${q.imagesWaiting}, but the batch had ${left(before)} then ${left(after)} members left`,
+      );
+    if (q.size !== q.imagesWaiting) v(`size ${q.size} differs from imagesWaiting ${q.imagesWaiting}`);
+  }
+
   /** Batch read, member list, batch read: the counters must bracket the members' own outcomes. */
   async crossCheck() {
     const before = await this.read('before member list');
@@ -451,12 +615,12 @@ process.on('SIGINT', () => {
 });
 
 /** Warns when other work is running: every figure here is a share of the same 2 cores. */
-function warnIfBusy(when) {
+function warnIfBusy(when, which = 'below') {
   const [load1] = os.loadavg();
   const cores = os.cpus().length;
   if (load1 > cores * 0.5)
     console.log(
-      `  ! load average ${load1.toFixed(1)} on ${cores} cores ${when}: the machine is not quiet, so the figures below are not a measurement`,
+      `  ! load average ${load1.toFixed(1)} on ${cores} cores ${when}: the machine is not quiet, so the figures ${which} are not a measurement`,
     );
 }
 
@@ -474,11 +638,18 @@ async function bare(sourceFiles) {
 async function main() {
   const deadline = Date.now() + TIMEOUT_MIN * 60_000;
   console.log(
-    `Batch benchmark: ${IMAGES} images of ${WIDTH}×${HEIGHT} (${HALF} per customer), processor concurrency ${CONCURRENCY}, API ${apiUrl}`,
+    `Batch benchmark: ${IMAGES} images of ${WIDTH}×${HEIGHT} (${HALF} per customer), processor concurrency ${CONCURRENCY} (${CONCURRENCY_FROM.source || '--concurrency'}), API ${apiUrl}`,
   );
   warnIfBusy('before the run');
   const entry = await api('GET', '/');
   if (entry.status !== 200) throw new Error(`GET / answered ${entry.status}: is ${apiUrl} a Vellum API?`);
+  // Fail on bad credentials now, not after the bare pipeline has run for minutes.
+  const auth = await api('GET', '/customers?pageSize=1');
+  if (auth.status === 401 || auth.status === 403)
+    throw new Error(
+      `the API refused the admin key (${auth.status}): check VELLUM_ADMIN_KEY/SECRET or .vellum/admin-credentials.json of the running platform`,
+    );
+  must(auth, 200, 'GET /customers');
   const sourceFiles = await prepareSources();
   origin = await startOrigin(sourceFiles);
 
@@ -497,6 +668,8 @@ async function main() {
   }
   const run = Date.now().toString(36);
   const jobs0 = await processorJobSeconds();
+  const pids = servicePids();
+  const cpu0 = Object.keys(pids).length ? cpuSnapshot(pids) : undefined;
 
   // Both batches at the same moment
   console.log(
@@ -577,6 +750,7 @@ async function main() {
     loop++;
     if (Date.now() - lastLine >= 5000) {
       lastLine = Date.now();
+      for (const w of watches) if (!w.finished) await w.queueCheck();
       const worst = puts.length ? Math.max(...puts.map((p) => p.ms)) : undefined;
       console.log(
         `  ${((Date.now() - t0) / 1000).toFixed(0).padStart(5)} s  ` +
@@ -596,8 +770,12 @@ async function main() {
   await putLoop;
   // One last cross-check each: every member is done, and the counters say so.
   const members = [];
-  for (const w of watches) members.push(...(await w.crossCheck()).map((m) => ({ ...m, watch: w })));
+  for (const w of watches) {
+    members.push(...(await w.crossCheck()).map((m) => ({ ...m, watch: w })));
+    await w.queueCheck();
+  }
   const jobs1 = await processorJobSeconds();
+  const cpu1 = cpu0 ? cpuSnapshot(pids) : undefined;
   if (BARE === 'after') bareResult = await bare(sourceFiles);
 
   // Figures
@@ -605,14 +783,16 @@ async function main() {
   const violations = watches.flatMap((w) => w.violations);
   const reads = watches.reduce((n, w) => n + w.reads, 0);
   const checks = watches.reduce((n, w) => n + w.crossChecks, 0);
+  const queueChecks = watches.reduce((n, w) => n + w.queueChecks, 0);
   report(
-    `batch status exact at every read (${reads} reads, ${checks} member cross-checks)`,
+    `batch status exact at every read (${reads} batch reads, ${checks} member and ${queueChecks} queue cross-checks)`,
     violations.length ? `${violations.length} violations` : 'no violation',
     '',
     'none',
     violations.length === 0,
   );
   for (const v of violations.slice(0, 20)) console.log(`      ${v}`);
+  for (const n of watches.flatMap((w) => [...w.queueNotes])) console.log(`      (${n})`);
   for (const w of watches)
     report(
       `${w.name}: completed ${w.last.completed} of ${w.count}, ${w.last.errors} errors`,
@@ -701,10 +881,34 @@ async function main() {
       undefined,
       undefined,
     );
+    if (busy > 1.05)
+      console.log(
+        `      (over 100 %: the processor runs more than --concurrency ${CONCURRENCY} jobs at once, so the bare pipeline is not like for like)`,
+      );
+  }
+  let cpuPerImage;
+  if (cpu0 && cpu1) {
+    // Every image the platform processed in the window: the batches' and the PUTs'.
+    const n = members.length + okPuts.length;
+    const parts = Object.entries(cpuDelta(cpu0, cpu1))
+      .map(([k, s]) => ({ k, s }))
+      .filter((p) => p.s > 0)
+      .sort((a, b) => b.s - a.s);
+    cpuPerImage = {
+      services: parts.filter((p) => !p.k.includes('(machine)')).reduce((t, p) => t + p.s / n, 0),
+      all: parts.reduce((t, p) => t + p.s / n, 0),
+    };
+    report(
+      `CPU per image during the run (${n} images incl. PUTs; the machine-wide ones include others' work)`,
+      parts.map((p) => `${p.k} ${((p.s / n) * 1000).toFixed(0)} ms`).join(', '),
+      '',
+      undefined,
+      undefined,
+    );
   }
   if (bareResult) {
     report(
-      `bare pipeline (${bareResult.images} images, concurrency ${bareResult.concurrency}, mean ${bareResult.msMean} ms each)`,
+      `bare pipeline (${bareResult.images} images, concurrency ${bareResult.concurrency}, mean ${bareResult.msMean} ms and ${bareResult.cpuMsPerImage} ms CPU each)`,
       bareResult.imagesPerSecond.toFixed(2),
       'images/s',
       undefined,
@@ -718,9 +922,13 @@ async function main() {
       `≥ ${TARGETS.ratio * 100} %`,
       ratio >= TARGETS.ratio,
     );
+    if (cpuPerImage)
+      console.log(
+        `      (CPU-bound ceiling of that ratio, bare CPU / platform CPU per image: ${((bareResult.cpuMsPerImage / 1000 / cpuPerImage.services) * 100).toFixed(0)} % counting the six services, ${((bareResult.cpuMsPerImage / 1000 / cpuPerImage.all) * 100).toFixed(0)} % with postgres and RabbitMQ)`,
+      );
   }
 
-  warnIfBusy('after the run');
+  warnIfBusy('after the run', 'above');
 
   // Clean up the run's assets
   if (!KEEP) {
