@@ -19,7 +19,7 @@
 //    run the script
 //      - reads both batches every second and checks "batch status exact at every read": completed + errors +
 //        cancelled never exceeds count, no counter ever decreases, `finished` is set exactly when they add up;
-//        every few reads it also lists the members between two batch reads and checks the counters bracket the
+//        every 10 s it also lists the members between two batch reads and checks the counters bracket the
 //        members' own outcomes (batch read 1 ≤ finished members ≤ batch read 2), and every 5 s the same with
 //        the customer's queue counters (`GET C/queue` imagesWaiting between the members left at two reads);
 //      - every `--put-every` seconds (0 = never) PUTs a new 24 MP asset (immediate registration, priority lane)
@@ -183,6 +183,27 @@ const must = (r, status, what) => {
     throw new Error(`${what}: expected ${status}, got ${r.status} ${JSON.stringify(r.body)?.slice(0, 400)}`);
   return r.body;
 };
+
+/**
+ * A GET that must answer 200, tried up to 3 times over a few seconds when the API is unreachable, slow or answers
+ * 5xx (a long run should not end on one hiccup); resolves the body.
+ * @throws Error naming the request after the last try, or at once for any 4xx.
+ */
+async function get(p) {
+  for (let attempt = 1; ; attempt++) {
+    let r;
+    try {
+      r = await api('GET', p);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await new Promise((res) => setTimeout(res, 1000 * attempt));
+      continue;
+    }
+    if (r.status === 200) return r.body;
+    if (r.status < 500 || attempt >= 3) return must(r, 200, `GET ${p}`);
+    await new Promise((res) => setTimeout(res, 1000 * attempt));
+  }
+}
 
 async function findOrCreate(listPath, name, body) {
   const list = must(await api('GET', `${listPath}?pageSize=500`), 200, `GET ${listPath}`);
@@ -535,12 +556,12 @@ class BatchWatch {
   }
 
   async read(when) {
-    return this.check(must(await api('GET', this.path), 200, `GET ${this.path}`), when);
+    return this.check(await get(this.path), when);
   }
 
   /** The current members (≤ 500: one page). */
   async members() {
-    const page = must(await api('GET', `${this.path}/images?pageSize=500`), 200, `GET ${this.path}/images`);
+    const page = await get(`${this.path}/images?pageSize=500`);
     if (page.totalItems !== this.count)
       this.violations.push(
         `${this.name}: the batch lists ${page.totalItems} members, count is ${this.count}`,
@@ -554,7 +575,7 @@ class BatchWatch {
    */
   async queueCheck() {
     const before = await this.read('before queue read');
-    const q = must(await api('GET', `/customers/${this.customer}/queue`), 200, 'GET queue');
+    const q = await get(`/customers/${this.customer}/queue`);
     const after = await this.read('after queue read');
     const left = (b) => this.count - b.completed - b.errors - (b.cancelled ?? 0);
     const v = (msg) => this.violations.push(`${this.name} queue check ${this.queueChecks}: ${msg}`);
@@ -732,7 +753,7 @@ async function main() {
 
   // Watch both batches
   let lastLine = 0;
-  let loop = 0;
+  let lastCross = Date.now();
   while (!allFinished()) {
     if (Date.now() > deadline)
       throw new Error(
@@ -740,14 +761,15 @@ async function main() {
       );
     for (const w of watches) {
       if (w.finished) continue;
-      if (loop % 3 === 2) await w.crossCheck();
+      // Member lists are the heavy read (up to 500 assets rendered): every 10 s, so the watching costs little.
+      if (Date.now() - lastCross >= 10_000) await w.crossCheck();
       else await w.read('poll');
       if (Date.now() - w.lastChange > STALL_S * 1000)
         throw new Error(
           `${w.name}'s batch (${w.path}) made no progress for ${STALL_S} s at ${w.last.completed}+${w.last.errors} of ${w.count}: see .vellum/logs of the platform`,
         );
     }
-    loop++;
+    if (Date.now() - lastCross >= 10_000) lastCross = Date.now();
     if (Date.now() - lastLine >= 5000) {
       lastLine = Date.now();
       for (const w of watches) if (!w.finished) await w.queueCheck();
