@@ -292,9 +292,14 @@ export class S3OriginFetcher implements OriginFetcher {
       return new PermanentOriginError(`Origin refused the platform's S3 credentials (${code}): ${where}`);
     if (code && PERMANENT_S3_CODES.has(code))
       return new PermanentOriginError(`Origin ${where} cannot be read: S3 answered ${code}`);
+    // minio retries a 408/429/5xx answer once itself, then throws a plain Error naming only the status.
+    const retried = /Retryable HTTP status: (\d{3})/.exec(err instanceof Error ? err.message : '');
+    if (retried) return new RetryableOriginError(`S3 answered HTTP ${retried[1]} for ${where}`);
     const classified = classifyOriginError(err);
-    if (classified.permanent || !code || /^(E[A-Z]+|UND_ERR_\w+)$/.test(code)) return classified;
-    return new RetryableOriginError(`S3 answered ${code} for ${where}`);
+    if (classified.permanent || /^(E[A-Z]+|UND_ERR_\w+)$/.test(code ?? '')) return classified;
+    return new RetryableOriginError(
+      code ? `S3 answered ${code} for ${where}` : `S3 request for ${where} failed: ${classified.message}`,
+    );
   }
 
   /**
