@@ -36,7 +36,9 @@ const opt = (name, dflt) => {
 function dist(file) {
   const p = path.join(APP, 'dist', file);
   if (!fs.existsSync(p))
-    throw new Error(`${p} is missing: build first (pnpm exec turbo run build --filter=@vellum/image-processor)`);
+    throw new Error(
+      `${p} is missing: build first (pnpm exec turbo run build --filter=@vellum/image-processor)`,
+    );
   return require(p);
 }
 
@@ -112,7 +114,10 @@ async function worker() {
 async function main() {
   const { ImageProcessorEnv } = dist('image-processor.env.js');
   const concurrency = Number(
-    opt('concurrency', process.env.IMAGE_PROCESSOR_CONCURRENCY ?? new ImageProcessorEnv().IMAGE_PROCESSOR_CONCURRENCY),
+    opt(
+      'concurrency',
+      process.env.IMAGE_PROCESSOR_CONCURRENCY ?? new ImageProcessorEnv().IMAGE_PROCESSOR_CONCURRENCY,
+    ),
   );
   const rounds = Number(opt('rounds', '4'));
   const mp = Number(opt('mp', '24'));
@@ -140,7 +145,13 @@ async function main() {
     const child = fork(fileURLToPath(import.meta.url), ['--worker'], {
       env: {
         ...process.env,
-        VELLUM_BENCH_JOB: JSON.stringify({ input, work, concurrency, total: concurrency * rounds, mediaType }),
+        VELLUM_BENCH_JOB: JSON.stringify({
+          input,
+          work,
+          concurrency,
+          total: concurrency * rounds,
+          mediaType,
+        }),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
