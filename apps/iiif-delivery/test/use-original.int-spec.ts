@@ -71,6 +71,31 @@ beforeAll(async () => {
   const derivatives: AssetDerivatives = {
     pyramid: { bucket: buckets.origins, key, size, tileSize: 256, useOriginal: true },
   };
+  // A small JPEG (one tile) is tile-ready as well: the image-processor records the platform tile size for it.
+  const smallKey = originKey({ customerId, spaceId: SPACE, assetId: 'small' });
+  const small = await sharp(fixturePath('photo-large.jpg')).resize(400).jpeg().toBuffer();
+  await store.put(buckets.origins, smallKey, small);
+  await prisma.asset.create({
+    data: {
+      customerId,
+      spaceId: SPACE,
+      id: 'small',
+      mediaType: 'image/jpeg',
+      width: 400,
+      height: 225,
+      deliveryChannels: [{ channel: 'iiif-img', policy: 'use-original' }],
+      derivatives: {
+        pyramid: {
+          bucket: buckets.origins,
+          key: smallKey,
+          size: small.length,
+          tileSize: 512,
+          useOriginal: true,
+        },
+      },
+      finished: new Date('2024-05-01T10:00:00Z'),
+    },
+  });
   await prisma.asset.create({
     data: {
       customerId,
@@ -102,8 +127,7 @@ afterAll(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-const svc = `/iiif-img/v3/${'{c}'}/${SPACE}/${ID}`;
-const url = (p: string): string => `${baseUrl}${svc.replace('{c}', String(customerId))}${p}`;
+const url = (p: string, id = ID): string => `${baseUrl}/iiif-img/v3/${customerId}/${SPACE}/${id}${p}`;
 
 it('info.json advertises the origin’s own grid: 256-px tiles, one scale factor per level', async () => {
   const res = await fetch(url('/info.json'));
@@ -151,4 +175,19 @@ it('full-resolution and edge tiles, and an arbitrary region, are served from the
   expect(region.status).toBe(200);
   const m = await sharp(Buffer.from(await region.arrayBuffer())).metadata();
   expect([m.format, m.width, m.height]).toEqual(['png', 500, 300]);
+});
+
+it('a small JPEG origin (use-original) is one 512-px tile: info.json, the tile and a region are served from it', async () => {
+  const info = (await (await fetch(url('/info.json', 'small'))).json()) as { tiles: unknown };
+  expect(info.tiles).toEqual([{ width: 512, height: 512, scaleFactors: [1] }]);
+  for (const p of [
+    '/full/max/0/default.jpg',
+    '/0,0,400,225/400,225/0/default.jpg',
+    '/100,50,200,100/100,/0/gray.png',
+  ]) {
+    const res = await fetch(url(p, 'small'));
+    expect(res.status).toBe(200);
+    const m = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+    expect(m.width).toBe(p.startsWith('/100') ? 100 : 400);
+  }
 });
