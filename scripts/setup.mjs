@@ -5,8 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, STATE_DIR, step, run, has, hashFiles, yellow, green } from './lib.mjs';
 
-/** Debian packages Vellum shells out to: opj_decompress (JPEG 2000 input). */
-const APT_PACKAGES = [{ bin: 'opj_decompress', pkg: 'libopenjp2-tools' }];
+/** Debian packages Vellum shells out to: opj_decompress (JPEG 2000 input), pdfinfo + pdftoppm (PDF input). */
+const APT_PACKAGES = [
+  { bin: 'opj_decompress', pkg: 'libopenjp2-tools' },
+  { bin: 'pdftoppm', pkg: 'poppler-utils' },
+];
 
 async function ensureSystemTools() {
   const missing = APT_PACKAGES.filter((p) => !has(p.bin));
@@ -16,7 +19,7 @@ async function ensureSystemTools() {
   if (!has('apt-get')) {
     console.warn(
       yellow(
-        `! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 input needs it).`,
+        `! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 and PDF input need them).`,
       ),
     );
     return;
@@ -30,7 +33,7 @@ async function ensureSystemTools() {
   } catch (err) {
     console.warn(
       yellow(
-        `! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 input will fail until it is installed.`,
+        `! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 / PDF input will fail until they are installed.`,
       ),
     );
   }

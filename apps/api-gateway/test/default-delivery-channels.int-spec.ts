@@ -265,6 +265,21 @@ describe('default delivery channels (integration)', () => {
       }),
       'channel',
     );
+    // A PDF's first page is an image (SPEC.md §4.3): application/pdf may take iiif-img; application/* may not.
+    expectStatus(
+      await gw.call('POST', C(), {
+        key,
+        body: { channel: 'iiif-img', policy: 'default', mediaType: 'application/pdf' },
+      }),
+      201,
+    );
+    expect400(
+      await gw.call('POST', C(), {
+        key,
+        body: { channel: 'thumbs', policy: 'default', mediaType: 'application/*' },
+      }),
+      'channel',
+    );
     expect400(
       await gw.call('POST', C(), {
         key,

@@ -366,8 +366,8 @@ describe('api-gateway (integration)', () => {
     const wrongChannel = await call('PUT', `/customers/${acmeId}/spaces/1/images/new-one`, {
       key: keyA,
       body: {
-        origin: 'https://example.org/x.pdf',
-        mediaType: 'application/pdf',
+        origin: 'https://example.org/x.zip',
+        mediaType: 'application/zip',
         deliveryChannels: ['iiif-img'],
       },
     });

@@ -32,6 +32,9 @@ export function configFromEnv(env: ImageProcessorEnv): ImageProcessorConfig {
     concurrency: env.IMAGE_PROCESSOR_CONCURRENCY,
     pyramidQuality: env.VELLUM_PYRAMID_QUALITY,
     opjDecompress: env.OPJ_DECOMPRESS,
+    pdfinfo: env.PDFINFO,
+    pdftoppm: env.PDFTOPPM,
+    decodeTimeoutMs: env.VELLUM_DECODE_TIMEOUT_MS,
     tmpRoot: env.VELLUM_TMP_DIR ? path.resolve(env.VELLUM_TMP_DIR) : os.tmpdir(),
     instanceName: env.SERVICE_INSTANCE,
   });

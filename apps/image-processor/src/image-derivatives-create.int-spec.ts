@@ -156,6 +156,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     assetId: string,
     fixture: string | null,
     mediaType = 'image/jpeg',
+    opts: { useOriginal?: boolean } = {},
   ): Promise<Reply> {
     const ref = { customerId: 7, spaceId: 3, assetId };
     const source = { bucket: buckets.origins, key: originKey(ref) };
@@ -170,7 +171,11 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
       attempt: 1,
       mediaType,
       source,
-      pyramid: { location: { bucket: buckets.derivatives, key: pyramidKey(ref) }, tileSize: 512 },
+      pyramid: {
+        location: { bucket: buckets.derivatives, key: pyramidKey(ref) },
+        tileSize: 512,
+        ...(opts.useOriginal ? { useOriginal: true } : {}),
+      },
       thumbnails: {
         sizes: ['!1024,1024', '!400,400', '!200,200', '!100,100'],
         bucket: buckets.thumbs,
@@ -230,6 +235,64 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
       auth: [[1024, 683]],
     });
     expect(msg.elapsedMs).toBeGreaterThan(0);
+  });
+
+  it('a PDF → Created from its first page: 1423×2012, pyramid and thumbnails', async () => {
+    const reply = await stageAndSend('score.pdf', 'document-multipage.pdf', 'application/pdf');
+    expect(reply.kind).toBe('created');
+    const msg = reply.msg as ImageDerivativesCreatedV1;
+    expect([msg.width, msg.height, msg.useOriginal]).toEqual([1423, 2012, undefined]);
+    const ref = { customerId: 7, spaceId: 3, assetId: 'score.pdf' };
+    const local = path.join(tmp, 'pdf-check.tif');
+    await store.download(buckets.derivatives, pyramidKey(ref), local);
+    expect((await inspectTiff(local)).map((p) => [p.width, p.height])).toEqual([
+      [1423, 2012],
+      [711, 1006],
+      [355, 503],
+    ]);
+    expect([...msg.openThumbnails, ...msg.authThumbnails].map((t) => [t.width, t.height])).toEqual([
+      [283, 400],
+      [141, 200],
+      [71, 100],
+      [724, 1024],
+    ]);
+  });
+
+  it('use-original with a tile-ready pyramid (pyramid-tiled.tif) → Created, the origin kept, nothing at the pyramid key', async () => {
+    const reply = await stageAndSend('seurat', 'pyramid-tiled.tif', 'image/tiff', { useOriginal: true });
+    expect(reply.kind).toBe('created');
+    const msg = reply.msg as ImageDerivativesCreatedV1;
+    expect([msg.width, msg.height, msg.pyramid, msg.useOriginal]).toEqual([
+      4655,
+      3118,
+      undefined,
+      { tileSize: 256 },
+    ]);
+    const ref = { customerId: 7, spaceId: 3, assetId: 'seurat' };
+    expect(await store.stat(buckets.derivatives, pyramidKey(ref))).toBeNull();
+    expect(msg.openThumbnails.length + msg.authThumbnails.length).toBe(4);
+  });
+
+  it('use-original with a flat TIFF → Created with a pyramid written instead', async () => {
+    const reply = await stageAndSend('flat', 'tiff-lzw.tif', 'image/tiff', { useOriginal: true });
+    const msg = reply.msg as ImageDerivativesCreatedV1;
+    expect([reply.kind, msg.useOriginal]).toEqual(['created', undefined]);
+    const ref = { customerId: 7, spaceId: 3, assetId: 'flat' };
+    expect(msg.pyramid).toEqual({
+      bucket: buckets.derivatives,
+      key: pyramidKey(ref),
+      size: expect.any(Number),
+    });
+  });
+
+  it('a text file declared image/jpeg → Failed, retryable false, naming the detected type', async () => {
+    const text = path.join(tmp, 'not-an-image.jpg');
+    await writeFile(text, 'This is a letter, not a photograph.\n');
+    const reply = await stageAndSend('text-as-jpeg', text, 'image/jpeg');
+    expect(reply).toMatchObject({
+      kind: 'failed',
+      msg: { retryable: false, error: 'Unsupported format: text/plain' },
+    });
   });
 
   it('corrupt input → Failed, retryable false, with a clear message', async () => {

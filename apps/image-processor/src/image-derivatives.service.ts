@@ -4,6 +4,7 @@ import {
   ImageDerivativesCreatedV1,
   ImageDerivativesCreateV1,
   ObjectLocation,
+  OriginalTileSource,
   StoredThumbnail,
 } from '@vellum/contracts';
 import {
@@ -59,7 +60,9 @@ export class ImageDerivativesService {
         sourceFile,
         mediaType: cmd.mediaType,
         workDir,
-        pyramid: cmd.pyramid ? { tileSize: cmd.pyramid.tileSize } : undefined,
+        pyramid: cmd.pyramid
+          ? { tileSize: cmd.pyramid.tileSize, useOriginal: cmd.pyramid.useOriginal === true }
+          : undefined,
         thumbnails: cmd.thumbnails
           ? {
               sizes: cmd.thumbnails.sizes,
@@ -82,6 +85,16 @@ export class ImageDerivativesService {
         // Echoed: the orchestrator finalises from the master actually read (an optimised origin, in place).
         source: cmd.source,
       });
+
+      if (result.original) {
+        reply.useOriginal = Object.assign(new OriginalTileSource(), { tileSize: result.original.tileSize });
+      } else if (result.notTileReady !== undefined) {
+        // SPEC.md §4.3 is silent on an origin that is not tile-ready under use-original: serve it re-encoded.
+        this.log.log(
+          `${cmd.customerId}/${cmd.spaceId}/${cmd.assetId}: iiif-img/use-original, but the origin is not tile-ready ` +
+            `(${result.notTileReady}): writing a pyramidal TIFF instead`,
+        );
+      }
 
       if (cmd.pyramid && result.pyramid) {
         const { bucket, key } = cmd.pyramid.location;
@@ -117,7 +130,8 @@ export class ImageDerivativesService {
       reply.elapsedMs = Math.round(performance.now() - started);
       this.log.log(
         `derivatives of ${cmd.customerId}/${cmd.spaceId}/${cmd.assetId} (attempt ${cmd.attempt}): ${result.format} ` +
-          `${result.width}x${result.height}, pyramid ${result.pyramid ? `${result.pyramid.levels.length} levels ${result.pyramid.size} B` : 'none'}, ` +
+          `${result.width}x${result.height}${result.pdf ? ` (PDF page 1 of ${result.pdf.pages} at ${result.pdf.dpi} dpi)` : ''}, ` +
+          `pyramid ${result.pyramid ? `${result.pyramid.levels.length} levels ${result.pyramid.size} B` : result.original ? `the origin as is (${result.original.tileSize}-px tiles, ${result.original.levels.length} levels)` : 'none'}, ` +
           `${result.thumbnails.length} thumbnails; pipeline ${result.elapsedMs} ms, total ${reply.elapsedMs} ms`,
       );
       return reply;

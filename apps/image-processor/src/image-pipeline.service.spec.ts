@@ -206,16 +206,21 @@ describe('ImagePipelineService (real sharp, real OpenJPEG, real fixtures)', () =
   it.each([
     [
       'BMP',
-      Buffer.concat([Buffer.from('BM'), Buffer.alloc(100)]),
+      Buffer.concat([Buffer.from('BM'), Buffer.alloc(12), Buffer.from([40, 0, 0, 0]), Buffer.alloc(100)]),
       'image/bmp',
       'Unsupported format: image/bmp',
     ],
-    ['PDF', Buffer.from('%PDF-1.7\n...'), 'application/pdf', 'Unsupported format: application/pdf'],
     [
-      'unknown bytes',
+      'SVG (not an input, SPEC.md §4.3)',
+      Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
+      'image/svg+xml',
+      'Unsupported format: image/svg+xml',
+    ],
+    [
+      'text declared as a custom image type: the detected type is named, not the declared one',
       Buffer.from('hello, this is not an image at all'),
       'image/x-custom',
-      'Unsupported format: image/x-custom',
+      'Unsupported format: text/plain',
     ],
   ])('%s input is an unsupported format, permanently', async (_label, bytes, mediaType, message) => {
     const workDir = await mkdtemp(path.join(root, 'unsup-'));

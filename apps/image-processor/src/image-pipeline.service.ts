@@ -6,7 +6,6 @@ import { UnprocessableImageError } from './image-errors';
 import { IMAGE_PROCESSOR_CONFIG, ImageProcessorConfig } from './image-processor.config';
 import {
   DECODABLE_FORMATS,
-  FORMAT_MEDIA_TYPES,
   MediaRepository,
   PyramidLevel,
   RawImage,
@@ -17,12 +16,16 @@ import {
 export interface PipelineRequest {
   /** The staged master, on local disk. */
   sourceFile: string;
-  /** The asset's declared media type (used in messages; the format itself is sniffed from the bytes). */
+  /** The asset's declared media type (logs only: the format is detected from the bytes, and errors name that). */
   mediaType: string;
   /** A private, existing directory for intermediate and output files (the caller removes it). */
   workDir: string;
-  /** Make the pyramidal TIFF (iiif-img channel) with this tile edge in pixels. */
-  pyramid?: { tileSize: number };
+  /**
+   * Make the tile source (iiif-img channel): a pyramidal TIFF with this tile edge in pixels; with `useOriginal`
+   * (policy `iiif-img/use-original`), keep the source itself when it is tile-ready (`tile-source.ts`) and write a
+   * pyramid only when it is not.
+   */
+  pyramid?: { tileSize: number; useOriginal?: boolean };
   /** Make thumbnails (thumbs channel): IIIF size strings, longest-edge cap, open/auth split (SPEC.md §4.3, §6). */
   thumbnails?: { sizes: string[]; maxWidth?: number; openMax?: number };
 }
@@ -38,11 +41,19 @@ export interface PipelineThumbnail {
 
 export interface PipelineResult {
   format: SniffedFormat;
-  /** Pixels, after EXIF orientation. */
+  /** The media type detected from the bytes (e.g. `image/avif`, `application/pdf`). */
+  detectedMediaType: string;
+  /** Pixels, after EXIF orientation; for a PDF, of its first page as rendered. */
   width: number;
   height: number;
   /** The written pyramidal TIFF: its file in `workDir`, byte size, levels (largest first) and scale factors. */
   pyramid?: { file: string; size: number; levels: PyramidLevel[]; scaleFactors: number[]; tileSize: number };
+  /** `use-original` and the source is tile-ready: it is the tile source as is (no pyramid written). */
+  original?: { tileSize: number; levels: PyramidLevel[]; scaleFactors: number[] };
+  /** `use-original` but the source is not tile-ready: why (a pyramid was written instead). */
+  notTileReady?: string;
+  /** PDF input: the resolution its first page was rendered at (DPI) and its page count. */
+  pdf?: { dpi: number; pages: number };
   /** Largest first. */
   thumbnails: PipelineThumbnail[];
   /** `[w, h]` pairs, largest first, as written to `sizes.json`. */
@@ -61,11 +72,14 @@ export const JPEG2000_MEDIA_TYPES = new Set([
 ]);
 
 /**
- * The image derivative pipeline (SPEC.md §4.3, §5 pyramid paragraph, §10 ingest): sniff → (JPEG 2000 → TIFF
- * through OpenJPEG) → pixel guard → one full decode of the master written as the pyramidal TIFF (EXIF orientation,
- * sRGB, alpha onto white) → the largest thumbnail from the smallest pyramid level that covers it (or from a
- * shrink-on-load decode of the master when no pyramid is wanted) → every smaller thumbnail resized in memory
- * from the largest. So the master is decoded once, whatever the number of thumbnails.
+ * The image derivative pipeline (SPEC.md §4.3, §5 pyramid paragraph, §10 ingest): detect the format from the bytes
+ * (anything but JPEG, PNG, TIFF, WebP, GIF, HEIF/AVIF, JPEG 2000 and PDF → "Unsupported format: <detected type>") →
+ * (JPEG 2000 → TIFF through OpenJPEG; PDF → its first page as a TIFF through poppler) → pixel guard → the tile
+ * source: with `use-original`, the origin itself when it is tile-ready, else one full decode of the master written as
+ * the pyramidal TIFF (EXIF orientation, sRGB, alpha onto white) → the largest thumbnail from the smallest level that
+ * covers it (or from a shrink-on-load decode of the master when there are no levels) → every smaller thumbnail
+ * resized in memory from the largest. So the master is decoded once, whatever the number of thumbnails. Multi-page
+ * and animated inputs give their first page / frame.
  */
 @Injectable()
 export class ImagePipelineService {
@@ -82,17 +96,17 @@ export class ImagePipelineService {
   async run(req: PipelineRequest): Promise<PipelineResult> {
     const started = performance.now();
     const limitInputPixels = this.config.maxImagePixels;
-    // An empty origin would otherwise be sniffed as an unknown format ("Unsupported format: image/jpeg").
+    // An empty origin would otherwise be sniffed as an unknown format ("Unsupported format: application/octet-stream").
     if ((await stat(req.sourceFile)).size === 0)
       throw new UnprocessableImageError('empty', 'The origin file is empty (0 bytes)');
-    const format = await this.media.sniff(req.sourceFile);
-    if (!DECODABLE_FORMATS.has(format)) {
-      const named =
-        format === 'unknown' ? req.mediaType || FORMAT_MEDIA_TYPES.unknown : FORMAT_MEDIA_TYPES[format];
-      throw new UnprocessableImageError('unsupported', `Unsupported format: ${named}`);
-    }
+    // The bytes decide (SPEC.md §4.3): never the declared mediaType, never a file name.
+    const detected = await this.media.sniff(req.sourceFile);
+    const { format } = detected;
+    if (!DECODABLE_FORMATS.has(format))
+      throw new UnprocessableImageError('unsupported', `Unsupported format: ${detected.mediaType}`);
 
     let input = req.sourceFile;
+    let pdf: PipelineResult['pdf'];
     if (format === 'jp2' || format === 'j2k') {
       const size = await this.media.jpeg2000Size(req.sourceFile);
       if (size) this.guardPixels(size.width, size.height);
@@ -101,14 +115,41 @@ export class ImagePipelineService {
       await symlink(path.resolve(req.sourceFile), named);
       input = path.join(req.workDir, 'decoded.tif');
       await this.media.decodeJpeg2000(named, input);
+    } else if (format === 'pdf') {
+      // The first page, rendered by poppler at ≥ 2,000 px on the long edge (within the pixel limit).
+      const page = await this.media.renderPdfFirstPage(
+        req.sourceFile,
+        path.join(req.workDir, 'pdf-page-1'),
+        limitInputPixels,
+      );
+      input = page.file;
+      pdf = { dpi: page.dpi, pages: page.pages };
     }
 
-    const info = await this.media.probe(input, format, req.mediaType);
+    // sharp reads the first page / frame only (its default `pages: 1`, `page: 0`): a multi-page TIFF's first page,
+    // an animated GIF/WebP's first frame, a HEIF's primary image. Nothing here asks for more pages.
+    const info = await this.media.probe(input, format, detected.mediaType);
     this.guardPixels(info.width, info.height);
     const { width, height } = info;
 
     let pyramid: PipelineResult['pyramid'];
-    if (req.pyramid) {
+    let original: PipelineResult['original'];
+    let notTileReady: string | undefined;
+    if (req.pyramid?.useOriginal) {
+      const tileSize = req.pyramid.tileSize;
+      const verdict =
+        input === req.sourceFile
+          ? await this.media.tileReadiness(input, info, tileSize)
+          : ({ ready: false, reason: `a ${detected.mediaType} origin has to be decoded first` } as const);
+      if (verdict.ready) {
+        original = {
+          tileSize: verdict.tileSize,
+          levels: verdict.levels,
+          scaleFactors: scaleFactorsFor(width, height, verdict.tileSize),
+        };
+      } else notTileReady = verdict.reason;
+    }
+    if (req.pyramid && !original) {
       const tileSize = req.pyramid.tileSize;
       const file = path.join(req.workDir, 'pyramid.tif');
       const levels = await this.media.writePyramid(
@@ -116,7 +157,7 @@ export class ImagePipelineService {
         file,
         { limitInputPixels, tileSize, quality: this.config.pyramidQuality },
         info.hasAlpha,
-        req.mediaType,
+        detected.mediaType,
       );
       const scaleFactors = scaleFactorsFor(width, height, tileSize);
       assertLevelsMatch(levels, scaleFactors, width, height);
@@ -138,19 +179,26 @@ export class ImagePipelineService {
       if (sizes.length > 0) {
         const [largest, ...rest] = sizes;
         let raw: RawImage;
-        const page = pyramid ? pickLevel(pyramid.levels, largest.width, largest.height) : undefined;
-        if (pyramid && page !== undefined) {
-          raw = await this.media.renderRaw(pyramid.file, largest.width, largest.height, {
+        // The largest thumbnail comes from the smallest level that covers it: of the pyramid just written, or of
+        // the tile-ready origin; else from a shrink-on-load decode of the (decoded) master.
+        const levelled = pyramid
+          ? { file: pyramid.file, levels: pyramid.levels }
+          : original
+            ? { file: input, levels: original.levels }
+            : undefined;
+        const page = levelled ? pickLevel(levelled.levels, largest.width, largest.height) : undefined;
+        if (levelled && page !== undefined) {
+          raw = await this.media.renderRaw(levelled.file, largest.width, largest.height, {
             limitInputPixels,
             page,
             hasAlpha: false,
-            mediaType: req.mediaType,
+            mediaType: detected.mediaType,
           });
         } else {
           raw = await this.media.renderRaw(input, largest.width, largest.height, {
             limitInputPixels,
             hasAlpha: info.hasAlpha,
-            mediaType: req.mediaType,
+            mediaType: detected.mediaType,
           });
         }
         const q = this.config.thumbnailQuality;
@@ -171,9 +219,13 @@ export class ImagePipelineService {
 
     return {
       format,
+      detectedMediaType: detected.mediaType,
       width,
       height,
       pyramid,
+      ...(original ? { original } : {}),
+      ...(notTileReady !== undefined ? { notTileReady } : {}),
+      ...(pdf ? { pdf } : {}),
       thumbnails,
       open,
       auth,

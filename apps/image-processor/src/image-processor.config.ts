@@ -22,6 +22,12 @@ export interface ImageProcessorConfig {
   thumbnailQuality: number;
   /** The JPEG 2000 decoder to run (`OPJ_DECOMPRESS`; default `opj_decompress` from PATH). */
   opjDecompress: string;
+  /** poppler's PDF page-info tool (`PDFINFO`; default `pdfinfo` from PATH, Debian `poppler-utils`). */
+  pdfinfo: string;
+  /** poppler's PDF renderer (`PDFTOPPM`; default `pdftoppm` from PATH, Debian `poppler-utils`). */
+  pdftoppm: string;
+  /** A decoder child process (opj_decompress, pdfinfo, pdftoppm) is killed after this long, ms (`VELLUM_DECODE_TIMEOUT_MS`). */
+  decodeTimeoutMs: number;
 }
 
 /** libvips' own default pixel limit (16383 × 16383). */
@@ -38,6 +44,9 @@ export function defaultImageProcessorConfig(
     pyramidQuality: 85,
     thumbnailQuality: 85,
     opjDecompress: 'opj_decompress',
+    pdfinfo: 'pdfinfo',
+    pdftoppm: 'pdftoppm',
+    decodeTimeoutMs: 120_000,
     ...overrides,
   };
 }

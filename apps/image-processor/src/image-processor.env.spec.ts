@@ -20,6 +20,9 @@ describe('ImageProcessorEnv', () => {
       IMAGE_PROCESSOR_CONCURRENCY: 2,
       VELLUM_PYRAMID_QUALITY: 85,
       OPJ_DECOMPRESS: 'opj_decompress',
+      PDFINFO: 'pdfinfo',
+      PDFTOPPM: 'pdftoppm',
+      VELLUM_DECODE_TIMEOUT_MS: 120000,
       SHUTDOWN_TIMEOUT_MS: 25000,
     });
   });
@@ -42,6 +45,9 @@ describe('ImageProcessorEnv', () => {
     ['IMAGE_PROCESSOR_CONCURRENCY', '0', 'must be an integer between 1 and 64'],
     ['OPJ_DECOMPRESS', 'bin/opj_decompress', 'must be an absolute path or a command name on PATH'],
     ['OPJ_DECOMPRESS', 'opj decompress', 'must be an absolute path or a command name on PATH'],
+    ['PDFTOPPM', './pdftoppm', 'must be an absolute path or a command name on PATH'],
+    ['PDFINFO', 'poppler/pdfinfo', 'must be an absolute path or a command name on PATH'],
+    ['VELLUM_DECODE_TIMEOUT_MS', '10', 'must be an integer between 1000 and 3600000'],
     ['SHUTDOWN_TIMEOUT_MS', '-5', 'must be an integer >= 0'],
     ['HOST', '127.0.0.1:3004', 'must be an IP address or host name to listen on'],
     ['S3_ENDPOINT', 'minio:9000', 'must be a URL with scheme http:// or https://'],

@@ -2,6 +2,9 @@ import { IsOptional, IsString, Matches } from 'class-validator';
 import { EnvInt, IsPort, IsUrlLike, ObjectStoreEnv } from '@vellum/common';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './image-processor.config';
 
+/** An absolute path or a command name looked up on PATH (a relative path would depend on the working directory). */
+const COMMAND = /^(\/[^\0\n]*|[^/\s\0]+)$/;
+
 /**
  * Environment of the image-processor (SPEC.md §9), validated at boot; see `.env.example`. The object-store
  * variables (`S3_*`, `VELLUM_STORAGE_ROOT`) come from {@link ObjectStoreEnv} (no bucket names: every command
@@ -50,8 +53,26 @@ export class ImageProcessorEnv extends ObjectStoreEnv {
    * looked up on PATH; default `opj_decompress`. (A relative path would depend on the working directory.)
    */
   @IsString()
-  @Matches(/^(\/[^\0\n]*|[^/\s\0]+)$/, {
+  @Matches(COMMAND, {
     message: '$property must be an absolute path or a command name on PATH (e.g. /usr/bin/opj_decompress)',
   })
   OPJ_DECOMPRESS: string = 'opj_decompress';
+
+  /** poppler's `pdfinfo` (Debian `poppler-utils`), for PDF input: an absolute path or a command name; default `pdfinfo`. */
+  @IsString()
+  @Matches(COMMAND, {
+    message: '$property must be an absolute path or a command name on PATH (e.g. /usr/bin/pdfinfo)',
+  })
+  PDFINFO: string = 'pdfinfo';
+
+  /** poppler's `pdftoppm` (Debian `poppler-utils`), renders a PDF's first page: a path or a command; default `pdftoppm`. */
+  @IsString()
+  @Matches(COMMAND, {
+    message: '$property must be an absolute path or a command name on PATH (e.g. /usr/bin/pdftoppm)',
+  })
+  PDFTOPPM: string = 'pdftoppm';
+
+  /** A decoder child process (opj_decompress, pdfinfo, pdftoppm) is killed after this many ms; default 120000. */
+  @EnvInt(1000, 3_600_000)
+  VELLUM_DECODE_TIMEOUT_MS: number = 120_000;
 }

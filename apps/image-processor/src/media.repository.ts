@@ -1,56 +1,21 @@
 import { execFile } from 'node:child_process';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import sharp from 'sharp';
+import {
+  DECODABLE_FORMATS,
+  type DetectedFormat,
+  detectFormat,
+  FORMAT_MEDIA_TYPES,
+  SNIFF_BYTES,
+  type SniffedFormat,
+} from './format-detect';
 import { UnprocessableImageError } from './image-errors';
 import { IMAGE_PROCESSOR_CONFIG, type ImageProcessorConfig } from './image-processor.config';
+import { inspectTiff } from './tiff-inspect';
+import { type TileReadiness, tileReadiness } from './tile-source';
 
-/** Formats recognised by their first bytes (never by file extension). */
-export type SniffedFormat =
-  | 'jpeg'
-  | 'png'
-  | 'gif'
-  | 'webp'
-  | 'tiff'
-  | 'heif'
-  | 'jp2'
-  | 'j2k' // decodable
-  | 'bmp'
-  | 'pdf'
-  | 'svg'
-  | 'psd'
-  | 'ico'
-  | 'unknown'; // not decodable here
-
-/** Sniffed formats this repository can decode (JPEG 2000 through OpenJPEG, the rest through sharp/libvips). */
-export const DECODABLE_FORMATS: ReadonlySet<SniffedFormat> = new Set([
-  'jpeg',
-  'png',
-  'gif',
-  'webp',
-  'tiff',
-  'heif',
-  'jp2',
-  'j2k',
-]);
-
-/** The media type people know a sniffed format by (for error messages). */
-export const FORMAT_MEDIA_TYPES: Record<SniffedFormat, string> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  tiff: 'image/tiff',
-  heif: 'image/heif',
-  jp2: 'image/jp2',
-  j2k: 'image/j2k',
-  bmp: 'image/bmp',
-  pdf: 'application/pdf',
-  svg: 'image/svg+xml',
-  psd: 'image/vnd.adobe.photoshop',
-  ico: 'image/x-icon',
-  unknown: 'application/octet-stream',
-};
+export { DECODABLE_FORMATS, FORMAT_MEDIA_TYPES, type DetectedFormat, type SniffedFormat };
 
 /** What decoding needs to know about a source before the pipeline runs. */
 export interface SourceInfo {
@@ -92,8 +57,6 @@ export interface RawImage {
   channels: 3;
 }
 
-const JP2_SIGNATURE = Buffer.from([0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a]);
-const HEIF_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1', 'avif', 'avis']);
 /** Be strict: a truncated or damaged file is an error, not a half-grey image (`failOn: 'truncated'`). */
 const FAIL_ON = 'truncated' as const;
 const WHITE = { r: 255, g: 255, b: 255 };
@@ -105,6 +68,7 @@ const TRANSIENT_MESSAGE =
 /**
  * Turns a libvips/sharp error into {@link UnprocessableImageError} when it is the input's fault; returns other
  * errors (I/O, memory) unchanged so they are retried.
+ * @param mediaType the DETECTED media type of the input (`DetectedFormat.mediaType`), named in "Unsupported format".
  */
 export function classifyDecodeError(err: unknown, mediaType: string): Error {
   if (err instanceof UnprocessableImageError) return err;
@@ -117,19 +81,99 @@ export function classifyDecodeError(err: unknown, mediaType: string): Error {
       .find((l) => l.length > 0) ?? e.message;
   if (/pixel limit/i.test(first))
     return new UnprocessableImageError('too-large', `Image too large: ${first}`);
+  if (mediaType === 'image/heic' && /unsupported|codec|plugin/i.test(first)) {
+    // sharp's own libvips has libheif with the AV1 decoder only: HEVC-coded HEIF (iPhone HEIC) cannot be read.
+    return new UnprocessableImageError(
+      'unsupported',
+      `Unsupported format: image/heic (HEVC-coded HEIF cannot be decoded here; AVIF can): ${first}`,
+    );
+  }
   if (/unsupported image format|unsupported|not a known file format/i.test(first)) {
     return new UnprocessableImageError('unsupported', `Unsupported format: ${mediaType}`);
   }
   return new UnprocessableImageError('corrupt', `Corrupt or truncated image: ${first}`);
 }
 
+/** A child process failure as `execFile` reports it. */
+type ChildError = NodeJS.ErrnoException & { stderr?: string; stdout?: string; killed?: boolean };
+
+/** Runs a decoder; SIGKILL after `timeoutMs` (a stuck decoder must not hold the job). */
 function run(cmd: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(Object.assign(err as Error, { stdout, stderr }));
-      else resolve({ stdout, stderr });
-    });
+    execFile(
+      cmd,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(Object.assign(err as Error, { stdout, stderr }));
+        else resolve({ stdout, stderr });
+      },
+    );
   });
+}
+
+/** Long edge (px) a rendered PDF page gets at least (SPEC.md §4.3 "first page rendered at a sensible DPI"). */
+export const PDF_MIN_LONG_EDGE = 2000;
+/** Resolution (DPI) a PDF page is rendered at least at, when that already gives {@link PDF_MIN_LONG_EDGE}. */
+export const PDF_MIN_DPI = 150;
+/** Long edge (px) a rendered PDF page never exceeds (a poster-sized page is rendered below {@link PDF_MIN_DPI}). */
+export const PDF_MAX_LONG_EDGE = 10_000;
+
+/**
+ * The resolution to render a PDF page of `widthPt`×`heightPt` points (1/72 inch, its crop box) at: the larger of
+ * {@link PDF_MIN_DPI} and the DPI giving {@link PDF_MIN_LONG_EDGE} px on the long edge, lowered so that the long edge
+ * stays within {@link PDF_MAX_LONG_EDGE} px and width × height within `maxPixels` (`VELLUM_MAX_IMAGE_PIXELS`).
+ * @returns an integer DPI ≥ 1 and the pixel size it gives (poppler rounds up).
+ */
+export function pdfRenderDpi(
+  widthPt: number,
+  heightPt: number,
+  maxPixels: number,
+): { dpi: number; width: number; height: number } {
+  const long = Math.max(widthPt, heightPt, 1e-3);
+  let dpi = Math.max(PDF_MIN_DPI, Math.ceil((PDF_MIN_LONG_EDGE * 72) / long));
+  dpi = Math.min(dpi, Math.floor((PDF_MAX_LONG_EDGE * 72) / long));
+  const areaIn2 = (Math.max(widthPt, 1e-3) / 72) * (Math.max(heightPt, 1e-3) / 72);
+  dpi = Math.max(1, Math.min(dpi, Math.floor(Math.sqrt(maxPixels / areaIn2))));
+  return { dpi, width: Math.ceil((widthPt * dpi) / 72), height: Math.ceil((heightPt * dpi) / 72) };
+}
+
+/** Page facts of a PDF from `pdfinfo -box -f 1 -l 1` output. */
+export function parsePdfInfo(stdout: string): {
+  pages: number;
+  widthPt?: number;
+  heightPt?: number;
+  rotation: number;
+} {
+  const num = (re: RegExp): number | undefined => {
+    const m = re.exec(stdout);
+    return m ? Number(m[1]) : undefined;
+  };
+  const pages = num(/^Pages:\s+(\d+)/m) ?? 0;
+  const rotation = num(/^Page\s+1 rot:\s+(-?\d+)/m) ?? 0;
+  const box = /^Page\s+1 CropBox:\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)/m.exec(stdout);
+  if (box) {
+    const [x1, y1, x2, y2] = box.slice(1, 5).map(Number);
+    return { pages, widthPt: Math.abs(x2 - x1), heightPt: Math.abs(y2 - y1), rotation };
+  }
+  const size = /^Page\s+1 size:\s+([\d.]+) x ([\d.]+) pts/m.exec(stdout);
+  if (size) return { pages, widthPt: Number(size[1]), heightPt: Number(size[2]), rotation };
+  return { pages, rotation };
+}
+
+/** The first meaningful line of a poppler error output, without its category prefix and without the file's path. */
+function popplerDetail(e: ChildError, file: string): string {
+  const lines = `${e.stderr ?? ''}\n${e.stdout ?? ''}`
+    .split('\n')
+    .map((l) => l.split(file).join('the file').trim())
+    .filter((l) => l.length > 0);
+  if (lines.some((l) => /incorrect password/i.test(l)))
+    return 'the PDF is encrypted and cannot be opened without its password';
+  const line = lines.find((l) => /error/i.test(l)) ?? lines[0] ?? `poppler exited with code ${e.code}`;
+  return line.replace(
+    /^(Syntax|Command Line|I\/O|Internal|Permission)?\s*(Error|Warning)\s*(\(\d+\))?:\s*/i,
+    '',
+  );
 }
 
 /**
@@ -142,46 +186,53 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ stdout: 
 export class MediaRepository {
   /** Path or name of `opj_decompress` (`OPJ_DECOMPRESS` through {@link ImageProcessorConfig}; default from PATH). */
   private readonly opjDecompress: string;
+  /** Paths or names of poppler's `pdfinfo` and `pdftoppm` (`PDFINFO`, `PDFTOPPM`; default from PATH). */
+  private readonly pdfinfo: string;
+  private readonly pdftoppm: string;
+  /** Kill a decoder child process after this long (`VELLUM_DECODE_TIMEOUT_MS`), ms. */
+  private readonly decodeTimeoutMs: number;
 
   constructor(
-    @Optional() @Inject(IMAGE_PROCESSOR_CONFIG) config?: Pick<ImageProcessorConfig, 'opjDecompress'>,
+    @Optional()
+    @Inject(IMAGE_PROCESSOR_CONFIG)
+    config?: Partial<
+      Pick<ImageProcessorConfig, 'opjDecompress' | 'pdfinfo' | 'pdftoppm' | 'decodeTimeoutMs'>
+    >,
   ) {
     this.opjDecompress = config?.opjDecompress ?? 'opj_decompress';
+    this.pdfinfo = config?.pdfinfo ?? 'pdfinfo';
+    this.pdftoppm = config?.pdftoppm ?? 'pdftoppm';
+    this.decodeTimeoutMs = config?.decodeTimeoutMs ?? 120_000;
     sharp.concurrency(1);
     sharp.cache(false);
   }
 
-  /** Sniffs the first bytes of a file (SPEC.md §4.3 inputs). Never trusts extensions. */
-  async sniff(file: string): Promise<SniffedFormat> {
+  /**
+   * What a file is, from its content (SPEC.md §4.3 inputs): its first {@link SNIFF_BYTES} bytes through
+   * {@link detectFormat}; bytes it does not recognise are offered to libvips' own format detection (header only), so
+   * anything libvips knows is still named by what it is. Never trusts names or the declared media type.
+   */
+  async sniff(file: string): Promise<DetectedFormat> {
     const fh = await open(file, 'r');
-    const head = Buffer.alloc(64);
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    let bytesRead: number;
     try {
-      await fh.read(head, 0, 64, 0);
+      ({ bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0));
     } finally {
       await fh.close();
     }
-    if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
-    if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
-      return 'png';
-    const ascii = head.toString('latin1');
-    if (ascii.startsWith('GIF87a') || ascii.startsWith('GIF89a')) return 'gif';
-    if (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'WEBP') return 'webp';
-    if (
-      ascii.startsWith('II*\0') ||
-      ascii.startsWith('MM\0*') ||
-      ascii.startsWith('II+\0') ||
-      ascii.startsWith('MM\0+')
-    )
-      return 'tiff';
-    if (head.subarray(0, 12).equals(JP2_SIGNATURE)) return 'jp2';
-    if (head[0] === 0xff && head[1] === 0x4f && head[2] === 0xff && head[3] === 0x51) return 'j2k';
-    if (ascii.slice(4, 8) === 'ftyp' && HEIF_BRANDS.has(ascii.slice(8, 12))) return 'heif';
-    if (ascii.startsWith('BM')) return 'bmp';
-    if (ascii.startsWith('%PDF')) return 'pdf';
-    if (ascii.startsWith('8BPS')) return 'psd';
-    if (head[0] === 0 && head[1] === 0 && head[2] === 1 && head[3] === 0) return 'ico';
-    if (/^\s*(<\?xml[^>]*>\s*)?<svg/i.test(ascii)) return 'svg';
-    return 'unknown';
+    const detected = detectFormat(buf.subarray(0, bytesRead));
+    if (detected.format !== 'unknown' || detected.mediaType !== 'application/octet-stream') return detected;
+    const vips = await sharp(file, { limitInputPixels: false })
+      .metadata()
+      .then((m) => m.format as string | undefined)
+      .catch(() => undefined);
+    if (!vips) return detected;
+    const known = (Object.keys(FORMAT_MEDIA_TYPES) as SniffedFormat[]).find((f) => f === vips);
+    // A format libvips reads but the bytes did not show (e.g. its own `.v` format) is still not an input here.
+    return known
+      ? { format: known, mediaType: FORMAT_MEDIA_TYPES[known] }
+      : { format: 'unknown', mediaType: `image/x-${vips}` };
   }
 
   /**
@@ -220,11 +271,11 @@ export class MediaRepository {
    *
    * @throws UnprocessableImageError('corrupt') when OpenJPEG rejects the file; other errors when it cannot run.
    */
-  async decodeJpeg2000(input: string, outputTiff: string, timeoutMs = 120_000): Promise<void> {
+  async decodeJpeg2000(input: string, outputTiff: string, timeoutMs = this.decodeTimeoutMs): Promise<void> {
     try {
       await run(this.opjDecompress, ['-quiet', '-threads', '1', '-i', input, '-o', outputTiff], timeoutMs);
     } catch (err) {
-      const e = err as NodeJS.ErrnoException & { stderr?: string; stdout?: string; killed?: boolean };
+      const e = err as ChildError;
       if (e.code === 'ENOENT')
         throw new Error(
           `JPEG 2000 decoder not installed (${this.opjDecompress}; Debian package libopenjp2-tools)`,
@@ -240,6 +291,78 @@ export class MediaRepository {
         `Corrupt or truncated image: ${detail.replace(/^\[?ERROR\]?\s*:?\s*/i, '')}`,
       );
     }
+  }
+
+  /**
+   * Renders the FIRST page of a PDF with poppler (Debian `poppler-utils`; SPEC.md §4.3 "PDF (first page rendered at a
+   * sensible DPI)"): `pdfinfo` reads the page's crop box (points), {@link pdfRenderDpi} picks the resolution (≥ 2,000 px
+   * on the long edge, within the pixel limit), and `pdftoppm -cropbox` writes an uncompressed 8-bit RGB TIFF,
+   * `${outputPrefix}.tif`. Each child process is SIGKILLed after `timeoutMs`.
+   *
+   * @param maxPixels the pixel limit the rendering must stay within (`VELLUM_MAX_IMAGE_PIXELS`).
+   * @returns the TIFF written, the DPI used and the page count.
+   * @throws UnprocessableImageError `Unsupported or corrupt PDF: …` when poppler cannot open or render it (damaged,
+   *   encrypted with a password, no pages): do not retry.
+   * @throws Error when poppler is not installed or times out: retry.
+   */
+  async renderPdfFirstPage(
+    input: string,
+    outputPrefix: string,
+    maxPixels: number,
+    timeoutMs = this.decodeTimeoutMs,
+  ): Promise<{ file: string; dpi: number; pages: number }> {
+    const fail = (detail: string) =>
+      new UnprocessableImageError(
+        /password/.test(detail) ? 'unsupported' : 'corrupt',
+        `Unsupported or corrupt PDF: ${detail}`,
+      );
+    const poppler = async (cmd: string, args: string[]): Promise<string> => {
+      try {
+        return (await run(cmd, args, timeoutMs)).stdout;
+      } catch (err) {
+        const e = err as ChildError;
+        if (e.code === 'ENOENT')
+          throw new Error(`PDF renderer not installed (${cmd}; Debian package poppler-utils)`);
+        if (e.killed) throw new Error(`PDF rendering (${cmd}) timed out after ${timeoutMs} ms`);
+        throw fail(popplerDetail(e, input));
+      }
+    };
+    const info = parsePdfInfo(await poppler(this.pdfinfo, ['-box', '-f', '1', '-l', '1', input]));
+    if (info.pages < 1) throw fail('the PDF has no pages');
+    if (!info.widthPt || !info.heightPt) throw fail('page 1 has no size');
+    const { dpi } = pdfRenderDpi(info.widthPt, info.heightPt, maxPixels);
+    await poppler(this.pdftoppm, [
+      ...['-f', '1', '-l', '1', '-singlefile', '-cropbox', '-r', String(dpi)],
+      ...['-tiff', '-tiffcompression', 'none', input, outputPrefix],
+    ]);
+    const file = `${outputPrefix}.tif`;
+    if (!(await stat(file).catch(() => undefined))) throw fail('poppler wrote no image for page 1');
+    return { file, dpi, pages: info.pages };
+  }
+
+  /**
+   * Whether a `use-original` origin can be served as is, and with which tile edge ({@link tileReadiness}): reads the
+   * TIFF's IFD chain for a TIFF (header reads only), or uses the header facts for a JPEG.
+   * @param platformTileSize the tile edge the platform writes pyramids with (the command's `tileSize`).
+   */
+  async tileReadiness(file: string, info: SourceInfo, platformTileSize: number): Promise<TileReadiness> {
+    let pages;
+    if (info.format === 'tiff') {
+      try {
+        pages = await inspectTiff(file);
+      } catch (err) {
+        return { ready: false, reason: `its TIFF directory cannot be read (${(err as Error).message})` };
+      }
+    }
+    return tileReadiness({
+      format: info.format,
+      width: info.width,
+      height: info.height,
+      orientation: info.orientation,
+      space: info.space,
+      pages,
+      platformTileSize,
+    });
   }
 
   /**

@@ -14,13 +14,22 @@ export interface TiffPage {
   tileCount?: number;
   /** Whether the page has shared JPEGTables (tag 347): tiles are then abbreviated JPEG streams. */
   hasJpegTables: boolean;
+  /** TIFF BitsPerSample (of the first sample; 1 when absent). */
+  bitsPerSample: number;
+  /** TIFF SamplesPerPixel (1 when absent). */
+  samplesPerPixel: number;
+  /** TIFF PlanarConfiguration: 1 chunky, 2 planar (1 when absent). */
+  planarConfiguration: number;
+  /** TIFF Orientation 1–8 (1 when absent). */
+  orientation: number;
 }
 
 const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 16: 8 };
 
 /**
- * Reads the IFD chain of a classic (non-Big) TIFF: per page its size, tiling and compression. Used to check that
- * the written pyramid has the tile size and levels delivery relies on (SPEC.md §5). Pure header reading.
+ * Reads the IFD chain of a classic (non-Big) TIFF: per page its size, tiling, compression and sample layout. Used
+ * to check that the written pyramid has the tile size and levels delivery relies on (SPEC.md §5), and whether a
+ * `use-original` origin already has them (`tile-source.ts`). Pure header reading; at most 64 pages.
  * @throws Error when the file is not a classic TIFF.
  */
 export async function inspectTiff(file: string): Promise<TiffPage[]> {
@@ -42,7 +51,15 @@ export async function inspectTiff(file: string): Promise<TiffPage[]> {
     while (ifd !== 0 && pages.length < 64) {
       const count = u16(await read(ifd, 2), 0);
       const entries = await read(ifd + 2, count * 12 + 4);
-      const page: TiffPage = { width: 0, height: 0, hasJpegTables: false };
+      const page: TiffPage = {
+        width: 0,
+        height: 0,
+        hasJpegTables: false,
+        bitsPerSample: 1,
+        samplesPerPixel: 1,
+        planarConfiguration: 1,
+        orientation: 1,
+      };
       for (let i = 0; i < count; i++) {
         const e = i * 12;
         const tag = u16(entries, e);
@@ -59,8 +76,21 @@ export async function inspectTiff(file: string): Promise<TiffPage[]> {
           case 259:
             page.compression = value;
             break;
+          case 258:
+            // One SHORT per sample: inline when it fits in 4 bytes, else at the offset the entry holds.
+            page.bitsPerSample = n * 2 <= 4 ? u16(entries, e + 8) : u16(await read(value, 2), 0);
+            break;
           case 262:
             page.photometric = value;
+            break;
+          case 274:
+            page.orientation = value;
+            break;
+          case 277:
+            page.samplesPerPixel = value;
+            break;
+          case 284:
+            page.planarConfiguration = value;
             break;
           case 322:
             page.tileWidth = value;

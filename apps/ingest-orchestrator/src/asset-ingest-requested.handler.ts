@@ -358,6 +358,7 @@ export class AssetIngestRequestedHandler {
               pyramid: {
                 location: { bucket: plan.image.pyramid.bucket, key: plan.image.pyramid.key },
                 tileSize: plan.image.pyramid.tileSize,
+                ...(plan.image.useOriginal ? { useOriginal: true } : {}),
               },
             }
           : {}),

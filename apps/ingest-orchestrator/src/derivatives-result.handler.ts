@@ -19,6 +19,7 @@ import {
   avDerivatives,
   channelFacts,
   imageDerivatives,
+  imageReplyFacts,
   type ChannelFacts,
   type StagedFacts,
 } from './derivatives';
@@ -65,7 +66,9 @@ export class DerivativesResultHandler {
     const written = imageObjects(msg);
     const asset = await this.loadInProgress(msg, 'image.derivatives.created', written);
     if (!asset) return;
-    const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
+    const uploaded = parseStoreOrigin(asset.origin) !== null;
+    // use-original with an origin that was not tile-ready: re-encoded, so the staged origin is not the tile source.
+    const facts = imageReplyFacts(channelFacts(channelsOf(asset), uploaded), msg, uploaded);
     const staged = await this.stagedFacts(asset, facts, msg.source);
     const { derivatives, storage } = imageDerivatives(
       facts,

@@ -1,4 +1,10 @@
-import { avDerivatives, channelFacts, fileOnlyDerivatives, imageDerivatives } from './derivatives';
+import {
+  avDerivatives,
+  channelFacts,
+  fileOnlyDerivatives,
+  imageDerivatives,
+  imageReplyFacts,
+} from './derivatives';
 
 const loc = (key: string, size: number) => ({ bucket: 'vellum-thumbs', key, size });
 const staged = { bucket: 'vellum-origins', key: '1/2/a/origin', size: 5000 };
@@ -89,6 +95,51 @@ describe('imageDerivatives', () => {
       original: { bucket: 'vellum-origins', key: '1/2/a/origin', size: 5000 },
     });
     expect(storage).toEqual({ size: 5000, thumbnailSize: 0 });
+  });
+
+  it('use-original with a tile-ready origin: the pyramid is the origin, with the tile edge the reply gives', () => {
+    const facts = channelFacts([{ channel: 'iiif-img', policy: 'use-original' }]);
+    const reply = { useOriginal: { tileSize: 256 }, openThumbnails: [], authThumbnails: [] };
+    expect(imageReplyFacts(facts, reply)).toBe(facts);
+    const { derivatives, storage } = imageDerivatives(facts, reply, staged, 'vellum-thumbs');
+    expect(derivatives).toEqual({
+      pyramid: {
+        bucket: 'vellum-origins',
+        key: '1/2/a/origin',
+        size: 5000,
+        tileSize: 256,
+        useOriginal: true,
+      },
+    });
+    expect(storage).toEqual({ size: 5000, thumbnailSize: 0 });
+  });
+
+  it('use-original with an origin that was re-encoded: served like default, the origin not kept', () => {
+    const channels = [{ channel: 'iiif-img', policy: 'use-original' }];
+    const reply = {
+      pyramid: { bucket: 'vellum-derivatives', key: '1/2/a/image.tif', size: 7000 },
+      openThumbnails: [],
+      authThumbnails: [],
+    };
+    const facts = imageReplyFacts(channelFacts(channels), reply);
+    expect(facts).toMatchObject({ useOriginal: false, pyramid: true, keepOrigin: false });
+    const { derivatives, storage } = imageDerivatives(
+      facts,
+      reply,
+      { bucket: 'vellum-origins', key: '1/2/a/origin' },
+      'vellum-thumbs',
+    );
+    expect(derivatives).toEqual({
+      pyramid: { bucket: 'vellum-derivatives', key: '1/2/a/image.tif', size: 7000, tileSize: 512 },
+    });
+    expect(storage).toEqual({ size: 7000, thumbnailSize: 0 });
+    // With `file`, or for an upload, the origin stays (it is the original).
+    expect(
+      imageReplyFacts(channelFacts([...channels, { channel: 'file', policy: 'none' }]), reply),
+    ).toMatchObject({
+      keepOrigin: true,
+    });
+    expect(imageReplyFacts(channelFacts(channels, true), reply, true)).toMatchObject({ keepOrigin: true });
   });
 });
 

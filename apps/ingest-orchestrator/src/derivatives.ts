@@ -64,6 +64,21 @@ export function channelFacts(channels: ChannelPolicy[], uploaded = false): Chann
   };
 }
 
+/**
+ * The channel facts that hold once the image-processor has replied (SPEC.md §4.3): under `iiif-img/use-original`, an
+ * origin that was not tile-ready was re-encoded (the reply names a `pyramid`), so the asset is served like
+ * `default` and the staged origin is kept only for `file` or an upload.
+ * @param uploaded as for {@link channelFacts}.
+ */
+export function imageReplyFacts(
+  facts: ChannelFacts,
+  reply: Pick<ImageDerivativesCreatedV1, 'pyramid' | 'useOriginal'>,
+  uploaded = false,
+): ChannelFacts {
+  if (!facts.useOriginal || !reply.pyramid) return facts;
+  return { ...facts, useOriginal: false, pyramid: true, keepOrigin: facts.file || uploaded };
+}
+
 function thumbList(list: StoredThumbnail[]): Array<[number, number]> {
   return [...list]
     .sort((a, b) => Math.max(b.width, b.height) - Math.max(a.width, a.height) || b.width - a.width)
@@ -73,13 +88,15 @@ function thumbList(list: StoredThumbnail[]): Array<[number, number]> {
 /**
  * Builds the derivatives JSON and storage sizes for a successful image ingest.
  *
- * @param reply the image-processor's `ImageDerivativesCreatedV1`.
+ * @param facts the channel facts after the reply ({@link imageReplyFacts}).
+ * @param reply the image-processor's `ImageDerivativesCreatedV1` (`pyramid` written, or `useOriginal` with the
+ *   origin's tile edge when the origin is the tile source).
  * @param staged the staged origin (used for `original` and `use-original`).
  * @param thumbnailsBucket fallback bucket name when the reply has no thumbnails.
  */
 export function imageDerivatives(
   facts: ChannelFacts,
-  reply: Pick<ImageDerivativesCreatedV1, 'pyramid' | 'openThumbnails' | 'authThumbnails'>,
+  reply: Pick<ImageDerivativesCreatedV1, 'pyramid' | 'useOriginal' | 'openThumbnails' | 'authThumbnails'>,
   staged: StagedFacts,
   thumbnailsBucket: string,
   tileSize: number = DEFAULT_TILE_SIZE,
@@ -96,10 +113,12 @@ export function imageDerivatives(
     };
     size += reply.pyramid.size ?? 0;
   } else if (facts.useOriginal) {
+    // The origin's own tile edge, as the image-processor read it, is what info.json advertises for this asset.
     derivatives.pyramid = {
       bucket: staged.bucket,
       key: staged.key,
       size: staged.size ?? 0,
+      ...(reply.useOriginal ? { tileSize: reply.useOriginal.tileSize } : {}),
       useOriginal: true,
     };
   }

@@ -143,14 +143,44 @@ describe('planIngest', () => {
     expect(plan.image?.thumbnails).toBeUndefined();
   });
 
-  it('iiif-img/use-original keeps the origin and makes no pyramid', () => {
+  it('iiif-img/use-original keeps the origin, and names where a pyramid goes if the origin is not tile-ready', () => {
     const plan = planIngest(
       asset({ deliveryChannels: [{ channel: 'iiif-img', policy: 'use-original' }] }),
       policies,
       { buckets },
     );
-    expect(plan).toMatchObject({ kind: 'work', keepOrigin: true, file: false, image: { useOriginal: true } });
-    if (plan.kind === 'work') expect(plan.image?.pyramid).toBeUndefined();
+    expect(plan).toMatchObject({
+      kind: 'work',
+      keepOrigin: true,
+      file: false,
+      image: {
+        useOriginal: true,
+        pyramid: { bucket: 'vellum-derivatives', key: '2/5/my%20image/image.tif', tileSize: 512 },
+      },
+    });
+  });
+
+  it('application/pdf with iiif-img + thumbs plans image work (its first page is the image, SPEC.md §4.3)', () => {
+    const plan = planIngest(
+      asset({
+        mediaType: 'application/pdf',
+        deliveryChannels: [
+          { channel: 'iiif-img', policy: 'default' },
+          { channel: 'thumbs', policy: 'default' },
+        ],
+      }),
+      policies,
+      { buckets },
+    );
+    expect(plan).toMatchObject({
+      kind: 'work',
+      keepOrigin: false,
+      image: {
+        useOriginal: false,
+        pyramid: { key: '2/5/my%20image/image.tif', tileSize: 512 },
+        thumbnails: { sizes: DEFAULT_SIZES },
+      },
+    });
   });
 
   it('file keeps the staged origin; file alone has no worker job', () => {

@@ -41,9 +41,12 @@ export interface PlannerConfig {
 
 /** The image work of a plan: becomes one `ImageDerivativesCreateV1`. */
 export interface ImageWork {
-  /** Where the pyramidal TIFF goes (iiif-img/default); absent for `use-original` or thumbs only. */
+  /**
+   * Where the pyramidal TIFF goes (iiif-img); absent for thumbs only. Under `use-original` it is written only when
+   * the origin is not tile-ready (the image-processor decides, SPEC.md §4.3).
+   */
   pyramid?: { bucket: string; key: string; tileSize: number };
-  /** iiif-img/use-original: the staged origin is the tile source as is. */
+  /** iiif-img/use-original: the staged origin is the tile source as is, when it is tile-ready. */
   useOriginal: boolean;
   thumbnails?: {
     /** IIIF size strings from the thumbs policy. */
@@ -161,8 +164,9 @@ function stringList(data: unknown): string[] | null {
  * Plans one ingest attempt of `asset`.
  *
  * Rules: `iiif-img/default` → pyramid (tile size `config.tileSize`, default 512) in the derivatives bucket at
- * `pyramidKey`; `iiif-img/use-original` → the staged origin is kept and served as is (the image-processor still
- * reports dimensions); `thumbs/<policy>` → thumbnails of the policy's IIIF sizes in the thumbnails bucket under
+ * `pyramidKey`; `iiif-img/use-original` → the same pyramid location plus `useOriginal`: the image-processor keeps
+ * a tile-ready origin as the tile source (the staged origin is kept and served as is) and writes the pyramid only
+ * for an origin that is not; `thumbs/<policy>` → thumbnails of the policy's IIIF sizes in the thumbnails bucket under
  * `assetKeyPrefix`, capped by `maxWidth`, open up to {@link thumbnailOpenMax}; `iiif-av/<policy>` → a transcode
  * per preset; `file` → keep the staged origin as the original; `none` (alone) or no channels → finish now.
  * An uploaded file (origin `vellum-store://{bucket}/{key}`, SPEC.md §4.2) is the staged origin itself and is kept.
@@ -197,7 +201,7 @@ export function planIngest(asset: PlannableAsset, policies: PolicyData, config: 
   }
   if (img || thumbs) {
     image = { useOriginal };
-    if (img && !useOriginal) {
+    if (img) {
       image.pyramid = {
         bucket: buckets.derivatives,
         key: pyramidKey(ref),

@@ -574,6 +574,88 @@ describe('ingest-orchestrator (integration)', () => {
     expect((await store.stat('vellum-origins', `${customerId}/1/doc/origin`))?.size).toBe(1234);
   });
 
+  it('iiif-img/use-original: a tile-ready origin is the tile source (its tile edge recorded); a re-encoded one is not kept', async () => {
+    const useOriginal = [{ channel: 'iiif-img', policy: 'use-original' }];
+    await insertAsset('uo-kept', { deliveryChannels: useOriginal });
+    await insertAsset('uo-reencoded', { deliveryChannels: useOriginal });
+    await publish(request('uo-kept', 1));
+    await publish(request('uo-reencoded', 1));
+    const cmds = await waitFor(() => {
+      const a = dispatchFor('uo-kept');
+      const b = dispatchFor('uo-reencoded');
+      return a && b ? [a, b] : null;
+    });
+    for (const [cmd, id] of [
+      [cmds[0], 'uo-kept'],
+      [cmds[1], 'uo-reencoded'],
+    ] as const) {
+      // The command says where a pyramid goes if the origin is not tile-ready, and that it may be kept.
+      expect(cmd.envelope.data.pyramid).toEqual({
+        location: { bucket: 'vellum-derivatives', key: `${customerId}/1/${id}/image.tif` },
+        tileSize: 512,
+        useOriginal: true,
+      });
+      expect(cmd.envelope.data.thumbnails).toBeUndefined();
+    }
+    const base = (id: string) =>
+      Object.assign(new ImageDerivativesCreatedV1(), {
+        customerId,
+        spaceId: 1,
+        assetId: id,
+        attempt: 1,
+        width: 592,
+        height: 1167,
+        openThumbnails: [],
+        authThumbnails: [],
+        elapsedMs: 10,
+      });
+    await publish(Object.assign(base('uo-kept'), { useOriginal: { tileSize: 256 } }));
+    await publish(
+      Object.assign(base('uo-reencoded'), {
+        pyramid: {
+          bucket: 'vellum-derivatives',
+          key: `${customerId}/1/uo-reencoded/image.tif`,
+          size: 77_000,
+        },
+      }),
+    );
+    const done = (id: string) =>
+      waitFor(async () => {
+        const row = await prisma.asset.findUniqueOrThrow({
+          where: { customerId_spaceId_id: { customerId, spaceId: 1, id } },
+        });
+        return row.ingesting ? null : row;
+      });
+    const kept = await done('uo-kept');
+    expect(kept.error).toBeNull();
+    expect(kept.derivatives).toEqual({
+      pyramid: {
+        bucket: 'vellum-origins',
+        key: `${customerId}/1/uo-kept/origin`,
+        size: fixtureBytes.length,
+        tileSize: 256,
+        useOriginal: true,
+      },
+    });
+    expect((await store.stat('vellum-origins', `${customerId}/1/uo-kept/origin`))?.size).toBe(
+      fixtureBytes.length,
+    );
+
+    const reencoded = await done('uo-reencoded');
+    expect(reencoded.derivatives).toEqual({
+      pyramid: {
+        bucket: 'vellum-derivatives',
+        key: `${customerId}/1/uo-reencoded/image.tif`,
+        size: 77_000,
+        tileSize: 512,
+      },
+    });
+    // Re-encoded: the staged origin serves nothing any more, so it is deleted after finalising.
+    await waitFor(async () =>
+      (await store.stat('vellum-origins', `${customerId}/1/uo-reencoded/origin`)) ? null : true,
+    );
+  });
+
   it('keeps batch counters exact when many replies (and duplicates) land concurrently', async () => {
     const n = 24;
     const batch = await prisma.batch.create({ data: { customerId, count: n } });

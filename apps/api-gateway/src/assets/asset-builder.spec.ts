@@ -68,6 +68,50 @@ describe('buildAssetFields (SPEC.md §3.3, §3.4, §4.1)', () => {
     });
   });
 
+  it('a PDF registered with iiif-img and thumbs is an image asset (its first page, SPEC.md §4.3)', () => {
+    const r = buildAssetFields(
+      input({
+        origin: 'https://e.org/a.pdf',
+        mediaType: 'application/pdf',
+        deliveryChannels: ['iiif-img', 'thumbs'],
+      }),
+      ctx(),
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.fields).toMatchObject({
+      family: 'I',
+      deliveryChannels: [
+        { channel: 'iiif-img', policy: 'default' },
+        { channel: 'thumbs', policy: 'default' },
+      ],
+    });
+  });
+
+  it('a zip cannot take iiif-img; a PDF cannot take iiif-av', () => {
+    const zip = parseAssetBody({
+      origin: 'https://e.org/a.zip',
+      mediaType: 'application/zip',
+      deliveryChannels: ['iiif-img'],
+    });
+    expect(zip.errors.map((e) => e.message)).toEqual([
+      'delivery channel "iiif-img" needs an image/* or application/pdf mediaType, not "application/zip"',
+    ]);
+    const pdf = parseAssetBody({
+      origin: 'https://e.org/a.pdf',
+      mediaType: 'application/pdf',
+      deliveryChannels: ['iiif-av'],
+    });
+    expect(pdf.errors.map((e) => e.message).join(' ')).toMatch(/"iiif-av" needs an audio/);
+    // A default rule cannot give a PDF iiif-av either (the rule-resolved path of buildAssetFields).
+    const viaRule = buildAssetFields(
+      input({ origin: 'https://e.org/a.pdf', mediaType: 'application/pdf' }),
+      ctx({
+        rules: [{ customerId: 0, spaceId: 0, mediaType: '*/*', channel: 'iiif-av', policy: 'default-video' }],
+      }),
+    );
+    expect(viaRule.errors.map((e) => e.message).join(' ')).toMatch(/"iiif-av" does not fit mediaType/);
+  });
+
   it('sent empty arrays win over space defaults', () => {
     const r = buildAssetFields(
       input({ origin: 'https://e.org/a.jpg', mediaType: 'image/jpeg', tags: [], roles: [], maxWidth: -1 }),

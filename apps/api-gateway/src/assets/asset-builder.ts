@@ -1,4 +1,4 @@
-import type { AssetDeliveryChannel, AssetFamily } from '@vellum/contracts';
+import { channelFitsMediaType, type AssetDeliveryChannel, type AssetFamily } from '@vellum/contracts';
 import type { FieldError } from '../http/hydra';
 import type { AssetInput } from './asset-input';
 import {
@@ -159,14 +159,9 @@ export function buildAssetFields(input: AssetInput, ctx: BuildContext): BuildRes
   } else {
     channels = existing.deliveryChannels;
   }
-  const mt = mediaType.toLowerCase();
   channels.forEach((c, i) => {
-    const fits =
-      ((c.channel === 'iiif-img' || c.channel === 'thumbs') && mt.startsWith('image/')) ||
-      (c.channel === 'iiif-av' && (mt.startsWith('audio/') || mt.startsWith('video/'))) ||
-      c.channel === 'file' ||
-      c.channel === 'none';
-    if (!fits) {
+    // SPEC.md §3.4, §4.3: image channels take image/* and application/pdf, iiif-av audio/* and video/*.
+    if (!channelFitsMediaType(c.channel, mediaType)) {
       errors.push({
         field: input.channels?.kind === 'explicit' ? `${prefix}deliveryChannels[${i}]` : `${prefix}mediaType`,
         message: `delivery channel "${c.channel}" does not fit mediaType "${mediaType}"${input.channels ? '' : '; send deliveryChannels too'}`,

@@ -114,12 +114,25 @@ describe('normaliseDeliveryChannels (SPEC.md §3.4)', () => {
     expect(r.input).toEqual({ kind: 'explicit', channels: [{ channel: 'thumbs', policy: 'standard' }] });
   });
 
+  it('a PDF may take iiif-img and thumbs (its first page is the image, SPEC.md §4.3)', () => {
+    const r = normaliseDeliveryChannels(['iiif-img', 'thumbs', 'file'], 'application/pdf');
+    expect(r.errors).toEqual([]);
+    expect(r.input).toEqual({
+      kind: 'explicit',
+      channels: [
+        { channel: 'iiif-img', policy: 'default' },
+        { channel: 'thumbs', policy: 'default' },
+        { channel: 'file', policy: 'none' },
+      ],
+    });
+  });
+
   it('"default" alone means: resolve from the rules', () => {
     expect(normaliseDeliveryChannels(['default'], 'image/jpeg').input).toEqual({ kind: 'default' });
   });
 
   it.each([
-    [['iiif-img'], 'application/pdf', /image\/\*/],
+    [['iiif-img'], 'application/zip', /image\/\* or application\/pdf/],
     [['thumbs'], 'video/mp4', /image\/\*/],
     [['iiif-av'], 'image/jpeg', /audio/],
     [['none', 'file'], 'image/jpeg', /only/],

@@ -1,6 +1,7 @@
 import { textProblem } from '@vellum/common';
 import { LIMITS } from '../http/limits';
 import {
+  channelFitsMediaType,
   DELIVERY_CHANNELS,
   type AssetDeliveryChannel,
   type AssetFamily,
@@ -101,7 +102,8 @@ export type ChannelInput = { kind: 'explicit'; channels: AssetDeliveryChannel[] 
  * Normalises `deliveryChannels` as sent (SPEC.md §3.4): an array of `{channel, policy?}` objects or plain channel
  * names, never empty (`[]` → an error); `none` or `default` must stand alone (`default` = resolve from the default
  * rules); each channel must be
- * valid for the media type (`iiif-img`/`thumbs` need `image/*`, `iiif-av` needs `audio/*` or `video/*`); a
+ * valid for the media type (`channelFitsMediaType`: `iiif-img`/`thumbs` need `image/*` or `application/pdf`,
+ * `iiif-av` needs `audio/*` or `video/*`); a
  * channel appears at most once. Policies may be names or DLCS-style policy URLs ending `/{channel}/{name}`.
  * @param path field path used in error entries (e.g. `deliveryChannels` or `member[3].deliveryChannels`).
  * @returns the normalised input, plus `{field, message}` errors (empty when valid).
@@ -192,13 +194,13 @@ export function normaliseDeliveryChannels(
     seen.add(channel);
     if (channel === 'none' && entries.length > 1)
       errors.push({ field, message: '"none" must be the only delivery channel' });
-    if ((channel === 'iiif-img' || channel === 'thumbs') && mediaType && !mt.startsWith('image/')) {
+    if ((channel === 'iiif-img' || channel === 'thumbs') && mediaType && !channelFitsMediaType(channel, mt)) {
       errors.push({
         field,
-        message: `delivery channel "${channel}" needs an image/* mediaType, not "${mediaType}"`,
+        message: `delivery channel "${channel}" needs an image/* or application/pdf mediaType, not "${mediaType}"`,
       });
     }
-    if (channel === 'iiif-av' && mediaType && !mt.startsWith('audio/') && !mt.startsWith('video/')) {
+    if (channel === 'iiif-av' && mediaType && !channelFitsMediaType(channel, mt)) {
       errors.push({
         field,
         message: `delivery channel "iiif-av" needs an audio/* or video/* mediaType, not "${mediaType}"`,

@@ -33,6 +33,8 @@ describe('channelFitProblem (the channels an asset of the media type may have, S
     ['iiif-av', 'audio/mp4'],
     ['file', '*/*'],
     ['file', 'application/pdf'],
+    ['iiif-img', 'application/pdf'],
+    ['thumbs', 'Application/PDF'],
     ['none', 'text/*'],
   ])('%s fits %s', (channel, glob) => {
     expect(channelFitProblem(channel, glob)).toBeNull();
@@ -40,7 +42,8 @@ describe('channelFitProblem (the channels an asset of the media type may have, S
   it.each([
     ['iiif-img', 'video/*'],
     ['thumbs', '*/*'],
-    ['iiif-img', 'application/pdf'],
+    ['iiif-img', 'application/*'],
+    ['thumbs', 'application/zip'],
     ['iiif-av', 'image/*'],
     ['iiif-av', '*/*'],
   ])('%s does not fit %s', (channel, glob) => {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DeliveryChannel } from '@vellum/contracts';
+import { channelFitsMediaType, type DeliveryChannel } from '@vellum/contracts';
 import { isUniqueViolation, type DefaultDeliveryChannel } from '@vellum/db';
 import { SYSTEM_POLICIES } from '../assets/delivery-channels';
 import { JSON_LD_KEYS } from '../http/body-contract';
@@ -37,15 +37,14 @@ export function policyNameOf(value: string, channel: string): { name: string } |
 
 /**
  * Why a rule giving `channel` cannot apply to `mediaType` globs, or null (the channel needs what the asset write
- * path needs, SPEC.md §3.4): `iiif-img`/`thumbs` need `image/...`, `iiif-av` `audio/...` or `video/...`.
+ * path needs, SPEC.md §3.4, §4.3: `channelFitsMediaType` of @vellum/contracts): `iiif-img`/`thumbs` need
+ * `image/...` or `application/pdf`, `iiif-av` `audio/...` or `video/...`.
  */
 export function channelFitProblem(channel: string, mediaType: string): string | null {
-  const mt = mediaType.toLowerCase();
-  if ((channel === 'iiif-img' || channel === 'thumbs') && !mt.startsWith('image/'))
-    return `delivery channel "${channel}" needs an image/... mediaType, not "${mediaType}"`;
-  if (channel === 'iiif-av' && !mt.startsWith('audio/') && !mt.startsWith('video/'))
+  if (channelFitsMediaType(channel, mediaType)) return null;
+  if (channel === 'iiif-av')
     return `delivery channel "iiif-av" needs an audio/... or video/... mediaType, not "${mediaType}"`;
-  return null;
+  return `delivery channel "${channel}" needs an image/... or application/pdf mediaType, not "${mediaType}"`;
 }
 
 /**

@@ -13,11 +13,24 @@ import {
 import { registerMessage } from '../registry';
 import { AssetAttemptRef, ObjectLocation, StoredThumbnail } from './common';
 
-/** Where and how to write the tile source (iiif-img channel, policy `default`). */
+/** Where and how to write the tile source (iiif-img channel). */
 export class PyramidSpec {
   @ValidateNested() @Type(() => ObjectLocation) location!: ObjectLocation;
   /** Tile edge in pixels (the `tiles.width` info.json advertises; 512 by default). */
   @IsInt() @Min(64) tileSize!: number;
+  /**
+   * Policy `iiif-img/use-original` (SPEC.md §4.3): keep the staged origin as the tile source when it is already
+   * tile-ready (a pyramidal tiled TIFF whose levels halve and whose JPEG tiles can be served as stored, or a JPEG
+   * within one tile) and write nothing at `location`; otherwise write the pyramid there as for `default`. The reply
+   * says which happened ({@link ImageDerivativesCreatedV1.useOriginal} or `pyramid`).
+   */
+  @IsOptional() @IsBoolean() useOriginal?: boolean;
+}
+
+/** The staged origin is the tile source as is (`iiif-img/use-original` and the origin was tile-ready). */
+export class OriginalTileSource {
+  /** The origin's own tile edge in pixels: what info.json advertises for this asset (`tiles.width`). */
+  @IsInt() @Min(1) tileSize!: number;
 }
 
 /** Which thumbnails to make (thumbs channel) and where. */
@@ -62,7 +75,10 @@ export class ImageDerivativesCreatedV1 extends AssetAttemptRef {
   /** Pixels, after EXIF orientation. */
   @IsInt() @Min(1) width!: number;
   @IsInt() @Min(1) height!: number;
+  /** The pyramidal TIFF written (policy `default`, or `use-original` with an origin that was not tile-ready). */
   @IsOptional() @ValidateNested() @Type(() => ObjectLocation) pyramid?: ObjectLocation;
+  /** Present when the staged origin is kept as the tile source (`use-original`, tile-ready): no pyramid was written. */
+  @IsOptional() @ValidateNested() @Type(() => OriginalTileSource) useOriginal?: OriginalTileSource;
   /** Thumbnails anyone may see, largest first. */
   @IsArray() @ValidateNested({ each: true }) @Type(() => StoredThumbnail) openThumbnails!: StoredThumbnail[];
   /** Thumbnails that need a role, largest first. */
