@@ -265,7 +265,8 @@ describe('ingest-orchestrator: origin strategies (integration)', () => {
         attempt: 1,
         width: 592,
         height: 1167,
-        ...(cmd.pyramid ? { pyramid } : {}),
+        // A use-original command is answered as for a tile-ready origin (kept as the tile source, no pyramid).
+        ...(cmd.pyramid?.useOriginal ? { useOriginal: { tileSize: 512 } } : cmd.pyramid ? { pyramid } : {}),
         openThumbnails: [{ width: 51, height: 100, location: thumb }],
         authThumbnails: [],
         elapsedMs: 1,
