@@ -1,5 +1,6 @@
 import { DEFAULT_RETRY_POLICY, jitteredDelayMs, retryCeilingsMs } from './backoff';
 import { DEFAULT_RETRY_DELAYS_MS, transportEnvOptions } from './options';
+import { permanentFailureText, retriesExhaustedText } from './failure-text';
 
 describe('retryCeilingsMs', () => {
   it.each([
@@ -134,5 +135,25 @@ describe('transportEnvOptions', () => {
     expect(() => transportEnvOptions({ ...env, VELLUM_RETRY_MAX_DELAY_MS: 10 })).toThrow(
       /maximum retry delay/,
     );
+  });
+});
+
+describe('failure texts', () => {
+  it.each([
+    [
+      permanentFailureText('Unsupported or corrupt image', 1),
+      'Unsupported or corrupt image (permanent, 1 attempt)',
+    ],
+    [
+      permanentFailureText('Origin x answered HTTP 404 (not found)', 3),
+      'Origin x answered HTTP 404 (not found) (permanent, 3 attempts)',
+    ],
+    [
+      retriesExhaustedText('Origin unreachable', 5, 'HTTP 503'),
+      'Origin unreachable after 5 attempts (retryable): HTTP 503',
+    ],
+    [retriesExhaustedText('Ingest failed', 1, 'boom'), 'Ingest failed after 1 attempt (retryable): boom'],
+  ])('%s', (actual, expected) => {
+    expect(actual).toBe(expected);
   });
 });

@@ -5,6 +5,7 @@
  */
 export * from './options';
 export * from './backoff';
+export * from './failure-text';
 export * from './errors';
 export * from './connection-manager';
 export * from './envelope-builder';

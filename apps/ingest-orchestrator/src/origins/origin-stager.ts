@@ -3,6 +3,7 @@ import type { ObjectStore } from '@vellum/storage';
 import { discard, type OriginFetcher } from './origin-fetcher';
 import {
   classifyOriginError,
+  RetryableOriginError,
   OriginError,
   OriginStoreError,
   OriginTooLargeError,
@@ -152,6 +153,7 @@ export class OriginStager {
    * @param contentType the asset's `mediaType`, stored as the object's content type.
    * @param opts.quotaBytes bytes the customer's storage policy has left (SPEC.md §8): a larger origin (declared,
    *   or found while streaming) fails with {@link StorageQuotaExceededError}, permanently; absent = no quota.
+   * @param opts.signal the handler's deadline (`ctx.signal`): once aborted, the staging stops (retryable error).
    * @throws PermanentOriginError (bad URL, unsupported scheme, 4xx, SSRF refusal, too large, quota, empty) or
    *   RetryableOriginError (network trouble, 5xx/429, too slow, object-store errors): always an
    *   {@link OriginError}.
@@ -161,8 +163,11 @@ export class OriginStager {
     bucket: string,
     key: string,
     contentType: string,
-    opts: { quotaBytes?: number } = {},
+    opts: { quotaBytes?: number; signal?: AbortSignal } = {},
   ): Promise<StagedOrigin> {
+    const abandoned = (): RetryableOriginError =>
+      new RetryableOriginError('the staging was abandoned at the handler deadline');
+    if (opts.signal?.aborted) throw abandoned();
     let url: URL;
     try {
       url = new URL(origin);
@@ -198,6 +203,10 @@ export class OriginStager {
     pipeline(fetched.body, guard, limit, (err) => {
       if (err) streamError = err;
     });
+    const onAbort = (): void => {
+      guard.destroy(abandoned());
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const { size } = await this.store.put(bucket, key, limit, { contentType });
       if (streamError) throw streamError;
@@ -219,6 +228,8 @@ export class OriginStager {
         throw new OriginStoreError(err instanceof Error ? err.message : String(err));
       }
       throw classifyOriginError(cause);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
     }
   }
 
