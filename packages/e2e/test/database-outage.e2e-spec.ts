@@ -103,7 +103,7 @@ describe('a PostgreSQL outage during a 200-image batch', () => {
         status: 503,
         type: 'application/problem+json',
       });
-      const body = JSON.parse(p.text) as Json;
+      const body: Json = JSON.parse(p.text);
       expect(body).toMatchObject({ status: 503, title: 'Service Unavailable' });
       expect(body.stack).toBeUndefined();
       expect(p.text).not.toMatch(/\n\s+at |node_modules|\.ts:\d+|\.js:\d+/);
