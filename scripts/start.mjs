@@ -14,6 +14,7 @@
 //   VELLUM_API_PORT (3000), VELLUM_DELIVERY_PORT (3001), VELLUM_AUTH_PORT (3002), VELLUM_ORCHESTRATOR_PORT (3003),
 //   VELLUM_IMAGE_PROCESSOR_PORT (3004), VELLUM_AV_TRANSCODER_PORT (3005)
 //   VELLUM_HOST                    interface the services bind (their HOST); default 127.0.0.1 (local only)
+//   VELLUM_API_WORKERS             api-gateway worker processes; default 0 = one per CPU
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -124,6 +125,8 @@ function serviceEnv(base) {
     VELLUM_DELIVERY_PORT: String(byName['iiif-delivery']),
     // Local mode: the demo's origins are served from this machine, so loopback origins are allowed here.
     VELLUM_ORIGIN_ALLOWLIST: process.env.VELLUM_ORIGIN_ALLOWLIST ?? '127.0.0.1/32,::1/128,localhost',
+    // One machine runs everything: the api-gateway uses every core (one worker per CPU, node:cluster).
+    VELLUM_API_WORKERS: process.env.VELLUM_API_WORKERS ?? '0',
   };
 }
 

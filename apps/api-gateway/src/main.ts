@@ -1,12 +1,12 @@
 import 'reflect-metadata';
-import { runService, validateEnv } from '@vellum/common';
+import { runClustered, runService, validateEnv, workerCount } from '@vellum/common';
 import { GatewayEnv } from './config/gateway-env';
 import { startGateway } from './gateway';
 
-/** Entry point: `node dist/main.js` (env: see .env.example). */
+/** Entry point: `node dist/main.js` (env: see .env.example); `VELLUM_API_WORKERS` processes share the port. */
 async function main(): Promise<void> {
   const env = validateEnv(GatewayEnv);
-  await startGateway(env);
+  await runClustered('api-gateway', workerCount(env.VELLUM_API_WORKERS), () => startGateway(env));
 }
 
 runService('api-gateway', main);

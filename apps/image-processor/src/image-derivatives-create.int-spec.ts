@@ -189,6 +189,8 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     const msg = (reply as { msg: ImageDerivativesCreatedV1 }).msg;
     expect([msg.width, msg.height, msg.attempt]).toEqual([1800, 1200, 1]);
     const ref = { customerId: 7, spaceId: 3, assetId: 'exif upright é' };
+    // The master is echoed, so the orchestrator finalises from what was read (an optimised origin in place).
+    expect(msg.source).toEqual({ bucket: buckets.origins, key: originKey(ref) });
     expect(msg.pyramid).toEqual({
       bucket: buckets.derivatives,
       key: pyramidKey(ref),

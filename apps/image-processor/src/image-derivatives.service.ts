@@ -79,6 +79,8 @@ export class ImageDerivativesService {
         height: result.height,
         openThumbnails: [] as StoredThumbnail[],
         authThumbnails: [] as StoredThumbnail[],
+        // Echoed: the orchestrator finalises from the master actually read (an optimised origin, in place).
+        source: cmd.source,
       });
 
       if (cmd.pyramid && result.pyramid) {

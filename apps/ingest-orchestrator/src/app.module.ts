@@ -15,6 +15,7 @@ import {
   bucketsFromEnv,
   OBJECT_STORE,
   objectStoreFromEnv,
+  storageConfigFromEnv,
   type ObjectStore,
   type VellumBuckets,
 } from '@vellum/storage';
@@ -26,8 +27,10 @@ import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
 import type { OrchestratorEnv } from './orchestrator.env';
 import { HttpOriginFetcher } from './origins/http-origin.fetcher';
+import { OriginAccessResolver } from './origins/origin-access.resolver';
 import type { OriginFetcher } from './origins/origin-fetcher';
 import { OriginStager } from './origins/origin-stager';
+import { S3OriginFetcher } from './origins/s3-origin.fetcher';
 import { parseAllowList, SsrfGuard, type ResolvedAddress } from './origins/ssrf-guard';
 import { StagingScheduler } from './staging-scheduler';
 import { StuckIngestSweeper } from './stuck-ingest.sweeper';
@@ -107,15 +110,28 @@ class CoreModule {
         },
         {
           provide: ORIGIN_STAGER,
-          inject: [OBJECT_STORE, 'HTTP_ORIGIN_FETCHER', IngestMetrics],
-          useFactory: (store: ObjectStore, http: HttpOriginFetcher, metrics: IngestMetrics) =>
-            new OriginStager([http, ...(opts.fetchers ?? [])], store, {
+          inject: [OBJECT_STORE, BUCKETS, 'HTTP_ORIGIN_FETCHER', IngestMetrics],
+          useFactory: (
+            store: ObjectStore,
+            buckets: VellumBuckets,
+            http: HttpOriginFetcher,
+            metrics: IngestMetrics,
+          ) => {
+            // s3:// (and S3 https URLs under s3-ambient) through the platform's own S3 store (SPEC.md §4.2).
+            const cfg = storageConfigFromEnv(env);
+            const s3 = new S3OriginFetcher({
+              config: cfg.driver === 's3' ? cfg : null,
+              ownBuckets: Object.values(buckets),
+              timeoutMs: env.VELLUM_ORIGIN_TIMEOUT_MS,
+            });
+            return new OriginStager([http, s3, ...(opts.fetchers ?? [])], store, {
               maxBytes: env.VELLUM_MAX_ORIGIN_BYTES,
               onBytes: (n) => metrics.originBytes.inc(n),
               deadlineMs: env.VELLUM_ORIGIN_DEADLINE_MS,
               minBytesPerSecond: env.VELLUM_ORIGIN_MIN_BYTES_PER_SECOND,
               rateWindowMs: env.VELLUM_ORIGIN_RATE_WINDOW_MS,
-            }),
+            });
+          },
         },
         {
           provide: SECRET_BOX,
@@ -138,6 +154,7 @@ class CoreModule {
             }),
         },
         IngestMetrics,
+        OriginAccessResolver,
         CoreLifecycle,
       ],
       exports: [
@@ -149,6 +166,7 @@ class CoreModule {
         STAGING_SCHEDULER,
         SECRET_BOX,
         IngestMetrics,
+        OriginAccessResolver,
       ],
     };
   }

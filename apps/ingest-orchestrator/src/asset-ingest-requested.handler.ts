@@ -26,6 +26,7 @@ import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
 import { channelsOf, planIngest, policiesNeeded, policyKey, type IngestPlan } from './ingest-planner';
 import type { OrchestratorEnv } from './orchestrator.env';
+import { OriginAccessResolver } from './origins/origin-access.resolver';
 import { OriginError, PermanentOriginError } from './origins/origin-errors';
 import type { OriginStager, StagedOrigin } from './origins/origin-stager';
 import type { StagingScheduler } from './staging-scheduler';
@@ -100,6 +101,7 @@ export class AssetIngestRequestedHandler {
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly objects: AssetObjectsService,
+    private readonly access: OriginAccessResolver,
   ) {}
 
   // Defaults for the environment's defaults; main.ts overrides them with `ingestConsumerOptions(env)`.
@@ -173,7 +175,9 @@ export class AssetIngestRequestedHandler {
       bytes: staged.size,
       originContentType: staged.originContentType,
       mediaType: asset.mediaType,
-      msg: `origin staged at ${staged.bucket}/${staged.key}`,
+      msg: staged.inPlace
+        ? `optimised origin read in place at ${staged.bucket}/${staged.key} (no copy stored)`
+        : `origin staged at ${staged.bucket}/${staged.key}`,
     });
 
     try {
@@ -265,8 +269,10 @@ export class AssetIngestRequestedHandler {
   }
 
   /**
-   * Stages the origin (its sealed credentials opened with the gateway's key); an uploaded file (origin
-   * `vellum-store://{bucket}/{key}` written by the gateway, or no origin) is used in place.
+   * Stages the origin (its sealed credentials opened with the gateway's key) with the customer's origin strategy
+   * for it ({@link OriginAccessResolver}: first matching rule, credentials opened only here, scheme checked); an
+   * uploaded file (origin `vellum-store://{bucket}/{key}` written by the gateway, or no origin) is used in place,
+   * as is an `optimised` s3-ambient origin (nothing copied: the staged location is the origin object itself).
    */
   private async stage(asset: Asset, plan: WorkPlan, signal?: AbortSignal): Promise<StagedOrigin> {
     const { bucket, key } = plan.origin;
@@ -287,8 +293,9 @@ export class AssetIngestRequestedHandler {
         );
       throw err;
     }
+    const access = await this.access.resolve(asset.customerId, origin);
     const quotaBytes = await this.remainingQuota(asset);
-    return this.stager.stage(origin, bucket, key, asset.mediaType, { quotaBytes, signal });
+    return this.stager.stage(origin, bucket, key, asset.mediaType, { quotaBytes, access, signal });
   }
 
   /**
@@ -341,6 +348,8 @@ export class AssetIngestRequestedHandler {
       return;
     }
     const priority = msg.priority ? PRIORITY_LANE : 0;
+    // The master the workers read: the staged copy, or an optimised origin object itself (the workers read any
+    // bucket of the platform's S3 store; the workers echo `source` in their reply, so finalising knows).
     const source = { bucket: staged.bucket, key: staged.key, size: staged.size };
     // What every work command carries: the asset attempt, its media type and the staged master.
     const work = { ...ref, mediaType: asset.mediaType, source };
@@ -375,12 +384,13 @@ export class AssetIngestRequestedHandler {
       this.log.log({ ...ref, priority, msg: 'av.transcode.create.v1 dispatched' });
       return;
     }
-    // `file` only: the staged origin is the delivered original; nothing else to make.
+    // `file` only: the staged origin (or the optimised origin itself) is the delivered original.
     const { derivatives, storage } = fileOnlyDerivatives(staged);
     await this.finaliser.finalise({
       ...ref,
       outcome: { success: true, derivatives, storage },
-      deleteStagedOrigin: false,
+      // In place: a copy an earlier, non-optimised attempt staged is no longer the original.
+      deleteStagedOrigin: staged.inPlace === true,
     });
   }
 

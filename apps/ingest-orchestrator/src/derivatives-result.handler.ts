@@ -66,7 +66,7 @@ export class DerivativesResultHandler {
     const asset = await this.loadInProgress(msg, 'image.derivatives.created', written);
     if (!asset) return;
     const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
-    const staged = await this.stagedFacts(asset, facts);
+    const staged = await this.stagedFacts(asset, facts, msg.source);
     const { derivatives, storage } = imageDerivatives(
       facts,
       msg,
@@ -77,7 +77,7 @@ export class DerivativesResultHandler {
     await this.finaliser.finalise({
       ...refOf(msg),
       outcome: { success: true, width: msg.width, height: msg.height, derivatives, storage },
-      deleteStagedOrigin: !facts.keepOrigin,
+      deleteStagedOrigin: !facts.keepOrigin || staged.inPlace === true,
       written,
     });
   }
@@ -96,7 +96,7 @@ export class DerivativesResultHandler {
     const asset = await this.loadInProgress(msg, 'av.transcode.completed', written);
     if (!asset) return;
     const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
-    const staged = await this.stagedFacts(asset, facts);
+    const staged = await this.stagedFacts(asset, facts, msg.source);
     const { derivatives, storage } = avDerivatives(facts, msg, staged);
     await this.finaliser.finalise({
       ...refOf(msg),
@@ -108,7 +108,7 @@ export class DerivativesResultHandler {
         derivatives,
         storage,
       },
-      deleteStagedOrigin: !facts.keepOrigin,
+      deleteStagedOrigin: !facts.keepOrigin || staged.inPlace === true,
       written,
     });
   }
@@ -163,8 +163,26 @@ export class DerivativesResultHandler {
     return asset;
   }
 
-  /** The staged origin's location and, when it is kept, its size (one `stat`). */
-  private async stagedFacts(asset: Asset, facts: ChannelFacts): Promise<StagedFacts> {
+  /**
+   * The staged origin's location and, when it is kept, its size (one `stat`). A master the worker says it read
+   * outside the platform's buckets (`source` echoed in its reply) is an optimised origin read in place
+   * (SPEC.md §1 "Origin strategy"): the derivatives name it, its bytes are not counted, and whatever sits at the
+   * staged-copy key (an earlier, non-optimised attempt's copy) is deleted after finalising. The origin object
+   * itself is the customer's and is never deleted (the clean-up only ever deletes in the platform's buckets).
+   */
+  private async stagedFacts(
+    asset: Asset,
+    facts: ChannelFacts,
+    source?: { bucket: string; key: string; size?: number },
+  ): Promise<StagedFacts> {
+    const platform = [
+      this.buckets.origins,
+      this.buckets.derivatives,
+      this.buckets.thumbnails,
+      this.buckets.outputs,
+    ];
+    if (source && !platform.includes(source.bucket))
+      return { bucket: source.bucket, key: source.key, size: source.size, inPlace: true };
     const { bucket, key } = parseStoreOrigin(asset.origin) ?? {
       bucket: this.buckets.origins,
       key: originKey({ customerId: asset.customerId, spaceId: asset.spaceId, assetId: asset.id }),

@@ -140,3 +140,62 @@ describe('channelFacts of an uploaded file', () => {
     expect(channelFacts(channels, true)).toMatchObject({ keepOrigin: true, file: false, pyramid: true });
   });
 });
+
+describe('an optimised origin read in place (SPEC.md §1 "Origin strategy", §8)', () => {
+  const inPlace = { bucket: 'customer-masters', key: 'books/b1/p1.tif', size: 7000, inPlace: true };
+  const reply = {
+    openThumbnails: [{ width: 200, height: 100, location: loc('1/2/a/full/200,100/0/default.jpg', 20) }],
+    authThumbnails: [],
+  };
+
+  it('names the origin object as the original and the use-original source, counting none of its bytes', () => {
+    const facts = channelFacts([
+      { channel: 'iiif-img', policy: 'use-original' },
+      { channel: 'thumbs', policy: 'default' },
+      { channel: 'file', policy: 'none' },
+    ]);
+    const { derivatives, storage } = imageDerivatives(facts, reply, inPlace, 'vellum-thumbs');
+    expect(derivatives.pyramid).toEqual({
+      bucket: 'customer-masters',
+      key: 'books/b1/p1.tif',
+      size: 7000,
+      useOriginal: true,
+    });
+    expect(derivatives.original).toEqual({ bucket: 'customer-masters', key: 'books/b1/p1.tif', size: 7000 });
+    expect(storage).toEqual({ size: 0, thumbnailSize: 20 });
+    // The same channels from a staged copy count the copy.
+    expect(imageDerivatives(facts, reply, { ...inPlace, inPlace: false }, 'vellum-thumbs').storage).toEqual({
+      size: 7000,
+      thumbnailSize: 20,
+    });
+  });
+
+  it('file only: the origin object is the original, 0 bytes stored', () => {
+    expect(fileOnlyDerivatives(inPlace)).toEqual({
+      derivatives: { original: { bucket: 'customer-masters', key: 'books/b1/p1.tif', size: 7000 } },
+      storage: { size: 0, thumbnailSize: 0 },
+    });
+  });
+
+  it('AV: transcodes counted, the origin not', () => {
+    const facts = channelFacts([
+      { channel: 'iiif-av', policy: 'default-video' },
+      { channel: 'file', policy: 'none' },
+    ]);
+    const out = avDerivatives(
+      facts,
+      {
+        outputs: [
+          {
+            preset: 'video-mp4-720p',
+            location: { bucket: 'vellum-derivatives', key: 'k.mp4', size: 700 },
+            mediaType: 'video/mp4',
+          },
+        ],
+      },
+      inPlace,
+    );
+    expect(out.derivatives.original?.bucket).toBe('customer-masters');
+    expect(out.storage).toEqual({ size: 700, thumbnailSize: 0 });
+  });
+});

@@ -22,6 +22,17 @@ export interface StagedFacts {
   key: string;
   /** Bytes of the staged origin, or `undefined` when it is gone / was never staged. */
   size?: number;
+  /**
+   * The master is an optimised origin read in place (the customer's own object, SPEC.md §1 "Origin strategy"):
+   * derivatives name it, but its bytes are never counted in the asset's stored `size` (SPEC.md §8: the platform
+   * stores no copy of it).
+   */
+  inPlace?: boolean;
+}
+
+/** Bytes of the master the asset's stored `size` counts: none for an origin read in place. */
+function storedMasterBytes(facts: Pick<ChannelFacts, 'keepOrigin'>, staged: StagedFacts): number {
+  return facts.keepOrigin && !staged.inPlace ? (staged.size ?? 0) : 0;
 }
 
 /** Which channels shape the derivatives JSON. */
@@ -108,7 +119,7 @@ export function imageDerivatives(
     };
   }
   if (facts.file) derivatives.original = { bucket: staged.bucket, key: staged.key, size: staged.size ?? 0 };
-  if (facts.keepOrigin) size += staged.size ?? 0;
+  size += storedMasterBytes(facts, staged);
   return { derivatives, storage: { size, thumbnailSize } };
 }
 
@@ -132,17 +143,20 @@ export function avDerivatives(
   };
   let size = reply.outputs.reduce((sum, o) => sum + (o.location.size ?? 0), 0);
   if (facts.file) derivatives.original = { bucket: staged.bucket, key: staged.key, size: staged.size ?? 0 };
-  if (facts.keepOrigin) size += staged.size ?? 0;
+  size += storedMasterBytes(facts, staged);
   return { derivatives, storage: { size, thumbnailSize: 0 } };
 }
 
-/** Derivatives JSON of a `file`-only ingest (no worker involved). */
+/**
+ * Derivatives JSON of a `file`-only ingest (no worker involved): the staged copy, or the optimised origin itself
+ * (`inPlace`, then counted as 0 stored bytes), is the original.
+ */
 export function fileOnlyDerivatives(staged: StagedFacts): {
   derivatives: AssetDerivatives;
   storage: AssetStorageSizes;
 } {
   return {
     derivatives: { original: { bucket: staged.bucket, key: staged.key, size: staged.size ?? 0 } },
-    storage: { size: staged.size ?? 0, thumbnailSize: 0 },
+    storage: { size: storedMasterBytes({ keepOrigin: true }, staged), thumbnailSize: 0 },
   };
 }

@@ -30,6 +30,7 @@ export { MetricsController } from './metrics.controller';
 export { HealthController } from './health.controller';
 export { OPS_ROUTES, VellumCommonModule } from './vellum-common.module';
 export { bootstrapService, runService } from './bootstrap';
+export { isClusterWorker, runClustered, workerCount } from './cluster';
 export type { BootstrapOptions } from './bootstrap';
 export {
   createValidationPipe,

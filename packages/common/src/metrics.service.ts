@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+import { clusterMetrics, shareMetricsRegistry } from './cluster';
 import { isOpsPath } from './logging';
 import { VELLUM_COMMON_OPTIONS, type VellumCommonOptions } from './options';
 
@@ -29,6 +30,7 @@ export class MetricsService {
   constructor(@Inject(VELLUM_COMMON_OPTIONS) options: VellumCommonOptions) {
     this.registry.setDefaultLabels({ service: options.serviceName });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    shareMetricsRegistry(this.registry);
     this.httpRequestDuration = this.histogram(
       'http_request_duration_seconds',
       'HTTP request duration in seconds, by method, route template and status code',
@@ -84,7 +86,8 @@ export class MetricsService {
 
   /** The exposition text (Prometheus text format 0.0.4) of every metric in the registry. */
   async render(): Promise<string> {
-    return this.registry.metrics();
+    // A clustered worker answers for the whole replica (every worker's series summed by the primary).
+    return (await clusterMetrics()) ?? this.registry.metrics();
   }
 
   /** Content type of {@link render}'s output. */

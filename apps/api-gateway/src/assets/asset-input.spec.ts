@@ -85,11 +85,15 @@ describe('parseAssetBody (SPEC.md §3.4)', () => {
 });
 
 describe('originProblem (SPEC.md §4.2)', () => {
-  it.each(['http://example.org/a.jpg', 'https://example.org:8443/a?b=c'])('accepts %s', (o) =>
-    expect(originProblem(o)).toBeNull(),
-  );
   it.each([
-    ['s3://bucket/key', /"s3" is not supported yet/],
+    'http://example.org/a.jpg',
+    'https://example.org:8443/a?b=c',
+    's3://bucket/key',
+    's3://b-1/a/b c.tif',
+  ])('accepts %s', (o) => expect(originProblem(o)).toBeNull());
+  it.each([
+    ['s3://bucket', /s3:\/\/\{bucket\}\/\{key\}/],
+    ['s3://bucket/', /s3:\/\/\{bucket\}\/\{key\}/],
     ['sftp://host/path', /not supported yet/],
     ['ftp://host/path', /not supported yet/],
     ['file:///etc/passwd', /"file" is not supported/],

@@ -52,7 +52,7 @@ export class AssetBodyDto {
 
   @ApiPropertyOptional({
     description:
-      'URI of the master file: http(s) (s3, sftp and ftp are refused until supported). Credentials in it ' +
+      'URI of the master file: http(s) or s3://{bucket}/{key} (sftp and ftp are refused until supported). Credentials in it ' +
       '(`https://user:password@host/...`) are stored encrypted and rendered as `xxx`; sending the rendered ' +
       'value back keeps them.',
     example: 'https://example.org/images/1.jpg',
@@ -182,7 +182,7 @@ export const DERIVED_FIELDS: readonly string[] = ['family'];
 
 /** Origin schemes the platform knows (SPEC.md §1 "Origin") and the ones this release can fetch. */
 export const KNOWN_ORIGIN_SCHEMES = ['http', 'https', 's3', 'sftp', 'ftp'];
-export const SUPPORTED_ORIGIN_SCHEMES = ['http', 'https'];
+export const SUPPORTED_ORIGIN_SCHEMES = ['http', 'https', 's3'];
 
 /** A validated asset body: the DTO plus its normalised delivery channels and the keys actually sent. */
 export interface AssetInput {
@@ -330,8 +330,10 @@ function isDtoKey(k: string): boolean {
 }
 
 /**
- * Checks an origin URI (SPEC.md §1, §4.2). http(s) are fetched by this release; `s3`, `sftp` and `ftp` are refused
- * with a clear 400 ("origin scheme X is not supported yet") rather than accepted and failed later at ingest.
+ * Checks an origin URI (SPEC.md §1, §4.2). http(s) and `s3://{bucket}/{key}` (read with the platform's S3
+ * credentials, `s3-ambient`) are fetched by this release; `sftp` and `ftp` are refused with a clear 400 ("origin
+ * scheme X is not supported yet") rather than accepted and failed later at ingest. The ingest-orchestrator checks
+ * an s3 origin's bucket name and key fully (a permanent asset error).
  * @returns null when acceptable, else the reason.
  */
 export function originProblem(origin: string): string | null {
@@ -343,6 +345,8 @@ export function originProblem(origin: string): string | null {
   }
   const scheme = url.protocol.replace(/:$/, '').toLowerCase();
   if (SUPPORTED_ORIGIN_SCHEMES.includes(scheme)) {
+    if (scheme === 's3' && (!url.hostname || url.pathname.length <= 1))
+      return 'an s3 origin is s3://{bucket}/{key}';
     if (!url.hostname) return 'origin must name a host';
     return null;
   }

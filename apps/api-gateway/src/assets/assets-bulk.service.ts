@@ -108,7 +108,7 @@ export class AssetsBulkService {
    *   duplicate or unknown `id`, a `space` other than the URL's; `member` missing, empty or over 500.
    */
   async patchSpace(customerId: number, spaceId: number, body: unknown): Promise<Asset[]> {
-    if (!(await this.spaces.get(customerId, spaceId))) throw notFound(`Space ${spaceId} not found.`);
+    if (!(await this.spaces.exists(customerId, spaceId))) throw notFound(`Space ${spaceId} not found.`);
     const errors: FieldError[] = [];
     const members = collectionMembers(body, errors, 'partial assets');
     const ids = members.map((m) =>

@@ -124,7 +124,7 @@ export class AssetsController {
     @Query() query: Record<string, unknown>,
   ) {
     const spaceId = parseSpaceId(rawSpace);
-    if (!(await this.spaces.get(c.id, spaceId))) throw notFound(`Space ${spaceId} not found.`);
+    if (!(await this.spaces.exists(c.id, spaceId))) throw notFound(`Space ${spaceId} not found.`);
     return listPage(
       this.links.request(req.originalUrl),
       query,

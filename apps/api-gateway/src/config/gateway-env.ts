@@ -79,6 +79,16 @@ export class GatewayEnv extends StorageEnv {
   @MinLength(16)
   VELLUM_ADMIN_SECRET?: string;
 
+  /**
+   * Worker processes of this replica sharing its port (node:cluster, `runClustered` in @vellum/common); `0` = one per
+   * CPU. Default 1: in Kubernetes scale with replicas of one CPU each; on one larger machine use 0. Every worker is a
+   * full gateway (own database pool, AMQP connection), exactly like another replica.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  VELLUM_API_WORKERS = 1;
+
   /** Largest JSON request body accepted, bytes; default 1 MiB (larger → 413). */
   @IsInt()
   @Min(1024)

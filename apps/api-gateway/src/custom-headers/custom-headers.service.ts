@@ -131,7 +131,7 @@ export class CustomHeadersService {
       if (sent.has(k)) (out as Record<string, unknown>)[k] = dto[k] ?? null;
       else if (mode !== 'patch') out[k] = null;
     }
-    if (typeof out.space === 'number' && !(await this.spaces.get(customerId, out.space)))
+    if (typeof out.space === 'number' && !(await this.spaces.exists(customerId, out.space)))
       errors.push({ field: 'space', message: `there is no space ${out.space}` });
     if (errors.length) throw validationProblem(errors);
     return out;

@@ -140,7 +140,7 @@ export class DefaultDeliveryChannelsController {
   private async scope(c: CustomerRef, rawSpace: string | undefined): Promise<number> {
     if (rawSpace === undefined) return 0;
     const spaceId = parseSpaceId(rawSpace);
-    if (!(await this.spaces.get(c.id, spaceId))) throw notFound(`Space ${spaceId} not found.`);
+    if (!(await this.spaces.exists(c.id, spaceId))) throw notFound(`Space ${spaceId} not found.`);
     return spaceId;
   }
 

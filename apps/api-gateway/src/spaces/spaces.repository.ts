@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA, type Prisma, type PrismaClient, type Space } from '@vellum/db';
+import { PRISMA, type Prisma, type PrismaClient, queryPrepared, type Space } from '@vellum/db';
 import { CustomerScopedRepository, type Db } from '../resource/customer-scoped.repository';
 import { SPACE_FIELDS } from './space.fields';
 
@@ -16,6 +16,9 @@ export type SpaceColumns = Partial<
  * LEAD: tables other issue-6 branches add per space (custom headers with a space...) go here.
  */
 const SPACE_OWNED_TABLES = ['default_delivery_channels', 'storage_usage'] as const;
+
+/** $1 = customerId, $2 = space id. */
+const SPACE_EXISTS_SQL = `SELECT 1 AS "one" FROM "spaces" WHERE "customerId" = $1::int AND "id" = $2::int`;
 
 /**
  * Spaces of one customer (SPEC.md §3.3 "Spaces"), every query scoped to the customer in one place
@@ -34,6 +37,15 @@ export class SpacesRepository extends CustomerScopedRepository<Space, Prisma.Spa
   /** One space, or null. */
   get(customerId: number, id: number, db: Db = this.prisma): Promise<Space | null> {
     return this.findOne(customerId, { id }, db);
+  }
+
+  /**
+   * True when the customer has space `id`: the existence check in front of every space sub-resource (asset lists,
+   * bulk edits, uploads...), a prepared statement on the pool ({@link queryPrepared}) instead of a Prisma query.
+   */
+  async exists(customerId: number, id: number, db: Db = this.prisma): Promise<boolean> {
+    const rows = await queryPrepared<{ one: number }>(db, 'space-exists', SPACE_EXISTS_SQL, [customerId, id]);
+    return rows.length > 0;
   }
 
   /** Another space of the customer (not `exceptId`) with that name, or null. */

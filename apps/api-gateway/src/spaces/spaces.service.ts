@@ -28,6 +28,11 @@ export class SpacesService {
     return this.repo.get(customerId, id);
   }
 
+  /** True when the customer has space `id` (one prepared statement). */
+  exists(customerId: number, id: number): Promise<boolean> {
+    return this.repo.exists(customerId, id);
+  }
+
   /**
    * One space with `approximateNumberOfImages` (an exact `count(*)` over the `(customerId, spaceId, created)`
    * index: about a millisecond at 10,000 assets). @throws 404.

@@ -30,7 +30,7 @@ export class StorageService {
    * @throws 404 when the space does not exist.
    */
   async usage(customerId: number, spaceId?: number): Promise<StorageUsageRow> {
-    if (spaceId !== undefined && !(await this.spaces.get(customerId, spaceId)))
+    if (spaceId !== undefined && !(await this.spaces.exists(customerId, spaceId)))
       throw notFound(`Space ${spaceId} not found.`);
     const [row, policy] = await Promise.all([
       this.storage.usage(customerId, spaceId ?? 0),

@@ -1,7 +1,13 @@
 import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { discard, type FetchedOrigin, type FetchLimits, type OriginFetcher } from './origin-fetcher';
+import {
+  discard,
+  type FetchedOrigin,
+  type FetchLimits,
+  type OriginAccess,
+  type OriginFetcher,
+} from './origin-fetcher';
 import {
   classifyHttpStatus,
   OriginTooLargeError,
@@ -27,6 +33,11 @@ type LookupCallback = (
   family?: number,
 ) => void;
 
+/** An `Authorization: Basic` value (RFC 7617, UTF-8). */
+function basicAuth(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+}
+
 /** A timeout of ours: retryable, with a Node-style code for logs. */
 function timeoutError(message: string): RetryableOriginError {
   return Object.assign(new RetryableOriginError(`Origin timed out: ${message}`), { code: 'ETIMEDOUT' });
@@ -37,8 +48,13 @@ function timeoutError(message: string): RetryableOriginError {
  * (`node:http`/`node:https`, keep-alive agents), with a connect-plus-headers timeout and a body idle timeout
  * (`timeoutMs` each), at most `maxRedirects` redirects (each target checked again), and the SSRF guard run both
  * before each request (clear error) and as the socket's DNS lookup, so the connection is pinned to an address the
- * guard approved (no DNS-rebinding window between check and connect). Userinfo in the URL is sent as Basic
- * authentication and never follows a redirect to another origin.
+ * guard approved (no DNS-rebinding window between check and connect).
+ *
+ * Authentication: a `basic-http-authentication` strategy (`access.credentials`, SPEC.md §1, §4.2) is sent as
+ * `Authorization: Basic`; without one, userinfo in the URL is. Either is sent only to the origin (scheme, host and
+ * port) the fetch started at: a redirect to another origin is followed without it (as curl does without
+ * `--location-trusted`), so an origin cannot hand the credentials to a third party. A 401/403 to a request that
+ * carried credentials is "Origin refused the credentials (401): <URL without credentials>", permanent.
  *
  * Node's client reads bodies delimited by `Content-Length`, chunked encoding or the connection closing alike,
  * whether the origin keeps the connection alive or closes it after each response, and applies backpressure by
@@ -98,8 +114,21 @@ export class HttpOriginFetcher implements OriginFetcher {
    * Opens the origin and returns its body as a stream.
    * @throws PermanentOriginError | RetryableOriginError | network errors (see class doc).
    */
-  async fetch(url: URL, limits: FetchLimits): Promise<FetchedOrigin> {
+  async fetch(url: URL, limits: FetchLimits, access?: OriginAccess): Promise<FetchedOrigin> {
+    const strategyAuth =
+      access?.strategy === 'basic-http-authentication' && access.credentials
+        ? basicAuth(access.credentials.user, access.credentials.password ?? '')
+        : undefined;
+    const urlAuth =
+      url.username || url.password
+        ? basicAuth(decodeURIComponent(url.username), decodeURIComponent(url.password))
+        : undefined;
+    const authorization = strategyAuth ?? urlAuth;
+    // The origin the credentials belong to; `URL.origin` is scheme://host:port, without userinfo.
+    const home = url.origin;
     let current = new URL(url.href);
+    current.username = '';
+    current.password = '';
     for (let hop = 0; ; hop++) {
       if (current.protocol !== 'http:' && current.protocol !== 'https:') {
         throw new PermanentOriginError(
@@ -112,14 +141,9 @@ export class HttpOriginFetcher implements OriginFetcher {
         accept: '*/*',
         'accept-encoding': 'identity',
       };
-      if (current.username || current.password) {
-        const user = decodeURIComponent(current.username);
-        const pass = decodeURIComponent(current.password);
-        headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-      }
-      const target = new URL(current.href);
-      target.username = '';
-      target.password = '';
+      const withCredentials = authorization !== undefined && current.origin === home;
+      if (withCredentials) headers.authorization = authorization;
+      const target = current;
       const res = await this.get(target, headers);
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && status !== 304) {
@@ -134,13 +158,15 @@ export class HttpOriginFetcher implements OriginFetcher {
             `Origin ${redactUrl(url)} redirected more than ${this.maxRedirects} times`,
           );
         const next = new URL(location, target);
-        // Credentials never follow a redirect to another origin.
-        if (next.origin === current.origin) {
-          next.username = current.username;
-          next.password = current.password;
-        }
+        // Userinfo in a Location is never used: credentials come from the strategy or the first URL only.
+        next.username = '';
+        next.password = '';
         current = next;
         continue;
+      }
+      if (withCredentials && (status === 401 || status === 403)) {
+        discard(res);
+        throw new PermanentOriginError(`Origin refused the credentials (${status}): ${redactUrl(current)}`);
       }
       const statusError = classifyHttpStatus(status, current.href);
       if (statusError) {

@@ -1,6 +1,6 @@
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import type { ObjectStore } from '@vellum/storage';
-import { discard, type OriginFetcher } from './origin-fetcher';
+import { discard, type OriginAccess, type OriginFetcher } from './origin-fetcher';
 import {
   classifyOriginError,
   RetryableOriginError,
@@ -22,6 +22,12 @@ export interface StagedOrigin {
   originContentType?: string;
   /** The URL finally read (after redirects), without credentials. */
   finalUrl: string;
+  /**
+   * True when nothing was copied: `bucket/key` is the origin object itself, read in place (an `optimised`
+   * `s3-ambient` origin, SPEC.md §1). Such an object is the customer's: it is never counted as stored by the
+   * platform and never deleted by it.
+   */
+  inPlace?: boolean;
 }
 
 /** Options of {@link OriginStager}. */
@@ -132,9 +138,15 @@ export class TransferGuard extends Transform {
 }
 
 /**
- * Stages an asset's origin into the object store (SPEC.md §4.1 step 2, §4.2): picks the fetcher of the URL's
- * scheme, streams the body through a byte limit and a transfer guard (overall deadline, minimum rate) straight
- * into `store.put` (never whole in memory). An empty origin is refused.
+ * Stages an asset's origin into the object store (SPEC.md §4.1 step 2, §4.2): picks the fetcher (one that claims
+ * the URL under the origin's strategy, e.g. the S3 fetcher for an https S3 URL under `s3-ambient`, else the one of
+ * the URL's scheme), passes it the resolved strategy (`access`), streams the body through a byte limit and a
+ * transfer guard (overall deadline, minimum rate) straight into `store.put` (never whole in memory). An empty
+ * origin is refused.
+ *
+ * An `optimised` strategy whose fetcher can `locate` origins (s3-ambient) copies nothing: the origin object's own
+ * location is returned (`inPlace: true`), for the workers and delivery to read directly (SPEC.md §1, §4.1 step 2
+ * "unless the origin is optimised").
  */
 export class OriginStager {
   private readonly fetchers = new Map<string, OriginFetcher>();
@@ -152,7 +164,10 @@ export class OriginStager {
    *
    * @param contentType the asset's `mediaType`, stored as the object's content type.
    * @param opts.quotaBytes bytes the customer's storage policy has left (SPEC.md §8): a larger origin (declared,
-   *   or found while streaming) fails with {@link StorageQuotaExceededError}, permanently; absent = no quota.
+   *   or found while streaming) fails with {@link StorageQuotaExceededError}, permanently; absent = no quota. An
+   *   origin read in place stores nothing, so no quota applies to it.
+   * @param opts.access the customer's origin strategy for `origin` (resolved, credentials opened); absent =
+   *   `default`.
    * @param opts.signal the handler's deadline (`ctx.signal`): once aborted, the staging stops (retryable error).
    * @throws PermanentOriginError (bad URL, unsupported scheme, 4xx, SSRF refusal, too large, quota, empty) or
    *   RetryableOriginError (network trouble, 5xx/429, too slow, object-store errors): always an
@@ -163,7 +178,7 @@ export class OriginStager {
     bucket: string,
     key: string,
     contentType: string,
-    opts: { quotaBytes?: number; signal?: AbortSignal } = {},
+    opts: { quotaBytes?: number; access?: OriginAccess; signal?: AbortSignal } = {},
   ): Promise<StagedOrigin> {
     const abandoned = (): RetryableOriginError =>
       new RetryableOriginError('the staging was abandoned at the handler deadline');
@@ -175,12 +190,34 @@ export class OriginStager {
       throw new PermanentOriginError(`Origin is not a valid URL: ${JSON.stringify(origin.slice(0, 200))}`);
     }
     const scheme = url.protocol.replace(/:$/, '').toLowerCase();
-    const fetcher = this.fetchers.get(scheme);
+    const { access } = opts;
+    const fetcher =
+      (access && [...new Set(this.fetchers.values())].find((f) => f.claims?.(url, access))) ??
+      this.fetchers.get(scheme);
     if (!fetcher) throw new PermanentOriginError(`origin scheme ${scheme} is not supported yet`);
+    const limits = { maxBytes: this.opts.maxBytes };
+
+    if (access?.optimised && fetcher.locate) {
+      let located;
+      try {
+        located = await fetcher.locate(url, limits, access);
+      } catch (err) {
+        throw classifyOriginError(err);
+      }
+      if (located.size === 0) throw new PermanentOriginError('The origin file is empty (0 bytes)');
+      return {
+        bucket: located.bucket,
+        key: located.key,
+        size: located.size,
+        originContentType: located.contentType,
+        finalUrl: located.finalUrl,
+        inPlace: true,
+      };
+    }
 
     let fetched;
     try {
-      fetched = await fetcher.fetch(url, { maxBytes: this.opts.maxBytes });
+      fetched = await fetcher.fetch(url, limits, access);
     } catch (err) {
       throw classifyOriginError(err);
     }

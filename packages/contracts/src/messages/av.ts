@@ -49,6 +49,11 @@ export class AvTranscodeCompletedV1 extends AssetAttemptRef {
   @IsOptional() @IsInt() @Min(0) width?: number;
   @IsOptional() @IsInt() @Min(0) height?: number;
   @IsArray() @ValidateNested({ each: true }) @Type(() => TranscodeOutput) outputs!: TranscodeOutput[];
+  /**
+   * The master the transcodes were made from: the command's `source`, echoed (absent from older workers). The
+   * orchestrator finalises from it, so an optimised origin read in place is named as it was read.
+   */
+  @IsOptional() @ValidateNested() @Type(() => ObjectLocation) source?: ObjectLocation;
 }
 registerMessage(AvTranscodeCompletedV1);
 

@@ -69,6 +69,11 @@ export class ImageDerivativesCreatedV1 extends AssetAttemptRef {
   @IsArray() @ValidateNested({ each: true }) @Type(() => StoredThumbnail) authThumbnails!: StoredThumbnail[];
   /** Milliseconds spent processing, for metrics. */
   @IsInt() @Min(0) elapsedMs!: number;
+  /**
+   * The master the derivatives were made from: the command's `source`, echoed (absent from older workers). The
+   * orchestrator finalises from it, so an optimised origin read in place is named as it was read.
+   */
+  @IsOptional() @ValidateNested() @Type(() => ObjectLocation) source?: ObjectLocation;
 }
 registerMessage(ImageDerivativesCreatedV1);
 

@@ -175,7 +175,7 @@ export class UploadService {
 
   /** 404 for a missing space, 507 when the quota has no room for a new asset, before any byte is read. */
   private async precheck(customerId: number, spaceId: number, urlId: string | undefined): Promise<void> {
-    if (!(await this.spaces.get(customerId, spaceId))) throw notFound(`Space ${spaceId} not found.`);
+    if (!(await this.spaces.exists(customerId, spaceId))) throw notFound(`Space ${spaceId} not found.`);
     const existing = urlId !== undefined ? await this.assets.get(customerId, spaceId, urlId) : null;
     await this.quota.check(customerId, existing ? 0 : 1);
     this.bucketReady ??= this.store.ensureBucket(this.buckets.origins).catch((err: unknown) => {
