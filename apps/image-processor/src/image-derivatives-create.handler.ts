@@ -1,7 +1,12 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ImageDerivativesCreateV1, ImageDerivativesFailedV1 } from '@vellum/contracts';
-import { MessagePublisher, type VellumRmqContext } from '@vellum/messaging';
+import {
+  MessagePublisher,
+  permanentFailureText,
+  retriesExhaustedText,
+  type VellumRmqContext,
+} from '@vellum/messaging';
 import { UnprocessableImageError } from './image-errors';
 import { ImageDerivativesService } from './image-derivatives.service';
 import { ImageProcessorMetrics } from './image-processor.metrics';
@@ -10,9 +15,10 @@ import { ImageProcessorMetrics } from './image-processor.metrics';
  * Consumes `image.derivatives.create.v1` (SPEC.md §4.1 step 3) and replies to the orchestrator:
  * - success → `image.derivatives.created.v1`;
  * - bad input (empty, corrupt, unsupported, too many pixels, staged source gone) → `image.derivatives.failed.v1` with
- *   `retryable: false` and a message for people, at once;
+ *   `retryable: false` and a message for people, at once ("Corrupt or truncated image: … (permanent, 1 attempt)");
  * - anything else (store or disk trouble) → throw, so the transport retries with delay; on the last attempt it
- *   replies `image.derivatives.failed.v1` with `retryable: true` instead of throwing, so no asset stays ingesting.
+ *   replies `image.derivatives.failed.v1` with `retryable: true` instead of throwing, so no asset stays ingesting
+ *   ("Image processing failed after 5 attempts (retryable): …").
  *
  * Jobs run side by side: the queue's prefetch, which is the transport's `defaultPrefetch` (`main.ts` passes the
  * validated `IMAGE_PROCESSOR_CONCURRENCY`, default 2).
@@ -41,7 +47,9 @@ export class ImageDerivativesCreateHandler {
     } catch (err) {
       if (err instanceof UnprocessableImageError) {
         this.log.warn(`${refText(cmd)}: ${err.message}`);
-        await this.publisher.publish(failed(cmd, err.message, false), { priority });
+        await this.publisher.publish(failed(cmd, permanentFailureText(err.message, ctx.attempt), false), {
+          priority,
+        });
         this.metrics.record('failed_permanent', seconds());
         return;
       }
@@ -49,7 +57,7 @@ export class ImageDerivativesCreateHandler {
       if (ctx.isLastAttempt) {
         this.log.error(`${refText(cmd)}: giving up after ${ctx.attempt} attempts: ${message}`);
         await this.publisher.publish(
-          failed(cmd, `Image processing failed after ${ctx.attempt} attempts: ${message}`, true),
+          failed(cmd, retriesExhaustedText('Image processing failed', ctx.attempt, message), true),
           { priority },
         );
         this.metrics.record('failed_retries_exhausted', seconds());

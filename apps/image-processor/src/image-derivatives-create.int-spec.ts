@@ -310,7 +310,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     const reply = await stageAndSend('empty-origin', empty);
     expect(reply).toMatchObject({
       kind: 'failed',
-      msg: { retryable: false, error: 'The origin file is empty (0 bytes)' },
+      msg: { retryable: false, error: 'The origin file is empty (0 bytes) (permanent, 1 attempt)' },
     });
   });
 
@@ -318,7 +318,10 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     const reply = await stageAndSend('never-staged', null);
     expect(reply).toMatchObject({
       kind: 'failed',
-      msg: { retryable: false, error: expect.stringMatching(/^Staged source not found: it-origins\//) },
+      msg: {
+        retryable: false,
+        error: expect.stringMatching(/^Staged source not found: it-origins\/.* \(permanent, 1 attempt\)$/),
+      },
     });
   });
 
@@ -328,7 +331,9 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
       kind: 'failed',
       msg: {
         retryable: true,
-        error: expect.stringMatching(/^Image processing failed after 3 attempts: connect ECONNREFUSED/),
+        error: expect.stringMatching(
+          /^Image processing failed after 3 attempts \(retryable\): connect ECONNREFUSED/,
+        ),
       },
     });
   });

@@ -13,7 +13,9 @@ import {
   type ConsumerOverrides,
   errorMessage,
   MessagePublisher,
+  permanentFailureText,
   PRIORITY_LANE,
+  retriesExhaustedText,
   type VellumRmqContext,
 } from '@vellum/messaging';
 import { revealOrigin, type SecretBox, SecretBoxError } from '@vellum/secrets';
@@ -77,8 +79,10 @@ const CANCELLED = Symbol('cancelled');
  * first is never cancelled and finishes normally.
  *
  * Retries: a retryable failure (origin timeout/reset/5xx/429, object store, broker, database) is thrown so the
- * transport redelivers it after a delay; on the last attempt the asset is failed instead
- * ("Origin unreachable after N attempts: ...").
+ * transport redelivers it after a jittered, exponentially growing delay (`VELLUM_RETRY_*`); on the last attempt the
+ * asset is failed instead ("Origin unreachable after 5 attempts (retryable): ..."). A permanent one fails it at once
+ * ("Origin ... answered HTTP 404 (not found) (permanent, 1 attempt)"). Past the handler deadline
+ * (`VELLUM_HANDLER_TIMEOUT_MS`) `ctx.signal` aborts the staging, so an abandoned attempt stops fetching.
  */
 @Controller()
 export class AssetIngestRequestedHandler {
@@ -133,7 +137,7 @@ export class AssetIngestRequestedHandler {
     if (plan.kind === 'invalid') {
       await this.finaliser.finalise({
         ...ref,
-        outcome: { success: false, error: plan.error },
+        outcome: { success: false, error: permanentFailureText(plan.error, ctx.attempt) },
         deleteStagedOrigin: false,
       });
       return;
@@ -151,14 +155,14 @@ export class AssetIngestRequestedHandler {
     try {
       // The claim runs once the staging holds its slot: a member still waiting for one can yet be cancelled.
       staged = await this.scheduler.run(msg.priority ? 'priority' : 'batch', asset.customerId, async () =>
-        (await this.claim(msg)) ? this.stage(asset, plan) : CANCELLED,
+        (await this.claim(msg)) ? this.stage(asset, plan, ctx.signal) : CANCELLED,
       );
     } catch (err) {
       if (err instanceof OriginError && err.permanent) {
         this.log.warn({ ...ref, error: err.message, msg: 'origin failed permanently' });
         await this.finaliser.finalise({
           ...ref,
-          outcome: { success: false, error: err.message },
+          outcome: { success: false, error: permanentFailureText(err.message, ctx.attempt) },
           deleteStagedOrigin: !plan.keepOrigin,
         });
         return;
@@ -270,7 +274,7 @@ export class AssetIngestRequestedHandler {
    * uploaded file (origin `vellum-store://{bucket}/{key}` written by the gateway, or no origin) is used in place,
    * as is an `optimised` s3-ambient origin (nothing copied: the staged location is the origin object itself).
    */
-  private async stage(asset: Asset, plan: WorkPlan): Promise<StagedOrigin> {
+  private async stage(asset: Asset, plan: WorkPlan, signal?: AbortSignal): Promise<StagedOrigin> {
     const { bucket, key } = plan.origin;
     // An uploaded file (`vellum-store://` origin, or none) is already where staging would put it: never fetched.
     if (!asset.origin || parseStoreOrigin(asset.origin)) {
@@ -291,7 +295,7 @@ export class AssetIngestRequestedHandler {
     }
     const access = await this.access.resolve(asset.customerId, origin);
     const quotaBytes = await this.remainingQuota(asset);
-    return this.stager.stage(origin, bucket, key, asset.mediaType, { quotaBytes, access });
+    return this.stager.stage(origin, bucket, key, asset.mediaType, { quotaBytes, access, signal });
   }
 
   /**
@@ -391,7 +395,10 @@ export class AssetIngestRequestedHandler {
     });
   }
 
-  /** Rethrows for a delayed retry, or on the last delivery attempt fails the asset with `prefix after N attempts`. */
+  /**
+   * Rethrows for a delayed retry, or on the last delivery attempt fails the asset with
+   * `"<prefix> after N attempts (retryable): <reason>"`.
+   */
   private async retryOrFail(
     ref: { customerId: number; spaceId: number; assetId: string; attempt: number },
     err: unknown,
@@ -400,6 +407,9 @@ export class AssetIngestRequestedHandler {
     deleteStagedOrigin: boolean,
   ): Promise<void> {
     const reason = errorMessage(err);
+    // Past the handler deadline the transport has already counted this attempt as failed (and on the last one
+    // dead-letters it, whose announcement fails the asset): this abandoned run must not finalise as well.
+    if (ctx.signal.aborted) throw err;
     if (!ctx.isLastAttempt) {
       this.metrics.outcome('retry');
       this.log.warn({
@@ -419,7 +429,7 @@ export class AssetIngestRequestedHandler {
     });
     await this.finaliser.finalise({
       ...ref,
-      outcome: { success: false, error: `${prefix} after ${ctx.attempt} attempts: ${reason}` },
+      outcome: { success: false, error: retriesExhaustedText(prefix, ctx.attempt, reason) },
       deleteStagedOrigin,
     });
   }

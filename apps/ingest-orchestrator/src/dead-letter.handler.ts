@@ -14,7 +14,7 @@ import {
   ImageDerivativesFailedV1,
 } from '@vellum/contracts';
 import { PRISMA, type PrismaClient } from '@vellum/db';
-import type { VellumRmqContext } from '@vellum/messaging';
+import { permanentFailureText, retriesExhaustedText, type VellumRmqContext } from '@vellum/messaging';
 import { channelFacts } from './derivatives';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
@@ -32,8 +32,10 @@ const STEP: Record<string, string> = {
 };
 
 /**
- * The asset error for a dead-lettered ingest message: which step gave up, why, and (for `crashed`) what that
- * usually means. Bounded to 1,500 characters.
+ * The asset error for a dead-lettered ingest message: which step gave up, why, whether it was permanent or
+ * retryable and after how many attempts, and (for `crashed`) what that usually means; e.g. "Image processing failed
+ * after 5 attempts (retryable): …", "Image processing hung (the image-processor gave up at its handler deadline)
+ * after 5 attempts (retryable): …". Bounded to 1,500 characters.
  */
 export function deadLetterError(event: BusMessageDeadLetteredV1): string {
   const step = STEP[event.messageType] ?? event.messageType;
@@ -43,13 +45,20 @@ export function deadLetterError(event: BusMessageDeadLetteredV1): string {
       why = `was abandoned: it was in hand each of the ${event.crashes} times the ${event.service} died (the file may be malformed, or need more memory or time than the worker has)`;
       break;
     case 'exhausted':
-      why = `failed after ${event.attempts} attempts: ${event.error}`;
+      why = retriesExhaustedText('failed', event.attempts, event.error);
+      break;
+    case 'timeout':
+      why = retriesExhaustedText(
+        `hung (the ${event.service} gave up at its handler deadline)`,
+        event.attempts,
+        event.error,
+      );
       break;
     case 'permanent':
-      why = `failed: ${event.error}`;
+      why = `failed: ${permanentFailureText(event.error, event.attempts)}`;
       break;
     default:
-      why = `was rejected by the ${event.service} as an invalid message: ${event.error}`;
+      why = `was rejected by the ${event.service} as an invalid message: ${permanentFailureText(event.error, event.attempts)}`;
   }
   const text = `${step} ${why}`;
   return text.length > 1500 ? `${text.slice(0, 1497)}...` : text;

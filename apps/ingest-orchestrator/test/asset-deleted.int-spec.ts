@@ -8,7 +8,7 @@ import * as amqp from 'amqplib';
 import { validateEnv } from '@vellum/common';
 import { AssetDeletedV1, AssetIngestRequestedV1, ImageDerivativesCreatedV1 } from '@vellum/contracts';
 import { createPrismaClient, type PrismaClient } from '@vellum/db';
-import { createTransport, MessagePublisher } from '@vellum/messaging';
+import { createTransport, MessagePublisher, transportEnvOptions } from '@vellum/messaging';
 import {
   assetKeyPrefix,
   createObjectStore,
@@ -125,6 +125,11 @@ describe('ingest-orchestrator: deleted assets (integration)', () => {
       AMQP_EXCHANGE: vhost.exchange,
       VELLUM_ORIGIN_ALLOWLIST: '127.0.0.1/32',
       VELLUM_INGEST_SWEEP_INTERVAL_MS: '0',
+      // The retry schedule, scaled down through the environment: 3 attempts, retries after at most 200 and 300 ms.
+      VELLUM_RETRY_ATTEMPTS: '3',
+      VELLUM_RETRY_INITIAL_DELAY_MS: '200',
+      VELLUM_RETRY_MULTIPLIER: '1.5',
+      VELLUM_RETRY_MAX_DELAY_MS: '300',
       ...s3.env,
     });
     // Plays the image-processor's queue: records every work command the orchestrator dispatches.
@@ -146,7 +151,7 @@ describe('ingest-orchestrator: deleted assets (integration)', () => {
           serviceName: SERVICE_NAME,
           amqpUrl: vhost.url,
           exchange: vhost.exchange,
-          retryDelaysMs: [200, 300],
+          ...transportEnvOptions(env),
         }),
       },
       { inheritAppConfig: true },

@@ -116,6 +116,11 @@ describe('batch cancellation mid-way (integration, real orchestrator)', () => {
       // One batch-lane staging at a time; the queue's prefetch is twice that.
       VELLUM_INGEST_PREFETCH: '1',
       VELLUM_INGEST_CUSTOMER_SLOTS: '1',
+      // The retry schedule, scaled down through the environment: 3 attempts, retries after at most 200 and 300 ms.
+      VELLUM_RETRY_ATTEMPTS: '3',
+      VELLUM_RETRY_INITIAL_DELAY_MS: '200',
+      VELLUM_RETRY_MULTIPLIER: '1.5',
+      VELLUM_RETRY_MAX_DELAY_MS: '300',
     });
 
     // The test's image-processor: checks the staged master against the fixture, then replies.
@@ -142,7 +147,6 @@ describe('batch cancellation mid-way (integration, real orchestrator)', () => {
             serviceName: SERVICE_NAME,
             amqpUrl: vhost.url,
             exchange: vhost.exchange,
-            retryDelaysMs: [200, 300],
           },
           orchestratorTransportOptions(env, app.get<PrismaClient>(PRISMA)),
         ),

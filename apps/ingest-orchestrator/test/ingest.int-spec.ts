@@ -16,7 +16,7 @@ import {
   type Envelope,
 } from '@vellum/contracts';
 import { createPrismaClient, type PrismaClient } from '@vellum/db';
-import { createTransport, MessagePublisher } from '@vellum/messaging';
+import { createTransport, MessagePublisher, transportEnvOptions } from '@vellum/messaging';
 import { SecretBox, sealOrigin } from '@vellum/secrets';
 import { FsObjectStore, thumbnailKey } from '@vellum/storage';
 import {
@@ -106,6 +106,11 @@ describe('ingest-orchestrator (integration)', () => {
       VELLUM_STORAGE_ROOT: storageRoot,
       VELLUM_INGEST_SWEEP_INTERVAL_MS: '0',
       VELLUM_INGEST_STUCK_MS: '60000',
+      // The retry schedule, scaled down through the environment: 3 attempts, retries after at most 200 and 300 ms.
+      VELLUM_RETRY_ATTEMPTS: '3',
+      VELLUM_RETRY_INITIAL_DELAY_MS: '200',
+      VELLUM_RETRY_MULTIPLIER: '1.5',
+      VELLUM_RETRY_MAX_DELAY_MS: '300',
     };
     const env = validateEnv(OrchestratorEnv, rawEnv);
 
@@ -135,7 +140,7 @@ describe('ingest-orchestrator (integration)', () => {
           serviceName: SERVICE_NAME,
           amqpUrl: vhost.url,
           exchange: vhost.exchange,
-          retryDelaysMs: [200, 300],
+          ...transportEnvOptions(env),
         }),
       },
       { inheritAppConfig: true },
@@ -427,7 +432,9 @@ describe('ingest-orchestrator (integration)', () => {
       });
       return row.ingesting ? null : row;
     });
-    expect(a.error).toBe(`Origin ${originBase}/nope.png answered HTTP 404 (not found)`);
+    expect(a.error).toBe(
+      `Origin ${originBase}/nope.png answered HTTP 404 (not found) (permanent, 1 attempt)`,
+    );
     expect(originHits['/nope.png']).toBe(1); // permanent: not retried
     expect(dispatchFor('missing')).toBeUndefined();
     const b = await prisma.batch.findUniqueOrThrow({ where: { id: batch.id } });
@@ -451,7 +458,9 @@ describe('ingest-orchestrator (integration)', () => {
       },
       { timeoutMs: 20_000 },
     );
-    expect(a.error).toBe(`Origin unreachable after 3 attempts: Origin ${originBase}/busy answered HTTP 503`);
+    expect(a.error).toBe(
+      `Origin unreachable after 3 attempts (retryable): Origin ${originBase}/busy answered HTTP 503`,
+    );
     expect(originHits['/busy']).toBe(3);
   });
 

@@ -304,7 +304,9 @@ describe('ingest-orchestrator: origin strategies (integration)', () => {
     it('fails permanently (401) without a rule, naming the origin', async () => {
       await ingest('auth-none', `${baseA}/private-none.png`);
       const a = await finished('auth-none');
-      expect(a.error).toBe(`Origin ${baseA}/private-none.png answered HTTP 401 (access denied)`);
+      expect(a.error).toBe(
+        `Origin ${baseA}/private-none.png answered HTTP 401 (access denied) (permanent, 1 attempt)`,
+      );
       expect(hits['A/private-none.png']).toBe(1); // permanent: not retried
       expect(authSeen['A/private-none.png']).toEqual([undefined]);
     });
@@ -315,7 +317,9 @@ describe('ingest-orchestrator: origin strategies (integration)', () => {
       });
       await ingest('auth-wrong', `${baseA}/private-wrong.png?token=abc`);
       const a = await finished('auth-wrong');
-      expect(a.error).toBe(`Origin refused the credentials (401): ${baseA}/private-wrong.png`);
+      expect(a.error).toBe(
+        `Origin refused the credentials (401): ${baseA}/private-wrong.png (permanent, 1 attempt)`,
+      );
       expect(hits['A/private-wrong.png?token=abc']).toBe(1);
     });
 
@@ -340,7 +344,9 @@ describe('ingest-orchestrator: origin strategies (integration)', () => {
       const id = await rule('sftp', '/scheme-mismatch', { credentials: { user: 'u', password: PASSWORD } });
       await ingest('mismatch', `${baseA}/scheme-mismatch.png`);
       const a = await finished('mismatch');
-      expect(a.error).toBe(`Origin strategy ${id} (sftp) does not apply to http origins (it takes sftp)`);
+      expect(a.error).toBe(
+        `Origin strategy ${id} (sftp) does not apply to http origins (it takes sftp) (permanent, 1 attempt)`,
+      );
       expect(hits['A/scheme-mismatch.png']).toBeUndefined(); // never fetched
     });
 
@@ -409,7 +415,7 @@ describe('ingest-orchestrator: origin strategies (integration)', () => {
       ['s3-empty', `s3://${MASTERS}/opt/empty.png`, 'The origin file is empty (0 bytes)'],
     ])('%s fails permanently: %s', async (id, origin, error) => {
       await ingest(id, origin);
-      expect((await finished(id)).error).toBe(error);
+      expect((await finished(id)).error).toBe(`${error} (permanent, 1 attempt)`);
     });
   });
 
@@ -496,7 +502,9 @@ describe('ingest-orchestrator: origin strategies (integration)', () => {
 
     it('a missing optimised origin fails permanently at ingest, not in the worker', async () => {
       await ingest('opt-missing', `s3://${MASTERS}/opt/nope.png`);
-      expect((await finished('opt-missing')).error).toBe(`Origin not found (s3://${MASTERS}/opt/nope.png)`);
+      expect((await finished('opt-missing')).error).toBe(
+        `Origin not found (s3://${MASTERS}/opt/nope.png) (permanent, 1 attempt)`,
+      );
       expect(dispatched.find((d) => d.data.assetId === 'opt-missing')).toBeUndefined();
     });
   });

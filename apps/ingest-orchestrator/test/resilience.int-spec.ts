@@ -75,6 +75,11 @@ async function boot(opts: {
     VELLUM_ORIGIN_ALLOWLIST: '127.0.0.1/32',
     VELLUM_STORAGE_ROOT: opts.storageRoot,
     VELLUM_INGEST_SWEEP_INTERVAL_MS: '0',
+    // The retry schedule, scaled down through the environment: 3 attempts, retries after at most 200 and 300 ms.
+    VELLUM_RETRY_ATTEMPTS: '3',
+    VELLUM_RETRY_INITIAL_DELAY_MS: '200',
+    VELLUM_RETRY_MULTIPLIER: '1.5',
+    VELLUM_RETRY_MAX_DELAY_MS: '300',
     ...opts.env,
   };
   const env = validateEnv(OrchestratorEnv, rawEnv);
@@ -98,7 +103,6 @@ async function boot(opts: {
       serviceName: SERVICE_NAME,
       amqpUrl: opts.vhost.url,
       exchange: opts.vhost.exchange,
-      retryDelaysMs: [200, 300],
     },
     orchestratorTransportOptions(env, app.get<PrismaClient>(PRISMA)),
   );
@@ -406,5 +410,58 @@ describe('a worker that gives up on a command', () => {
     const batch = await ctx.rig.prisma.batch.findUnique({ where: { id: batchId } });
     expect(batch).toMatchObject({ count: 1, completed: 0, errors: 1 });
     expect(batch?.finished).toBeTruthy();
+  });
+});
+
+describe('an ingest that hangs its handler', () => {
+  const ctx = useRig({
+    // An origin trickling a byte a second with the rate check off never finishes a staging: only the handler
+    // deadline ends it.
+    env: {
+      VELLUM_HANDLER_TIMEOUT_MS: '1500',
+      VELLUM_ORIGIN_MIN_BYTES_PER_SECOND: '0',
+    },
+  });
+
+  it('is abandoned at the deadline on every attempt (its staging stopped), dead-lettered as timeout, and the asset fails', async () => {
+    const c = await customerWithSpace(ctx.rig.prisma, 'hangs');
+    const batchId = await queuedBatch(
+      ctx.rig.prisma,
+      c,
+      ['stuck'],
+      () => `${ctx.origin.base}/trickle/stuck.png`,
+    );
+    await ctx.rig.publish(request(c, 'stuck', false, batchId));
+    const asset = await waitFor(
+      async () => {
+        const a = await ctx.rig.prisma.asset.findUnique({
+          where: { customerId_spaceId_id: { customerId: c, spaceId: 1, id: 'stuck' } },
+        });
+        return a && !a.ingesting ? a : null;
+      },
+      { timeoutMs: 60_000, description: 'the asset to be failed' },
+    );
+    expect(asset.error).toBe(
+      'Ingest hung (the ingest-orchestrator gave up at its handler deadline) after 3 attempts (retryable): the asset.ingest.requested.v1 handler did not finish within 1500 ms (handler deadline); abandoned',
+    );
+    const batch = await ctx.rig.prisma.batch.findUnique({ where: { id: batchId } });
+    expect(batch).toMatchObject({ count: 1, completed: 0, errors: 1 });
+    expect(batch?.finished).toBeTruthy();
+    // Each abandoned attempt stopped its fetch: no staging keeps trickling (and holding its slot) behind the retry.
+    await waitFor(() => ctx.origin.trickling() === 0, {
+      timeoutMs: 20_000,
+      description: 'every abandoned staging to close its origin connection',
+    });
+    expect(ctx.rig.dispatched.filter((d) => d.data.assetId === 'stuck')).toHaveLength(0);
+    const probe = await amqp.connect(ctx.vhost.url);
+    try {
+      const ch = await probe.createChannel();
+      const dead = await ch.get(queueNames.deadLetter(SERVICE_NAME), { noAck: true });
+      expect(dead && dead.properties.headers).toMatchObject({ 'x-vellum-dead-letter-reason': 'timeout' });
+      const q = await ch.checkQueue(queueNames.main(SERVICE_NAME, AssetIngestRequestedV1.routingKey));
+      expect(q.messageCount).toBe(0);
+    } finally {
+      await probe.close();
+    }
   });
 });

@@ -148,6 +148,53 @@ describe('validateEnv', () => {
   });
 });
 
+describe('BaseEnv retry schedule and handler deadline', () => {
+  it('defaults to 5 attempts, ceilings from 1 s growing ×4 up to 60 s, jitter 0.5 and a 25-minute deadline', () => {
+    expect(validateEnv(BaseEnv, {})).toMatchObject({
+      VELLUM_RETRY_ATTEMPTS: 5,
+      VELLUM_RETRY_INITIAL_DELAY_MS: 1000,
+      VELLUM_RETRY_MULTIPLIER: 4,
+      VELLUM_RETRY_MAX_DELAY_MS: 60000,
+      VELLUM_RETRY_JITTER: 0.5,
+      VELLUM_HANDLER_TIMEOUT_MS: 1_500_000,
+    });
+  });
+
+  it('reads scaled-down values (fractional multiplier and jitter)', () => {
+    expect(
+      validateEnv(BaseEnv, {
+        VELLUM_RETRY_ATTEMPTS: '3',
+        VELLUM_RETRY_INITIAL_DELAY_MS: '50',
+        VELLUM_RETRY_MULTIPLIER: '1.5',
+        VELLUM_RETRY_MAX_DELAY_MS: '100',
+        VELLUM_RETRY_JITTER: '0',
+        VELLUM_HANDLER_TIMEOUT_MS: '0',
+      }),
+    ).toMatchObject({
+      VELLUM_RETRY_ATTEMPTS: 3,
+      VELLUM_RETRY_INITIAL_DELAY_MS: 50,
+      VELLUM_RETRY_MULTIPLIER: 1.5,
+      VELLUM_RETRY_MAX_DELAY_MS: 100,
+      VELLUM_RETRY_JITTER: 0,
+      VELLUM_HANDLER_TIMEOUT_MS: 0,
+    });
+  });
+
+  it.each([
+    [{ VELLUM_RETRY_ATTEMPTS: '0' }, 'VELLUM_RETRY_ATTEMPTS must be an integer between 1 and 50'],
+    [{ VELLUM_RETRY_MULTIPLIER: '0.5' }, 'VELLUM_RETRY_MULTIPLIER must be a number between 1 and 100'],
+    [{ VELLUM_RETRY_JITTER: '2' }, 'VELLUM_RETRY_JITTER must be a number between 0 and 1'],
+    [{ VELLUM_RETRY_JITTER: 'lots' }, 'VELLUM_RETRY_JITTER must be a number between 0 and 1'],
+    [
+      { VELLUM_RETRY_INITIAL_DELAY_MS: '5000', VELLUM_RETRY_MAX_DELAY_MS: '1000' },
+      'VELLUM_RETRY_MAX_DELAY_MS must be at least VELLUM_RETRY_INITIAL_DELAY_MS',
+    ],
+    [{ VELLUM_HANDLER_TIMEOUT_MS: '-1' }, 'VELLUM_HANDLER_TIMEOUT_MS must be an integer >= 0'],
+  ])('rejects %j naming the variable', (env, message) => {
+    expect(() => validateEnv(BaseEnv, env)).toThrow(message);
+  });
+});
+
 describe('EnvInt', () => {
   class IntEnv {
     @EnvInt(1, 10)

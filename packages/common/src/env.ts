@@ -3,8 +3,11 @@ import { hostname } from 'node:os';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsIn,
+  IsNumber,
   IsOptional,
   IsString,
+  Max,
+  Min,
   ValidateBy,
   type ValidationError,
   type ValidationOptions,
@@ -325,6 +328,61 @@ export class BaseEnv {
    */
   @EnvInt(1)
   VELLUM_MAX_REDELIVERIES: number = 3;
+
+  /**
+   * Delivery attempts in all (first one included) of a message whose handler fails with a retryable error, before it
+   * is dead-lettered and its asset gets an error (SPEC.md §4.1 step 5); default 5. Retry `n` waits a jittered delay
+   * under `min(VELLUM_RETRY_MAX_DELAY_MS, VELLUM_RETRY_INITIAL_DELAY_MS × VELLUM_RETRY_MULTIPLIER^(n-1))`: by
+   * default at most 1 s, 4 s, 16 s, 60 s.
+   */
+  @EnvInt(1, 50)
+  VELLUM_RETRY_ATTEMPTS: number = 5;
+
+  /** Ceiling of the first retry's delay, ms; default 1000. */
+  @EnvInt(1)
+  VELLUM_RETRY_INITIAL_DELAY_MS: number = 1000;
+
+  /** Each retry's ceiling is the previous one times this (≥ 1, may be fractional); default 4. */
+  @IsNumber(
+    { allowNaN: false, allowInfinity: false },
+    { message: '$property must be a number between 1 and 100' },
+  )
+  @Min(1, { message: '$property must be a number between 1 and 100' })
+  @Max(100, { message: '$property must be a number between 1 and 100' })
+  VELLUM_RETRY_MULTIPLIER: number = 4;
+
+  /** No retry waits longer than this, ms (≥ `VELLUM_RETRY_INITIAL_DELAY_MS`); default 60000. */
+  @EnvInt(1)
+  @ValidateBy({
+    name: 'atLeastInitialDelay',
+    validator: {
+      validate: (value: unknown, args) =>
+        typeof value !== 'number' ||
+        value >= (args?.object as { VELLUM_RETRY_INITIAL_DELAY_MS?: number }).VELLUM_RETRY_INITIAL_DELAY_MS!,
+      defaultMessage: () => '$property must be at least VELLUM_RETRY_INITIAL_DELAY_MS',
+    },
+  })
+  VELLUM_RETRY_MAX_DELAY_MS: number = 60000;
+
+  /**
+   * Fraction of each retry delay that is random, 0…1 (a retry waits between `(1 − jitter)` × its ceiling and the
+   * ceiling), so messages that failed together do not return together; default 0.5.
+   */
+  @IsNumber(
+    { allowNaN: false, allowInfinity: false },
+    { message: '$property must be a number between 0 and 1' },
+  )
+  @Min(0, { message: '$property must be a number between 0 and 1' })
+  @Max(1, { message: '$property must be a number between 0 and 1' })
+  VELLUM_RETRY_JITTER: number = 0.5;
+
+  /**
+   * Handler deadline, ms: a message handler still running this long after it started is abandoned and the delivery
+   * counts as a failed attempt (retried, then dead-lettered with reason `timeout`), so a message that hangs its
+   * consumer is not held forever; default 1500000 (25 min, below RabbitMQ's 30-min `consumer_timeout`); 0 = none.
+   */
+  @EnvInt(0)
+  VELLUM_HANDLER_TIMEOUT_MS: number = 1_500_000;
 
   /** Milliseconds graceful shutdown may take before the process force-exits (see bootstrapService); default 25000. */
   @EnvInt(0)

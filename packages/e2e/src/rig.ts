@@ -49,17 +49,30 @@ export const fixtureOrigin: http.RequestListener = (req, res) => {
  * the admin key {@link RIG_ADMIN}, `127.0.0.1` allowed as an origin and a 60 s immediate-registration timeout.
  * @param name names the temp directory (delivery disk cache, staging files).
  * @param opts.env extra or overriding service environment.
+ * @param opts.databaseBaseUrl create the fresh database on this PostgreSQL server instead of the shared one (e.g.
+ *   `startPrivatePostgres().url`, for tests that stop the database).
+ * @param opts.amqpUrl point the services at this broker as it is, instead of a fresh vhost of the shared one (e.g.
+ *   `startPrivateRabbitMQ().url`, for tests that stop the broker: the node is the test's own, so no vhost is made).
  * @throws when a service does not become ready (the platform names it and its log).
  */
 export async function startRig(
   name: string,
-  opts: { origin?: http.RequestListener; env?: Record<string, string> } = {},
+  opts: {
+    origin?: http.RequestListener;
+    env?: Record<string, string>;
+    databaseBaseUrl?: string;
+    amqpUrl?: string;
+  } = {},
 ): Promise<Rig> {
   const cleanups: Array<() => Promise<unknown>> = [];
-  const [db, vhost, s3] = await Promise.all([createTestDatabase(), createTestVhost(), startS3Server()]);
+  const [db, vhost, s3] = await Promise.all([
+    createTestDatabase({ baseUrl: opts.databaseBaseUrl }),
+    opts.amqpUrl ? undefined : createTestVhost(),
+    startS3Server(),
+  ]);
   cleanups.push(
     () => db.drop(),
-    () => vhost.drop(),
+    async () => vhost?.drop(),
     () => s3.stop(),
   );
   const origin = http.createServer(opts.origin ?? fixtureOrigin);
@@ -75,7 +88,7 @@ export async function startRig(
       {
         ...s3.env,
         DATABASE_URL: db.url,
-        AMQP_URL: vhost.url,
+        AMQP_URL: opts.amqpUrl ?? vhost!.url,
         VELLUM_DELIVERY_PORT: String(ports['iiif-delivery']),
         VELLUM_ADMIN_KEY: RIG_ADMIN.key,
         VELLUM_ADMIN_SECRET: RIG_ADMIN.secret,

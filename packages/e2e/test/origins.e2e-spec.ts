@@ -68,7 +68,9 @@ describe('origin strategies, end to end', () => {
     const before = await api('PUT', `${images()}/auth-before`, { origin, mediaType: 'image/png' });
     expect([200, 201]).toContain(before.status);
     expect(before.body).toMatchObject({ ingesting: false });
-    expect(before.body.error).toBe(`Origin ${origin} answered HTTP 401 (access denied)`);
+    expect(before.body.error).toBe(
+      `Origin ${origin} answered HTTP 401 (access denied) (permanent, 1 attempt)`,
+    );
 
     const rule = await api('POST', `/customers/${customer}/originStrategies`, {
       strategy: 'basic-http-authentication',

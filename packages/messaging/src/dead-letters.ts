@@ -5,7 +5,7 @@ import { HEADERS, queueNames } from './options';
 export interface DeadLetterSummary {
   /** The message type (`x-vellum-routing-key`). */
   routingKey: string;
-  /** `invalid` | `permanent` | `exhausted` | `crashed` (`x-vellum-dead-letter-reason`). */
+  /** `invalid` | `permanent` | `exhausted` | `timeout` | `crashed` (`x-vellum-dead-letter-reason`). */
   reason: string;
   /** The queue it was consumed from, where a replay sends it (`x-vellum-queue`). */
   queue: string;
@@ -14,7 +14,7 @@ export interface DeadLetterSummary {
   messageId?: string;
 }
 
-/** Which dead letters {@link replayDeadLetters} moves. */
+/** Which dead letters {@link replayDeadLetters} moves or {@link discardDeadLetters} removes. */
 export interface DeadLetterFilter {
   /** Only messages of this type. */
   routingKey?: string;
@@ -22,6 +22,14 @@ export interface DeadLetterFilter {
   reason?: string;
   /** At most this many (default: all). */
   limit?: number;
+}
+
+/** What {@link discardDeadLetters} did. */
+export interface DiscardResult {
+  /** Messages removed from the dead-letter queue for good. */
+  discarded: number;
+  /** Messages left in the dead-letter queue (filtered out). */
+  kept: number;
 }
 
 /** What {@link replayDeadLetters} did. */
@@ -157,6 +165,48 @@ export async function replayDeadLetters(
     result.kept = keep.length;
     return result;
   } finally {
+    await ch.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Discards dead letters of `service` for good (SPEC.md §4.1 step 5; README "Dead letters"): each message of
+ * `${service}.dead-letter` matching `filter` (type, reason, at most `limit`) is acked and so removed; the others
+ * are requeued where they were. Use it for messages that must never run again (e.g. commands about assets that no
+ * longer exist, after reading them with {@link listDeadLetters}); the asset they concerned was already failed when
+ * they were dead-lettered.
+ *
+ * @param conn an amqplib connection to the broker (vhost) of the service.
+ * @param service the service name, e.g. `image-processor`.
+ * @throws when the dead-letter queue does not exist (the service never ran against this broker/vhost).
+ */
+export async function discardDeadLetters(
+  conn: ChannelModel,
+  service: string,
+  filter: DeadLetterFilter = {},
+): Promise<DiscardResult> {
+  const queue = queueNames.deadLetter(service);
+  const ch = await conn.createChannel();
+  const keep: GetMessage[] = [];
+  let discarded = 0;
+  try {
+    const { messageCount } = await ch.checkQueue(queue);
+    for (let i = 0; i < messageCount; i++) {
+      const msg = await ch.get(queue, { noAck: false });
+      if (!msg) break;
+      const wanted =
+        matches(summary(msg), filter) && (filter.limit === undefined || discarded < filter.limit);
+      if (!wanted) {
+        keep.push(msg);
+        continue;
+      }
+      ch.ack(msg);
+      discarded++;
+    }
+    for (const m of keep) ch.nack(m, false, true);
+    return { discarded, kept: keep.length };
+  } finally {
+    // Closing the channel flushes the acks and requeues first.
     await ch.close().catch(() => undefined);
   }
 }

@@ -4,6 +4,8 @@
  * the priority lane, and the transactional outbox relay. See README.md.
  */
 export * from './options';
+export * from './backoff';
+export * from './failure-text';
 export * from './errors';
 export * from './connection-manager';
 export * from './envelope-builder';

@@ -165,12 +165,13 @@ describe('PermanentMessageError', () => {
 });
 
 describe('VellumRmqContext', () => {
-  it('exposes envelope, attempt and isLastAttempt', () => {
+  it('exposes envelope, attempt, isLastAttempt and the deadline signal', () => {
     const env = buildEnvelope(ingest(), { producer: 'p' }).envelope;
+    const { signal } = new AbortController();
     const ctx = new VellumRmqContext([
       env,
       {} as never,
-      { attempt: 3, maxAttempts: 4, queue: 'q', redeliveries: 0, channel: {} as never },
+      { attempt: 3, maxAttempts: 4, queue: 'q', redeliveries: 0, channel: {} as never, signal },
     ]);
     expect([ctx.attempt, ctx.maxAttempts, ctx.isLastAttempt, ctx.queue, ctx.routingKey]).toEqual([
       3,
@@ -182,9 +183,10 @@ describe('VellumRmqContext', () => {
     const last = new VellumRmqContext([
       env,
       {} as never,
-      { attempt: 4, maxAttempts: 4, queue: 'q', redeliveries: 2, channel: {} as never },
+      { attempt: 4, maxAttempts: 4, queue: 'q', redeliveries: 2, channel: {} as never, signal },
     ]);
     expect(last.isLastAttempt).toBe(true);
+    expect(last.signal).toBe(signal);
   });
 });
 
@@ -231,8 +233,17 @@ describe('VellumRmqTransport handler validation', () => {
     await t.close();
   });
 
-  it('rejects bad retry delays', () => {
+  it('rejects bad retry delays, jitter and handler deadlines', () => {
     expect(() => new VellumRmqTransport({ ...opts, retryDelaysMs: [0] })).toThrow(RangeError);
+    expect(() => new VellumRmqTransport({ ...opts, retryJitter: 1.5 })).toThrow(/retryJitter/);
+    expect(() => new VellumRmqTransport({ ...opts, handlerTimeoutMs: -1 })).toThrow(/handlerTimeoutMs/);
+  });
+
+  it('rejects a bad per-pattern deadline at start-up', async () => {
+    const err = await listenWith((t) =>
+      t.addHandler(AssetDeletedV1.routingKey, async () => undefined, true, { timeoutMs: 1.5 }),
+    );
+    expect(String(err)).toMatch(/timeoutMs must be a non-negative integer/);
   });
 
   // Keep the decorators imported (used by app code; documented in README).

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_RETRY_POLICY, retryCeilingsMs } from './backoff';
 
 /** Options shared by {@link MessagingModule.forRoot}, the publisher and {@link VellumRmqTransport}. */
 export interface MessagingOptions {
@@ -22,11 +23,26 @@ export interface MessagingOptions {
 /** Options of the consumer side ({@link VellumRmqTransport}). */
 export interface TransportOptions extends MessagingOptions {
   /**
-   * Delays (ms) of the retry queues, one per retry: a handler that throws on delivery attempt `n` is retried after
-   * `retryDelaysMs[n-1]`; when they are used up the message is dead-lettered. Default `[1000, 5000, 30000]`
-   * (3 retries, 4 attempts in all). `[]` disables retries.
+   * Delay ceilings (ms) of the retry queues, one per retry: a handler that throws on delivery attempt `n` is retried
+   * after at most `retryDelaysMs[n-1]` (jittered, see `retryJitter`); when they are used up the message is
+   * dead-lettered. Default `DEFAULT_RETRY_DELAYS_MS` = `[1000, 4000, 16000, 60000]` (4 retries, 5 attempts in all;
+   * services derive theirs from `VELLUM_RETRY_*` with `retryCeilingsMs`). `[]` disables retries.
    */
   retryDelaysMs?: number[];
+  /**
+   * Jitter of the retry delays, 0…1: a retry after `retryDelaysMs[n]` = `d` waits a random delay in
+   * `[d − ⌊d × jitter⌋, d]` (per-message TTL in the retry queue, whose own TTL stays `d`), so messages that failed
+   * together do not return together. Default 0.5 (`DEFAULT_RETRY_JITTER`); 0 waits exactly `d`.
+   */
+  retryJitter?: number;
+  /**
+   * Handler deadline, ms: a handler that has not settled this long after it started is abandoned (its `ctx.signal`
+   * aborts) and the delivery counts as a failed attempt, retried while attempts remain, then dead-lettered with
+   * reason `timeout`; so a message that hangs its consumer cannot hold a slot forever. Default 1500000 (25 min,
+   * below RabbitMQ's 30-min `consumer_timeout`, which would otherwise close the channel and redeliver all its
+   * messages); 0 disables. Per routing key: `consumers[key].timeoutMs` or the `timeoutMs` extra of `@EventPattern`.
+   */
+  handlerTimeoutMs?: number;
   /** Default prefetch (unacked deliveries per queue) for patterns that do not set `prefetch`. Default 10. */
   defaultPrefetch?: number;
   /** Bound on how long `close()` waits for in-flight handlers, in ms. Default 10000. */
@@ -73,6 +89,8 @@ export interface ConsumerOverrides {
   prefetch?: number;
   /** Unacked deliveries of the priority-lane queue; when set, the priority lane has a queue of its own. */
   priorityPrefetch?: number;
+  /** Handler deadline of this routing key, ms (0 = none); wins over `handlerTimeoutMs`. */
+  timeoutMs?: number;
 }
 
 /** See {@link TransportOptions.outage}. */
@@ -91,7 +109,10 @@ export interface OutageGate {
 export const MESSAGING_OPTIONS = Symbol('VELLUM_MESSAGING_OPTIONS');
 
 export const DEFAULT_EXCHANGE = 'vellum';
-export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 5000, 30000];
+/** Default `retryDelaysMs`: the ceilings of `DEFAULT_RETRY_POLICY` (`[1000, 4000, 16000, 60000]`, 5 attempts). */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = retryCeilingsMs(DEFAULT_RETRY_POLICY);
+/** Default `handlerTimeoutMs`: 25 minutes. */
+export const DEFAULT_HANDLER_TIMEOUT_MS = 25 * 60 * 1000;
 export const DEFAULT_PREFETCH = 10;
 /** Maximum AMQP priority declared on every consumer queue (`x-max-priority`). */
 export const MAX_PRIORITY = 10;
@@ -123,7 +144,8 @@ export const HEADERS = {
   queue: 'x-vellum-queue',
   /**
    * Dead-letter only: `invalid` (failed validation), `permanent` (PermanentMessageError), `exhausted` (retries used
-   * up) or `crashed` (redelivered `maxRedeliveries` times: it kept killing its consumer).
+   * up), `timeout` (retries used up, the last attempt past its handler deadline) or `crashed` (redelivered
+   * `maxRedeliveries` times: it kept killing its consumer).
    */
   reason: 'x-vellum-dead-letter-reason',
   /** Times the broker redelivered the message after its consumer died before acking it (absent = 0). */
@@ -166,13 +188,43 @@ export const queueNames = {
   deadLetter: (service: string): string => `${service}.dead-letter`,
 };
 
-/**
- * The transport options every service takes from `BaseEnv` (@vellum/common): its replica name and the crash bound
- * (`SERVICE_INSTANCE`, `VELLUM_MAX_REDELIVERIES`). Spread it into `createTransport({...})`.
- */
-export function transportEnvOptions(env: {
+/** The `BaseEnv` variables (@vellum/common) that {@link transportEnvOptions} reads. */
+export interface TransportEnv {
   SERVICE_INSTANCE: string;
   VELLUM_MAX_REDELIVERIES: number;
-}): Pick<TransportOptions, 'serviceInstance' | 'maxRedeliveries'> {
-  return { serviceInstance: env.SERVICE_INSTANCE, maxRedeliveries: env.VELLUM_MAX_REDELIVERIES };
+  VELLUM_RETRY_ATTEMPTS: number;
+  VELLUM_RETRY_INITIAL_DELAY_MS: number;
+  VELLUM_RETRY_MULTIPLIER: number;
+  VELLUM_RETRY_MAX_DELAY_MS: number;
+  VELLUM_RETRY_JITTER: number;
+  VELLUM_HANDLER_TIMEOUT_MS: number;
+}
+
+/**
+ * The transport options every service takes from `BaseEnv` (@vellum/common): its replica name, the crash bound
+ * (`SERVICE_INSTANCE`, `VELLUM_MAX_REDELIVERIES`), the retry schedule (`VELLUM_RETRY_ATTEMPTS`,
+ * `VELLUM_RETRY_INITIAL_DELAY_MS`, `VELLUM_RETRY_MULTIPLIER`, `VELLUM_RETRY_MAX_DELAY_MS` → `retryDelaysMs`;
+ * `VELLUM_RETRY_JITTER`) and the handler deadline (`VELLUM_HANDLER_TIMEOUT_MS`). Spread it into
+ * `createTransport({...})`.
+ *
+ * @throws RangeError when the retry variables do not make a schedule (e.g. maximum below the initial delay).
+ */
+export function transportEnvOptions(
+  env: TransportEnv,
+): Pick<
+  TransportOptions,
+  'serviceInstance' | 'maxRedeliveries' | 'retryDelaysMs' | 'retryJitter' | 'handlerTimeoutMs'
+> {
+  return {
+    serviceInstance: env.SERVICE_INSTANCE,
+    maxRedeliveries: env.VELLUM_MAX_REDELIVERIES,
+    retryDelaysMs: retryCeilingsMs({
+      attempts: env.VELLUM_RETRY_ATTEMPTS,
+      initialDelayMs: env.VELLUM_RETRY_INITIAL_DELAY_MS,
+      multiplier: env.VELLUM_RETRY_MULTIPLIER,
+      maxDelayMs: env.VELLUM_RETRY_MAX_DELAY_MS,
+    }),
+    retryJitter: env.VELLUM_RETRY_JITTER,
+    handlerTimeoutMs: env.VELLUM_HANDLER_TIMEOUT_MS,
+  };
 }

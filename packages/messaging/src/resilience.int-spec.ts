@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -14,8 +14,11 @@ import {
 } from '@vellum/contracts';
 import { createTestVhost, type TestVhost, waitFor } from '@vellum/testing';
 import {
+  discardDeadLetters,
+  HandlerTimeoutError,
   HEADERS,
   laneRoutingKey,
+  listDeadLetters,
   MessagingModule,
   PermanentMessageError,
   PRIORITY_LANE,
@@ -395,5 +398,194 @@ describe('dead letters', () => {
       await events.close();
       await svc.app.close();
     }
+  });
+});
+
+describe('a message that hangs its handler', () => {
+  afterEach(() => {
+    behaviour = async () => undefined;
+  });
+
+  it('is abandoned at the handler deadline, retried, then dead-lettered as timeout; its bystanders run and nothing is redelivered forever', async () => {
+    const events = await listen(BusMessageDeadLetteredV1.routingKey);
+    const runs: Array<{ id: string; attempt: number }> = [];
+    const aborted: unknown[] = [];
+    behaviour = async (payload, ctx) => {
+      runs.push({ id: payload.assetId, attempt: ctx.attempt });
+      if (payload.assetId !== 'hangs') return;
+      ctx.signal.addEventListener('abort', () => aborted.push(ctx.signal.reason));
+      // Never settles: neither resolves nor throws.
+      await new Promise<never>(() => undefined);
+    };
+    // Prefetch 2: were an abandoned handler to keep its delivery, the bystanders would queue behind it.
+    const svc = await start(DeletedHandler, { handlerTimeoutMs: 300, retryDelaysMs: [100, 200] });
+    try {
+      const env = await publishRaw(AssetDeletedV1.routingKey, deleted('hangs'));
+      for (const id of ['bystander-1', 'bystander-2', 'bystander-3'])
+        await publishRaw(AssetDeletedV1.routingKey, deleted(id));
+      const event = await waitFor(() => events.got.find((e) => e.causationId === env.id), {
+        timeoutMs: 30_000,
+        description: 'the hung message to be dead-lettered',
+      });
+      expect(event.data).toMatchObject({
+        service: svc.serviceName,
+        messageType: AssetDeletedV1.routingKey,
+        reason: 'timeout',
+        attempts: 3,
+        crashes: 0,
+        error: `the ${AssetDeletedV1.routingKey} handler did not finish within 300 ms (handler deadline); abandoned`,
+        data: deleted('hangs'),
+      });
+      expect(runs.filter((r) => r.id === 'hangs').map((r) => r.attempt)).toEqual([1, 2, 3]);
+      expect(aborted).toHaveLength(3);
+      expect(aborted.every((r) => r instanceof HandlerTimeoutError)).toBe(true);
+      for (const id of ['bystander-1', 'bystander-2', 'bystander-3'])
+        expect(runs.filter((r) => r.id === id)).toEqual([{ id, attempt: 1 }]);
+      const dead = await drain(queueNames.deadLetter(svc.serviceName));
+      expect(dead).toHaveLength(1);
+      expect(dead[0].properties.headers).toMatchObject({ [HEADERS.reason]: 'timeout', [HEADERS.attempt]: 3 });
+      const main = queueNames.main(svc.serviceName, AssetDeletedV1.routingKey);
+      expect(await readyCount(main)).toBe(0);
+      expect(await readyCount(queueNames.suspect(main))).toBe(0);
+    } finally {
+      await events.close();
+      await svc.app.close();
+    }
+  });
+});
+
+describe('retry delays', () => {
+  afterEach(() => {
+    behaviour = async () => undefined;
+  });
+
+  it("are jittered per message under the retry queue's TTL (its ceiling)", async () => {
+    behaviour = async () => {
+      throw new Error('origin answered 503');
+    };
+    // One long retry: the retried messages wait in the retry queue, where the test reads them.
+    const svc = await start(DeletedHandler, { retryDelaysMs: [600_000], retryJitter: 0.5 });
+    const retryQueue = queueNames.retry(queueNames.main(svc.serviceName, AssetDeletedV1.routingKey), 600_000);
+    try {
+      for (let i = 0; i < 6; i++) await publishRaw(AssetDeletedV1.routingKey, deleted(`flaky-${i}`));
+      await waitFor(async () => (await readyCount(retryQueue)) === 6, {
+        timeoutMs: 20_000,
+        description: 'every message to wait for its retry',
+      });
+    } finally {
+      await svc.app.close();
+    }
+    const waiting = await drain(retryQueue);
+    const delays = waiting.map((m) => Number(m.properties.expiration));
+    expect(delays).toHaveLength(6);
+    for (const d of delays) {
+      expect(Number.isInteger(d)).toBe(true);
+      expect(d).toBeGreaterThanOrEqual(300_000);
+      expect(d).toBeLessThanOrEqual(600_000);
+    }
+    // Jittered: not one delay for all (six equal draws out of 300,001 values would be a broken random source).
+    expect(new Set(delays).size).toBeGreaterThan(1);
+    expect(waiting.every((m) => m.properties.headers?.[HEADERS.attempt] === 2)).toBe(true);
+  });
+
+  it('without jitter are the ceilings themselves (the queue TTL alone)', async () => {
+    behaviour = async () => {
+      throw new Error('origin answered 503');
+    };
+    const svc = await start(DeletedHandler, { retryDelaysMs: [600_000], retryJitter: 0 });
+    const retryQueue = queueNames.retry(queueNames.main(svc.serviceName, AssetDeletedV1.routingKey), 600_000);
+    try {
+      await publishRaw(AssetDeletedV1.routingKey, deleted('steady'));
+      await waitFor(async () => (await readyCount(retryQueue)) === 1, {
+        timeoutMs: 20_000,
+        description: 'the message to wait for its retry',
+      });
+    } finally {
+      await svc.app.close();
+    }
+    const [waiting] = await drain(retryQueue);
+    expect(waiting.properties.expiration).toBeUndefined();
+  });
+});
+
+describe('discarding dead letters', () => {
+  afterEach(() => {
+    behaviour = async () => undefined;
+  });
+
+  /** Dead-letters `ids` through a service whose handler fails each as `how(id)` says; returns its name. */
+  async function deadLettered(ids: string[], how: (id: string) => Error): Promise<string> {
+    behaviour = async (payload) => {
+      throw how(payload.assetId);
+    };
+    const svc = await start(DeletedHandler, { retryDelaysMs: [], deadLetterEvents: false });
+    try {
+      for (const id of ids) await publishRaw(AssetDeletedV1.routingKey, deleted(id));
+      await waitFor(async () => (await readyCount(queueNames.deadLetter(svc.serviceName))) === ids.length, {
+        timeoutMs: 20_000,
+        description: 'every message to be dead-lettered',
+      });
+    } finally {
+      await svc.app.close();
+    }
+    return svc.serviceName;
+  }
+
+  const byName = (id: string) =>
+    id.startsWith('corrupt') ? new PermanentMessageError(`${id} is corrupt`) : new Error(`${id} failed`);
+
+  it('removes the matching ones for good (by reason, by type, at most --limit) and keeps the rest in order', async () => {
+    const service = await deadLettered(['corrupt-1', 'flaky-1', 'corrupt-2', 'flaky-2', 'corrupt-3'], byName);
+    expect(await discardDeadLetters(probe, service, { reason: 'permanent', limit: 2 })).toEqual({
+      discarded: 2,
+      kept: 3,
+    });
+    expect((await listDeadLetters(probe, service)).map((l) => [l.reason, l.error])).toEqual([
+      ['exhausted', 'flaky-1 failed'],
+      ['exhausted', 'flaky-2 failed'],
+      ['permanent', 'corrupt-3 is corrupt'],
+    ]);
+    expect(await discardDeadLetters(probe, service, { routingKey: 'image.derivatives.create.v1' })).toEqual({
+      discarded: 0,
+      kept: 3,
+    });
+    expect(await discardDeadLetters(probe, service, { routingKey: AssetDeletedV1.routingKey })).toEqual({
+      discarded: 3,
+      kept: 0,
+    });
+    expect(await readyCount(queueNames.deadLetter(service))).toBe(0);
+  });
+
+  it('through the CLI: needs a filter or --all, and says what it did', async () => {
+    const service = await deadLettered(['corrupt-a', 'flaky-a', 'flaky-b'], byName);
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [path.join(__dirname, '..', 'bin', 'dead-letters.js'), ...args],
+          { env: { ...process.env, AMQP_URL: vhost.url }, timeout: 30_000 },
+          (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const refused = await cli('discard', service);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/say --all/);
+    expect(await readyCount(queueNames.deadLetter(service))).toBe(3);
+
+    expect(await cli('discard', service, '--reason', 'permanent')).toMatchObject({
+      code: 0,
+      stdout: `discarded 1, kept 2 in ${service}.dead-letter\n`,
+    });
+    const listed = await cli('list', service);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('2 dead letter(s)');
+    expect(listed.stdout).not.toContain('corrupt-a');
+    expect(await cli('discard', service, '--all')).toMatchObject({
+      code: 0,
+      stdout: `discarded 2, kept 0 in ${service}.dead-letter\n`,
+    });
+    expect(await readyCount(queueNames.deadLetter(service))).toBe(0);
+    expect((await cli('discard', service, '--reason', 'bogus')).code).toBe(2);
   });
 });

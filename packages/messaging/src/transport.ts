@@ -12,6 +12,7 @@ import {
   validateEnvelope,
   validatePayload,
 } from '@vellum/contracts';
+import { DEFAULT_RETRY_JITTER, jitteredDelayMs } from './backoff';
 import { buildEnvelope } from './envelope-builder';
 import { MessagePublisher } from './publisher';
 import { AmqpConnectionManager } from './connection-manager';
@@ -21,6 +22,7 @@ import { runInMessageScope, MessageScope } from './message-scope';
 import { ConsumeOutcome, MessageMetricsSink, metricsSinkFor } from './metrics';
 import {
   DEFAULT_EXCHANGE,
+  DEFAULT_HANDLER_TIMEOUT_MS,
   DEFAULT_MAX_REDELIVERIES,
   DEFAULT_PREFETCH,
   DEFAULT_RETRY_DELAYS_MS,
@@ -45,6 +47,11 @@ export interface VellumEventExtras {
    */
   priorityPrefetch?: number;
   /**
+   * Handler deadline of this pattern, ms (0 = none): overrides the transport's `handlerTimeoutMs`
+   * (`TransportOptions.consumers[key].timeoutMs` wins over this).
+   */
+  timeoutMs?: number;
+  /**
    * Consume from a per-instance exclusive, auto-delete queue `${service}.${instance}.${key}` instead of the shared
    * durable `${service}.${key}`: every instance receives every message (e.g. the gateway hearing
    * `asset.ingest.finished.v1`). Retries of such messages are delayed in memory, not in retry queues.
@@ -64,6 +71,8 @@ export interface VellumDelivery {
   redeliveries: number;
   /** The consumer channel (acks are the transport's job; do not ack yourself). */
   channel: Channel;
+  /** Aborted when the handler's deadline passes (the transport has then given up on this delivery). */
+  signal: AbortSignal;
 }
 
 /**
@@ -106,6 +115,15 @@ export class VellumRmqContext extends BaseRpcContext<[Envelope, ConsumeMessage, 
     return this.args[2].redeliveries;
   }
 
+  /**
+   * Aborted (reason: a {@link HandlerTimeoutError}) when the handler outlives its deadline
+   * (`handlerTimeoutMs`): the transport has then counted the attempt as failed and moved on, so long work should
+   * stop (pass it to fetches, child processes, ...). Never aborted when there is no deadline.
+   */
+  get signal(): AbortSignal {
+    return this.args[2].signal;
+  }
+
   /** True when this message came through the priority lane (AMQP priority ≥ `PRIORITY_LANE`). */
   get isPriorityLane(): boolean {
     const p = this.args[1].properties.priority as unknown;
@@ -135,6 +153,8 @@ interface ConsumerSpec {
   bindings: string[];
   exclusive: boolean;
   prefetch: number;
+  /** Handler deadline in ms; 0 = none. */
+  timeoutMs: number;
   handler: MessageHandler;
 }
 
@@ -147,6 +167,20 @@ interface LiveConsumer {
 
 /** Thrown inside the outage wait when the transport closes meanwhile: the held message goes back to the broker. */
 class ClosingError extends Error {}
+
+/**
+ * A handler did not settle within its deadline (`handlerTimeoutMs`): the delivery counts as a failed attempt
+ * (retried while attempts remain, then dead-lettered with reason `timeout`), and `ctx.signal` aborts with this.
+ */
+export class HandlerTimeoutError extends Error {
+  override readonly name = 'HandlerTimeoutError';
+  constructor(
+    readonly routingKey: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`the ${routingKey} handler did not finish within ${timeoutMs} ms (handler deadline); abandoned`);
+  }
+}
 
 type TransportEvents = {
   connected: () => void;
@@ -189,6 +223,8 @@ export class VellumRmqTransport
   readonly serviceName: string;
   readonly instanceId: string;
   readonly retryDelaysMs: readonly number[];
+  /** Jitter fraction of the retry delays (0…1). */
+  readonly retryJitter: number;
   private readonly log = new Logger('VellumRmqTransport');
   private readonly exchange: string;
   private readonly options: TransportOptions;
@@ -225,6 +261,12 @@ export class VellumRmqTransport
     this.exchange = options.exchange ?? DEFAULT_EXCHANGE;
     this.instanceId = options.instanceId ?? defaultInstanceId(options.serviceInstance);
     this.retryDelaysMs = [...delays];
+    this.retryJitter = options.retryJitter ?? DEFAULT_RETRY_JITTER;
+    if (!Number.isFinite(this.retryJitter) || this.retryJitter < 0 || this.retryJitter > 1)
+      throw new RangeError(`retryJitter must be between 0 and 1, got ${this.retryJitter}`);
+    const timeout = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+    if (!Number.isInteger(timeout) || timeout < 0)
+      throw new RangeError(`handlerTimeoutMs must be a non-negative integer (ms), got ${timeout}`);
     this.maxRedeliveries = options.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES;
     if (!Number.isInteger(this.maxRedeliveries) || this.maxRedeliveries < 1)
       throw new RangeError(`maxRedeliveries must be a positive integer, got ${this.maxRedeliveries}`);
@@ -386,6 +428,10 @@ export class VellumRmqTransport
         throw new Error(
           `'${pattern}': priorityPrefetch must be a positive integer, got ${String(priorityPrefetch)}`,
         );
+      const timeoutMs =
+        override.timeoutMs ?? extras.timeoutMs ?? this.options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+      if (!Number.isInteger(timeoutMs) || timeoutMs < 0)
+        throw new Error(`'${pattern}': timeoutMs must be a non-negative integer, got ${String(timeoutMs)}`);
       const exclusive = extras.exclusive === true;
       const lanes = [pattern, laneRoutingKey(pattern, PRIORITY_LANE)];
       if (exclusive) {
@@ -400,6 +446,7 @@ export class VellumRmqTransport
           bindings: lanes,
           exclusive,
           prefetch,
+          timeoutMs,
           handler,
         });
         continue;
@@ -423,7 +470,7 @@ export class VellumRmqTransport
               },
             ];
       for (const d of durable) {
-        specs.push({ routingKey: pattern, ...d, homeQueue: d.queue, exclusive: false, handler });
+        specs.push({ routingKey: pattern, ...d, homeQueue: d.queue, exclusive: false, timeoutMs, handler });
         // The suspect lane: prefetch 1, so a message redelivered there was the one being handled.
         specs.push({
           routingKey: pattern,
@@ -433,6 +480,7 @@ export class VellumRmqTransport
           bindings: [],
           exclusive: false,
           prefetch: 1,
+          timeoutMs,
           handler,
         });
       }
@@ -629,23 +677,32 @@ export class VellumRmqTransport
       return;
     }
 
-    const ctx = new VellumRmqContext([
-      envelope,
-      msg,
-      { attempt, maxAttempts: this.maxAttempts, queue: spec.queue, redeliveries, channel },
-    ]);
     for (;;) {
       const scope: MessageScope = { envelope };
+      const abort = new AbortController();
+      const ctx = new VellumRmqContext([
+        envelope,
+        msg,
+        {
+          attempt,
+          maxAttempts: this.maxAttempts,
+          queue: spec.queue,
+          redeliveries,
+          channel,
+          signal: abort.signal,
+        },
+      ]);
       try {
-        await correlation.run(envelope.correlationId, () =>
+        const run = correlation.run(envelope.correlationId, () =>
           runInMessageScope(scope, async () => {
             const result: unknown = await spec.handler(payload, ctx);
             if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
           }),
         );
+        await this.withDeadline(run, spec, abort);
         break;
       } catch (thrown) {
-        const original = scope.error ?? thrown;
+        const original = thrown instanceof HandlerTimeoutError ? thrown : (scope.error ?? thrown);
         const gate = this.options.outage;
         if (gate && (gate.isOutage(original) || gate.isOutage(thrown)) && !(await this.answers(gate))) {
           // The dependency is down, not the message bad: spend no attempt, hold it until the outage is over.
@@ -676,6 +733,36 @@ export class VellumRmqTransport
     this.observe(spec.routingKey, 'success', startedAt);
   }
 
+  /**
+   * Waits for `run` at most `spec.timeoutMs` (0 = no deadline). Past it, `abort` aborts with a
+   * {@link HandlerTimeoutError}, which is thrown; the abandoned handler may still settle later, unobserved.
+   */
+  private async withDeadline(
+    run: Promise<unknown>,
+    spec: ConsumerSpec,
+    abort: AbortController,
+  ): Promise<void> {
+    if (spec.timeoutMs <= 0) {
+      await run;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new HandlerTimeoutError(spec.routingKey, spec.timeoutMs);
+        abort.abort(err);
+        reject(err);
+      }, spec.timeoutMs);
+    });
+    try {
+      await Promise.race([run, deadline]);
+    } finally {
+      if (timer) clearTimeout(timer);
+      // An abandoned handler that fails later must not become an unhandled rejection.
+      run.catch(() => undefined);
+    }
+  }
+
   /** A handler threw (not an outage): retry while attempts remain, else dead-letter. */
   private async onHandlerFailure(
     consumer: LiveConsumer,
@@ -692,13 +779,18 @@ export class VellumRmqTransport
     const message = errorMessage(original);
     const where = `${spec.routingKey} ${envelope.id} (attempt ${attempt}/${this.maxAttempts}, correlationId ${envelope.correlationId})`;
     if (!permanent && attempt < this.maxAttempts) {
-      const delay = this.retryDelaysMs[attempt - 1];
+      const ceiling = this.retryDelaysMs[attempt - 1];
+      const delay = jitteredDelayMs(ceiling, this.retryJitter);
       this.log.warn(`Handler failed for ${where}: ${message}; retrying in ${delay} ms`);
-      await this.retryAndAck(consumer, msg, attempt, delay);
+      await this.retryAndAck(consumer, msg, attempt, ceiling, delay);
       this.observe(spec.routingKey, 'retry', startedAt);
       return;
     }
-    const reason = permanent ? 'permanent' : 'exhausted';
+    const reason: DeadLetterReason = permanent
+      ? 'permanent'
+      : original instanceof HandlerTimeoutError
+        ? 'timeout'
+        : 'exhausted';
     this.log.error(
       `Handler failed for ${where}: ${message}; dead-lettered (${reason})`,
       original instanceof Error ? original.stack : undefined,
@@ -818,10 +910,15 @@ export class VellumRmqTransport
     }
   }
 
+  /**
+   * Schedules the next attempt after `delay` ms (≤ `ceiling`, the TTL of the retry queue `${queue}.retry.${ceiling}`;
+   * a shorter delay is the message's own `expiration`), then acks this delivery.
+   */
   private async retryAndAck(
     consumer: LiveConsumer,
     msg: ConsumeMessage,
     attempt: number,
+    ceiling: number,
     delay: number,
   ): Promise<void> {
     const { spec, channel } = consumer;
@@ -836,8 +933,11 @@ export class VellumRmqTransport
       });
       return;
     }
+    // RabbitMQ expires messages only at the head of a queue, so a shorter TTL behind a longer one waits for it:
+    // every delay in this queue is ≤ its TTL, hence the wait stays within [delay, ceiling].
+    if (delay < ceiling) props.expiration = String(delay);
     try {
-      await this.connection.publish('', queueNames.retry(spec.homeQueue, delay), msg.content, props);
+      await this.connection.publish('', queueNames.retry(spec.homeQueue, ceiling), msg.content, props);
       this.settle(channel, msg, 'ack');
     } catch (err) {
       this.log.warn(`Could not schedule retry of ${spec.routingKey}: ${errorMessage(err)}; requeueing`);

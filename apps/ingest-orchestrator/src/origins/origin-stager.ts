@@ -3,6 +3,7 @@ import type { ObjectStore } from '@vellum/storage';
 import { discard, type OriginAccess, type OriginFetcher } from './origin-fetcher';
 import {
   classifyOriginError,
+  RetryableOriginError,
   OriginError,
   OriginStoreError,
   OriginTooLargeError,
@@ -167,6 +168,7 @@ export class OriginStager {
    *   origin read in place stores nothing, so no quota applies to it.
    * @param opts.access the customer's origin strategy for `origin` (resolved, credentials opened); absent =
    *   `default`.
+   * @param opts.signal the handler's deadline (`ctx.signal`): once aborted, the staging stops (retryable error).
    * @throws PermanentOriginError (bad URL, unsupported scheme, 4xx, SSRF refusal, too large, quota, empty) or
    *   RetryableOriginError (network trouble, 5xx/429, too slow, object-store errors): always an
    *   {@link OriginError}.
@@ -176,8 +178,11 @@ export class OriginStager {
     bucket: string,
     key: string,
     contentType: string,
-    opts: { quotaBytes?: number; access?: OriginAccess } = {},
+    opts: { quotaBytes?: number; access?: OriginAccess; signal?: AbortSignal } = {},
   ): Promise<StagedOrigin> {
+    const abandoned = (): RetryableOriginError =>
+      new RetryableOriginError('the staging was abandoned at the handler deadline');
+    if (opts.signal?.aborted) throw abandoned();
     let url: URL;
     try {
       url = new URL(origin);
@@ -235,6 +240,10 @@ export class OriginStager {
     pipeline(fetched.body, guard, limit, (err) => {
       if (err) streamError = err;
     });
+    const onAbort = (): void => {
+      guard.destroy(abandoned());
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const { size } = await this.store.put(bucket, key, limit, { contentType });
       if (streamError) throw streamError;
@@ -256,6 +265,8 @@ export class OriginStager {
         throw new OriginStoreError(err instanceof Error ? err.message : String(err));
       }
       throw classifyOriginError(cause);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -1,8 +1,12 @@
 import { IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Min } from 'class-validator';
 import { registerMessage } from '../registry';
 
-/** Why a message was dead-lettered (also the `x-vellum-dead-letter-reason` header). */
-export const DEAD_LETTER_REASONS = ['invalid', 'permanent', 'exhausted', 'crashed'] as const;
+/**
+ * Why a message was dead-lettered (also the `x-vellum-dead-letter-reason` header): `invalid` (failed validation),
+ * `permanent` (a permanent error), `exhausted` (retries used up), `timeout` (retries used up, the last attempt past
+ * the handler deadline: it hung its consumer), `crashed` (its consumer died handling it, repeatedly).
+ */
+export const DEAD_LETTER_REASONS = ['invalid', 'permanent', 'exhausted', 'timeout', 'crashed'] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 /**
@@ -15,7 +19,7 @@ export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 export class BusMessageDeadLetteredV1 {
   static readonly routingKey = 'bus.message.dead-lettered.v1';
   static readonly description =
-    'A consumer dead-lettered a message (invalid, permanent failure, retries exhausted, or it crashed its consumer repeatedly).';
+    'A consumer dead-lettered a message (invalid, permanent failure, retries exhausted, handler deadline passed, or it crashed its consumer repeatedly).';
   static readonly producers = ['every consuming service'];
   static readonly consumers = ['ingest-orchestrator'];
   /** The service whose consumer gave up, e.g. `image-processor`. */
