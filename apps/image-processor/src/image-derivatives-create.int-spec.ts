@@ -291,7 +291,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     const reply = await stageAndSend('text-as-jpeg', text, 'image/jpeg');
     expect(reply).toMatchObject({
       kind: 'failed',
-      msg: { retryable: false, error: 'Unsupported format: text/plain' },
+      msg: { retryable: false, error: 'Unsupported format: text/plain (permanent, 1 attempt)' },
     });
   });
 

@@ -110,7 +110,10 @@ describe('image inputs, end to end', () => {
       origin: `${rig.originUrl}/PROVENANCE.md`,
       mediaType: 'image/jpeg',
     });
-    expect(res.body).toMatchObject({ ingesting: false, error: 'Unsupported format: text/plain' });
+    expect(res.body).toMatchObject({
+      ingesting: false,
+      error: 'Unsupported format: text/plain (permanent, 1 attempt)',
+    });
     expect((await fetch(delivery(`/iiif-img/${customer}/${space}/notes/info.json`))).status).toBe(404);
   });
 
