@@ -25,9 +25,11 @@ import { DerivativesResultHandler } from './derivatives-result.handler';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
 import type { OrchestratorEnv } from './orchestrator.env';
+import { ftpOriginFetcherFromEnv } from './origins/ftp-origin.fetcher';
 import { HttpOriginFetcher } from './origins/http-origin.fetcher';
 import type { OriginFetcher } from './origins/origin-fetcher';
 import { OriginStager } from './origins/origin-stager';
+import { sftpOriginFetcherFromEnv } from './origins/sftp-origin.fetcher';
 import { parseAllowList, SsrfGuard, type ResolvedAddress } from './origins/ssrf-guard';
 import { StagingScheduler } from './staging-scheduler';
 import { StuckIngestSweeper } from './stuck-ingest.sweeper';
@@ -54,6 +56,12 @@ export interface AppModuleOptions {
   /** DNS lookup used by the SSRF guard (tests); default `dns.lookup(all)`. */
   lookup?: (hostname: string) => Promise<ResolvedAddress[]>;
   clock?: Clock;
+}
+
+/** The `sftp://` and `ftp://`/`ftps://` fetchers (SPEC.md §4.2), behind the same SSRF guard as http(s). */
+function fileFetchers(env: OrchestratorEnv, opts: AppModuleOptions): OriginFetcher[] {
+  const guard = new SsrfGuard(parseAllowList(env.VELLUM_ORIGIN_ALLOWLIST), opts.lookup);
+  return [sftpOriginFetcherFromEnv(guard, env), ftpOriginFetcherFromEnv(guard, env)];
 }
 
 /** Closes what the core module opened, after in-flight messages finished (Nest's shutdown order). */
@@ -109,7 +117,7 @@ class CoreModule {
           provide: ORIGIN_STAGER,
           inject: [OBJECT_STORE, 'HTTP_ORIGIN_FETCHER', IngestMetrics],
           useFactory: (store: ObjectStore, http: HttpOriginFetcher, metrics: IngestMetrics) =>
-            new OriginStager([http, ...(opts.fetchers ?? [])], store, {
+            new OriginStager([http, ...fileFetchers(env, opts), ...(opts.fetchers ?? [])], store, {
               maxBytes: env.VELLUM_MAX_ORIGIN_BYTES,
               onBytes: (n) => metrics.originBytes.inc(n),
               deadlineMs: env.VELLUM_ORIGIN_DEADLINE_MS,

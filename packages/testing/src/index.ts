@@ -9,3 +9,4 @@ export * from './database';
 export * from './s3';
 export * from './rabbitmq';
 export * from './private-postgres';
+export * from './daemon';
