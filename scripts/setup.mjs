@@ -5,8 +5,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, STATE_DIR, step, run, has, hashFiles, yellow, green } from './lib.mjs';
 
-/** Debian packages Vellum shells out to: opj_decompress (JPEG 2000 input). */
-const APT_PACKAGES = [{ bin: 'opj_decompress', pkg: 'libopenjp2-tools' }];
+/**
+ * Debian packages Vellum shells out to: opj_decompress (JPEG 2000 input); and the real servers the origin tests
+ * start: sshd and ssh-keygen (sftp://), vsftpd (ftp://, ftps://), openssl (the FTPS test certificate).
+ */
+const APT_PACKAGES = [
+  { bin: 'opj_decompress', pkg: 'libopenjp2-tools' },
+  { bin: '/usr/sbin/sshd', pkg: 'openssh-server' },
+  { bin: 'ssh-keygen', pkg: 'openssh-client' },
+  { bin: '/usr/sbin/vsftpd', pkg: 'vsftpd' },
+  { bin: 'openssl', pkg: 'openssl' },
+];
 
 async function ensureSystemTools() {
   const missing = APT_PACKAGES.filter((p) => !has(p.bin));
@@ -16,7 +25,7 @@ async function ensureSystemTools() {
   if (!has('apt-get')) {
     console.warn(
       yellow(
-        `! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 input needs it).`,
+        `! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 input and the sftp/ftp origin tests need them).`,
       ),
     );
     return;
@@ -30,7 +39,7 @@ async function ensureSystemTools() {
   } catch (err) {
     console.warn(
       yellow(
-        `! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 input will fail until it is installed.`,
+        `! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 input (and the sftp/ftp origin tests) will fail until they are installed.`,
       ),
     );
   }

@@ -51,7 +51,7 @@ export interface AppModuleOptions {
   env: OrchestratorEnv;
   /** Object store; default from the storage env (`S3_ENDPOINT` → S3, else fs). */
   store?: ObjectStore;
-  /** Extra/replacement origin fetchers (by scheme); the http(s) fetcher is always built. */
+  /** Extra/replacement origin fetchers (by scheme); the http(s), sftp and ftp(s) fetchers are always built. */
   fetchers?: OriginFetcher[];
   /** DNS lookup used by the SSRF guard (tests); default `dns.lookup(all)`. */
   lookup?: (hostname: string) => Promise<ResolvedAddress[]>;

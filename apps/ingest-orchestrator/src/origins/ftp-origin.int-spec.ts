@@ -26,7 +26,6 @@ jest.setTimeout(120_000);
 const VSFTPD = findExecutable('vsftpd');
 const OPENSSL = findExecutable('openssl');
 if (!VSFTPD)
-  // eslint-disable-next-line no-console
   console.warn(
     'SKIPPED ftp-origin.int-spec (servers): /usr/sbin/vsftpd is not installed (Debian vsftpd; scripts/setup.mjs installs it)',
   );

@@ -65,11 +65,13 @@ export function loginCredentials(
 /** Matches one SSH host-key fingerprint as OpenSSH prints it: `SHA256:` and 43 unpadded base64 characters. */
 export const SSH_FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/** True when `s` holds a C0 control character or DEL. */
+/** True when `s` holds a C0 control character (U+0000 to U+001F) or DEL (U+007F). */
 export function hasControl(s: string): boolean {
-  return CONTROL.test(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
 
 /**

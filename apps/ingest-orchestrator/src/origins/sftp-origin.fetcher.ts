@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import type { OrchestratorEnv } from '../orchestrator.env';
@@ -149,10 +150,11 @@ export class SftpOriginFetcher implements OriginFetcher {
       const end = (): void => {
         client.end().catch(() => undefined);
       };
+      let sock: Socket | undefined;
       try {
+        sock = await this.dial(addresses[i], port);
         await client.connect({
-          host: addresses[i].address,
-          port,
+          sock,
           username: creds.user,
           password: creds.password,
           privateKey: creds.privateKey,
@@ -172,11 +174,39 @@ export class SftpOriginFetcher implements OriginFetcher {
         return { client, end };
       } catch (err) {
         end();
+        // A connect that failed part-way (handshake timeout, refused login) must not leave the socket open.
+        sock?.destroy();
         const cause = raw ?? (err as SshError);
         if (i + 1 < addresses.length && !refusedKey && isUnreachable(cause)) continue;
         throw this.connectError(label, cause, refusedKey);
       }
     }
+  }
+
+  /**
+   * Opens the TCP connection to one approved address, with Nagle's algorithm off: SFTP reads are small requests each
+   * waiting for its answer, and with Nagle on, delayed ACKs held every request back by ~40 ms (1.5 MB/s instead of
+   * ~80 MB/s over loopback).
+   * @throws the socket's error (`ECONNREFUSED`...), or `ETIMEDOUT` after `timeoutMs`.
+   */
+  private dial(address: ResolvedAddress, port: number): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const sock = connect({ host: address.address, port, family: address.family, noDelay: true });
+      const timer = setTimeout(() => {
+        sock.destroy(
+          Object.assign(new Error(`connect timed out after ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+        );
+      }, this.timeoutMs);
+      sock.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      sock.once('connect', () => {
+        clearTimeout(timer);
+        sock.removeAllListeners('error');
+        resolve(sock);
+      });
+    });
   }
 
   /** Classifies a failed connect (TCP, handshake, host key, authentication). */

@@ -1,10 +1,22 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import ssh2 from 'ssh2';
 import { FsObjectStore } from '@vellum/storage';
 import {
   type Daemon,
@@ -27,7 +39,6 @@ const SSHD = findExecutable('sshd');
 const SSH_KEYGEN = findExecutable('ssh-keygen');
 const HAVE_SSHD = SSHD !== undefined && SSH_KEYGEN !== undefined;
 if (!HAVE_SSHD)
-  // eslint-disable-next-line no-console
   console.warn(
     'SKIPPED sftp-origin.int-spec: /usr/sbin/sshd or ssh-keygen is not installed (Debian openssh-server, ' +
       'openssh-client; scripts/setup.mjs installs them)',
@@ -365,6 +376,142 @@ describeSshd('SftpOriginFetcher against a real sshd', () => {
       expect((err as Error).message).toMatch(
         /^Origin timed out \(sftp:\/\/127\.0\.0\.1:\d+\/x\/scan\.jp2\): no SSH handshake/,
       );
+      await waitFor(() => establishedConnections(silentPort) === 0, {
+        description: 'the timed-out connection to be closed',
+      });
     });
+  });
+});
+
+/**
+ * Password logins. OpenSSH's sshd checks a password only against a system account (shadow/PAM), which a test must
+ * not create; so this part runs the SSH and SFTP server of the `ssh2` library (the protocol implementation
+ * `ssh2-sftp-client` is built on, here on the server side) on a free loopback port: a real SSH handshake, real
+ * password authentication and a read-only SFTP subsystem over the fixture copies.
+ */
+describe('SftpOriginFetcher password logins against an ssh2 SSH server', () => {
+  const PASSWORD = 'correct-battery-staple';
+  let dir: string;
+  let port: number;
+  let server: ssh2.Server;
+  let store: FsObjectStore;
+  const guard = new SsrfGuard(parseAllowList('127.0.0.1/32'));
+  const fetcher = new SftpOriginFetcher(guard, { timeoutMs: 20_000 });
+  const url = (p: string, userinfo = ''): string => `sftp://${userinfo}127.0.0.1:${port}${p}`;
+  const noConnections = (): Promise<boolean> =>
+    waitFor(() => establishedConnections(port) === 0, {
+      timeoutMs: 20_000,
+      description: `the ssh2 server on port ${port} to have no open connection`,
+    });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'vellum-sftp-pw-'));
+    for (const f of FILES) copyFileSync(fixturePath(f), path.join(dir, f));
+    store = new FsObjectStore(path.join(dir, '.store'));
+    await store.ensureBucket('vellum-origins');
+    const { private: hostKey } = ssh2.utils.generateKeyPairSync('ed25519');
+    const { STATUS_CODE } = ssh2.utils.sftp;
+    server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
+      client.on('error', () => undefined);
+      client.on('authentication', (ctx) => {
+        if (ctx.method === 'password' && ctx.username === 'alice' && ctx.password === PASSWORD) ctx.accept();
+        else ctx.reject(['password']);
+      });
+      client.on('ready', () => {
+        client.on('session', (acceptSession) => {
+          acceptSession().on('sftp', (acceptSftp) => {
+            const sftp = acceptSftp();
+            const open = new Map<string, number>();
+            // Every path is inside `dir` (absolute ones too): a read-only server of the fixture copies.
+            const local = (p: string): string => path.join(dir, path.posix.normalize(`/${p}`));
+            const attrsOf = (s: import('node:fs').Stats) => ({
+              mode: s.mode,
+              uid: s.uid,
+              gid: s.gid,
+              size: s.size,
+              atime: Math.floor(s.atimeMs / 1000),
+              mtime: Math.floor(s.mtimeMs / 1000),
+            });
+            const stat = (reqId: number, p: string): void => {
+              const s = statSync(local(p), { throwIfNoEntry: false });
+              if (s) sftp.attrs(reqId, attrsOf(s));
+              else sftp.status(reqId, STATUS_CODE.NO_SUCH_FILE);
+            };
+            sftp.on('STAT', stat).on('LSTAT', stat);
+            sftp.on('OPEN', (reqId, filename) => {
+              try {
+                const fd = openSync(local(filename), 'r');
+                const handle = Buffer.from(String(fd));
+                open.set(handle.toString(), fd);
+                sftp.handle(reqId, handle);
+              } catch {
+                sftp.status(reqId, STATUS_CODE.NO_SUCH_FILE);
+              }
+            });
+            sftp.on('FSTAT', (reqId, handle) => {
+              const fd = open.get(handle.toString());
+              if (fd === undefined) sftp.status(reqId, STATUS_CODE.FAILURE);
+              else sftp.attrs(reqId, attrsOf(fstatSync(fd)));
+            });
+            sftp.on('READ', (reqId, handle, offset, length) => {
+              const fd = open.get(handle.toString());
+              if (fd === undefined) return sftp.status(reqId, STATUS_CODE.FAILURE);
+              const buf = Buffer.alloc(length);
+              const n = readSync(fd, buf, 0, length, offset);
+              if (n === 0) sftp.status(reqId, STATUS_CODE.EOF);
+              else sftp.data(reqId, buf.subarray(0, n));
+            });
+            sftp.on('CLOSE', (reqId, handle) => {
+              const fd = open.get(handle.toString());
+              if (fd !== undefined) closeSync(fd);
+              open.delete(handle.toString());
+              sftp.status(reqId, STATUS_CODE.OK);
+            });
+          });
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['the URL userinfo', () => url('/photo-large.jpg', `alice:${PASSWORD}@`), undefined],
+    [
+      'the sftp strategy',
+      () => url('/photo-large.jpg'),
+      { strategy: 'sftp' as const, optimised: false, credentials: { user: 'alice', password: PASSWORD } },
+    ],
+  ])(
+    'stages byte for byte with a password from %s, then closes the connection',
+    async (_from, urlOf, access) => {
+      const f = access ? withAccess(fetcher, access) : fetcher;
+      const staged = await new OriginStager([f], store, { maxBytes: 64 * 1024 * 1024 }).stage(
+        urlOf(),
+        'vellum-origins',
+        'sftp-pw/photo',
+        'image/jpeg',
+      );
+      const bytes = readFileSync(fixturePath('photo-large.jpg'));
+      expect(staged.size).toBe(bytes.length);
+      expect(staged.finalUrl).toBe(url('/photo-large.jpg'));
+      expect(sha(await store.getBuffer('vellum-origins', 'sftp-pw/photo'))).toBe(sha(bytes));
+      await noConnections();
+    },
+  );
+
+  it('a wrong password: permanent "Origin refused the credentials", the password never in the message', async () => {
+    const err = await new OriginStager([fetcher], store, { maxBytes: 1 << 30 })
+      .stage(url('/scan.jp2', `alice:not-${PASSWORD}@`), 'vellum-origins', 'sftp-pw/bad', 'image/jp2')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentOriginError);
+    expect((err as Error).message).toBe(`Origin refused the credentials (${url('/scan.jp2')})`);
+    expect((err as Error).message).not.toContain(PASSWORD);
+    await noConnections();
   });
 });
