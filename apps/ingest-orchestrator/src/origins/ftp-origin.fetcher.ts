@@ -55,9 +55,9 @@ export function ftpPath(url: URL, label: string): string {
  * on the plain FTP port, then protected data connections: RFC 4217), with `basic-ftp` (SPEC.md §4.2). SPEC.md names
  * no FTPS form, so `ftps://` means explicit TLS here (port 21 unless given); implicit TLS (port 990) is not supported.
  *
- * One control connection per fetch, to an address the SSRF guard approved (the next one when an address refuses); passive mode (EPSV, else PASV), and the
- * data connection always goes to the control connection's address, whatever a PASV reply names (no FTP bounce to
- * another host). Binary mode. `SIZE` gives `contentLength` (a server without `SIZE` gives none), then `RETR` streams
+ * One control connection per fetch, to an address the SSRF guard approved (the next one when an address refuses);
+ * passive mode (EPSV, else PASV), and the data connection always goes to the control connection's address, whatever
+ * a PASV reply names (no FTP bounce to another host). Binary mode. `SIZE` gives `contentLength` (a server without `SIZE` gives none), then `RETR` streams
  * the file; the body is ended only when the server confirmed the whole transfer, and failed otherwise (a transfer
  * cut short never looks complete). The connection is closed when the body ends, fails or is destroyed.
  *
@@ -249,7 +249,10 @@ export class FtpOriginFetcher implements OriginFetcher {
   }
 }
 
-/** The fetcher as the orchestrator's environment configures it (`VELLUM_ORIGIN_TIMEOUT_MS`, `VELLUM_FTPS_CA_FILE`). */
+/**
+ * The fetcher as the orchestrator's environment configures it (`VELLUM_ORIGIN_TIMEOUT_MS`, `VELLUM_FTPS_CA_FILE`).
+ * @throws Error naming `VELLUM_FTPS_CA_FILE` and the path when the file cannot be read (a boot failure).
+ */
 export function ftpOriginFetcherFromEnv(
   guard: SsrfGuard,
   env: Pick<OrchestratorEnv, 'VELLUM_ORIGIN_TIMEOUT_MS' | 'VELLUM_FTPS_CA_FILE'>,

@@ -53,8 +53,9 @@ type SshError = Error & { level?: string; code?: unknown };
 /**
  * Fetches `sftp://[user[:password]@]host[:port]/path` origins (SPEC.md §4.2) with `ssh2-sftp-client`: one SSH
  * connection per fetch, to an address the SSRF guard approved (the name is resolved and checked once and the
- * connection dials those addresses, the next only when one refuses at once, so no second lookup can swap them); `stat` gives `contentLength`, then the file is
- * streamed with `createReadStream`. The connection is ended when the body ends, fails or is destroyed.
+ * connection dials those addresses, the next only when one refuses at once, so no second lookup can swap them);
+ * `stat` gives `contentLength`, then the file is streamed with `createReadStream`. The connection is ended when the
+ * body ends, fails or is destroyed.
  *
  * Path: percent-decoded; absolute as written (`sftp://h/data/a.tif` reads `/data/a.tif`), and relative to the
  * login directory after `/~/` (`sftp://h/~/a.tif` reads `a.tif` in the user's home), as curl and the SSH URI draft
@@ -240,7 +241,10 @@ export class SftpOriginFetcher implements OriginFetcher {
   }
 }
 
-/** The fetcher as the orchestrator's environment configures it (`VELLUM_ORIGIN_TIMEOUT_MS`, `VELLUM_SFTP_HOST_FINGERPRINTS`). */
+/**
+ * The fetcher as the orchestrator's environment configures it (`VELLUM_ORIGIN_TIMEOUT_MS`,
+ * `VELLUM_SFTP_HOST_FINGERPRINTS`).
+ */
 export function sftpOriginFetcherFromEnv(
   guard: SsrfGuard,
   env: Pick<OrchestratorEnv, 'VELLUM_ORIGIN_TIMEOUT_MS' | 'VELLUM_SFTP_HOST_FINGERPRINTS'>,
