@@ -5,10 +5,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, STATE_DIR, step, run, has, hashFiles, yellow, green } from './lib.mjs';
 
-/** Debian packages Vellum shells out to: opj_decompress (JPEG 2000 input), pdfinfo + pdftoppm (PDF input). */
+/**
+ * Debian packages Vellum shells out to: opj_decompress (JPEG 2000 input), pdfinfo + pdftoppm (PDF input); and the
+ * real servers the origin tests start: sshd and ssh-keygen (sftp://), vsftpd (ftp://, ftps://), openssl (the FTPS
+ * test certificate).
+ */
 const APT_PACKAGES = [
   { bin: 'opj_decompress', pkg: 'libopenjp2-tools' },
   { bin: 'pdftoppm', pkg: 'poppler-utils' },
+  { bin: '/usr/sbin/sshd', pkg: 'openssh-server' },
+  { bin: 'ssh-keygen', pkg: 'openssh-client' },
+  { bin: '/usr/sbin/vsftpd', pkg: 'vsftpd' },
+  { bin: 'openssl', pkg: 'openssl' },
 ];
 
 async function ensureSystemTools() {
@@ -19,7 +27,7 @@ async function ensureSystemTools() {
   if (!has('apt-get')) {
     console.warn(
       yellow(
-        `! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 and PDF input need them).`,
+        `! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 and PDF input, and the sftp/ftp origin tests, need them).`,
       ),
     );
     return;
@@ -33,7 +41,7 @@ async function ensureSystemTools() {
   } catch (err) {
     console.warn(
       yellow(
-        `! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 / PDF input will fail until they are installed.`,
+        `! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 / PDF input (and the sftp/ftp origin tests) will fail until they are installed.`,
       ),
     );
   }

@@ -26,11 +26,13 @@ import { DerivativesResultHandler } from './derivatives-result.handler';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
 import type { OrchestratorEnv } from './orchestrator.env';
+import { ftpOriginFetcherFromEnv } from './origins/ftp-origin.fetcher';
 import { HttpOriginFetcher } from './origins/http-origin.fetcher';
 import { OriginAccessResolver } from './origins/origin-access.resolver';
 import type { OriginFetcher } from './origins/origin-fetcher';
 import { OriginStager } from './origins/origin-stager';
 import { S3OriginFetcher } from './origins/s3-origin.fetcher';
+import { sftpOriginFetcherFromEnv } from './origins/sftp-origin.fetcher';
 import { parseAllowList, SsrfGuard, type ResolvedAddress } from './origins/ssrf-guard';
 import { StagingScheduler } from './staging-scheduler';
 import { StuckIngestSweeper } from './stuck-ingest.sweeper';
@@ -52,11 +54,17 @@ export interface AppModuleOptions {
   env: OrchestratorEnv;
   /** Object store; default from the storage env (`S3_ENDPOINT` → S3, else fs). */
   store?: ObjectStore;
-  /** Extra/replacement origin fetchers (by scheme); the http(s) fetcher is always built. */
+  /** Extra/replacement origin fetchers (by scheme); the http(s), sftp and ftp(s) fetchers are always built. */
   fetchers?: OriginFetcher[];
   /** DNS lookup used by the SSRF guard (tests); default `dns.lookup(all)`. */
   lookup?: (hostname: string) => Promise<ResolvedAddress[]>;
   clock?: Clock;
+}
+
+/** The `sftp://` and `ftp://`/`ftps://` fetchers (SPEC.md §4.2), behind the same SSRF guard as http(s). */
+function fileFetchers(env: OrchestratorEnv, opts: AppModuleOptions): OriginFetcher[] {
+  const guard = new SsrfGuard(parseAllowList(env.VELLUM_ORIGIN_ALLOWLIST), opts.lookup);
+  return [sftpOriginFetcherFromEnv(guard, env), ftpOriginFetcherFromEnv(guard, env)];
 }
 
 /** Closes what the core module opened, after in-flight messages finished (Nest's shutdown order). */
@@ -124,7 +132,7 @@ class CoreModule {
               ownBuckets: Object.values(buckets),
               timeoutMs: env.VELLUM_ORIGIN_TIMEOUT_MS,
             });
-            return new OriginStager([http, s3, ...(opts.fetchers ?? [])], store, {
+            return new OriginStager([http, s3, ...fileFetchers(env, opts), ...(opts.fetchers ?? [])], store, {
               maxBytes: env.VELLUM_MAX_ORIGIN_BYTES,
               onBytes: (n) => metrics.originBytes.inc(n),
               deadlineMs: env.VELLUM_ORIGIN_DEADLINE_MS,

@@ -60,4 +60,20 @@ describe('OrchestratorEnv', () => {
       S3_REGION: 'us-east-1',
     });
   });
+
+  it('takes sftp host-key fingerprints (SHA256:…, comma-separated) and an ftps CA file; refuses malformed fingerprints', () => {
+    const fp = 'SHA256:GFGfV76YF290HiZjptRJ7NvOj0gQ0/DPu6P6Wpq68Dw';
+    expect(validateEnv(OrchestratorEnv, base)).toMatchObject({ VELLUM_SFTP_HOST_FINGERPRINTS: '' });
+    expect(
+      validateEnv(OrchestratorEnv, {
+        ...base,
+        VELLUM_SFTP_HOST_FINGERPRINTS: `${fp}, ${fp.replace('G', 'H')}`,
+        VELLUM_FTPS_CA_FILE: '/etc/vellum/ftps-ca.pem',
+      }),
+    ).toMatchObject({ VELLUM_FTPS_CA_FILE: '/etc/vellum/ftps-ca.pem' });
+    for (const bad of ['MD5:aa:bb', fp.slice(0, -1), `${fp},nope`])
+      expect(() => validateEnv(OrchestratorEnv, { ...base, VELLUM_SFTP_HOST_FINGERPRINTS: bad })).toThrow(
+        /VELLUM_SFTP_HOST_FINGERPRINTS must be a comma-separated list of SSH fingerprints/,
+      );
+  });
 });

@@ -1,5 +1,6 @@
 import { IsPort, IsSecretsKeyList, IsUrlLike, StorageEnv } from '@vellum/common';
 import { IsInt, IsOptional, IsString, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { SSH_FINGERPRINT_PATTERN } from './origins/remote-file-origin';
 import { parseCidr } from './origins/ssrf-guard';
 
 /** 2 GiB: the default `VELLUM_MAX_ORIGIN_BYTES`. */
@@ -28,6 +29,24 @@ function IsAllowList(): PropertyDecorator {
   });
 }
 
+/** Every entry of a comma list is an SSH host-key fingerprint `SHA256:<43 base64 characters>`. */
+function IsFingerprintList(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isFingerprintList',
+    validator: {
+      validate: (value: unknown): boolean =>
+        typeof value === 'string' &&
+        value
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean)
+          .every((e) => SSH_FINGERPRINT_PATTERN.test(e)),
+      defaultMessage: () =>
+        '$property must be a comma-separated list of SSH fingerprints (SHA256:<base64>, as ssh-keygen -lf prints them)',
+    },
+  });
+}
+
 /**
  * The ingest-orchestrator's environment (SPEC.md §9), validated at boot by `validateEnv(OrchestratorEnv)`.
  * The object-store variables (`S3_*`, `VELLUM_STORAGE_ROOT`, `VELLUM_BUCKET_*`) come from {@link StorageEnv}.
@@ -46,8 +65,20 @@ export class OrchestratorEnv extends StorageEnv {
   /** Comma list of host names and CIDRs origins may resolve to despite the SSRF guard; default none. */
   @IsString() @IsAllowList() VELLUM_ORIGIN_ALLOWLIST = '';
 
-  /** Milliseconds for connecting, for response headers, and between body chunks of an origin fetch; default 60000. */
+  /**
+   * Milliseconds for connecting, for response headers, and between body chunks of an origin fetch; default 60000.
+   * For `sftp://` and `ftp(s)://` origins: the connect plus handshake and login, each FTP answer, and data gaps.
+   */
   @IsInt() @Min(100) VELLUM_ORIGIN_TIMEOUT_MS = 60000;
+
+  /**
+   * Comma list of SSH host-key fingerprints (`SHA256:<base64>` as `ssh-keygen -lf` prints them): when set, an
+   * `sftp://` origin must present one of these keys or is refused; default empty = any host key is accepted.
+   */
+  @IsString() @IsFingerprintList() VELLUM_SFTP_HOST_FINGERPRINTS = '';
+
+  /** A PEM file of extra CA certificates trusted for `ftps://` origins (self-signed or private CA); default none. */
+  @IsOptional() @IsString() VELLUM_FTPS_CA_FILE?: string;
 
   /** Largest origin accepted, bytes; default 2 GiB. */
   @IsInt() @Min(1) VELLUM_MAX_ORIGIN_BYTES = DEFAULT_MAX_ORIGIN_BYTES;

@@ -10,3 +10,4 @@ export * from './s3';
 export * from './rabbitmq';
 export * from './private-postgres';
 export * from './private-rabbitmq';
+export * from './daemon';
