@@ -336,7 +336,7 @@ describe('api-gateway (integration)', () => {
     const bad = await call('PUT', `/customers/${acmeId}/spaces/1/images/new-one`, {
       key: keyA,
       body: {
-        origin: 'ftp://example.org/x.tif',
+        origin: 'gopher://example.org/x.tif',
         width: 10,
         deliveryChannels: ['iiif-av'],
         bogus: 1,
@@ -347,7 +347,7 @@ describe('api-gateway (integration)', () => {
     expect(bad.headers.get('content-type')).toMatch(/application\/problem\+json/);
     const fields = bad.json.errors.map((e: any) => e.field);
     expect(fields).toEqual(expect.arrayContaining(['origin', 'width', 'bogus', 'tags']));
-    expect(bad.json.errors.find((e: any) => e.field === 'origin').message).toMatch(/not supported yet/);
+    expect(bad.json.errors.find((e: any) => e.field === 'origin').message).toMatch(/not supported/);
 
     const missing = await call('PUT', `/customers/${acmeId}/spaces/1/images/new-one`, {
       key: keyA,

@@ -90,12 +90,14 @@ describe('originProblem (SPEC.md §4.2)', () => {
     'https://example.org:8443/a?b=c',
     's3://bucket/key',
     's3://b-1/a/b c.tif',
+    'sftp://files.example.org/masters/p1.tif',
+    'ftp://ftp.example.org/p1.jpg',
+    'ftps://ftp.example.org/p1.jpg',
   ])('accepts %s', (o) => expect(originProblem(o)).toBeNull());
   it.each([
     ['s3://bucket', /s3:\/\/\{bucket\}\/\{key\}/],
     ['s3://bucket/', /s3:\/\/\{bucket\}\/\{key\}/],
-    ['sftp://host/path', /not supported yet/],
-    ['ftp://host/path', /not supported yet/],
+    ['gopher://host/path', /"gopher" is not supported/],
     ['file:///etc/passwd', /"file" is not supported/],
     ['example.org/a.jpg', /absolute URI/],
   ])('rejects %s', (o, m) => expect(originProblem(o)).toMatch(m));

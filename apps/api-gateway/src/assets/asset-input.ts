@@ -180,9 +180,8 @@ export const LEGACY_FIELDS: Readonly<Record<string, string>> = {
 /** Read-only fields derived from the body itself (compared after the write is built, on create). */
 export const DERIVED_FIELDS: readonly string[] = ['family'];
 
-/** Origin schemes the platform knows (SPEC.md §1 "Origin") and the ones this release can fetch. */
-export const KNOWN_ORIGIN_SCHEMES = ['http', 'https', 's3', 'sftp', 'ftp'];
-export const SUPPORTED_ORIGIN_SCHEMES = ['http', 'https', 's3'];
+/** Origin schemes the ingest-orchestrator fetches (SPEC.md §4.2; `ftps` = FTP with explicit TLS). */
+export const SUPPORTED_ORIGIN_SCHEMES = ['http', 'https', 's3', 'sftp', 'ftp', 'ftps'];
 
 /** A validated asset body: the DTO plus its normalised delivery channels and the keys actually sent. */
 export interface AssetInput {
@@ -332,7 +331,7 @@ function isDtoKey(k: string): boolean {
 /**
  * Checks an origin URI (SPEC.md §1, §4.2). http(s) and `s3://{bucket}/{key}` (read with the platform's S3
  * credentials, `s3-ambient`) are fetched by this release; `sftp` and `ftp` are refused with a clear 400 ("origin
- * scheme X is not supported yet") rather than accepted and failed later at ingest. The ingest-orchestrator checks
+ * scheme X is not supported") rather than accepted and failed later at ingest. The ingest-orchestrator checks
  * an s3 origin's bucket name and key fully (a permanent asset error).
  * @returns null when acceptable, else the reason.
  */
@@ -341,7 +340,7 @@ export function originProblem(origin: string): string | null {
   try {
     url = new URL(origin);
   } catch {
-    return 'origin must be an absolute URI (http:// or https://)';
+    return 'origin must be an absolute URI (http(s)://, s3://, sftp://, ftp:// or ftps://)';
   }
   const scheme = url.protocol.replace(/:$/, '').toLowerCase();
   if (SUPPORTED_ORIGIN_SCHEMES.includes(scheme)) {
@@ -350,9 +349,7 @@ export function originProblem(origin: string): string | null {
     if (!url.hostname) return 'origin must name a host';
     return null;
   }
-  if (KNOWN_ORIGIN_SCHEMES.includes(scheme))
-    return `origin scheme "${scheme}" is not supported yet (use http:// or https://)`;
-  return `origin scheme "${scheme}" is not supported (use http:// or https://)`;
+  return `origin scheme "${scheme}" is not supported (use http(s)://, s3://, sftp://, ftp:// or ftps://)`;
 }
 
 /** Normalised deliveryChannels as stored: `[{channel, policy}]`. */
