@@ -6,11 +6,21 @@
  * - `s3-ambient` + `optimised`: an `s3://` origin in a customer's bucket is ingested with no copy stored; the real
  *   image-processor reads it in place, delivery serves its image service and thumbnails, its bytes are not counted
  *   as stored (next to the same file staged without the rule), and deleting the asset leaves the origin object.
+ * - `sftp`: a real OpenSSH sshd, the rule's private key; `ftp`: a real vsftpd, anonymously. Each origin's JPEG 2000
+ *   and PNG masters are ingested by the real image-processor and served by iiif-delivery.
  */
 import fs from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'minio';
-import { fixturePath, waitFor } from '@vellum/testing';
+import {
+  type FtpTestServer,
+  fixturePath,
+  type SftpTestServer,
+  startFtpServer,
+  startSftpServer,
+  waitFor,
+} from '@vellum/testing';
 import { fixtureOrigin, startRig, type Json, type Rig } from '../src/rig';
 
 describe('origin strategies, end to end', () => {
@@ -19,6 +29,9 @@ describe('origin strategies, end to end', () => {
   const png = fs.readFileSync(fixturePath('png-alpha.png'));
   let rig: Rig;
   let s3: Client;
+  let files: string;
+  let sftp: SftpTestServer;
+  let ftp: FtpTestServer;
   let customer: number;
   const space = 1;
   let failed = false;
@@ -57,11 +70,71 @@ describe('origin strategies, end to end', () => {
     expect(c.status).toBe(201);
     customer = c.body.id;
     expect((await api('POST', `/customers/${customer}/spaces`, { name: 'origins' })).status).toBe(201);
+    files = fs.mkdtempSync(path.join(tmpdir(), 'vellum-e2e-origin-files-'));
+    for (const f of ['png-alpha.png', 'scan.jp2']) fs.copyFileSync(fixturePath(f), path.join(files, f));
+    sftp = await startSftpServer(files);
+    ftp = await startFtpServer(files);
   }, 180_000);
 
   afterAll(async () => {
+    await sftp?.stop();
+    await ftp?.stop();
+    if (files) fs.rmSync(files, { recursive: true, force: true });
     await rig?.stop({ printLogs: failed });
   }, 60_000);
+
+  /** The asset's image service answers with its size, and a tile of it is a JPEG. */
+  async function served(id: string, width: number): Promise<void> {
+    const base = `${rig.platform.deliveryUrl}/iiif-img/${customer}/${space}/${id}`;
+    const info = await fetch(`${base}/info.json`);
+    expect(info.status).toBe(200);
+    expect(((await info.json()) as Json).width).toBe(width);
+    const tile = await fetch(`${base}/0,0,512,512/256,/0/default.jpg`);
+    expect(tile.status).toBe(200);
+    expect(tile.headers.get('content-type')).toMatch(/^image\/jpeg/);
+  }
+
+  it('sftp: with the rule holding the private key, JP2 and PNG masters are ingested and served', async () => {
+    const without = await api('PUT', `${images()}/sftp-nokey`, {
+      origin: sftp.url('/png-alpha.png'),
+      mediaType: 'image/png',
+    });
+    expect(without.body.ingesting).toBe(false);
+    expect(without.body.error).toMatch(/permanent/);
+    const rule = await api('POST', `/customers/${customer}/originStrategies`, {
+      strategy: 'sftp',
+      regex: `^sftp://127\\.0\\.0\\.1:${sftp.port}/`,
+      credentials: JSON.stringify({ user: sftp.user, privateKey: sftp.privateKey }),
+    });
+    expect(rule.status).toBe(201);
+    expect(JSON.stringify(rule.body)).not.toContain('PRIVATE KEY');
+    for (const [id, file, mediaType, width] of [
+      ['sftp-png', 'png-alpha.png', 'image/png', 592],
+      ['sftp-jp2', 'scan.jp2', 'image/jp2', undefined],
+    ] as const) {
+      const r = await api('PUT', `${images()}/${id}`, { origin: sftp.url(`/${file}`), mediaType });
+      expect(r.status).toBe(201);
+      expect(r.body.error ?? '').toBe('');
+      expect(r.body).toMatchObject({ ingesting: false });
+      await served(id, width ?? r.body.width);
+    }
+  });
+
+  it('ftp: an anonymous origin is ingested and served', async () => {
+    const r = await api('PUT', `${images()}/ftp-png`, {
+      origin: ftp.url('png-alpha.png'),
+      mediaType: 'image/png',
+    });
+    expect(r.status).toBe(201);
+    expect(r.body.error ?? '').toBe('');
+    expect(r.body).toMatchObject({ ingesting: false, width: 592, height: 1167 });
+    await served('ftp-png', 592);
+    const missing = await api('PUT', `${images()}/ftp-missing`, {
+      origin: ftp.url('nothing-here.png'),
+      mediaType: 'image/png',
+    });
+    expect(missing.body.error).toMatch(/^Origin not found .*\(permanent, 1 attempt\)$/);
+  });
 
   it('basic-http-authentication: 401 without the rule, ingested with it, the password nowhere', async () => {
     const origin = `${rig.originUrl}/private/png-alpha.png`;

@@ -11,3 +11,4 @@ export * from './rabbitmq';
 export * from './private-postgres';
 export * from './private-rabbitmq';
 export * from './daemon';
+export * from './origin-servers';
