@@ -36,6 +36,7 @@ import { sftpOriginFetcherFromEnv } from './origins/sftp-origin.fetcher';
 import { parseAllowList, SsrfGuard, type ResolvedAddress } from './origins/ssrf-guard';
 import { StagingScheduler } from './staging-scheduler';
 import { StuckIngestSweeper } from './stuck-ingest.sweeper';
+import { TableStatisticsService } from './table-statistics.service';
 import { DeadLetterHandler } from './dead-letter.handler';
 import {
   BUCKETS,
@@ -212,7 +213,13 @@ export class AppModule {
         DeadLetterHandler,
         AssetDeletedHandler,
       ],
-      providers: [FinaliserService, AssetObjectsService, StuckIngestSweeper, StorageReadiness],
+      providers: [
+        FinaliserService,
+        AssetObjectsService,
+        StuckIngestSweeper,
+        TableStatisticsService,
+        StorageReadiness,
+      ],
     };
   }
 }

@@ -132,4 +132,10 @@ export class OrchestratorEnv extends StorageEnv {
 
   /** How often the stuck-ingest sweeper runs, ms; default 60000; 0 disables it. */
   @IsInt() @Min(0) VELLUM_INGEST_SWEEP_INTERVAL_MS = 60000;
+
+  /**
+   * Milliseconds between checks of the planner statistics when PostgreSQL's autovacuum is off (stale tables are
+   * ANALYZEd, see TableStatisticsService); default 60000; 0 = never.
+   */
+  @IsInt() @Min(0) VELLUM_ANALYZE_INTERVAL_MS = 60000;
 }

@@ -17,6 +17,7 @@ import {
   pingDatabase,
   PrismaClient,
   quoteIdent,
+  analyzeStaleTables,
 } from './index';
 
 const baseUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -245,5 +246,31 @@ describe('originStrategiesFor (the query the ingest-orchestrator matches origins
     // Deleting a customer deletes its rules.
     await prisma.customer.delete({ where: { id: b.id } });
     expect(await originStrategiesFor(prisma, b.id)).toEqual([]);
+  });
+});
+
+describe('analyzeStaleTables (planner statistics when autovacuum is off)', () => {
+  it('analyzes a table filled since its last ANALYZE, after which a key lookup plans on the primary key', async () => {
+    const customer = await prisma.customer.create({ data: { name: `st-${randomUUID()}`, displayName: 'S' } });
+    await prisma.$executeRawUnsafe(
+      `INSERT INTO "assets" ("customerId", "spaceId", "id", "mediaType", "updated")
+       SELECT $1::int, 1, 'a-' || n, 'image/jpeg', now() FROM generate_series(1, 5000) AS n`,
+      customer.id,
+    );
+    // The counters PostgreSQL keeps per table are flushed shortly after a transaction ends.
+    const deadline = Date.now() + 20_000;
+    let analyzed: string[] = [];
+    while (!analyzed.includes('assets') && Date.now() < deadline) {
+      analyzed = analyzed.concat(await analyzeStaleTables(prisma, { force: true }));
+      if (!analyzed.includes('assets')) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(analyzed).toContain('assets');
+    const plan = await prisma.$queryRawUnsafe<Array<{ 'QUERY PLAN': string }>>(
+      `EXPLAIN SELECT * FROM "assets" WHERE "customerId" = $1::int AND "spaceId" = 1 AND "id" = 'a-1234'`,
+      customer.id,
+    );
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('assets_pkey');
+    // Nothing changed since: nothing to analyze.
+    expect(await analyzeStaleTables(prisma, { force: true })).not.toContain('assets');
   });
 });

@@ -17,6 +17,7 @@ export {
 } from './migrate';
 export { isUniqueViolation, isTransientDbError, isDatabaseUnavailable } from './errors';
 export { originStrategiesFor, ORIGIN_STRATEGY_ORDER } from './origin-strategies';
+export { analyzeStaleTables, type AnalyzeOptions } from './statistics';
 
 /** Nest injection token under which apps provide the shared `PrismaClient`. */
 export const PRISMA = Symbol('PRISMA');
