@@ -6,6 +6,9 @@ import { AssetLookupService } from './asset-lookup.service';
 import { CacheInvalidationHandler } from './cache-invalidation.handler';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryEnv } from './env';
+import { FileController } from './file/file.controller';
+import { FileDeliveryService } from './file/file-delivery.service';
+import { FileMetrics } from './file/file-metrics';
 import { ImageApiController } from './image-api.controller';
 import { ImageDeliveryService } from './image-delivery.service';
 import { PublicUrls } from './public-url.service';
@@ -25,9 +28,9 @@ export interface AppModuleOverrides {
 }
 
 /**
- * Root module of iiif-delivery: the public IIIF Image API and thumbs services (SPEC.md §5) with their caches, the
- * deep-zoom viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and the cache-invalidation
- * event handlers (which run in the VellumRmqTransport connected by main.ts).
+ * Root module of iiif-delivery: the public IIIF Image API and thumbs services and the `file` channel (SPEC.md §5)
+ * with their caches, the deep-zoom viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and
+ * the cache-invalidation event handlers (which run in the VellumRmqTransport connected by main.ts).
  */
 @Module({})
 export class AppModule {
@@ -49,7 +52,13 @@ export class AppModule {
           exchange: env.AMQP_EXCHANGE,
         }),
       ],
-      controllers: [ImageApiController, ThumbsController, ViewerController, CacheInvalidationHandler],
+      controllers: [
+        ImageApiController,
+        ThumbsController,
+        FileController,
+        ViewerController,
+        CacheInvalidationHandler,
+      ],
       providers: [
         { provide: DELIVERY_ENV, useValue: env },
         {
@@ -66,6 +75,8 @@ export class AppModule {
         TileRenderer,
         ImageDeliveryService,
         ViewerAssets,
+        FileMetrics,
+        FileDeliveryService,
       ],
     };
   }

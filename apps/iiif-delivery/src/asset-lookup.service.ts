@@ -30,6 +30,13 @@ export interface DeliveryAsset {
   finished: Date;
   /** Delivery channel names, e.g. `iiif-img`, `thumbs`. */
   channels: string[];
+  /** The asset's declared media type (SPEC.md §3.4), e.g. `application/pdf`: the `file` channel's Content-Type. */
+  mediaType: string;
+  /**
+   * The original the `file` channel serves (`derivatives.original`, SPEC.md §4.5): the kept staged copy, or for an
+   * optimised origin the customer's own object in another bucket (read with the platform's credentials).
+   */
+  original?: StoredObject;
   /** The pyramidal TIFF (with its tile size in pixels), when the asset has one. */
   pyramid?: StoredObject & { tileSize: number };
   /** Open thumbnails, smallest first, each `[w, h]` with its key in `thumbnailBucket`. */
@@ -228,6 +235,7 @@ export class AssetLookupService {
         error: true,
         deliveryChannels: true,
         derivatives: true,
+        mediaType: true,
       },
     });
     if (!row) {
@@ -264,6 +272,11 @@ export class AssetLookupService {
       openMaxWidth: Math.max(0, row.openMaxWidth),
       finished: row.finished,
       channels,
+      mediaType: row.mediaType,
+      original:
+        d.original?.bucket && d.original.key
+          ? { bucket: d.original.bucket, key: d.original.key, size: d.original.size }
+          : undefined,
       pyramid:
         d.pyramid?.bucket && d.pyramid.key
           ? {

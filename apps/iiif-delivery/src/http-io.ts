@@ -21,7 +21,8 @@ export interface CachedResponseMeta {
   headers?: Record<string, string>;
 }
 
-function setCacheHeaders(res: HttpResponse, meta: CachedResponseMeta): void {
+/** Sets the validators (`ETag`, `Last-Modified`), `Cache-Control` and the extra headers of `meta` on `res`. */
+export function setCacheHeaders(res: HttpResponse, meta: CachedResponseMeta): void {
   res.setHeader('ETag', meta.etag);
   if (meta.lastModified) res.setHeader('Last-Modified', meta.lastModified.toUTCString());
   res.setHeader('Cache-Control', meta.cacheControl);

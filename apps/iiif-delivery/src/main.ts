@@ -13,7 +13,17 @@ export function configureDeliveryApp(app: INestApplication): void {
   app.enableCors({
     origin: '*',
     methods: ['GET', 'HEAD', 'OPTIONS'],
-    exposedHeaders: ['Link', 'ETag', 'Last-Modified', 'Content-Length', 'X-Correlation-Id'],
+    // Range responses of the file channel (SPEC.md §5) are read by cross-origin viewers (PDF.js, media elements).
+    exposedHeaders: [
+      'Link',
+      'ETag',
+      'Last-Modified',
+      'Content-Length',
+      'Accept-Ranges',
+      'Content-Range',
+      'Content-Disposition',
+      'X-Correlation-Id',
+    ],
     maxAge: 86400,
   });
   app.useGlobalFilters(new ProblemExceptionFilter());

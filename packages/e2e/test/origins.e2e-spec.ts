@@ -4,8 +4,9 @@
  * - `basic-http-authentication`: an origin that needs Basic auth fails (401) without the rule and ingests with it;
  *   the password appears in no response and no service log.
  * - `s3-ambient` + `optimised`: an `s3://` origin in a customer's bucket is ingested with no copy stored; the real
- *   image-processor reads it in place, delivery serves its image service and thumbnails, its bytes are not counted
- *   as stored (next to the same file staged without the rule), and deleting the asset leaves the origin object.
+ *   image-processor reads it in place, delivery serves its image service, thumbnails and (`file` channel) the
+ *   original from the customer's bucket, its bytes are not counted as stored (next to the same file staged without
+ *   the rule), and deleting the asset leaves the origin object.
  * - `sftp`: a real OpenSSH sshd, the rule's private key; `ftp`: a real vsftpd, anonymously. Each origin's JPEG 2000
  *   and PNG masters are ingested by the real image-processor and served by iiif-delivery.
  */
@@ -218,6 +219,19 @@ describe('origin strategies, end to end', () => {
       `${rig.platform.deliveryUrl}/thumbs/${customer}/${space}/opt/full/${t.width},${t.height}/0/default.jpg`,
     );
     expect(thumb.status).toBe(200);
+
+    // The file channel serves the original from where it lives: the customer's bucket, or the kept copy.
+    for (const id of ['opt', 'copy']) {
+      const file = await fetch(`${rig.platform.deliveryUrl}/file/${customer}/${space}/${id}`);
+      expect({ id, status: file.status }).toEqual({ id, status: 200 });
+      expect(file.headers.get('content-type')).toBe('image/png');
+      expect(Buffer.from(await file.arrayBuffer()).equals(png)).toBe(true);
+      const part = await fetch(`${rig.platform.deliveryUrl}/file/${customer}/${space}/${id}`, {
+        headers: { Range: 'bytes=-100' },
+      });
+      expect(part.status).toBe(206);
+      expect(Buffer.from(await part.arrayBuffer()).equals(png.subarray(png.length - 100))).toBe(true);
+    }
 
     // Storage: the optimised asset's size leaves out exactly the origin's bytes.
     const optStorage = (await api('GET', `${images()}/opt/storage`)).body;
