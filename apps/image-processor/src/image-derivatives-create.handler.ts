@@ -21,7 +21,7 @@ import { ImageProcessorMetrics } from './image-processor.metrics';
  *   ("Image processing failed after 5 attempts (retryable): …").
  *
  * Jobs run side by side: the queue's prefetch, which is the transport's `defaultPrefetch` (`main.ts` passes the
- * validated `IMAGE_PROCESSOR_CONCURRENCY`, default 2).
+ * validated `IMAGE_PROCESSOR_CONCURRENCY`, default CPUs + 1).
  */
 @Controller()
 export class ImageDerivativesCreateHandler {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { validateEnv } from '@vellum/common';
 import { ImageProcessorEnv } from './image-processor.env';
 
@@ -17,7 +18,7 @@ describe('ImageProcessorEnv', () => {
     expect(validateEnv(ImageProcessorEnv, base)).toMatchObject({
       PORT: 3004,
       HOST: '0.0.0.0',
-      IMAGE_PROCESSOR_CONCURRENCY: 2,
+      IMAGE_PROCESSOR_CONCURRENCY: availableParallelism() + 1,
       VELLUM_PYRAMID_QUALITY: 85,
       OPJ_DECOMPRESS: 'opj_decompress',
       PDFINFO: 'pdfinfo',
