@@ -34,6 +34,13 @@ export class ImageProcessorEnv extends ObjectStoreEnv {
   @EnvInt(1, 64)
   IMAGE_PROCESSOR_CONCURRENCY: number = availableParallelism() + 1;
 
+  /**
+   * Images of immediate registrations (the priority lane: `PUT` of one asset) processed beside the batch jobs, from
+   * a queue of their own, so a `PUT` never waits for a batch job to finish; default 1.
+   */
+  @EnvInt(1, 64)
+  IMAGE_PROCESSOR_PRIORITY_CONCURRENCY: number = 1;
+
   /** Decompression-bomb guard: maximum input width × height in pixels; default 268402689 (16383²). */
   @EnvInt(1)
   VELLUM_MAX_IMAGE_PIXELS: number = DEFAULT_MAX_IMAGE_PIXELS;

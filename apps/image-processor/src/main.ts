@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { bootstrapService, runService, validateEnv } from '@vellum/common';
+import { ImageDerivativesCreateV1 } from '@vellum/contracts';
 import { createTransport, transportEnvOptions } from '@vellum/messaging';
 import { AppModule, SERVICE_NAME } from './app.module';
 import { ImageProcessorEnv } from './image-processor.env';
@@ -13,6 +14,10 @@ async function main(): Promise<void> {
     amqpUrl: env.AMQP_URL,
     exchange: env.AMQP_EXCHANGE,
     defaultPrefetch: env.IMAGE_PROCESSOR_CONCURRENCY,
+    // Immediate registrations have a queue and slots of their own (SPEC.md §2 "Bus": the priority lane).
+    consumers: {
+      [ImageDerivativesCreateV1.routingKey]: { priorityPrefetch: env.IMAGE_PROCESSOR_PRIORITY_CONCURRENCY },
+    },
     ...transportEnvOptions(env),
   });
   @Module({ imports: [AppModule.forRoot({ env })] })

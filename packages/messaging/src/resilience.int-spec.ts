@@ -209,11 +209,20 @@ class LaneHandler {
   }
 }
 
+/** The same routing key with no priority queue of its own (how a queue declared before that change is bound). */
+@Controller()
+class SharedLaneHandler {
+  @EventPattern(AssetIngestRequestedV1.routingKey, { prefetch: 1 })
+  async onIngest(@Payload() payload: AssetIngestRequestedV1, @Ctx() ctx: VellumRmqContext): Promise<void> {
+    await behaviour(payload, ctx);
+  }
+}
+
 async function start(
   controller: new () => object,
   extra: Partial<ConstructorParameters<typeof VellumRmqTransport>[0]> = {},
 ): Promise<{ app: INestMicroservice; transport: VellumRmqTransport; serviceName: string }> {
-  const serviceName = `svc${++seq}-${vhost.id}`;
+  const serviceName = extra.serviceName ?? `svc${++seq}-${vhost.id}`;
   const messaging = { serviceName, amqpUrl: vhost.url, exchange: vhost.exchange };
   @Module({ imports: [MessagingModule.forRoot(messaging)], controllers: [controller] })
   class TestModule {}
@@ -326,6 +335,46 @@ describe('the priority lane with a queue of its own', () => {
       });
     } finally {
       release();
+      await svc.app.close();
+    }
+  });
+});
+
+describe('a main queue declared before its priority lane had a queue of its own', () => {
+  afterEach(() => {
+    behaviour = async () => undefined;
+  });
+
+  it('loses its priority binding, so a priority message runs once, on the priority queue', async () => {
+    const serviceName = `svc${++seq}-${vhost.id}`;
+    const before = await start(SharedLaneHandler, { serviceName });
+    await before.app.close();
+    const runs: Array<{ id: string; queue: string }> = [];
+    behaviour = async (payload, ctx) => void runs.push({ id: payload.assetId, queue: ctx.queue });
+    const svc = await start(LaneHandler, { serviceName });
+    try {
+      const ingest = (assetId: string, priority: boolean) => ({
+        customerId: 1,
+        spaceId: 1,
+        assetId,
+        attempt: 1,
+        priority,
+      });
+      await publishRaw(AssetIngestRequestedV1.routingKey, ingest('put-once', true), PRIORITY_LANE);
+      await waitFor(() => runs.some((r) => r.id === 'put-once'), {
+        description: 'the priority message to run',
+      });
+      // The main queue is FIFO behind any copy of it: once a later batch message ran, a copy would have run too.
+      await publishRaw(AssetIngestRequestedV1.routingKey, ingest('batch-after', false));
+      await waitFor(() => runs.some((r) => r.id === 'batch-after'), {
+        description: 'the batch message to run',
+      });
+      const main = queueNames.main(serviceName, AssetIngestRequestedV1.routingKey);
+      expect(runs.filter((r) => r.id === 'put-once')).toEqual([
+        { id: 'put-once', queue: queueNames.priority(main) },
+      ]);
+      expect(await readyCount(main)).toBe(0);
+    } finally {
       await svc.app.close();
     }
   });

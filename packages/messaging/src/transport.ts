@@ -151,6 +151,11 @@ interface ConsumerSpec {
   homeQueue: string;
   /** AMQP routing keys bound to `queue` on the exchange (none for suspect lanes). */
   bindings: string[];
+  /**
+   * Routing keys removed from `queue`: the priority key from a main queue once the priority lane has a queue of its
+   * own (a queue declared before that holds both bindings, and would otherwise get every priority message twice).
+   */
+  unbindings?: string[];
   exclusive: boolean;
   prefetch: number;
   /** Handler deadline in ms; 0 = none. */
@@ -456,12 +461,13 @@ export class VellumRmqTransport
         kind: 'main' | 'priority';
         queue: string;
         bindings: string[];
+        unbindings?: string[];
         prefetch: number;
       }> =
         priorityPrefetch === undefined
           ? [{ kind: 'main', queue: main, bindings: lanes, prefetch }]
           : [
-              { kind: 'main', queue: main, bindings: [lanes[0]], prefetch },
+              { kind: 'main', queue: main, bindings: [lanes[0]], unbindings: [lanes[1]], prefetch },
               {
                 kind: 'priority',
                 queue: queueNames.priority(main),
@@ -595,6 +601,8 @@ export class VellumRmqTransport
       }
     }
     for (const key of spec.bindings) await channel.bindQueue(spec.queue, this.exchange, key);
+    // Unbinding a binding that does not exist is a no-op for RabbitMQ.
+    for (const key of spec.unbindings ?? []) await channel.unbindQueue(spec.queue, this.exchange, key);
   }
 
   private unwrapSafe(): ChannelModel | undefined {
