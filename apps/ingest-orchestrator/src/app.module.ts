@@ -37,6 +37,12 @@ import { parseAllowList, SsrfGuard, type ResolvedAddress } from './origins/ssrf-
 import { StagingScheduler } from './staging-scheduler';
 import { StuckIngestSweeper } from './stuck-ingest.sweeper';
 import { TableStatisticsService } from './table-statistics.service';
+import {
+  BatchWindow,
+  orchestratorTransport,
+  UNPARK_TARGET,
+  type UnparkTarget,
+} from './batch-window/batch-window';
 import { DeadLetterHandler } from './dead-letter.handler';
 import {
   BUCKETS,
@@ -60,6 +66,8 @@ export interface AppModuleOptions {
   /** DNS lookup used by the SSRF guard (tests); default `dns.lookup(all)`. */
   lookup?: (hostname: string) => Promise<ResolvedAddress[]>;
   clock?: Clock;
+  /** Where parked batch members go back (default: this process's orchestrator transport). */
+  unparkTarget?: UnparkTarget;
 }
 
 /** The `sftp://` and `ftp://`/`ftps://` fetchers (SPEC.md §4.2), behind the same SSRF guard as http(s). */
@@ -214,6 +222,8 @@ export class AppModule {
         AssetDeletedHandler,
       ],
       providers: [
+        { provide: UNPARK_TARGET, useValue: opts.unparkTarget ?? orchestratorTransport },
+        BatchWindow,
         FinaliserService,
         AssetObjectsService,
         StuckIngestSweeper,

@@ -21,6 +21,7 @@ import {
 import { revealOrigin, type SecretBox, SecretBoxError } from '@vellum/secrets';
 import { OBJECT_STORE, parseStoreOrigin, type ObjectStore, type VellumBuckets } from '@vellum/storage';
 import { AssetObjectsService } from './asset-objects.service';
+import { BatchWindow } from './batch-window/batch-window';
 import { fileOnlyDerivatives } from './derivatives';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
@@ -60,6 +61,8 @@ type WorkPlan = Extract<IngestPlan, { kind: 'work' }>;
 
 /** What a staging returns instead of the staged origin when the member turned out to be cancelled. */
 const CANCELLED = Symbol('cancelled');
+/** What a staging returns instead of the staged origin when the customer's batch window is full. */
+const PARK = Symbol('park');
 
 /**
  * Consumes `asset.ingest.requested.v1` (SPEC.md §4.1 steps 2–3): loads the asset (a request for an attempt that
@@ -71,6 +74,11 @@ const CANCELLED = Symbol('cancelled');
  * Staging runs through the {@link StagingScheduler}: the priority lane (its own queue) and the batch lane have
  * their own slots, and one customer holds at most its share of a lane, so slow origins of one customer delay
  * neither an interactive PUT nor other customers' batches.
+ *
+ * Fair share ({@link BatchWindow}): a batch member on the batch lane is claimed only while its customer has fewer than
+ * `VELLUM_INGEST_CUSTOMER_WINDOW` members in flight; beyond that its request is parked (a cheap count before any
+ * other work, then exactly at the claim) and comes back when one of the customer's members finishes. A skipped
+ * windowed request (stale, cancelled) lets the next parked one of its customer forward.
  *
  * Cancellation (`POST C/queue/batches/{b}/cancel`): before any work on a batch member (for a staging, once it
  * holds its scheduler slot) the handler claims the member (`claimBatchMember` of `@vellum/db`: marks it
@@ -102,6 +110,7 @@ export class AssetIngestRequestedHandler {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly objects: AssetObjectsService,
     private readonly access: OriginAccessResolver,
+    private readonly window: BatchWindow,
   ) {}
 
   // Defaults for the environment's defaults; main.ts overrides them with `ingestConsumerOptions(env)`.
@@ -113,8 +122,13 @@ export class AssetIngestRequestedHandler {
       assetId: msg.assetId,
       attempt: msg.attempt,
     };
+    // Beyond its customer's window, a fresh batch member is parked before any other work (a retry or a
+    // redelivery may already be in the window: only the exact claim below decides for those).
+    if (this.window.applies(msg) && ctx.attempt === 1 && ctx.redeliveries === 0) {
+      if (await this.window.isFull(msg.customerId)) throw this.window.park(msg);
+    }
     const asset = await this.loadCurrent(msg);
-    if (!asset) return;
+    if (!asset) return this.skipped(msg);
 
     let plan: IngestPlan;
     try {
@@ -133,7 +147,11 @@ export class AssetIngestRequestedHandler {
       msg: 'ingest planned',
     });
 
-    if (plan.kind !== 'work' && !(await this.claim(msg))) return;
+    if (plan.kind !== 'work') {
+      const claim = await this.claim(msg);
+      if (claim === 'park') throw this.window.park(msg);
+      if (claim === 'skip') return this.skipped(msg);
+    }
     if (plan.kind === 'invalid') {
       await this.finaliser.finalise({
         ...ref,
@@ -151,12 +169,14 @@ export class AssetIngestRequestedHandler {
       return;
     }
 
-    let staged: StagedOrigin | typeof CANCELLED;
+    let staged: StagedOrigin | typeof CANCELLED | typeof PARK;
     try {
       // The claim runs once the staging holds its slot: a member still waiting for one can yet be cancelled.
-      staged = await this.scheduler.run(msg.priority ? 'priority' : 'batch', asset.customerId, async () =>
-        (await this.claim(msg)) ? this.stage(asset, plan, ctx.signal) : CANCELLED,
-      );
+      staged = await this.scheduler.run(msg.priority ? 'priority' : 'batch', asset.customerId, async () => {
+        const claim = await this.claim(msg);
+        if (claim === 'go') return this.stage(asset, plan, ctx.signal);
+        return claim === 'park' ? PARK : CANCELLED;
+      });
     } catch (err) {
       if (err instanceof OriginError && err.permanent) {
         this.log.warn({ ...ref, error: err.message, msg: 'origin failed permanently' });
@@ -169,7 +189,8 @@ export class AssetIngestRequestedHandler {
       }
       return this.retryOrFail(ref, err, ctx, 'Origin unreachable', !plan.keepOrigin);
     }
-    if (staged === CANCELLED) return;
+    if (staged === PARK) throw this.window.park(msg);
+    if (staged === CANCELLED) return this.skipped(msg);
     this.log.log({
       ...ref,
       bytes: staged.size,
@@ -188,12 +209,15 @@ export class AssetIngestRequestedHandler {
   }
 
   /**
-   * Claims the batch member of `msg` before work starts (see the class doc). False when the member was cancelled
-   * (logged, counted as `cancelled`): the caller skips the request. Immediate registrations have no member: true.
+   * Claims the batch member of `msg` before work starts (see the class doc), within its customer's batch window
+   * ({@link BatchWindow}): `go`; `skip` when the member was cancelled (logged, counted as `cancelled`) or already
+   * closed; `park` when the window is full. Immediate registrations have no member: `go`.
    */
-  private async claim(msg: AssetIngestRequestedV1): Promise<boolean> {
-    const result = await claimBatchMember(this.prisma, msg, this.clock.now());
-    if (result !== 'cancelled') return true;
+  private async claim(msg: AssetIngestRequestedV1): Promise<'go' | 'skip' | 'park'> {
+    const window = this.window.applies(msg) ? this.window.size : 0;
+    const result = await claimBatchMember(this.prisma, msg, this.clock.now(), { window });
+    if (result === 'full') return 'park';
+    if (result !== 'cancelled') return 'go';
     this.metrics.outcome('cancelled');
     this.log.log({
       customerId: msg.customerId,
@@ -203,7 +227,15 @@ export class AssetIngestRequestedHandler {
       batchId: msg.batchId,
       msg: 'batch member cancelled before it started: skipped',
     });
-    return false;
+    return 'skip';
+  }
+
+  /**
+   * A windowed request that turned out to need no work (stale, cancelled) may have been a parked member moved back
+   * in place of one that finished: let the next parked member of the customer come forward instead.
+   */
+  private skipped(msg: AssetIngestRequestedV1): void {
+    if (this.window.applies(msg)) this.window.release(msg.customerId);
   }
 
   /** The asset when `msg` is its current, in-progress attempt; otherwise logs why it is skipped and returns null. */

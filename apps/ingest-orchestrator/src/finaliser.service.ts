@@ -5,6 +5,7 @@ import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
 import { OBJECT_STORE, originKey, type ObjectStore, type VellumBuckets } from '@vellum/storage';
 import { isZeroDelta, storageDelta, SUPERSEDED_ERROR, type StorageRecord } from './accounting';
 import { AssetObjectsService, type NamedObject } from './asset-objects.service';
+import { BatchWindow } from './batch-window/batch-window';
 import type { AssetDerivatives, AssetStorageSizes } from './derivatives';
 import { IngestMetrics, type IngestOutcomeLabel } from './ingest-metrics';
 import { BUCKETS, CLOCK, type Clock, SERVICE_NAME } from './tokens';
@@ -90,6 +91,7 @@ export class FinaliserService {
     private readonly outboxRelay: OutboxRelay,
     private readonly metrics: IngestMetrics,
     private readonly objects: AssetObjectsService,
+    private readonly window: BatchWindow,
   ) {}
 
   /**
@@ -185,6 +187,8 @@ export class FinaliserService {
       msg: outcome.success ? 'ingest finalised: success' : 'ingest finalised: error',
     });
     this.outboxRelay.kick();
+    // A member of the customer's window finished: one of its parked members may come forward.
+    if (result.batchId !== undefined) this.window.release(input.customerId);
     if (input.deleteStagedOrigin) await this.deleteStagedOrigin(input);
     return result;
   }

@@ -21,7 +21,11 @@ export type IngestOutcomeLabel =
   /** A request for a batch member cancelled before it started: skipped (the gateway closed it). */
   | 'cancelled'
   /** The objects of a deleted asset removed (`asset.deleted.v1`, or a late result of a deleted asset). */
-  | 'deleted';
+  | 'deleted'
+  /** A batch member beyond its customer's window: parked until one of the customer's members finishes. */
+  | 'parked'
+  /** A parked batch member moved back to the queue (its customer had room again). */
+  | 'unparked';
 
 /**
  * The orchestrator's Prometheus metrics (SPEC.md §9 "ingest outcomes"), registered in the app's registry:

@@ -92,6 +92,21 @@ export class OrchestratorEnv extends StorageEnv {
    */
   @IsInt() @Min(1) @Max(1000) VELLUM_INGEST_PREFETCH = 16;
 
+  /**
+   * The batch window: batch members one customer may have in flight (claimed and not yet finished: staging, queued
+   * at or being processed by a worker), across all its batches and every replica; default 32, 0 = no window. A
+   * member beyond it is parked until one of the customer's members finishes, so customers' batches share the
+   * workers instead of queueing behind each other. Keep it at least twice the image-processor slots of the whole
+   * fleet, or one customer alone cannot keep every worker busy.
+   */
+  @IsInt() @Min(0) @Max(100000) VELLUM_INGEST_CUSTOMER_WINDOW = 32;
+
+  /**
+   * Milliseconds between sweeps that move parked batch members back for every customer with room in its window
+   * (the safety net for a release missed by a crash or a member closed elsewhere); default 5000, 0 = none.
+   */
+  @IsInt() @Min(0) VELLUM_INGEST_WINDOW_SWEEP_MS = 5000;
+
   /** Of the batch-lane stagings, how many one customer may hold at once per replica; default 8. */
   @IsInt() @Min(1) @Max(1000) VELLUM_INGEST_CUSTOMER_SLOTS = 8;
 

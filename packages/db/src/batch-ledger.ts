@@ -1,3 +1,4 @@
+import { queryPrepared } from './client';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
 
 /**
@@ -142,29 +143,114 @@ export interface MemberRef {
 
 /**
  * What {@link claimBatchMember} found: `claimed` (pending, now marked started: go on), `cancelled` (the batch was
- * cancelled before this member started: skip it), `closed` (it already has another outcome), `none` (no member:
- * an immediate registration, or a request without a batch).
+ * cancelled before this member started: skip it), `closed` (it already has another outcome), `full` (pending and
+ * not started, but the customer already has `window` members in flight: try again later), `none` (no member: an
+ * immediate registration, or a request without a batch).
  */
-export type ClaimResult = 'claimed' | 'cancelled' | 'closed' | 'none';
+export type ClaimResult = 'claimed' | 'cancelled' | 'closed' | 'full' | 'none';
+
+/** Options of {@link claimBatchMember}. */
+export interface ClaimOptions {
+  /**
+   * The customer's batch window: members started and not yet finished, across all its batches, beyond which a
+   * member not yet started is not claimed (`full`). 0 or absent: no window. A member already started (a retry or a
+   * redelivery) is always claimed again.
+   */
+  window?: number;
+}
+
+const CLAIM_SQL = `
+  UPDATE "batch_members" m SET "started" = COALESCE(m."started", $6::timestamptz)
+  WHERE m."batchId" = $1 AND m."customerId" = $2 AND m."spaceId" = $3 AND m."assetId" = $4 AND m."attempt" = $5
+    AND m."outcome" = 'pending'
+    AND ($7::int <= 0 OR m."started" IS NOT NULL OR (
+      SELECT count(*) FROM (
+        SELECT 1 FROM "batch_members" f
+        WHERE f."customerId" = $2 AND f."outcome" = 'pending' AND f."started" IS NOT NULL
+        LIMIT $7::int) w) < $7::int)
+  RETURNING 1 AS "claimed"`;
+
+const MEMBER_STATE_SQL = `
+  SELECT "outcome"::text AS "outcome", "started" FROM "batch_members"
+  WHERE "batchId" = $1 AND "customerId" = $2 AND "spaceId" = $3 AND "assetId" = $4 AND "attempt" = $5`;
 
 /**
  * Marks a pending batch member as started (keeping the first start time across redeliveries), the orchestrator's
  * step before it stages an origin. A cancel and a claim of the same member serialise on its row: whichever comes
  * first wins, so a member is either processed or counted as cancelled, never both.
+ *
+ * With `opts.window`, a member not yet started is claimed only while the customer has fewer members in flight
+ * (`started` set, `outcome` pending; counted on the partial index `batch_members_customerId_in_flight_idx`, at
+ * most `window` rows read). Concurrent claims of one customer may each see room, so the window can be exceeded by
+ * the number of claims running at once; it is a fair-share bound, not a quota.
+ * Runs as prepared statements outside transactions ({@link queryPrepared}).
  */
-export async function claimBatchMember(db: LedgerDb, ref: MemberRef, now: Date): Promise<ClaimResult> {
+export async function claimBatchMember(
+  db: LedgerDb,
+  ref: MemberRef,
+  now: Date,
+  opts: ClaimOptions = {},
+): Promise<ClaimResult> {
   if (ref.batchId === undefined) return 'none';
-  const claimed = await db.$executeRaw`
-    UPDATE "batch_members" SET "started" = COALESCE("started", ${now}::timestamptz)
-    WHERE "batchId" = ${ref.batchId} AND "customerId" = ${ref.customerId} AND "spaceId" = ${ref.spaceId}
-      AND "assetId" = ${ref.assetId} AND "attempt" = ${ref.attempt} AND "outcome" = 'pending'`;
-  if (claimed > 0) return 'claimed';
-  const rows = await db.$queryRaw<{ outcome: string }[]>`
-    SELECT "outcome"::text AS "outcome" FROM "batch_members"
-    WHERE "batchId" = ${ref.batchId} AND "customerId" = ${ref.customerId} AND "spaceId" = ${ref.spaceId}
-      AND "assetId" = ${ref.assetId} AND "attempt" = ${ref.attempt}`;
+  const key = [ref.batchId, ref.customerId, ref.spaceId, ref.assetId, ref.attempt];
+  const claimed = await queryPrepared<{ claimed: number }>(db, 'claim-batch-member', CLAIM_SQL, [
+    ...key,
+    now,
+    opts.window ?? 0,
+  ]);
+  if (claimed.length > 0) return 'claimed';
+  const rows = await queryPrepared<{ outcome: string; started: Date | null }>(
+    db,
+    'batch-member-state',
+    MEMBER_STATE_SQL,
+    key,
+  );
   if (!rows[0]) return 'none';
+  if (rows[0].outcome === 'pending') return 'full';
   return rows[0].outcome === 'cancelled' ? 'cancelled' : 'closed';
+}
+
+const IN_FLIGHT_SQL = `
+  SELECT count(*)::int AS "n" FROM (
+    SELECT 1 FROM "batch_members"
+    WHERE "customerId" = $1 AND "outcome" = 'pending' AND "started" IS NOT NULL
+    LIMIT $2::int) w`;
+
+/**
+ * The customer's batch members in flight (started, not finished), counted up to `limit` (the window: more are
+ * never read). Prepared statement on the partial index `batch_members_customerId_in_flight_idx`.
+ */
+export async function batchMembersInFlight(db: LedgerDb, customerId: number, limit: number): Promise<number> {
+  const rows = await queryPrepared<{ n: number }>(db, 'batch-members-in-flight', IN_FLIGHT_SQL, [
+    customerId,
+    limit,
+  ]);
+  return rows[0]?.n ?? 0;
+}
+
+const WINDOW_USAGE_SQL = `
+  SELECT c."customerId", (
+    SELECT count(*)::int FROM (
+      SELECT 1 FROM "batch_members" f
+      WHERE f."customerId" = c."customerId" AND f."outcome" = 'pending' AND f."started" IS NOT NULL
+      LIMIT $1::int) w) AS "inFlight"
+  FROM (SELECT DISTINCT "customerId" FROM "batches" WHERE "finished" IS NULL) c`;
+
+/**
+ * Every customer with an unfinished batch and its members in flight (counted up to `limit`): what the
+ * orchestrator's window sweeper reads to move parked members back when a customer has room.
+ */
+export async function batchWindowUsage(
+  db: LedgerDb,
+  limit: number,
+): Promise<Array<{ customerId: number; inFlight: number }>> {
+  const rows = await queryPrepared<{ customerId: number; inFlight: number }>(
+    db,
+    'batch-window-usage',
+    WINDOW_USAGE_SQL,
+    [limit],
+  );
+  return rows.map((r) => ({ customerId: Number(r.customerId), inFlight: Number(r.inFlight) }));
 }
 
 /** A member a cancel took. */

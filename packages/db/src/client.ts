@@ -40,7 +40,7 @@ export function createPrismaClient(databaseUrl: string, opts: CreatePrismaClient
 }
 
 /**
- * Runs one read-only SQL statement as a named prepared statement straight on the pg pool of `db`, bypassing
+ * Runs one SQL statement as a named prepared statement straight on the pg pool of `db`, bypassing
  * Prisma's query compiler: for the hottest lookups (an asset or a batch by key), where the compiler costs several
  * times the query (≈0.9 ms of CPU against ≈0.3 ms). Rows come back as pg parses them, which for a `SELECT *` of a
  * model's table matches Prisma's row shape (Json parsed, arrays as arrays, timestamps as `Date`, enums as

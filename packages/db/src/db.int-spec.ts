@@ -18,6 +18,9 @@ import {
   PrismaClient,
   quoteIdent,
   analyzeStaleTables,
+  batchMembersInFlight,
+  batchWindowUsage,
+  claimBatchMember,
 } from './index';
 
 const baseUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -272,5 +275,71 @@ describe('analyzeStaleTables (planner statistics when autovacuum is off)', () =>
     expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('assets_pkey');
     // Nothing changed since: nothing to analyze.
     expect(await analyzeStaleTables(prisma, { force: true })).not.toContain('assets');
+  });
+});
+
+describe('claimBatchMember with a window (the orchestrator fair share between customers)', () => {
+  it('claims while the customer has fewer than `window` members in flight, counts across batches, never another customer', async () => {
+    const mk = async () => {
+      const name = `w-${randomUUID()}`;
+      return (await prisma.customer.create({ data: { name, displayName: name } })).id;
+    };
+    const [a, b] = [await mk(), await mk()];
+    const members = async (customerId: number, n: number) => {
+      const batch = await prisma.batch.create({ data: { customerId, count: n } });
+      await prisma.batchMember.createMany({
+        data: Array.from({ length: n }, (_, i) => ({
+          batchId: batch.id,
+          customerId,
+          spaceId: 1,
+          assetId: `m-${batch.id}-${i}`,
+          attempt: 1,
+        })),
+      });
+      return Array.from({ length: n }, (_, i) => ({
+        customerId,
+        spaceId: 1,
+        assetId: `m-${batch.id}-${i}`,
+        attempt: 1,
+        batchId: batch.id,
+      }));
+    };
+    const a1 = await members(a, 3);
+    const a2 = await members(a, 2);
+    const b1 = await members(b, 2);
+    const now = new Date();
+    const claim = (ref: (typeof a1)[number]) => claimBatchMember(prisma, ref, now, { window: 3 });
+
+    expect(await claim(a1[0])).toBe('claimed');
+    expect(await claim(a1[1])).toBe('claimed');
+    expect(await claim(a2[0])).toBe('claimed'); // another batch of the same customer: the same window
+    expect(await claim(a1[2])).toBe('full');
+    expect(await claim(a2[1])).toBe('full');
+    expect(await batchMembersInFlight(prisma, a, 10)).toBe(3);
+    // A member already started is claimed again (a retry), window or not.
+    expect(await claim(a1[0])).toBe('claimed');
+    // The other customer has a window of its own.
+    expect(await claim(b1[0])).toBe('claimed');
+    expect(await batchMembersInFlight(prisma, b, 10)).toBe(1);
+    // Without a window, anything pending is claimed.
+    expect(await claimBatchMember(prisma, a1[2], now)).toBe('claimed');
+
+    // A member that lands frees its place.
+    await prisma.batchMember.updateMany({
+      where: { customerId: a, assetId: { in: [a1[0].assetId, a1[1].assetId] } },
+      data: { outcome: 'completed', finished: now },
+    });
+    expect(await batchMembersInFlight(prisma, a, 10)).toBe(2);
+    expect(await claim(a2[1])).toBe('claimed');
+    expect(await claim({ ...a2[1], assetId: 'no-such-member' })).toBe('none');
+    expect(await claimBatchMember(prisma, { ...a2[1], batchId: undefined }, now, { window: 3 })).toBe('none');
+
+    const usage = await batchWindowUsage(prisma, 10);
+    expect(usage).toEqual(
+      expect.arrayContaining([
+        { customerId: a, inFlight: 3 },
+        { customerId: b, inFlight: 1 },
+      ]),
+    );
   });
 });

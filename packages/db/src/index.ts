@@ -26,6 +26,8 @@ export const PRISMA = Symbol('PRISMA');
 export const PLATFORM_CUSTOMER_ID = 0;
 export {
   addToBatch,
+  batchMembersInFlight,
+  batchWindowUsage,
   cancelBatch,
   claimBatchMember,
   closeMembersOfDeletedAssets,
@@ -38,6 +40,7 @@ export {
   type BatchTotals,
   type CancelledMember,
   type CancelOutcome,
+  type ClaimOptions,
   type ClaimResult,
   type LedgerDb,
   type LedgerUpdate,

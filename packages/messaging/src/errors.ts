@@ -27,6 +27,38 @@ export function isPermanentError(err: unknown): boolean {
   );
 }
 
+/** Marker carried by the error object Nest's RPC exception filter re-throws for a {@link ParkMessage}: its lot. */
+export const PARK_MARKER = '__vellumParkingLot';
+
+/** What a parking lot may be called: one queue-name segment (`${queue}.parked.${lot}`). */
+const LOT_NAME = /^[A-Za-z0-9_-]{1,100}$/;
+
+/**
+ * Thrown by a handler to set its message aside, without spending an attempt, in the parking lot `lot` of its queue
+ * (`${queue}.parked.${lot}`, a durable queue nobody consumes), until `VellumRmqTransport.unpark` moves it back.
+ * The message keeps its headers (attempt, redeliveries); nothing else about it changes. Used for fair sharing: the
+ * ingest-orchestrator parks a customer's batch members beyond its window, so other customers' messages come forward.
+ * @throws RangeError when `lot` is not 1–100 characters of `[A-Za-z0-9_-]`.
+ */
+export class ParkMessage extends RpcException {
+  constructor(
+    readonly lot: string,
+    reason: string,
+  ) {
+    if (!LOT_NAME.test(lot)) throw new RangeError(`parking lot names are 1-100 of [A-Za-z0-9_-], got ${lot}`);
+    super({ status: 'parked', message: reason, name: 'ParkMessage', [PARK_MARKER]: lot });
+    this.name = 'ParkMessage';
+  }
+}
+
+/** The lot of a {@link ParkMessage} (or of the object Nest's RPC exception filter re-throws for one), else undefined. */
+export function parkingLotOf(err: unknown): string | undefined {
+  if (err instanceof ParkMessage) return err.lot;
+  if (typeof err !== 'object' || err === null) return undefined;
+  const lot = (err as Record<string, unknown>)[PARK_MARKER];
+  return typeof lot === 'string' ? lot : undefined;
+}
+
 /** Rejected by publishes while the broker connection is down (callers such as the outbox relay retry later). */
 export class BrokerUnavailableError extends Error {
   constructor(detail: string) {

@@ -2,7 +2,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 
 /** How a consumed message ended. */
 export type ConsumeOutcome =
-  'success' | 'retry' | 'dead_letter' | 'invalid' | 'redelivered' | 'crashed' | 'held';
+  'success' | 'retry' | 'dead_letter' | 'invalid' | 'redelivered' | 'crashed' | 'held' | 'parked';
 
 /** Where the transport reports consumed messages. */
 export interface MessageMetricsSink {
@@ -14,7 +14,7 @@ export interface MessageMetricsSink {
  * Prometheus metrics of consumed messages, registered on the given registry (the app's `MetricsService.registry`):
  * - `messages_consumed_total{routing_key,outcome}` counter (outcome: success | retry | dead_letter | invalid |
  *   redelivered (moved to the suspect lane) | crashed (dead-lettered after `maxRedeliveries`) | held (a dependency
- *   outage paused it; it runs again));
+ *   outage paused it; it runs again) | parked (set aside in a parking lot by `ParkMessage`));
  * - `message_handler_duration_seconds{routing_key}` histogram of handler run time (s).
  * Re-uses metrics already registered under those names, so two transports can share one registry.
  */

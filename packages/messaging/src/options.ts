@@ -118,6 +118,12 @@ export const DEFAULT_PREFETCH = 10;
 export const MAX_PRIORITY = 10;
 /** Priority used by the priority lane (immediate registrations, the priority queue). */
 export const PRIORITY_LANE = 5;
+
+/**
+ * AMQP priority of a message moved back from a parking lot (`VellumRmqTransport.unpark`): above fresh batch work
+ * (0), below the priority lane, so a message that waited its turn runs before those that have not waited yet.
+ */
+export const UNPARKED_PRIORITY = 1;
 /** Default {@link TransportOptions.maxRedeliveries}. */
 export const DEFAULT_MAX_REDELIVERIES = 3;
 /** Suffix of the AMQP routing key of priority-lane messages (`<type>.priority`); the envelope `type` is unchanged. */
@@ -184,6 +190,8 @@ export const queueNames = {
   suspect: (queue: string): string => `${queue}.suspect`,
   /** Retry queue with a per-queue TTL: `${queue}.retry.${delayMs}`. */
   retry: (queue: string, delayMs: number): string => `${queue}.retry.${delayMs}`,
+  /** A parking lot of a durable queue (messages set aside by `ParkMessage`, unconsumed): `${queue}.parked.${lot}`. */
+  parked: (queue: string, lot: string): string => `${queue}.parked.${lot}`,
   /** The service's dead-letter queue: `${service}.dead-letter`. */
   deadLetter: (service: string): string => `${service}.dead-letter`,
 };

@@ -11,6 +11,7 @@ import {
   HEADERS,
   MessagePublisher,
   MessagingModule,
+  ParkMessage,
   PermanentMessageError,
   queueNames,
   type TransportOptions,
@@ -270,6 +271,52 @@ describe('VellumRmqTransport (real RabbitMQ)', () => {
       expect(dead.properties.headers?.[HEADERS.reason]).toBe('permanent');
       expect(dead.properties.headers?.[HEADERS.error]).toBe('corrupt file');
       expect(await getAll(dlq)).toHaveLength(0);
+    } finally {
+      await svc.app.close();
+    }
+  });
+
+  it('ParkMessage sets a message aside without spending an attempt; unpark moves it back ahead of fresh work', async () => {
+    const svc = await startService([IngestHandlers], { retryDelaysMs: [100, 200] });
+    try {
+      let parking = true;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      behaviour = async (_k, payload) => {
+        const id = (payload as AssetIngestRequestedV1).assetId;
+        if (id.startsWith('parked-') && parking) throw new ParkMessage('customer-7', 'over its window');
+        if (id === 'blocker') await gate;
+      };
+      for (let i = 0; i < 3; i++) await svc.publisher.publish(ingest(`parked-${i}`));
+      await waitFor(() => calls.length === 3, { description: 'three handled once' });
+      const main = queueNames.main(svc.serviceName, AssetIngestRequestedV1.routingKey);
+      const lot = queueNames.parked(main, 'customer-7');
+      await waitFor(async () => (await probeCh.checkQueue(lot)).messageCount === 3, {
+        description: 'three in the lot',
+      });
+      expect(await svc.transport.unpark(AssetIngestRequestedV1.routingKey, 'customer-9', 5)).toBe(0);
+
+      // A blocker holds the consumer (prefetch 1) while fresh work queues up behind it; unparked messages jump it.
+      parking = false;
+      await svc.publisher.publish(ingest('blocker'));
+      await waitFor(() => calls.length === 4, { description: 'blocker running' });
+      for (let i = 0; i < 3; i++) await svc.publisher.publish(ingest(`fresh-${i}`));
+      expect(await svc.transport.unpark(AssetIngestRequestedV1.routingKey, 'customer-7', 2)).toBe(2);
+      expect((await probeCh.checkQueue(lot)).messageCount).toBe(1);
+      release();
+      await waitFor(() => calls.length === 9, { description: 'all but one parked handled' });
+      const after = calls.slice(4).map((c) => (c.payload as AssetIngestRequestedV1).assetId);
+      expect(after.slice(0, 2).sort()).toEqual(['parked-0', 'parked-1']);
+      expect(after.slice(2).sort()).toEqual(['fresh-0', 'fresh-1', 'fresh-2']);
+      // The attempt is the same as the first delivery's: parking spent none.
+      expect(calls.slice(4, 6).map((c) => c.attempt)).toEqual([1, 1]);
+      expect(await svc.transport.unpark(AssetIngestRequestedV1.routingKey, 'customer-7', 5)).toBe(1);
+      await waitFor(() => calls.length === 10, { description: 'the last parked handled' });
+      expect((await probeCh.checkQueue(lot)).messageCount).toBe(0);
+      expect(await getAll(queueNames.deadLetter(svc.serviceName))).toHaveLength(0);
+      await expect(svc.transport.unpark('asset.deleted.v1.nope', 'customer-7', 1)).rejects.toThrow(
+        'no durable consumer',
+      );
     } finally {
       await svc.app.close();
     }

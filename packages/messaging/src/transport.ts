@@ -17,7 +17,7 @@ import { buildEnvelope } from './envelope-builder';
 import { MessagePublisher } from './publisher';
 import { AmqpConnectionManager } from './connection-manager';
 import { installHandlerErrorCapture } from './error-capture';
-import { errorMessage, isPermanentError } from './errors';
+import { errorMessage, isPermanentError, parkingLotOf } from './errors';
 import { runInMessageScope, MessageScope } from './message-scope';
 import { ConsumeOutcome, MessageMetricsSink, metricsSinkFor } from './metrics';
 import {
@@ -33,6 +33,7 @@ import {
   PRIORITY_LANE,
   queueNames,
   TransportOptions,
+  UNPARKED_PRIORITY,
 } from './options';
 
 /** Extras accepted by `@EventPattern(routingKey, extras)` on a Vellum handler. */
@@ -248,6 +249,10 @@ export class VellumRmqTransport
   private readonly maxRedeliveries: number;
   /** Publishes the dead-letter announcements on this transport's own connection. */
   private readonly announcer: MessagePublisher;
+  /** Parking-lot queues already declared, per channel (see `assertLot`). */
+  private readonly lotsAsserted = new WeakMap<Channel, Set<string>>();
+  /** The channel `unpark` reads parking lots with (see `lotChannel`). */
+  private unparkChannel?: Promise<Channel>;
   /** Exclusive (broadcast) patterns: routing key → when its current per-instance queue was bound and consumed. */
   private readonly broadcastLive = new Map<string, { consumer: LiveConsumer; since: number }>();
 
@@ -404,6 +409,9 @@ export class VellumRmqTransport
     this.timers.clear();
     for (const c of this.live) await c.channel.close().catch(() => undefined);
     this.live.clear();
+    const unparking = this.unparkChannel;
+    this.unparkChannel = undefined;
+    if (unparking) await unparking.then((ch) => ch.close()).catch(() => undefined);
     this.listening = false;
     await this.connection.close();
   }
@@ -711,6 +719,12 @@ export class VellumRmqTransport
         break;
       } catch (thrown) {
         const original = thrown instanceof HandlerTimeoutError ? thrown : (scope.error ?? thrown);
+        const lot = parkingLotOf(original) ?? parkingLotOf(thrown);
+        if (lot !== undefined && !spec.exclusive) {
+          await this.parkAndAck(consumer, msg, lot);
+          this.observe(spec.routingKey, 'parked', startedAt);
+          return;
+        }
         const gate = this.options.outage;
         if (gate && (gate.isOutage(original) || gate.isOutage(thrown)) && !(await this.answers(gate))) {
           // The dependency is down, not the message bad: spend no attempt, hold it until the outage is over.
@@ -873,7 +887,10 @@ export class VellumRmqTransport
     }
   }
 
-  private forwardProperties(msg: ConsumeMessage, headers: Record<string, unknown>): Options.Publish {
+  private forwardProperties(
+    msg: Pick<ConsumeMessage, 'properties'>,
+    headers: Record<string, unknown>,
+  ): Options.Publish {
     const p = msg.properties;
     const inherited: Record<string, unknown> = { ...(p.headers ?? {}) };
     for (const k of Object.keys(inherited))
@@ -916,6 +933,89 @@ export class VellumRmqTransport
       this.log.warn(`Could not move ${spec.routingKey} to ${target}: ${errorMessage(err)}; requeueing`);
       this.settle(channel, msg, 'requeue');
     }
+  }
+
+  /**
+   * Moves the message to the parking lot `lot` of its home queue (asserted first: the default exchange drops a
+   * message for a queue that does not exist), headers kept, then acks it; requeued when the broker refuses.
+   */
+  private async parkAndAck(consumer: LiveConsumer, msg: ConsumeMessage, lot: string): Promise<void> {
+    const { spec, channel } = consumer;
+    const target = queueNames.parked(spec.homeQueue, lot);
+    try {
+      await this.assertLot(channel, target);
+      await this.connection.publish('', target, msg.content, this.forwardProperties(msg, {}));
+      this.settle(channel, msg, 'ack');
+    } catch (err) {
+      this.log.warn(`Could not park ${spec.routingKey} in ${target}: ${errorMessage(err)}; requeueing`);
+      this.settle(channel, msg, 'requeue');
+    }
+  }
+
+  /** Declares the lot queue once per channel (durable, no consumer, no TTL: parked messages wait indefinitely). */
+  private async assertLot(channel: Channel, queue: string): Promise<void> {
+    let known = this.lotsAsserted.get(channel);
+    if (!known) {
+      known = new Set();
+      this.lotsAsserted.set(channel, known);
+    }
+    if (known.has(queue)) return;
+    await channel.assertQueue(queue, { durable: true });
+    known.add(queue);
+  }
+
+  /**
+   * Moves up to `max` messages of the parking lot `lot` of `routingKey`'s main queue back onto that queue, oldest
+   * first, with AMQP priority {@link UNPARKED_PRIORITY} (ahead of fresh batch work, behind the priority lane); each
+   * one is acked in the lot only once the broker has confirmed it on the queue, so none is lost (one may run twice
+   * if this process dies in between, which handlers tolerate as a redelivery).
+   * @param max messages to move at most (≥ 1).
+   * @returns how many were moved (fewer than `max` when the lot ran out; 0 for an empty or unknown lot).
+   * @throws Error when `routingKey` has no durable consumer here; BrokerUnavailableError while the broker is down.
+   */
+  async unpark(routingKey: string, lot: string, max: number): Promise<number> {
+    const spec = this.specs.find((s) => s.routingKey === routingKey && s.kind === 'main' && !s.exclusive);
+    if (!spec) throw new Error(`unpark: no durable consumer of ${routingKey} in ${this.serviceName}`);
+    if (!Number.isInteger(max) || max < 1) return 0;
+    const lotQueue = queueNames.parked(spec.queue, lot);
+    const channel = await this.lotChannel();
+    await this.assertLot(channel, lotQueue);
+    let moved = 0;
+    while (moved < max) {
+      const msg = await channel.get(lotQueue, { noAck: false });
+      if (!msg) break;
+      try {
+        await this.connection.publish('', spec.queue, msg.content, {
+          ...this.forwardProperties(msg, {}),
+          priority: UNPARKED_PRIORITY,
+        });
+      } catch (err) {
+        channel.nack(msg, false, true);
+        throw err;
+      }
+      channel.ack(msg);
+      moved++;
+    }
+    return moved;
+  }
+
+  /** The channel `unpark` reads lots with: opened on first use, again after it (or the connection) closed. */
+  private lotChannel(): Promise<Channel> {
+    if (!this.unparkChannel) {
+      const opening: Promise<Channel> = this.connection.createChannel().then((channel) => {
+        const forget = () => {
+          if (this.unparkChannel === opening) this.unparkChannel = undefined;
+        };
+        channel.on('close', forget);
+        channel.on('error', forget);
+        return channel;
+      });
+      opening.catch(() => {
+        if (this.unparkChannel === opening) this.unparkChannel = undefined;
+      });
+      this.unparkChannel = opening;
+    }
+    return this.unparkChannel;
   }
 
   /**
