@@ -4,8 +4,10 @@ import { AssetIngestRequestedV1, AvTranscodeCreateV1, ImageDerivativesCreateV1 }
 import {
   CANCELLED_ERROR,
   claimBatchMember,
+  findAssetByKey,
   PLATFORM_CUSTOMER_ID,
   PRISMA,
+  queryPrepared,
   type Asset,
   type PrismaClient,
 } from '@vellum/db';
@@ -58,6 +60,30 @@ export function ingestConsumerOptions(
 }
 
 type WorkPlan = Extract<IngestPlan, { kind: 'work' }>;
+
+// The per-message queries, as prepared statements (`queryPrepared`): Prisma's query compiler would cost more CPU
+// than the queries themselves, on every ingest request.
+
+/** The customer's own and the platform's policies among the (channel, name) pairs `$3[i], $4[i]`. */
+const POLICIES_SQL = `SELECT p."customerId", p."channel", p."name", p."policyData"
+  FROM "delivery_channel_policies" p
+  JOIN unnest($3::text[], $4::text[]) AS n("channel", "name") ON n."channel" = p."channel" AND n."name" = p."name"
+  WHERE p."customerId" IN ($1::int, $2::int)`;
+
+/** Bytes the customer's storage policy has left, the asset's own current size given back (SPEC.md §8). */
+const REMAINING_QUOTA_SQL = `SELECT p."maximumTotalSizeOfStoredImages"
+         - COALESCE(u."totalSizeOfStoredImages", 0)
+         + COALESCE(s."size", 0) AS "remaining"
+  FROM "customers" c
+  JOIN "storage_policies" p ON p."id" = c."storagePolicy"
+  LEFT JOIN "storage_usage" u ON u."customerId" = c."id" AND u."spaceId" = 0
+  LEFT JOIN "asset_storage" s ON s."customerId" = c."id" AND s."spaceId" = $2::int AND s."assetId" = $3::text
+  WHERE c."id" = $1::int`;
+
+/** A row while the attempt `$4` of the asset is still the one in progress. */
+const STILL_CURRENT_SQL = `SELECT 1 AS "one" FROM "assets"
+  WHERE "customerId" = $1::int AND "spaceId" = $2::int AND "id" = $3::text AND "ingestAttempt" = $4::int
+    AND "ingesting"`;
 
 /** What a staging returns instead of the staged origin when the member turned out to be cancelled. */
 const CANCELLED = Symbol('cancelled');
@@ -240,9 +266,7 @@ export class AssetIngestRequestedHandler {
 
   /** The asset when `msg` is its current, in-progress attempt; otherwise logs why it is skipped and returns null. */
   private async loadCurrent(msg: AssetIngestRequestedV1): Promise<Asset | null> {
-    const asset = await this.prisma.asset.findUnique({
-      where: { customerId_spaceId_id: { customerId: msg.customerId, spaceId: msg.spaceId, id: msg.assetId } },
-    });
+    const asset = await findAssetByKey(this.prisma, msg.customerId, msg.spaceId, msg.assetId);
     const ref = {
       customerId: msg.customerId,
       spaceId: msg.spaceId,
@@ -284,13 +308,17 @@ export class AssetIngestRequestedHandler {
     const needed = policiesNeeded(channelsOf(asset));
     const out = new Map<string, unknown>();
     if (needed.length === 0) return out;
-    const rows = await this.prisma.deliveryChannelPolicy.findMany({
-      where: {
-        customerId: { in: [asset.customerId, PLATFORM_CUSTOMER_ID] },
-        OR: needed.map((n) => ({ channel: n.channel, name: n.policy })),
-      },
-      select: { customerId: true, channel: true, name: true, policyData: true },
-    });
+    const rows = await queryPrepared<{
+      customerId: number;
+      channel: string;
+      name: string;
+      policyData: unknown;
+    }>(this.prisma, 'ingest-policies', POLICIES_SQL, [
+      asset.customerId,
+      PLATFORM_CUSTOMER_ID,
+      needed.map((n) => n.channel),
+      needed.map((n) => n.policy),
+    ]);
     // Platform rows first, so the customer's own policy of the same name overwrites them.
     rows.sort(
       (a, b) =>
@@ -336,15 +364,12 @@ export class AssetIngestRequestedHandler {
    * Undefined when the customer names no policy.
    */
   private async remainingQuota(asset: Asset): Promise<number | undefined> {
-    const rows = await this.prisma.$queryRaw<Array<{ remaining: bigint | number | string | null }>>`
-      SELECT p."maximumTotalSizeOfStoredImages"
-             - COALESCE(u."totalSizeOfStoredImages", 0)
-             + COALESCE(s."size", 0) AS "remaining"
-      FROM "customers" c
-      JOIN "storage_policies" p ON p."id" = c."storagePolicy"
-      LEFT JOIN "storage_usage" u ON u."customerId" = c."id" AND u."spaceId" = 0
-      LEFT JOIN "asset_storage" s ON s."customerId" = c."id" AND s."spaceId" = ${asset.spaceId} AND s."assetId" = ${asset.id}
-      WHERE c."id" = ${asset.customerId}`;
+    const rows = await queryPrepared<{ remaining: bigint | number | string | null }>(
+      this.prisma,
+      'ingest-remaining-quota',
+      REMAINING_QUOTA_SQL,
+      [asset.customerId, asset.spaceId, asset.id],
+    );
     const remaining = rows[0]?.remaining;
     return remaining === undefined || remaining === null ? undefined : Number(remaining);
   }
@@ -362,16 +387,13 @@ export class AssetIngestRequestedHandler {
       assetId: asset.id,
       attempt: msg.attempt,
     };
-    const still = await this.prisma.asset.count({
-      where: {
-        customerId: asset.customerId,
-        spaceId: asset.spaceId,
-        id: asset.id,
-        ingestAttempt: msg.attempt,
-        ingesting: true,
-      },
-    });
-    if (still === 0) {
+    const still = await queryPrepared<{ one: number }>(
+      this.prisma,
+      'ingest-still-current',
+      STILL_CURRENT_SQL,
+      [asset.customerId, asset.spaceId, asset.id, msg.attempt],
+    );
+    if (still.length === 0) {
       this.metrics.outcome('stale');
       this.log.log({ ...ref, msg: 'attempt superseded (or asset deleted) while staging: not dispatched' });
       // Deleted while staging: the staged copy must not outlive the asset (a no-op when the row exists).

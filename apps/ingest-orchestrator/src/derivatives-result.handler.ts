@@ -6,7 +6,7 @@ import {
   ImageDerivativesCreatedV1,
   ImageDerivativesFailedV1,
 } from '@vellum/contracts';
-import { PRISMA, type Asset, type PrismaClient } from '@vellum/db';
+import { findAssetByKey, PRISMA, type Asset, type PrismaClient } from '@vellum/db';
 import type { VellumRmqContext } from '@vellum/messaging';
 import {
   OBJECT_STORE,
@@ -142,9 +142,7 @@ export class DerivativesResultHandler {
     what: string,
     written: readonly NamedObject[] = [],
   ): Promise<Asset | null> {
-    const asset = await this.prisma.asset.findUnique({
-      where: { customerId_spaceId_id: { customerId: msg.customerId, spaceId: msg.spaceId, id: msg.assetId } },
-    });
+    const asset = await findAssetByKey(this.prisma, msg.customerId, msg.spaceId, msg.assetId);
     if (!asset) {
       const purged = await this.objects.purge(refOf(msg), written);
       if (purged.purged) this.metrics.outcome('deleted');

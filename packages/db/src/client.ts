@@ -50,6 +50,7 @@ export function createPrismaClient(databaseUrl: string, opts: CreatePrismaClient
  * @param name a statement name unique to this `text` (Postgres caches the plan per connection under it).
  * @param text SQL with `$1..$n` placeholders; the caller applies every scope (customer) itself.
  * @returns the rows.
+ * @throws pg's `DatabaseError` for a server error; {@link DatabaseConnectionError} when the connection failed.
  */
 export async function queryPrepared<T>(
   db: PrismaClient | Prisma.TransactionClient,
@@ -59,8 +60,33 @@ export async function queryPrepared<T>(
 ): Promise<T[]> {
   const pool = POOLS.get(db);
   if (!pool) return (db as PrismaClient).$queryRawUnsafe<T[]>(text, ...values);
-  const result = await pool.query({ name, text, values });
-  return result.rows as T[];
+  try {
+    const result = await pool.query({ name, text, values });
+    return result.rows as T[];
+  } catch (err) {
+    // A server error is pg's `DatabaseError` (with its SQLSTATE); anything else came from the connection itself.
+    // (Duck-typed: socket errors may come from another realm, e.g. under jest, and fail `instanceof Error`.)
+    const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+    if (name !== 'DatabaseError') throw new DatabaseConnectionError(err);
+    throw err;
+  }
+}
+
+/**
+ * What {@link queryPrepared} throws when the pool could not reach the server or lost the connection (refused,
+ * reset, terminated, pool connect timeout): the original `pg`/socket error as `cause`, its `code` kept, so that
+ * `isDatabaseUnavailable` and `isTransientDbError` see it as the database client's, like Prisma's own errors.
+ */
+export class DatabaseConnectionError extends Error {
+  override readonly name = 'DatabaseConnectionError';
+  readonly code?: string;
+  constructor(cause: unknown) {
+    const message =
+      typeof cause === 'object' && cause !== null ? (cause as { message?: unknown }).message : cause;
+    super(`Database connection failed: ${String(message)}`, { cause });
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string') this.code = code;
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { DatabaseConnectionError } from './client';
 import { isDatabaseUnavailable, isTransientDbError, isUniqueViolation } from './errors';
 
 describe('isUniqueViolation', () => {
@@ -56,6 +57,12 @@ describe('isDatabaseUnavailable', () => {
       true,
     ],
     [Object.assign(new Error('wrapped'), { cause: prisma({ code: '57P01' }) }), true],
+    // queryPrepared's wrapping of a pg pool connection failure.
+    [
+      new DatabaseConnectionError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+      true,
+    ],
+    [new DatabaseConnectionError(new Error('Connection terminated unexpectedly')), true],
     // Conflicts are transient but the database is up.
     [prisma({ code: 'P2034' }), false],
     [prisma({ code: '40001' }), false],

@@ -115,7 +115,13 @@ function fromDatabaseClient(err: unknown, depth = 0): boolean {
   if (depth > 6 || err === null || typeof err !== 'object') return false;
   const e = err as Record<string, unknown>;
   const name = typeof e.name === 'string' ? e.name : '';
-  if (/^PrismaClient/.test(name) || name === 'DriverAdapterError' || name === 'DatabaseError') return true;
+  if (
+    /^PrismaClient/.test(name) ||
+    name === 'DriverAdapterError' ||
+    name === 'DatabaseError' ||
+    name === 'DatabaseConnectionError'
+  )
+    return true;
   if (typeof e.clientVersion === 'string') return true;
   return 'cause' in e && fromDatabaseClient(e.cause, depth + 1);
 }

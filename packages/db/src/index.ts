@@ -5,7 +5,14 @@
  * Import everything from here: `import { createPrismaClient, PrismaClient, Prisma, Asset } from '@vellum/db'`.
  */
 export * from './generated/prisma/client';
-export { createPrismaClient, pingDatabase, queryPrepared, type CreatePrismaClientOptions } from './client';
+export {
+  createPrismaClient,
+  DatabaseConnectionError,
+  pingDatabase,
+  queryPrepared,
+  type CreatePrismaClientOptions,
+} from './client';
+export { findAssetByKey } from './assets';
 export {
   migrate,
   ensureDatabase,

@@ -1,3 +1,4 @@
+import { queryPrepared } from './client';
 import type { OriginStrategy, Prisma, PrismaClient } from './generated/prisma/client';
 
 /**
@@ -22,5 +23,12 @@ export function originStrategiesFor(
   customerId: number,
   limit = 1000,
 ): Promise<OriginStrategy[]> {
-  return db.originStrategy.findMany({ where: { customerId }, orderBy: ORIGIN_STRATEGY_ORDER, take: limit });
+  // ORIGIN_STRATEGY_ORDER as SQL: a prepared statement, since every ingest request resolves its origin here.
+  return queryPrepared<OriginStrategy>(db, 'origin-strategies-for', ORIGIN_STRATEGIES_SQL, [
+    customerId,
+    limit,
+  ]);
 }
+
+const ORIGIN_STRATEGIES_SQL = `SELECT * FROM "origin_strategies" WHERE "customerId" = $1::int
+  ORDER BY "order" ASC, "created" ASC, "id" ASC LIMIT $2::int`;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   closeMembersOfDeletedAssets,
+  findAssetByKey,
   PRISMA,
   queryPrepared,
   type Asset,
@@ -143,8 +144,6 @@ const keysJson = (keys: readonly AssetKey[]) =>
   JSON.stringify(uniqueKeys(keys).map((k) => ({ spaceId: k.spaceId, id: k.id })));
 
 /** $1 = customerId, $2 = spaceId, $3 = id. */
-const GET_ASSET_SQL = `SELECT * FROM "assets" WHERE "customerId" = $1::int AND "spaceId" = $2::int AND "id" = $3::text`;
-
 /** Columns an asset page may filter on with equality, and their Postgres types. */
 const EQUALITY_TYPES: Record<string, string> = {
   spaceId: 'int',
@@ -252,8 +251,7 @@ export class AssetsRepository extends CustomerScopedRepository<Asset, Prisma.Ass
    * ({@link queryPrepared}) outside transactions.
    */
   async get(customerId: number, spaceId: number, id: string, db: Db = this.prisma): Promise<Asset | null> {
-    const rows = await queryPrepared<Asset>(db, 'asset-by-key', GET_ASSET_SQL, [customerId, spaceId, id]);
-    return rows[0] ?? null;
+    return findAssetByKey(db, customerId, spaceId, id);
   }
 
   /** Updates the decided columns of an existing asset (no ingest). */
