@@ -6,6 +6,7 @@ import {
   type NamedQueryAsset,
   PRISMA,
   type PrismaClient,
+  type ResolvedNamedQuery,
 } from '@vellum/db';
 import {
   assetPresentation,
@@ -24,6 +25,7 @@ import {
   type PresentationVersion,
   presentationVersionFromAccept,
 } from '@vellum/iiif';
+import { LRUCache } from 'lru-cache';
 import { AssetLookupService } from '../asset-lookup.service';
 import { badRequest, deliveryError, isDeliveryError, notFound } from '../delivery-errors';
 import { DeliveryEnv } from '../env';
@@ -59,6 +61,12 @@ export class PresentationService {
   private readonly logger = new Logger(PresentationService.name);
   private readonly imageDefault: IiifVersion;
   private readonly maxAssets: number;
+  /**
+   * Named queries by customer id and name (own or global), for `VELLUM_DELIVERY_LOOKUP_TTL_MS` (unknown ones 5 s):
+   * what a request for new arguments of a known query need not read again. An edited template is seen within
+   * the TTL.
+   */
+  private readonly queries: LRUCache<string, { value: ResolvedNamedQuery | null }>;
 
   constructor(
     private readonly lookup: AssetLookupService,
@@ -68,6 +76,17 @@ export class PresentationService {
   ) {
     this.imageDefault = env.VELLUM_IIIF_DEFAULT_VERSION;
     this.maxAssets = env.VELLUM_NAMED_QUERY_MAX_ASSETS;
+    const ttl = env.VELLUM_DELIVERY_LOOKUP_TTL_MS || 1;
+    this.queries = new LRUCache<string, { value: ResolvedNamedQuery | null }>({
+      max: 1000,
+      ttl,
+      fetchMethod: async (key, _stale, { options }) => {
+        const slash = key.indexOf('/');
+        const value = await findNamedQuery(this.prisma, Number(key.slice(0, slash)), key.slice(slash + 1));
+        if (!value) options.ttl = Math.min(5_000, ttl);
+        return { value };
+      },
+    });
   }
 
   /**
@@ -155,7 +174,7 @@ export class PresentationService {
     base: string,
     version: PresentationVersion | undefined,
   ): Promise<CachedDocument> {
-    const found = await findNamedQuery(this.prisma, customerId, path.query);
+    const found = (await this.queries.fetch(`${customerId}/${path.query}`))!.value;
     if (!found) throw notFound(`Named query ${path.query} not found for customer ${path.customer}`);
     let bound: BoundNamedQuery;
     try {
