@@ -43,3 +43,22 @@ export {
   type LedgerUpdate,
   type MemberRef,
 } from './batch-ledger';
+export {
+  claimProjectionBuild,
+  completeProjectionBuild,
+  failProjectionBuild,
+  findProjection,
+  normaliseProjectionArgs,
+  projectionArgsKey,
+  projectionFingerprint,
+  projectionNeedsBuild,
+  projectionObjectKey,
+  requestProjectionBuild,
+  type BuildReason,
+  type FingerprintMember,
+  type ProjectionDb,
+  type ProjectionRef,
+  type ProjectionRequest,
+  type ProjectionResult,
+  type ProjectionTiming,
+} from './projections';
