@@ -62,3 +62,13 @@ export {
   type ProjectionResult,
   type ProjectionTiming,
 } from './projections';
+export {
+  DEFAULT_NAMED_QUERY_ORDER,
+  findNamedQuery,
+  findNamedQueryAssets,
+  namedQueryStatement,
+  type FindNamedQueryAssetsOptions,
+  type NamedQueryAsset,
+  type NamedQueryStatement,
+  type ResolvedNamedQuery,
+} from './named-query-assets';
