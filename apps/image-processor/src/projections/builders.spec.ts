@@ -200,9 +200,7 @@ describe('writePdf', () => {
     const out = new PassThrough();
     const bytes = collect(out);
     const r = await writePdf(
-      iterate([
-        { kind: 'text', text: 'Café “quoted” – 東京', width: 400, height: 400, label: 'x' } as PdfPage,
-      ]),
+      iterate([{ kind: 'text', text: 'Café “quoted” – 東京', width: 400, height: 400, label: 'x' }]),
       out,
       { title: 'x', coverPage: '   ' },
     );

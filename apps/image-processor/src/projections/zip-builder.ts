@@ -60,7 +60,7 @@ export async function writeZip(entries: readonly ZipEntrySource[], out: Writable
     },
   });
   // yazl reports entry failures on the ZipFile: end the pipeline with them.
-  zip.on('error', (err: Error) => zip.outputStream.destroy(err));
+  zip.on('error', (err: Error) => (zip.outputStream as Readable).destroy(err));
   for (const entry of entries) {
     zip.addReadStreamLazy(
       entry.name,
