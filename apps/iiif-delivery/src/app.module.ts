@@ -11,6 +11,8 @@ import { FileDeliveryService } from './file/file-delivery.service';
 import { FileMetrics } from './file/file-metrics';
 import { ImageApiController } from './image-api.controller';
 import { ImageDeliveryService } from './image-delivery.service';
+import { ProjectionController } from './projections/projection.controller';
+import { ProjectionService } from './projections/projection.service';
 import { PublicUrls } from './public-url.service';
 import { PyramidCacheService } from './pyramid-cache.service';
 import { ThumbnailStore } from './thumbnail-store.service';
@@ -28,7 +30,8 @@ export interface AppModuleOverrides {
 }
 
 /**
- * Root module of iiif-delivery: the public IIIF Image API and thumbs services and the `file` channel (SPEC.md §5)
+ * Root module of iiif-delivery: the public IIIF Image API and thumbs services, the `file` channel (SPEC.md §5), the
+ * stored named-query projections (`/pdf`, `/zip` and their control documents, SPEC.md §7)
  * with their caches, the deep-zoom viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and
  * the cache-invalidation event handlers (which run in the VellumRmqTransport connected by main.ts).
  */
@@ -56,6 +59,7 @@ export class AppModule {
         ImageApiController,
         ThumbsController,
         FileController,
+        ProjectionController,
         ViewerController,
         CacheInvalidationHandler,
       ],
@@ -77,6 +81,7 @@ export class AppModule {
         ViewerAssets,
         FileMetrics,
         FileDeliveryService,
+        ProjectionService,
       ],
     };
   }

@@ -48,6 +48,7 @@ export {
   completeProjectionBuild,
   failProjectionBuild,
   findProjection,
+  forgetMissingProjectionObject,
   normaliseProjectionArgs,
   projectionArgsKey,
   projectionFingerprint,

@@ -11,6 +11,7 @@ import {
   ensureDatabase,
   failProjectionBuild,
   findProjection,
+  forgetMissingProjectionObject,
   migrate,
   PrismaClient,
   quoteIdent,
@@ -153,6 +154,20 @@ describe('projection ledger', () => {
     const lost = await requestProjectionBuild(prisma, ref('fails'), 'F2', timing, at(70_003));
     expect(lost.requested).toBe('lost');
     expect(lost.row.build).toBe(4);
+  });
+
+  it('rebuilds a done projection whose object went missing', async () => {
+    const r = await requestProjectionBuild(prisma, ref('missing'), 'F', timing);
+    await completeProjectionBuild(prisma, r.row.id, 1, result('F', 'm/1.pdf'));
+    expect(await forgetMissingProjectionObject(prisma, r.row.id, 2)).toBe(false); // not its build
+    expect(await forgetMissingProjectionObject(prisma, r.row.id, 1)).toBe(true);
+    expect(await findProjection(prisma, ref('missing'))).toMatchObject({
+      status: 'failed',
+      error: 'The stored object is missing',
+    });
+    const again = await requestProjectionBuild(prisma, ref('missing'), 'F', timing);
+    expect(again.requested).toBe('changed-after-failure');
+    expect(again.row.build).toBe(2);
   });
 
   it('goes with its customer', async () => {

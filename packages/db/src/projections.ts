@@ -295,3 +295,21 @@ export async function failProjectionBuild(
   });
   return count === 1;
 }
+
+/**
+ * A `done` record whose object is gone from the store (deleted by hand, a lost bucket): marks build `build` failed
+ * with that error and forgets the fingerprint it was requested for, so the next {@link requestProjectionBuild}
+ * asks for a rebuild at once (`changed-after-failure`).
+ * @returns true when the record was updated (it was still `done` at that build).
+ */
+export async function forgetMissingProjectionObject(
+  db: ProjectionDb,
+  projectionId: string,
+  build: number,
+): Promise<boolean> {
+  const { count } = await db.namedQueryProjection.updateMany({
+    where: { id: projectionId, build, status: 'done' },
+    data: { status: 'failed', error: 'The stored object is missing', requestedFingerprint: null },
+  });
+  return count === 1;
+}
