@@ -153,6 +153,8 @@ describe('file names', () => {
     ['pdf', 'book', undefined, 'book.pdf'],
     ['pdf', 'book', 'Kells.PDF', 'Kells.PDF'],
     ['zip', 'book', 'Kells', 'Kells.zip'],
+    ['zip', 'book', 'Kells.pdf', 'Kells.zip'],
+    ['pdf', 'book', 'Kells.ZIP', 'Kells.pdf'],
     ['zip', 'book', '  ', 'book.zip'],
     ['pdf', 'q', 'a/b\\c', 'a_b_c.pdf'],
   ] as const)('%s of %s named %j → %s', (kind, q, name, expected) => {

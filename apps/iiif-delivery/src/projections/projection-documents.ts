@@ -60,11 +60,13 @@ export function inProcessDocument(
 
 /**
  * The download name of a stored projection: the template's `objectname` (SPEC.md §7), else the query's name, with
- * `.pdf` / `.zip` appended unless it already ends so (case-insensitively); `/` and `\` become `_`.
+ * `.pdf` / `.zip` appended unless it already ends so (case-insensitively); the other kind's extension is replaced
+ * (one `objectname` names both projections); `/` and `\` become `_`.
  */
 export function projectionFileName(kind: ProjectionKind, queryName: string, objectName?: string): string {
   const base = (objectName?.trim() || queryName).replace(/[\\/]/g, '_');
-  return base.toLowerCase().endsWith(`.${kind}`) ? base : `${base}.${kind}`;
+  if (base.toLowerCase().endsWith(`.${kind}`)) return base;
+  return `${base.replace(/\.(pdf|zip)$/i, '')}.${kind}`;
 }
 
 /**
