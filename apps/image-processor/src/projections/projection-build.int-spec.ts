@@ -180,8 +180,7 @@ describe('projection worker over real Postgres, RabbitMQ and s3rver', () => {
       data: {
         customerId,
         name: 'book',
-        template:
-          's1=p1&canvas=n1&coverpage=p2&redactedmessage=Restricted page&objectname=book.pdf',
+        template: 's1=p1&canvas=n1&coverpage=p2&redactedmessage=Restricted page&objectname=book.pdf',
       },
     });
     await prisma.namedQuery.create({ data: { customerId, name: 'plain', template: 's1=p1' } });
