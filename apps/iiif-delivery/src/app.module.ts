@@ -11,6 +11,10 @@ import { FileDeliveryService } from './file/file-delivery.service';
 import { FileMetrics } from './file/file-metrics';
 import { ImageApiController } from './image-api.controller';
 import { ImageDeliveryService } from './image-delivery.service';
+import { ManifestController } from './presentation/manifest.controller';
+import { NamedQueryController } from './presentation/named-query.controller';
+import { PresentationCache } from './presentation/presentation-cache.service';
+import { PresentationService } from './presentation/presentation.service';
 import { ProjectionController } from './projections/projection.controller';
 import { ProjectionService } from './projections/projection.service';
 import { PublicUrls } from './public-url.service';
@@ -30,9 +34,10 @@ export interface AppModuleOverrides {
 }
 
 /**
- * Root module of iiif-delivery: the public IIIF Image API and thumbs services, the `file` channel (SPEC.md §5), the
- * stored named-query projections (`/pdf`, `/zip` and their control documents, SPEC.md §7)
- * with their caches, the deep-zoom viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and
+ * Root module of iiif-delivery: the public IIIF Image API and thumbs services and the `file` channel (SPEC.md §5)
+ * with their caches, the IIIF Presentation manifests and named-query projections (`presentation/`), the stored
+ * named-query PDFs and ZIPs (`projections/`: `/pdf`, `/zip` and their control documents, SPEC.md §7), the deep-zoom
+ * viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and
  * the cache-invalidation event handlers (which run in the VellumRmqTransport connected by main.ts).
  */
 @Module({})
@@ -61,6 +66,8 @@ export class AppModule {
         FileController,
         ProjectionController,
         ViewerController,
+        ManifestController,
+        NamedQueryController,
         CacheInvalidationHandler,
       ],
       providers: [
@@ -81,6 +88,8 @@ export class AppModule {
         ViewerAssets,
         FileMetrics,
         FileDeliveryService,
+        PresentationCache,
+        PresentationService,
         ProjectionService,
       ],
     };

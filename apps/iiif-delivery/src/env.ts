@@ -100,6 +100,24 @@ export class DeliveryEnv extends StorageEnv {
   VELLUM_DELIVERY_LOOKUP_MAX: number = 10_000;
 
   /**
+   * Bytes of rendered named-query projections (`/iiif-resource` manifests, `/raw-resource` lists) kept in memory
+   * (LRU; entries expire with `VELLUM_DELIVERY_LOOKUP_TTL_MS` and go on every asset event of their customer);
+   * default 64 MiB (a manifest of 1,000 images is about 2.5 MB); 0 = no cache.
+   */
+  @IsInt()
+  @Min(0)
+  VELLUM_DELIVERY_MANIFEST_CACHE_BYTES: number = 64 * 1024 * 1024;
+
+  /**
+   * Most assets a named-query projection shows (SPEC.md §7): a query matching more is answered 400, naming the
+   * bound, rather than a manifest no viewer can open; default 10000.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  VELLUM_NAMED_QUERY_MAX_ASSETS: number = 10_000;
+
+  /**
    * Milliseconds after which a named-query PDF/ZIP build that was asked for and never ended is taken as lost (its
    * command or worker gone) and asked for again by the next request (SPEC.md §7); default 3600000 (1 h), above the
    * worker's handler deadline and retries.

@@ -237,7 +237,7 @@ describe('named-query PDF and ZIP projections end to end', () => {
     const none = await fetch(`${platform.deliveryUrl}/pdf/${customer}/book/b99999`);
     expect(none.status).toBe(404);
     expect(((await none.json()) as Json).detail).toBe(
-      `Named query ${customer}/book/b99999 selects no assets`,
+      `Named query book/b99999 matches no assets of customer ${customer}`,
     );
   });
 });

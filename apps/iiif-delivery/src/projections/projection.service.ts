@@ -97,7 +97,8 @@ export class ProjectionService {
    * The named query of a projection URL, bound to its arguments, and its members' fingerprint now.
    * @throws ProblemException 404 (unknown customer, unknown query, no asset selected), 400 (an argument that does
    *   not fit the template, naming it: `argument p2 for space must be a positive integer, not "x"`; a template
-   *   that takes arguments given none), 503 when the database is unavailable.
+   *   that takes arguments given none; more than `VELLUM_NAMED_QUERY_MAX_ASSETS` assets selected), 503 when the
+   *   database is unavailable.
    */
   async resolve(path: ProjectionPath): Promise<ResolvedProjection> {
     const customerId = await this.lookup.customerId(path.customer);
@@ -114,8 +115,19 @@ export class ProjectionService {
       if (err instanceof NamedQueryError) throw badRequest(`Named query ${path.query}: ${err.message}`);
       throw err;
     }
-    const members = await this.guard(() => findNamedQueryAssets(this.prisma, customerId, bound));
-    if (members.length === 0) throw notFound(`Named query ${label} selects no assets`);
+    const max = this.env.VELLUM_NAMED_QUERY_MAX_ASSETS;
+    const members = await this.guard(() =>
+      findNamedQueryAssets(this.prisma, customerId, bound, { limit: max + 1 }),
+    );
+    // The same bound and messages as the manifests of `/iiif-resource` (presentation/presentation.service.ts).
+    const call = [path.query, ...args].join('/');
+    if (members.length > max) {
+      throw badRequest(
+        `Named query ${call} matches more than ${max} assets (VELLUM_NAMED_QUERY_MAX_ASSETS): give it arguments that select fewer`,
+      );
+    }
+    if (members.length === 0)
+      throw notFound(`Named query ${call} matches no assets of customer ${path.customer}`);
     return {
       ref: { customerId, queryName: path.query, kind: path.kind, args },
       bound,

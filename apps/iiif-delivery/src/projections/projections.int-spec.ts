@@ -111,6 +111,7 @@ beforeAll(async () => {
     VELLUM_DELIVERY_CACHE_DIR: cacheDir,
     VELLUM_PROJECTION_FAILED_RETRY_MS: '600000',
     VELLUM_PROJECTION_RETRY_AFTER_S: '2',
+    VELLUM_NAMED_QUERY_MAX_ASSETS: '3',
     VELLUM_BUCKET_OUTPUTS: 'pj-outputs',
     SERVICE_INSTANCE: `projection-test-${vhost.id}`,
     ...s3.env,
@@ -144,6 +145,7 @@ beforeAll(async () => {
       asset(customerId, 'p2', 2, { roles: ['https://example.org/roles/staff'] }),
       asset(customerId, 'p3', 3),
       asset(customerId, 'busy', 4, { ingesting: true, finished: null }),
+      asset(customerId, 'p5', 5, { string1: 'another' }),
       asset(otherId, 'theirs', 1),
     ],
   });
@@ -152,6 +154,7 @@ beforeAll(async () => {
       { customerId, name: 'book', template: 's1=p1&space=p2&canvas=n1&objectname=Book of Hours.pdf' },
       { customerId, name: 'bare', template: 's1=p1' },
       { customerId, name: 'everything', template: 'space=1' },
+      { customerId, name: 'first', template: 'n1=1' },
     ],
   });
 
@@ -212,7 +215,12 @@ describe('named-query PDF and ZIP projections', () => {
       'Named query book: argument p2 for space must be a positive integer, not "x"',
     ],
     ['/pdf/library/book', 400, 'Named query book: this named query takes up to 2 arguments; none given'],
-    ['/pdf/library/book/b99999/1', 404, 'Named query library/book/b99999/1 selects no assets'],
+    ['/pdf/library/book/b99999/1', 404, 'Named query book/b99999/1 matches no assets of customer library'],
+    [
+      '/zip/library/everything',
+      400,
+      'Named query everything matches more than 3 assets (VELLUM_NAMED_QUERY_MAX_ASSETS): give it arguments that select fewer',
+    ],
     [
       '/pdf-control/library/book/b12345/1',
       404,
@@ -340,9 +348,9 @@ describe('named-query PDF and ZIP projections', () => {
   });
 
   it('answers 503 with the error after a failed build, until it is retried or the members change', async () => {
-    const url = '/pdf/library/everything';
+    const url = '/pdf/library/first';
     expect((await get(url)).res.status).toBe(202);
-    const cmd = await waitFor(() => commands.find((c) => c.queryName === 'everything'), {
+    const cmd = await waitFor(() => commands.find((c) => c.queryName === 'first'), {
       description: 'command',
     });
     await failProjectionBuild(
@@ -355,9 +363,9 @@ describe('named-query PDF and ZIP projections', () => {
     expect(failed.res.status).toBe(503);
     expect(Number(failed.res.headers.get('retry-after'))).toBeGreaterThan(500);
     expect(json(failed.body).detail).toMatch(
-      /^The PDF of named query library\/everything could not be built \(Projection build failed after 5 attempts \(retryable\): boom\); it is tried again in \d+ s$/,
+      /^The PDF of named query library\/first could not be built \(Projection build failed after 5 attempts \(retryable\): boom\); it is tried again in \d+ s$/,
     );
-    expect(json((await get('/pdf-control/library/everything')).body)).toMatchObject({
+    expect(json((await get('/pdf-control/library/first')).body)).toMatchObject({
       exists: false,
       inProcess: false,
       error: 'Projection build failed after 5 attempts (retryable): boom',
