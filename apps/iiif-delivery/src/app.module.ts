@@ -15,6 +15,8 @@ import { ManifestController } from './presentation/manifest.controller';
 import { NamedQueryController } from './presentation/named-query.controller';
 import { PresentationCache } from './presentation/presentation-cache.service';
 import { PresentationService } from './presentation/presentation.service';
+import { ProjectionController } from './projections/projection.controller';
+import { ProjectionService } from './projections/projection.service';
 import { PublicUrls } from './public-url.service';
 import { PyramidCacheService } from './pyramid-cache.service';
 import { ThumbnailStore } from './thumbnail-store.service';
@@ -33,7 +35,9 @@ export interface AppModuleOverrides {
 
 /**
  * Root module of iiif-delivery: the public IIIF Image API and thumbs services and the `file` channel (SPEC.md §5)
- * with their caches, the IIIF Presentation manifests and named-query projections (`presentation/`), the deep-zoom viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and
+ * with their caches, the IIIF Presentation manifests and named-query projections (`presentation/`), the stored
+ * named-query PDFs and ZIPs (`projections/`: `/pdf`, `/zip` and their control documents, SPEC.md §7), the deep-zoom
+ * viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and
  * the cache-invalidation event handlers (which run in the VellumRmqTransport connected by main.ts).
  */
 @Module({})
@@ -60,6 +64,7 @@ export class AppModule {
         ImageApiController,
         ThumbsController,
         FileController,
+        ProjectionController,
         ViewerController,
         ManifestController,
         NamedQueryController,
@@ -85,6 +90,7 @@ export class AppModule {
         FileDeliveryService,
         PresentationCache,
         PresentationService,
+        ProjectionService,
       ],
     };
   }

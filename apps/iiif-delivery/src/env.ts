@@ -117,6 +117,29 @@ export class DeliveryEnv extends StorageEnv {
   @Max(1_000_000)
   VELLUM_NAMED_QUERY_MAX_ASSETS: number = 10_000;
 
+  /**
+   * Milliseconds after which a named-query PDF/ZIP build that was asked for and never ended is taken as lost (its
+   * command or worker gone) and asked for again by the next request (SPEC.md §7); default 3600000 (1 h), above the
+   * worker's handler deadline and retries.
+   */
+  @IsInt()
+  @Min(1000)
+  VELLUM_PROJECTION_BUILD_TIMEOUT_MS: number = 3_600_000;
+
+  /**
+   * Milliseconds after which a failed PDF/ZIP build is tried again on request, when its members did not change
+   * (a change retries at once); default 300000 (5 min). Until then the object URL answers 503 with the error.
+   */
+  @IsInt()
+  @Min(0)
+  VELLUM_PROJECTION_FAILED_RETRY_MS: number = 300_000;
+
+  /** Seconds a client is told to wait (`Retry-After` of the 202) while a PDF/ZIP is being built; default 3. */
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  VELLUM_PROJECTION_RETRY_AFTER_S: number = 3;
+
   /** libvips worker threads per image (sharp.concurrency); default 1 (requests run in parallel instead). */
   @IsInt()
   @Min(0)

@@ -22,6 +22,8 @@ export function configureDeliveryApp(app: INestApplication): void {
       'Accept-Ranges',
       'Content-Range',
       'Content-Disposition',
+      'Retry-After',
+      'Location',
       'X-Correlation-Id',
     ],
     maxAge: 86400,

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DynamicModule, Module } from '@nestjs/common';
-import { StorageReadiness, VellumCommonModule } from '@vellum/common';
+import { DatabaseModule, DatabaseReadiness, StorageReadiness, VellumCommonModule } from '@vellum/common';
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { createObjectStore, OBJECT_STORE, type ObjectStore, storageConfigFromEnv } from '@vellum/storage';
 import { ImageDerivativesCreateHandler } from './image-derivatives-create.handler';
@@ -15,6 +15,9 @@ import {
 import { ImageProcessorEnv } from './image-processor.env';
 import { ImageProcessorMetrics } from './image-processor.metrics';
 import { MediaRepository } from './media.repository';
+import { ProjectionBuildHandler } from './projections/projection-build.handler';
+import { ProjectionBuildService } from './projections/projection-build.service';
+import { ProjectionMetrics } from './projections/projection.metrics';
 import { WorkDirs } from './work-dirs';
 
 export const SERVICE_NAME = 'image-processor';
@@ -41,8 +44,9 @@ export function configFromEnv(env: ImageProcessorEnv): ImageProcessorConfig {
 }
 
 /**
- * The image-processor (SPEC.md §2, §4.3): a stateless worker whose only HTTP routes are `/health/live`,
- * `/health/ready` (RabbitMQ + object store) and `/metrics`. The consumer runs in the `VellumRmqTransport`
+ * The image-processor (SPEC.md §2, §4.3, §7): the image-derivatives worker (stateless) and the named-query
+ * projection worker (`src/projections/`: PDFs and ZIPs, with the projection control records in Postgres). Its only
+ * HTTP routes are `/health/live`, `/health/ready` (RabbitMQ + object store + Postgres) and `/metrics`. The consumer runs in the `VellumRmqTransport`
  * connected by `main.ts`.
  */
 @Module({})
@@ -56,15 +60,16 @@ export class AppModule {
           serviceName: SERVICE_NAME,
           logLevel: env.LOG_LEVEL,
           logPretty: env.LOG_PRETTY,
-          readiness: [AmqpReadiness, StorageReadiness],
+          readiness: [AmqpReadiness, StorageReadiness, DatabaseReadiness],
         }),
+        DatabaseModule.forRoot(env.DATABASE_URL),
         MessagingModule.forRoot({
           serviceName: SERVICE_NAME,
           amqpUrl: env.AMQP_URL,
           exchange: env.AMQP_EXCHANGE,
         }),
       ],
-      controllers: [ImageDerivativesCreateHandler],
+      controllers: [ImageDerivativesCreateHandler, ProjectionBuildHandler],
       providers: [
         { provide: ImageProcessorEnv, useValue: env },
         { provide: IMAGE_PROCESSOR_CONFIG, useValue: configFromEnv(env) },
@@ -77,6 +82,8 @@ export class AppModule {
         ImagePipelineService,
         ImageDerivativesService,
         ImageProcessorMetrics,
+        ProjectionBuildService,
+        ProjectionMetrics,
         StorageReadiness,
       ],
     };

@@ -95,6 +95,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     tmp = await mkdtemp(path.join(tmpdir(), 'vellum-ip-int-'));
     const env = validateEnv(ImageProcessorEnv, {
       AMQP_URL: vhost.url,
+      DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
       AMQP_EXCHANGE: vhost.exchange,
       VELLUM_TMP_DIR: tmp,
       IMAGE_PROCESSOR_CONCURRENCY: '2',

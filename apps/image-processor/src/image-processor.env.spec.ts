@@ -2,7 +2,10 @@ import { availableParallelism } from 'node:os';
 import { validateEnv } from '@vellum/common';
 import { ImageProcessorEnv } from './image-processor.env';
 
-const base = { AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672' };
+const base = {
+  AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+  DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/vellum',
+};
 
 function messageOf(env: Record<string, string>): string {
   try {
@@ -19,6 +22,7 @@ describe('ImageProcessorEnv', () => {
       PORT: 3004,
       HOST: '0.0.0.0',
       IMAGE_PROCESSOR_CONCURRENCY: availableParallelism() + 1,
+      IMAGE_PROCESSOR_PROJECTION_CONCURRENCY: 1,
       VELLUM_PYRAMID_QUALITY: 85,
       OPJ_DECOMPRESS: 'opj_decompress',
       PDFINFO: 'pdfinfo',
@@ -44,6 +48,8 @@ describe('ImageProcessorEnv', () => {
   it.each([
     ['IMAGE_PROCESSOR_CONCURRENCY', 'many', 'must be an integer between 1 and 64'],
     ['IMAGE_PROCESSOR_CONCURRENCY', '0', 'must be an integer between 1 and 64'],
+    ['IMAGE_PROCESSOR_PROJECTION_CONCURRENCY', '17', 'must be an integer between 1 and 16'],
+    ['DATABASE_URL', 'mysql://db/vellum', 'must be a URL with scheme postgres:// or postgresql://'],
     ['OPJ_DECOMPRESS', 'bin/opj_decompress', 'must be an absolute path or a command name on PATH'],
     ['OPJ_DECOMPRESS', 'opj decompress', 'must be an absolute path or a command name on PATH'],
     ['PDFTOPPM', './pdftoppm', 'must be an absolute path or a command name on PATH'],

@@ -20,6 +20,14 @@ export class ImageProcessorEnv extends ObjectStoreEnv {
   @IsUrlLike(['amqp', 'amqps'])
   AMQP_URL!: string;
 
+  /**
+   * `postgresql://...` of the metadata store: the projection worker (`src/projections/`) reads named queries and
+   * their members, and writes the projection control records (SPEC.md §7 `pdf`, `zip`). Image derivatives need no
+   * database.
+   */
+  @IsUrlLike(['postgres', 'postgresql'])
+  DATABASE_URL!: string;
+
   /** The topic exchange; default `vellum`. */
   @IsOptional()
   @IsString()
@@ -40,6 +48,13 @@ export class ImageProcessorEnv extends ObjectStoreEnv {
    */
   @EnvInt(1, 64)
   IMAGE_PROCESSOR_PRIORITY_CONCURRENCY: number = 1;
+
+  /**
+   * Named-query PDFs and ZIPs built side by side (the prefetch of `named-query.projection.build.v1`, a queue of its
+   * own beside the image jobs); default 1: a build is long and mostly waits on the object store.
+   */
+  @EnvInt(1, 16)
+  IMAGE_PROCESSOR_PROJECTION_CONCURRENCY: number = 1;
 
   /** Decompression-bomb guard: maximum input width × height in pixels; default 268402689 (16383²). */
   @EnvInt(1)

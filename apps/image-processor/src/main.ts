@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { bootstrapService, runService, validateEnv } from '@vellum/common';
-import { ImageDerivativesCreateV1 } from '@vellum/contracts';
+import { ImageDerivativesCreateV1, NamedQueryProjectionBuildV1 } from '@vellum/contracts';
 import { createTransport, transportEnvOptions } from '@vellum/messaging';
 import { AppModule, SERVICE_NAME } from './app.module';
 import { ImageProcessorEnv } from './image-processor.env';
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     // Immediate registrations have a queue and slots of their own (SPEC.md §2 "Bus": the priority lane).
     consumers: {
       [ImageDerivativesCreateV1.routingKey]: { priorityPrefetch: env.IMAGE_PROCESSOR_PRIORITY_CONCURRENCY },
+      [NamedQueryProjectionBuildV1.routingKey]: { prefetch: env.IMAGE_PROCESSOR_PROJECTION_CONCURRENCY },
     },
     ...transportEnvOptions(env),
   });

@@ -73,6 +73,7 @@ describe('work directories of a killed image-processor', () => {
         PORT: String(port),
         HOST: '127.0.0.1',
         AMQP_URL: vhost.url,
+        DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
         AMQP_EXCHANGE: vhost.exchange,
         VELLUM_TMP_DIR: tmp,
         SERVICE_INSTANCE: 'doomed',
@@ -142,6 +143,7 @@ describe('work directories of a killed image-processor', () => {
     // 4. The next instance on this host (another SERVICE_INSTANCE) removes it at start-up.
     const env = validateEnv(ImageProcessorEnv, {
       AMQP_URL: vhost.url,
+      DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
       AMQP_EXCHANGE: vhost.exchange,
       VELLUM_TMP_DIR: tmp,
       SERVICE_INSTANCE: 'survivor',

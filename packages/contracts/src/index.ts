@@ -12,6 +12,7 @@ export * from './messages/batch';
 export * from './messages/bus';
 export * from './messages/custom-headers';
 export * from './messages/customer';
+export * from './messages/named-query';
 export * from './delivery-channels';
 export * from './av-presets';
 export * from './custom-headers';

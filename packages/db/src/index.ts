@@ -54,6 +54,26 @@ export {
   type MemberRef,
 } from './batch-ledger';
 export {
+  claimProjectionBuild,
+  completeProjectionBuild,
+  failProjectionBuild,
+  findProjection,
+  forgetMissingProjectionObject,
+  normaliseProjectionArgs,
+  projectionArgsKey,
+  projectionFingerprint,
+  projectionNeedsBuild,
+  projectionObjectKey,
+  requestProjectionBuild,
+  type BuildReason,
+  type FingerprintMember,
+  type ProjectionDb,
+  type ProjectionRef,
+  type ProjectionRequest,
+  type ProjectionResult,
+  type ProjectionTiming,
+} from './projections';
+export {
   DEFAULT_NAMED_QUERY_ORDER,
   findNamedQuery,
   findNamedQueryAssets,

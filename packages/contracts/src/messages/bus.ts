@@ -14,14 +14,15 @@ export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
  * §4.1 step 5). Published by the transport of the consuming service, so that whoever owns the state the message
  * was about can close it: the ingest-orchestrator fails the asset attempt of a dead-lettered
  * `asset.ingest.requested.v1`, `image.derivatives.create.v1` or `av.transcode.create.v1`, so no asset stays
- * `ingesting` because a worker crashed on it or ran out of retries.
+ * `ingesting` because a worker crashed on it or ran out of retries; the image-processor fails the projection control
+ * record of a dead-lettered `named-query.projection.build.v1`, so no PDF or ZIP stays "in process".
  */
 export class BusMessageDeadLetteredV1 {
   static readonly routingKey = 'bus.message.dead-lettered.v1';
   static readonly description =
     'A consumer dead-lettered a message (invalid, permanent failure, retries exhausted, handler deadline passed, or it crashed its consumer repeatedly).';
   static readonly producers = ['every consuming service'];
-  static readonly consumers = ['ingest-orchestrator'];
+  static readonly consumers = ['ingest-orchestrator', 'image-processor (projection control records)'];
   /** The service whose consumer gave up, e.g. `image-processor`. */
   @IsString() @IsNotEmpty() service!: string;
   /** The queue it was consumed from. */
