@@ -11,6 +11,10 @@ import { FileDeliveryService } from './file/file-delivery.service';
 import { FileMetrics } from './file/file-metrics';
 import { ImageApiController } from './image-api.controller';
 import { ImageDeliveryService } from './image-delivery.service';
+import { ManifestController } from './presentation/manifest.controller';
+import { NamedQueryController } from './presentation/named-query.controller';
+import { PresentationCache } from './presentation/presentation-cache.service';
+import { PresentationService } from './presentation/presentation.service';
 import { PublicUrls } from './public-url.service';
 import { PyramidCacheService } from './pyramid-cache.service';
 import { ThumbnailStore } from './thumbnail-store.service';
@@ -29,7 +33,7 @@ export interface AppModuleOverrides {
 
 /**
  * Root module of iiif-delivery: the public IIIF Image API and thumbs services and the `file` channel (SPEC.md §5)
- * with their caches, the deep-zoom viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and
+ * with their caches, the IIIF Presentation manifests and named-query projections (`presentation/`), the deep-zoom viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and
  * the cache-invalidation event handlers (which run in the VellumRmqTransport connected by main.ts).
  */
 @Module({})
@@ -57,6 +61,8 @@ export class AppModule {
         ThumbsController,
         FileController,
         ViewerController,
+        ManifestController,
+        NamedQueryController,
         CacheInvalidationHandler,
       ],
       providers: [
@@ -77,6 +83,8 @@ export class AppModule {
         ViewerAssets,
         FileMetrics,
         FileDeliveryService,
+        PresentationCache,
+        PresentationService,
       ],
     };
   }

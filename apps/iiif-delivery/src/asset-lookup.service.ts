@@ -28,6 +28,10 @@ export interface DeliveryAsset {
   openFullMax: number;
   openMaxWidth: number;
   finished: Date;
+  /** Last change of the asset row (metadata edits included): the manifest's `Last-Modified`. */
+  updated?: Date;
+  /** Milliseconds (audio/video); 0 when the asset has none. */
+  duration?: number;
   /** Delivery channel names, e.g. `iiif-img`, `thumbs`. */
   channels: string[];
   /** The asset's declared media type (SPEC.md §3.4), e.g. `application/pdf`: the `file` channel's Content-Type. */
@@ -231,6 +235,8 @@ export class AssetLookupService {
         openFullMax: true,
         openMaxWidth: true,
         finished: true,
+        updated: true,
+        duration: true,
         ingesting: true,
         error: true,
         deliveryChannels: true,
@@ -271,6 +277,8 @@ export class AssetLookupService {
       openFullMax: Math.max(0, row.openFullMax),
       openMaxWidth: Math.max(0, row.openMaxWidth),
       finished: row.finished,
+      updated: row.updated,
+      duration: Math.max(0, row.duration ?? 0),
       channels,
       mediaType: row.mediaType,
       original:

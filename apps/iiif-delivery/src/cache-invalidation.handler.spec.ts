@@ -14,6 +14,7 @@ import type { AssetLookupService } from './asset-lookup.service';
 import { CacheInvalidationHandler } from './cache-invalidation.handler';
 import type { DeliveryMetrics } from './delivery-metrics';
 import type { DeliveryEnv } from './env';
+import { PresentationCache } from './presentation/presentation-cache.service';
 import { PyramidCacheService } from './pyramid-cache.service';
 import { ThumbnailStore } from './thumbnail-store.service';
 
@@ -33,6 +34,7 @@ describe('CacheInvalidationHandler.onDeleted', () => {
   let pyramids: PyramidCacheService;
   let thumbs: ThumbnailStore;
   let handler: CacheInvalidationHandler;
+  let presentations: PresentationCache;
   const invalidated: string[] = [];
 
   beforeEach(async () => {
@@ -59,6 +61,8 @@ describe('CacheInvalidationHandler.onDeleted', () => {
       VELLUM_DELIVERY_CACHE_DIR: path.join(root, 'cache'),
       VELLUM_DELIVERY_CACHE_BYTES: 1 << 20,
       VELLUM_DELIVERY_THUMB_CACHE_BYTES: 1 << 20,
+      VELLUM_DELIVERY_MANIFEST_CACHE_BYTES: 1 << 20,
+      VELLUM_DELIVERY_LOOKUP_TTL_MS: 60_000,
     } as DeliveryEnv;
     pyramids = new PyramidCacheService(store, env, metrics);
     await pyramids.onModuleInit();
@@ -67,14 +71,37 @@ describe('CacheInvalidationHandler.onDeleted', () => {
     const lookup = {
       invalidateAsset: (c: number, s: number, id: string) => invalidated.push(`${c}/${s}/${id}`),
     } as unknown as AssetLookupService;
-    handler = new CacheInvalidationHandler(lookup, pyramids, thumbs, buckets);
+    presentations = new PresentationCache(env, metrics);
+    handler = new CacheInvalidationHandler(lookup, pyramids, thumbs, buckets, presentations);
   });
 
   afterEach(async () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  /**
+   * Caches a named-query projection for customers 1 and 2 (if not cached), then reports which are still cached
+   * after whatever happened in between (a second build means it had been dropped).
+   */
+  async function cachedProjections(): Promise<string[]> {
+    const built: string[] = [];
+    for (const c of [1, 2]) {
+      await presentations.get(c, 'k', async () => {
+        built.push(`customer ${c}`);
+        return {
+          body: Buffer.from('[]'),
+          contentType: 'application/json',
+          etag: '"e"',
+          lastModified: new Date(),
+          restricted: false,
+        };
+      });
+    }
+    return ['customer 1', 'customer 2'].filter((c) => !built.includes(c));
+  }
+
   async function warm(ref: typeof gone): Promise<void> {
+    await cachedProjections();
     const prefix = assetKeyPrefix(ref.customerId, ref.spaceId, ref.assetId);
     (await pyramids.acquire({ bucket: buckets.derivatives, key: pyramidKey(ref), version: '1' })).release();
     (await pyramids.acquire({ bucket: buckets.origins, key: `${prefix}/origin`, version: '1' })).release();
@@ -97,6 +124,7 @@ describe('CacheInvalidationHandler.onDeleted', () => {
     handler.onDeleted(deleted([{ bucket: buckets.origins, key: 'elsewhere/source.tif', kind: 'pyramid' }]));
 
     expect(invalidated).toEqual(['1/2/a b']);
+    expect(await cachedProjections()).toEqual(['customer 2']);
     expect([...pyramids.cachedFiles().keys()].sort()).toEqual([
       `${buckets.derivatives}/${pyramidKey(kept)}`,
       `${buckets.origins}/1/2/a%20b2/origin`,

@@ -8,6 +8,7 @@ import {
 } from '@vellum/contracts';
 import { assetKeyPrefix, pyramidKey, type VellumBuckets } from '@vellum/storage';
 import { AssetLookupService } from './asset-lookup.service';
+import { PresentationCache } from './presentation/presentation-cache.service';
 import { PyramidCacheService } from './pyramid-cache.service';
 import { ThumbnailStore } from './thumbnail-store.service';
 import { BUCKETS } from './tokens';
@@ -15,8 +16,9 @@ import { BUCKETS } from './tokens';
 /**
  * Keeps this replica's caches honest (SPEC.md §5 "Speed", §8 "Clean-up"): every replica hears every
  * `asset.ingest.finished.v1`, `asset.updated.v1` and `asset.deleted.v1` on its own exclusive queue and drops the
- * asset's cached lookup (and info.json); a finished ingest also evicts the pyramid from the disk cache, and a
- * delete evicts every cache entry of the asset ({@link onDeleted});
+ * asset's cached lookup (with its info.json documents and manifest) and every cached named-query projection of the
+ * customer; a finished ingest also evicts the pyramid from the disk cache, and a delete evicts every cache entry of
+ * the asset ({@link onDeleted});
  * `customer.custom-headers.changed.v1` drops the lookups of every asset of that customer (they carry its headers).
  * (Disk and thumbnail entries are also keyed by the asset's `finished` time, so a missed event cannot serve a
  * stale pyramid beyond the lookup TTL.)
@@ -30,6 +32,7 @@ export class CacheInvalidationHandler {
     private readonly pyramids: PyramidCacheService,
     private readonly thumbnails: ThumbnailStore,
     @Inject(BUCKETS) private readonly buckets: VellumBuckets,
+    private readonly presentations: PresentationCache,
   ) {}
 
   @EventPattern(AssetIngestFinishedV1.routingKey, { exclusive: true })
@@ -72,6 +75,8 @@ export class CacheInvalidationHandler {
     evictPyramid: boolean,
   ): void {
     this.lookup.invalidateAsset(ref.customerId, ref.spaceId, ref.assetId);
+    // Any change to any asset of the customer may add, drop or reorder members of its named-query projections.
+    this.presentations.invalidateCustomer(ref.customerId);
     if (evictPyramid) this.pyramids.evict(this.buckets.derivatives, pyramidKey(ref));
     this.logger.debug(`caches invalidated for ${ref.customerId}/${ref.spaceId}/${ref.assetId}`);
   }

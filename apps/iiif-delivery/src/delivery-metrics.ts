@@ -17,7 +17,8 @@ const RENDER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.
  * - `tile_requests_total{kind}`: image requests by how they were served (canonical tile from stored bytes,
  *   cropped edge tile, rendered canonical tile, arbitrary region, pre-made thumbnail, thumbnail-derived, 304);
  * - `image_render_duration_seconds{kind}`: time to produce the image bytes;
- * - `delivery_cache_hits_total{cache,hit}`: cache lookups (`cache` = customer, asset, pyramid, thumbnail;
+ * - `delivery_cache_hits_total{cache,hit}`: cache lookups (`cache` = customer, asset, pyramid, thumbnail,
+ *   manifest (named-query projections);
  *   `hit` = true/false), from which a hit ratio follows.
  */
 @Injectable()
@@ -54,7 +55,7 @@ export class DeliveryMetrics {
   }
 
   /** Counts one lookup in `cache`. */
-  cacheHit(cache: 'customer' | 'asset' | 'pyramid' | 'thumbnail', hit: boolean): void {
+  cacheHit(cache: 'customer' | 'asset' | 'pyramid' | 'thumbnail' | 'manifest', hit: boolean): void {
     this.cacheHits.inc({ cache, hit: String(hit) });
   }
 }

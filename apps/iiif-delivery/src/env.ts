@@ -99,6 +99,24 @@ export class DeliveryEnv extends StorageEnv {
   @Min(1)
   VELLUM_DELIVERY_LOOKUP_MAX: number = 10_000;
 
+  /**
+   * Bytes of rendered named-query projections (`/iiif-resource` manifests, `/raw-resource` lists) kept in memory
+   * (LRU; entries expire with `VELLUM_DELIVERY_LOOKUP_TTL_MS` and go on every asset event of their customer);
+   * default 64 MiB (a manifest of 1,000 images is about 2.5 MB); 0 = no cache.
+   */
+  @IsInt()
+  @Min(0)
+  VELLUM_DELIVERY_MANIFEST_CACHE_BYTES: number = 64 * 1024 * 1024;
+
+  /**
+   * Most assets a named-query projection shows (SPEC.md §7): a query matching more is answered 400, naming the
+   * bound, rather than a manifest no viewer can open; default 10000.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  VELLUM_NAMED_QUERY_MAX_ASSETS: number = 10_000;
+
   /** libvips worker threads per image (sharp.concurrency); default 1 (requests run in parallel instead). */
   @IsInt()
   @Min(0)

@@ -43,3 +43,13 @@ export {
   type LedgerUpdate,
   type MemberRef,
 } from './batch-ledger';
+export {
+  DEFAULT_NAMED_QUERY_ORDER,
+  findNamedQuery,
+  findNamedQueryAssets,
+  namedQueryStatement,
+  type FindNamedQueryAssetsOptions,
+  type NamedQueryAsset,
+  type NamedQueryStatement,
+  type ResolvedNamedQuery,
+} from './named-query-assets';

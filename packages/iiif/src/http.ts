@@ -56,6 +56,28 @@ function parseAccept(accept: string): MediaRange[] {
 const PROFILE = /^https?:\/\/iiif\.io\/api\/image\/([23])\/context\.json$/;
 
 /**
+ * The version 2 or 3 an `Accept` header asks for through a media-type `profile` parameter whose URI matches
+ * `pattern` (group 1 = the major version): the highest `q` wins (ties: the first listed), `q=0` ignored.
+ * @internal shared by {@link versionFromAccept} and the Presentation API's `presentationVersionFromAccept`.
+ */
+export function profileVersionFromAccept(accept: string | undefined, pattern: RegExp): 2 | 3 | undefined {
+  if (!accept) return undefined;
+  let best: { version: 2 | 3; q: number } | undefined;
+  for (const range of parseAccept(accept)) {
+    const profile = range.params.get('profile');
+    if (!profile || range.q <= 0) continue;
+    for (const uri of profile.split(/\s+/)) {
+      const m = pattern.exec(uri);
+      if (!m) continue;
+      const version = Number(m[1]) as 2 | 3;
+      if (!best || range.q > best.q) best = { version, q: range.q };
+      break;
+    }
+  }
+  return best?.version;
+}
+
+/**
  * The Image API version an `Accept` header asks for through a media-type `profile` parameter (IIIF Image
  * API 3.0 §5.1 content negotiation), e.g. `application/ld+json;profile="http://iiif.io/api/image/2/context.json"`
  * → 2. Among several, the highest `q` wins (ties: the first listed); `q=0` ranges are ignored. A profile
@@ -64,20 +86,7 @@ const PROFILE = /^https?:\/\/iiif\.io\/api\/image\/([23])\/context\.json$/;
  * @returns 2, 3, or undefined when no range names an Image API context
  */
 export function versionFromAccept(accept: string | undefined): IiifVersion | undefined {
-  if (!accept) return undefined;
-  let best: { version: IiifVersion; q: number } | undefined;
-  for (const range of parseAccept(accept)) {
-    const profile = range.params.get('profile');
-    if (!profile || range.q <= 0) continue;
-    for (const uri of profile.split(/\s+/)) {
-      const m = PROFILE.exec(uri);
-      if (!m) continue;
-      const version = Number(m[1]) as IiifVersion;
-      if (!best || range.q > best.q) best = { version, q: range.q };
-      break;
-    }
-  }
-  return best?.version;
+  return profileVersionFromAccept(accept, PROFILE);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * @vellum/iiif: pure IIIF Image API 2.1 and 3.0 request parsing, region/size arithmetic, pyramid tile
- * addressing and image information (info.json) builders, and named-query templates (SPEC.md §7). No framework,
+ * addressing and image information (info.json) builders, named-query templates (SPEC.md §7) and IIIF
+ * Presentation 3.0/2.1 manifest builders. No framework,
  * no I/O, no dependencies.
  */
 export { IiifError } from './errors';
@@ -68,3 +69,32 @@ export {
   type TemplateOrderTerm,
   type TemplateValue,
 } from './named-query';
+export {
+  assetPresentation,
+  assetUrls,
+  AUTH_V2_CONTEXT,
+  buildManifestV2,
+  buildManifestV3,
+  encodeSegment,
+  presentableInV2,
+  PRESENTATION_V2_CONTENT_TYPE,
+  PRESENTATION_V2_CONTEXT,
+  PRESENTATION_V3_CONTENT_TYPE,
+  PRESENTATION_V3_CONTEXT,
+  presentationContentType,
+  presentationVersionFromAccept,
+  probeServiceV3,
+  resourceTypeFor,
+  THUMBNAIL_EDGE,
+  type AssetPresentation,
+  type AssetUrls,
+  type AuthAccessService,
+  type AvTranscode,
+  type JsonObject,
+  type LabelValue,
+  type LanguageMap,
+  type ManifestInput,
+  type PixelSize,
+  type PresentationAsset,
+  type PresentationVersion,
+} from './presentation';

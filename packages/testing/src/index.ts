@@ -12,3 +12,4 @@ export * from './private-postgres';
 export * from './private-rabbitmq';
 export * from './daemon';
 export * from './origin-servers';
+export * from './presentation';

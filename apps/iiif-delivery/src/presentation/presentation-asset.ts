@@ -1,0 +1,77 @@
+import type { NamedQueryAsset } from '@vellum/db';
+import type { PixelSize, PresentationAsset } from '@vellum/iiif';
+import type { DeliveryAsset } from '../asset-lookup.service';
+
+/**
+ * Plain descriptions of assets for the manifest builder of @vellum/iiif (SPEC.md §5, §7), from what delivery
+ * reads: a looked-up {@link DeliveryAsset} (single-asset manifests) or a named query's rows (`NamedQueryAsset`).
+ */
+
+/** A single asset's description: its channels, size, duration, open thumbnails and whether it has roles. */
+export function fromDeliveryAsset(asset: DeliveryAsset): PresentationAsset {
+  return {
+    customerId: asset.customerId,
+    spaceId: asset.spaceId,
+    id: asset.id,
+    mediaType: asset.mediaType,
+    channels: asset.channels,
+    width: asset.width,
+    height: asset.height,
+    duration: asset.duration,
+    thumbnails: asset.thumbnails.map((t) => ({ width: t.width, height: t.height })),
+    restricted: asset.roles.length > 0,
+  };
+}
+
+/** The channel names of an asset's `deliveryChannels` JSON (`[{ channel, policy }]`). */
+export function channelNames(deliveryChannels: unknown): string[] {
+  if (!Array.isArray(deliveryChannels)) return [];
+  return (deliveryChannels as Array<{ channel?: unknown } | null>)
+    .map((c) => (typeof c?.channel === 'string' ? c.channel : ''))
+    .filter(Boolean);
+}
+
+/**
+ * The open thumbnail sizes of an asset's `derivatives` JSON (`thumbnails.open` `[[w, h]]`, each with a stored key
+ * in `thumbnails.keys`, as the lookup of the thumbs channel requires).
+ */
+export function openThumbnails(derivatives: unknown): PixelSize[] {
+  const thumbs = (derivatives as { thumbnails?: { open?: unknown; keys?: Record<string, unknown> } } | null)
+    ?.thumbnails;
+  if (!thumbs || !Array.isArray(thumbs.open)) return [];
+  return (thumbs.open as unknown[])
+    .filter(
+      (s): s is [number, number] =>
+        Array.isArray(s) &&
+        s.length === 2 &&
+        Number.isInteger(s[0]) &&
+        Number.isInteger(s[1]) &&
+        (s[0] as number) > 0 &&
+        (s[1] as number) > 0,
+    )
+    .filter(([w, h]) => typeof thumbs.keys?.[`${w},${h}`] === 'string')
+    .map(([width, height]) => ({ width, height }));
+}
+
+/** One named-query row's description. */
+export function fromNamedQueryAsset(row: NamedQueryAsset): PresentationAsset {
+  return {
+    customerId: row.customerId,
+    spaceId: row.spaceId,
+    id: row.id,
+    mediaType: row.mediaType,
+    channels: channelNames(row.deliveryChannels),
+    width: row.width ?? 0,
+    height: row.height ?? 0,
+    duration: row.duration ?? 0,
+    thumbnails: openThumbnails(row.derivatives),
+    restricted: row.roles.length > 0,
+  };
+}
+
+/** The newest change among `rows` (`updated`, or `finished` when later): a projection's `Last-Modified`. */
+export function newestChange(rows: readonly Pick<NamedQueryAsset, 'updated' | 'finished'>[]): Date {
+  let newest = 0;
+  for (const r of rows) newest = Math.max(newest, r.updated.getTime(), r.finished?.getTime() ?? 0);
+  return new Date(newest);
+}
