@@ -72,17 +72,25 @@ export interface RequestProblems {
   known: string[];
   /** Uncaught exceptions in the page (`pageerror`). */
   pageErrors: string[];
+  /** What the page's Content-Security-Policy refused (Chromium's `Refused to …` console errors). */
+  cspViolations: string[];
   /** Every response seen (`<status> <url>`), for failure messages. */
   responses: string[];
 }
 
 /**
- * Records every request of `page` that fails (network error, blocked, aborted) or answers 4xx/5xx, and every
- * uncaught page exception, from now on. 2xx and 3xx are fine (a 303 to info.json is the IIIF way).
+ * Records every request of `page` that fails (network error, blocked, aborted) or answers 4xx/5xx, every
+ * uncaught page exception and every Content-Security-Policy violation, from now on. 2xx and 3xx are fine (a 303 to info.json is the IIIF way).
  * @param pageOrigin origin of the viewer page (for {@link KNOWN_VIEWER_DEFECTS}).
  */
 export function watchRequests(page: Page, pageOrigin: string): RequestProblems {
-  const problems: RequestProblems = { failures: [], known: [], pageErrors: [], responses: [] };
+  const problems: RequestProblems = {
+    failures: [],
+    known: [],
+    pageErrors: [],
+    cspViolations: [],
+    responses: [],
+  };
   const note = (line: string, url: string): void => {
     const known = KNOWN_VIEWER_DEFECTS.find((d) => d.matches(url, pageOrigin));
     if (known) problems.known.push(`${known.name} ${url}`);
@@ -96,6 +104,10 @@ export function watchRequests(page: Page, pageOrigin: string): RequestProblems {
     if (res.status() >= 400) note(`${res.status()} ${res.request().method()} ${res.url()}`, res.url());
   });
   page.on('pageerror', (err) => problems.pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /^Refused to |Content Security Policy/.test(msg.text()))
+      problems.cspViolations.push(msg.text());
+  });
   return problems;
 }
 

@@ -1,17 +1,17 @@
 /**
  * Real IIIF clients in a real browser (issue 8; SPEC.md §5, §7): Mirador 4 and the Universal Viewer 4, from their
- * npm packages, open a Vellum named-query manifest of a four-page "book" in headless Chromium. For each viewer: every
- * canvas is listed in the manifest's order with its label; each page, chosen in the viewer's own list, is drawn by
- * OpenSeadragon from Vellum's image service with pixels matching the source file (and not another page's); and no
- * request of the page fails (network errors and 4xx/5xx; 2xx/3xx are fine).
+ * npm packages, open a Vellum named-query manifest of a four-page "book" (Presentation 3.0, and 2.1 on `/v2/`) in
+ * headless Chromium, and so does the Mirador page Vellum serves itself (`/viewer/mirador?manifest=`, the demo's
+ * link). For each: every canvas is listed in the manifest's order with its label; each page, chosen in the viewer's
+ * own list, is drawn by OpenSeadragon from Vellum's image service with pixels matching the source file (and not
+ * another page's); and no request of the page fails (network errors and 4xx/5xx; 2xx/3xx are fine), nothing breaks
+ * the page's Content-Security-Policy and no exception escapes.
  *
- * The viewer pages are served from another origin than Vellum (`startViewerPages`), as on a library's own site, so
- * the manifest, info.json, tiles and thumbnails are all cross-origin requests.
+ * The two viewers' own pages are served from another origin than Vellum (`startViewerPages`), as on a library's
+ * site, so the manifest, info.json, tiles and thumbnails are all cross-origin requests.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { fixturePath, waitFor } from '@vellum/testing';
+import { fixturePath, presentation3SchemaErrors, waitFor } from '@vellum/testing';
 import {
   compareDrawnImage,
   drawnImage,
@@ -31,6 +31,8 @@ const PAGES = [
   { id: 'b12345-0003', file: 'grayscale.png', mediaType: 'image/png' },
   { id: 'b12345-0004', file: 'cmyk.jpg', mediaType: 'image/jpeg' },
 ];
+/** A page of another book in the same space: the named query must leave it out. */
+const OTHER_BOOK_PAGE = { id: 'b99999-0001', file: 'image.webp', mediaType: 'image/webp' };
 
 /** Image fractions sampled on each page: a 5×5 grid, those hidden by a control are skipped. */
 const POINTS: Array<[number, number]> = [0.15, 0.3, 0.5, 0.7, 0.85].flatMap((fy) =>
@@ -40,8 +42,9 @@ const POINTS: Array<[number, number]> = [0.15, 0.3, 0.5, 0.7, 0.85].flatMap((fy)
 const MIN_POINTS = 12;
 /**
  * Largest per-channel difference of a 9×9 patch mean from the source's (0–255), and of the mean over a page's
- * points. Measured on these fixtures: at most 11 per point and 3.5 on average for the right page, at least 77 on
- * average for any other page, so the bounds leave room for resampling without letting another image pass.
+ * points. Measured on these fixtures (the suite prints them): at most 14 per point and 3.5 on average for the right
+ * page, at least 77 on average for any other page, so the bounds leave room for resampling without letting another
+ * image pass.
  */
 const MAX_POINT_DISTANCE = 32;
 const MAX_MEAN_DISTANCE = 10;
@@ -50,7 +53,8 @@ const MIN_MEAN_DISTANCE_OTHER = 40;
 /** How a test finds its way around one viewer. */
 interface Viewer {
   name: string;
-  url(pages: ViewerPages, manifest: string): string;
+  /** The page opening `manifest` (an absolute URL; `manifestPath` is its path on Vellum). */
+  url(pages: ViewerPages, delivery: string, manifest: string, manifestPath: string): string;
   /** A page expression yielding the OpenSeadragon viewer. */
   osd: string;
   /** The viewer's list of canvases (one element per canvas, in order). */
@@ -62,15 +66,23 @@ interface Viewer {
 const VIEWERS: Viewer[] = [
   {
     name: 'Mirador',
-    url: (pages, manifest) => pages.mirador(manifest),
+    url: (pages, _delivery, manifest) => pages.mirador(manifest),
     osd: "Mirador.OSDReferences.get('w1').current",
     // The side bar's canvas index ("Index", item list): a MUI MenuList.
     canvasList: (page) => page.getByRole('menu').getByRole('menuitem'),
     labelOf: async (entry) => (await entry.innerText()).trim(),
   },
   {
+    // Vellum's own page (the demo's link), same origin as the manifest, under its CSP.
+    name: "Vellum's Mirador page",
+    url: (_pages, delivery, _manifest, manifestPath) => `${delivery}/viewer/mirador?manifest=${manifestPath}`,
+    osd: "Mirador.OSDReferences.get('vellum').current",
+    canvasList: (page) => page.getByRole('menu').getByRole('menuitem'),
+    labelOf: async (entry) => (await entry.innerText()).trim(),
+  },
+  {
     name: 'Universal Viewer',
-    url: (pages, manifest) => pages.universalViewer(manifest),
+    url: (pages, _delivery, manifest) => pages.universalViewer(manifest),
     osd: 'uv._assignedContentHandler.extension.centerPanel.viewer',
     // The contents panel's thumbnails (role=option, aria-label = the canvas label).
     canvasList: (page) => page.locator('.thumbsView .thumb'),
@@ -78,10 +90,29 @@ const VIEWERS: Viewer[] = [
   },
 ];
 
-/** The first string of a IIIF language map. */
-function firstLabel(label: Json): string {
-  const values: string[][] = Object.values(label ?? {});
-  return values[0]?.[0] ?? '';
+/** A canvas as a viewer should show it: its label and the ids of its image's services. */
+interface CanvasView {
+  label: string;
+  services: string[];
+}
+
+/**
+ * The canvases of a Presentation 3.0 manifest (`items`, language-map labels, `service` of the painting body) or
+ * 2.1 (`sequences[0].canvases`, string labels, `images[0].resource.service`), in order.
+ */
+function canvasesOf(manifest: Json): CanvasView[] {
+  const services = (service: Json): string[] =>
+    (Array.isArray(service) ? service : service ? [service] : []).map((s: Json) => String(s.id ?? s['@id']));
+  if (manifest.items) {
+    return (manifest.items as Json[]).map((canvas) => {
+      const values: string[][] = Object.values(canvas.label ?? {});
+      return { label: values[0]?.[0] ?? '', services: services(canvas.items[0].items[0].body.service) };
+    });
+  }
+  return (manifest.sequences[0].canvases as Json[]).map((canvas) => ({
+    label: typeof canvas.label === 'string' ? canvas.label : String(canvas.label?.[0]?.['@value'] ?? ''),
+    services: services(canvas.images[0].resource.service),
+  }));
 }
 
 describe('Mirador and the Universal Viewer open a Vellum named-query manifest (headless Chromium)', () => {
@@ -89,9 +120,10 @@ describe('Mirador and the Universal Viewer open a Vellum named-query manifest (h
   let customer: number;
   let pages: ViewerPages;
   let browser: Browser;
-  let manifestUrl: string;
-  let manifest: Json;
-  let manifestServer: http.Server;
+  /** Path and document of the book's manifest, per Presentation version. */
+  const manifests: Record<'3.0' | '2.1', { path: string; url: string; doc: Json }> = {} as never;
+  /** Per viewer and version: the worst point and page mean for the right page, the nearest other page's mean. */
+  const measured: string[] = [];
   let failed = false;
   afterEach(() => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -105,19 +137,29 @@ describe('Mirador and the Universal Viewer open a Vellum named-query manifest (h
     expect(c.status).toBe(201);
     customer = c.body.id;
     expect((await rig.api('POST', `/customers/${customer}/spaces`, { name: 'books' })).status).toBe(201);
-    // Pages submitted out of order: the manifest orders them by number1.
+    // Pages submitted out of order (the manifest orders them by number1), with another book's page among them.
     const order = [2, 0, 3, 1];
     const batch = await rig.api('POST', `/customers/${customer}/queue`, {
       '@context': 'http://www.w3.org/ns/hydra/context.jsonld',
       '@type': 'Collection',
-      member: order.map((i) => ({
-        id: PAGES[i].id,
-        space: 1,
-        origin: `${rig.originUrl}/${PAGES[i].file}`,
-        mediaType: PAGES[i].mediaType,
-        string1: BOOK,
-        number1: i + 1,
-      })),
+      member: [
+        ...order.map((i) => ({
+          id: PAGES[i].id,
+          space: 1,
+          origin: `${rig.originUrl}/${PAGES[i].file}`,
+          mediaType: PAGES[i].mediaType,
+          string1: BOOK,
+          number1: i + 1,
+        })),
+        {
+          id: OTHER_BOOK_PAGE.id,
+          space: 1,
+          origin: `${rig.originUrl}/${OTHER_BOOK_PAGE.file}`,
+          mediaType: OTHER_BOOK_PAGE.mediaType,
+          string1: 'b99999',
+          number1: 1,
+        },
+      ],
     });
     expect(batch.status).toBe(201);
     const batchPath = new URL(batch.body['@id']).pathname;
@@ -128,84 +170,96 @@ describe('Mirador and the Universal Viewer open a Vellum named-query manifest (h
       },
       { timeoutMs: 180_000, intervalMs: 250, description: 'the book batch to finish' },
     );
-    expect([done.completed, done.errors]).toEqual([PAGES.length, 0]);
+    expect([done.completed, done.errors]).toEqual([PAGES.length + 1, 0]);
     const query = await rig.api('POST', `/customers/${customer}/namedQueries`, {
       name: 'book',
       template: 'manifest=s1&canvas=n1&s1=p1',
     });
     expect(query.status).toBe(201);
-    // TEMPORARY until the manifest routes land (helper "pres"): the manifest a named query will give, written by
-    // hand from the info.json of each page, served from a server of the test's own.
-    manifestServer = http.createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/ld+json', 'access-control-allow-origin': '*' });
-      res.end(JSON.stringify(manifest));
-    });
-    await new Promise<void>((r) => manifestServer.listen(0, '127.0.0.1', r));
-    manifestUrl = `http://127.0.0.1:${(manifestServer.address() as AddressInfo).port}/iiif-resource/${customer}/book/${BOOK}`;
-    manifest = await handWrittenManifest(rig.platform.deliveryUrl, customer, manifestUrl);
+    for (const [version, slug] of [
+      ['3.0', ''],
+      ['2.1', 'v2/'],
+    ] as const) {
+      const path = `/iiif-resource/${slug}${customer}/book/${BOOK}`;
+      const url = `${rig.platform.deliveryUrl}${path}`;
+      const res = await fetch(url);
+      expect([url, res.status]).toEqual([url, 200]);
+      manifests[version] = { path, url, doc: await res.json() };
+    }
   }, 300_000);
 
   afterAll(async () => {
+    if (measured.length) console.log(`Pixel distances (0-255, patch means):\n${measured.join('\n')}`);
     await browser?.close();
     await pages?.close();
-    if (manifestServer) await new Promise((r) => manifestServer.close(r));
     await rig?.stop({ printLogs: failed });
   }, 60_000);
 
-  it('the manifest has one canvas per page, in book order', () => {
-    const services = (manifest.items as Json[]).map((canvas) => servicesOf(canvas)[0]);
-    expect(services.map((s) => s.split('/').pop())).toEqual(PAGES.map((p) => p.id));
+  it('the named query gives one canvas per page of the book, in page order (3.0 valid against the schema)', () => {
+    expect(presentation3SchemaErrors(manifests['3.0'].doc)).toEqual([]);
+    for (const { doc } of Object.values(manifests)) {
+      const ids = canvasesOf(doc).map((c) => c.services[0].split('/').pop());
+      expect(ids).toEqual(PAGES.map((p) => p.id));
+    }
   });
 
   for (const viewer of VIEWERS) {
-    it(`${viewer.name}: lists every canvas, draws each page from the image service, no request fails`, async () => {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      const problems = watchRequests(page, pages.origin);
-      try {
-        await page.goto(viewer.url(pages, manifestUrl));
-        const expected = (manifest.items as Json[]).map((canvas) => firstLabel(canvas.label));
-        const list = viewer.canvasList(page);
-        await waitFor(async () => (await list.count()) === expected.length, {
-          timeoutMs: 60_000,
-          description: `${viewer.name} to list ${expected.length} canvases`,
-        });
-        const labels: string[] = [];
-        for (let i = 0; i < expected.length; i++) labels.push(await viewer.labelOf(list.nth(i)));
-        expect(labels).toEqual(expected);
+    for (const version of ['3.0', '2.1'] as const) {
+      it(`${viewer.name}, Presentation ${version}: lists every canvas, draws each page, no request fails`, async () => {
+        const manifest = manifests[version];
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        const problems = watchRequests(page, pages.origin);
+        try {
+          await page.goto(viewer.url(pages, rig.platform.deliveryUrl, manifest.url, manifest.path));
+          const canvases = canvasesOf(manifest.doc);
+          const list = viewer.canvasList(page);
+          await waitFor(async () => (await list.count()) === canvases.length, {
+            timeoutMs: 60_000,
+            description: `${viewer.name} to list ${canvases.length} canvases`,
+          });
+          const labels: string[] = [];
+          for (let i = 0; i < canvases.length; i++) labels.push(await viewer.labelOf(list.nth(i)));
+          expect(labels).toEqual(canvases.map((c) => c.label));
 
-        for (let i = 0; i < PAGES.length; i++) {
-          await list.nth(i).click();
-          const drawn = await settled(page, viewer.osd, servicesOf(manifest.items[i]));
-          const [right, ...others] = await compareDrawnImage(page, drawn, POINTS, [
-            fixturePath(PAGES[i].file),
-            ...PAGES.filter((_, j) => j !== i).map((p) => fixturePath(p.file)),
-          ]);
-          const what = `${viewer.name}, page ${i + 1} (${PAGES[i].file})`;
-          expect({ what, points: right.length >= MIN_POINTS }).toEqual({ what, points: true });
-          const far = right.filter((s) => s.distance > MAX_POINT_DISTANCE);
-          expect({ what, far }).toEqual({ what, far: [] });
-          expect(mean(right.map((s) => s.distance))).toBeLessThanOrEqual(MAX_MEAN_DISTANCE);
-          // The comparison can tell pages apart: every other page's source is far from what is shown.
-          for (const other of others)
-            expect(mean(other.map((s) => s.distance))).toBeGreaterThan(MIN_MEAN_DISTANCE_OTHER);
+          const worst = { point: 0, mean: 0, other: Infinity };
+          for (let i = 0; i < PAGES.length; i++) {
+            await list.nth(i).click();
+            const drawn = await settled(page, viewer.osd, canvases[i].services);
+            const [right, ...others] = await compareDrawnImage(page, drawn, POINTS, [
+              fixturePath(PAGES[i].file),
+              ...PAGES.filter((_, j) => j !== i).map((p) => fixturePath(p.file)),
+            ]);
+            const what = `${viewer.name}, page ${i + 1} (${PAGES[i].file}) from ${drawn.serviceId}`;
+            expect({ what, points: right.length >= MIN_POINTS }).toEqual({ what, points: true });
+            const far = right.filter((s) => s.distance > MAX_POINT_DISTANCE);
+            expect({ what, far }).toEqual({ what, far: [] });
+            expect(mean(right.map((s) => s.distance))).toBeLessThanOrEqual(MAX_MEAN_DISTANCE);
+            // The comparison can tell pages apart: every other page's source is far from what is shown.
+            for (const other of others)
+              expect(mean(other.map((s) => s.distance))).toBeGreaterThan(MIN_MEAN_DISTANCE_OTHER);
+            worst.point = Math.max(worst.point, ...right.map((s) => s.distance));
+            worst.mean = Math.max(worst.mean, mean(right.map((s) => s.distance)));
+            worst.other = Math.min(worst.other, ...others.map((o) => mean(o.map((s) => s.distance))));
+          }
+          measured.push(
+            `  ${viewer.name}, ${version}: right page ≤ ${worst.point.toFixed(1)} per point, ≤ ${worst.mean.toFixed(1)} mean; other pages ≥ ${worst.other.toFixed(1)} mean`,
+          );
+          expect(problems.pageErrors).toEqual([]);
+          expect(problems.cspViolations).toEqual([]);
+          expect(problems.failures).toEqual([]);
+          // Vellum answered the manifest and the image requests of every page.
+          expect(problems.responses).toContain(`200 ${manifest.url}`);
+          for (const p of PAGES)
+            expect(problems.responses.some((r) => r.startsWith('200 ') && r.includes(`/${p.id}/`))).toBe(
+              true,
+            );
+        } finally {
+          await page.close();
         }
-        expect(problems.pageErrors).toEqual([]);
-        expect(problems.failures).toEqual([]);
-        // Vellum answered: the manifest, info.json and tiles of every page went through.
-        for (const p of PAGES)
-          expect(problems.responses.some((r) => r.startsWith('200 ') && r.includes(`/${p.id}/`))).toBe(true);
-      } finally {
-        await page.close();
-      }
-    });
+      });
+    }
   }
 });
-
-/** The image service ids of a canvas's painted image (3.0 and 2.1: a viewer may open either). */
-function servicesOf(canvas: Json): string[] {
-  const body = canvas.items[0].items[0].body;
-  return ((body.service ?? []) as Json[]).map((s) => String(s.id ?? s['@id']));
-}
 
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -229,67 +283,4 @@ async function settled(page: Page, osd: string, services: string[]): Promise<Dra
     },
     { timeoutMs: 60_000, intervalMs: 150, description: `the viewer to draw ${services[0]} whole` },
   );
-}
-
-/** TEMPORARY (see above): a Presentation 3 manifest of the book's pages, as the named query will project it. */
-async function handWrittenManifest(delivery: string, customer: number, self: string): Promise<Json> {
-  const items: Json[] = [];
-  for (const p of PAGES) {
-    const svc = `${delivery}/iiif-img/${customer}/1/${p.id}`;
-    const info: Json = await (await fetch(`${svc}/info.json`)).json();
-    const canvas = `${delivery}/iiif-manifest/${customer}/1/${p.id}/canvas/c/1`;
-    items.push({
-      id: canvas,
-      type: 'Canvas',
-      label: { none: [p.id] },
-      width: info.width,
-      height: info.height,
-      thumbnail: [
-        {
-          id: `${delivery}/thumbs/${customer}/1/${p.id}/full/max/0/default.jpg`,
-          type: 'Image',
-          format: 'image/jpeg',
-          service: [
-            { id: `${delivery}/thumbs/${customer}/1/${p.id}`, type: 'ImageService3', profile: 'level0' },
-          ],
-        },
-      ],
-      items: [
-        {
-          id: `${canvas}/page`,
-          type: 'AnnotationPage',
-          items: [
-            {
-              id: `${canvas}/page/image`,
-              type: 'Annotation',
-              motivation: 'painting',
-              target: canvas,
-              body: {
-                id: `${svc}/full/max/0/default.jpg`,
-                type: 'Image',
-                format: 'image/jpeg',
-                width: info.width,
-                height: info.height,
-                service: [
-                  { id: svc, type: 'ImageService3', profile: 'level2' },
-                  {
-                    '@id': `${delivery}/iiif-img/v2/${customer}/1/${p.id}`,
-                    '@type': 'ImageService2',
-                    profile: 'http://iiif.io/api/image/2/level2.json',
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    });
-  }
-  return {
-    '@context': 'http://iiif.io/api/presentation/3/context.json',
-    id: self,
-    type: 'Manifest',
-    label: { none: [BOOK] },
-    items,
-  };
 }
