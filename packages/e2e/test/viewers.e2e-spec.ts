@@ -19,6 +19,7 @@ import {
   startViewerPages,
   watchRequests,
   type DrawnImage,
+  type PixelSample,
   type ViewerPages,
 } from '../src/browser';
 import { startRig, type Json, type Rig } from '../src/rig';
@@ -224,11 +225,18 @@ describe('Mirador and the Universal Viewer open a Vellum named-query manifest (h
           const worst = { point: 0, mean: 0, other: Infinity };
           for (let i = 0; i < PAGES.length; i++) {
             await list.nth(i).click();
-            const drawn = await settled(page, viewer.osd, canvases[i].services);
-            const [right, ...others] = await compareDrawnImage(page, drawn, POINTS, [
-              fixturePath(PAGES[i].file),
-              ...PAGES.filter((_, j) => j !== i).map((p) => fixturePath(p.file)),
-            ]);
+            // Settled, then compared; compared again (until a deadline) while it does not match yet, in case a
+            // busy machine caught OpenSeadragon between its "loaded" and the last frame drawn.
+            const sources = [PAGES[i], ...PAGES.filter((_, j) => j !== i)].map((p) => fixturePath(p.file));
+            const deadline = Date.now() + 30_000;
+            let drawn: DrawnImage;
+            let right: PixelSample[];
+            let others: PixelSample[][];
+            for (;;) {
+              drawn = await settled(page, viewer.osd, canvases[i].services);
+              [right, ...others] = await compareDrawnImage(page, drawn, POINTS, sources);
+              if (matches(right) || Date.now() > deadline) break;
+            }
             const what = `${viewer.name}, page ${i + 1} (${PAGES[i].file}) from ${drawn.serviceId}`;
             expect({ what, points: right.length >= MIN_POINTS }).toEqual({ what, points: true });
             const far = right.filter((s) => s.distance > MAX_POINT_DISTANCE);
@@ -260,6 +268,15 @@ describe('Mirador and the Universal Viewer open a Vellum named-query manifest (h
     }
   }
 });
+
+/** Whether the samples of the right page are within the bounds (the assertions below say which is not). */
+function matches(right: PixelSample[]): boolean {
+  return (
+    right.length >= MIN_POINTS &&
+    right.every((s) => s.distance <= MAX_POINT_DISTANCE) &&
+    mean(right.map((s) => s.distance)) <= MAX_MEAN_DISTANCE
+  );
+}
 
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
