@@ -219,7 +219,7 @@ describe('api-gateway (integration)', () => {
       { '@type': 'vocab:DeliveryChannel', channel: 'thumbs', policy: 'default' },
     ]);
     expect(res.json.error).toBeUndefined();
-    expect(res.json.manifest).toBeUndefined();
+    expect(res.json.manifest).toBe(`http://delivery.test/iiif-manifest/${acmeId}/1/img-1`);
     const row = await prisma.asset.findUniqueOrThrow({
       where: { customerId_spaceId_id: { customerId: acmeId, spaceId: 1, id: 'img-1' } },
     });

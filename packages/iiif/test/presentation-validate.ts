@@ -22,7 +22,8 @@ export function presentation3SchemaErrors(doc: unknown): string[] {
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
 }
 
-/** `@iiif/parser`'s upgrade of a 2.1 document to 3.0 (throws on what it cannot read). */
+/** `@iiif/parser`'s upgrade of a 2.1 document to 3.0 (throws on what it cannot read); `doc` is left as it was. */
 export function upgradePresentation2(doc: unknown): Record<string, unknown> {
-  return convertPresentation2(doc) as Record<string, unknown>;
+  // The parser rewrites parts of what it is given: upgrade a copy.
+  return convertPresentation2(structuredClone(doc)) as Record<string, unknown>;
 }

@@ -29,8 +29,9 @@ export function presentation3SchemaErrors(doc: unknown): string[] {
 
 /**
  * Upgrades a IIIF Presentation 2.1 document to 3.0 with `@iiif/parser` (the IIIF community's parser, which
- * viewers such as the Universal Viewer build on). Throws what the parser throws.
+ * viewers such as the Universal Viewer build on). Throws what the parser throws. `doc` is left as it was.
  */
 export function upgradePresentation2(doc: unknown): Record<string, unknown> {
-  return convertPresentation2(doc) as Record<string, unknown>;
+  // The parser rewrites parts of what it is given: upgrade a copy.
+  return convertPresentation2(structuredClone(doc)) as Record<string, unknown>;
 }

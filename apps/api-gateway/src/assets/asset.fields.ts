@@ -9,6 +9,9 @@ import { storedChannels } from './stored-channels';
 const hasChannel = (a: Asset, channel: string) =>
   storedChannels(a.deliveryChannels).some((c) => c.channel === channel);
 
+/** The channels whose assets iiif-delivery serves a manifest for (`/iiif-manifest/...`, SPEC.md §3.4, §5). */
+const MANIFEST_CHANNELS = ['iiif-img', 'thumbs', 'iiif-av', 'file'];
+
 /**
  * The asset resource (`vocab:Image`, SPEC.md §3.4), field by field: the single list from which the body keys,
  * the columns the queue's bulk SQL writes, the `orderBy` whitelist, the list filters, the presenter's plain fields
@@ -82,6 +85,16 @@ export const ASSET_FIELDS = defineFields<Asset, Links>()(
       description: 'The level-0 thumbnail service (thumbs channel)',
       render: (a, links) =>
         hasChannel(a, 'thumbs') ? links.delivery('thumbs', a.customerId, a.spaceId, a.id) : undefined,
+    },
+    manifest: {
+      type: 'link',
+      description:
+        'The single-asset IIIF Presentation manifest (3.0; 2.1 at /iiif-manifest/v2/... for images): every asset ' +
+        'delivered on a channel a manifest shows (iiif-img, thumbs, iiif-av, file)',
+      render: (a, links) =>
+        MANIFEST_CHANNELS.some((c) => hasChannel(a, c))
+          ? links.delivery('iiif-manifest', a.customerId, a.spaceId, a.id)
+          : undefined,
     },
     roles: {
       type: 'string[]',

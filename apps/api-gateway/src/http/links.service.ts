@@ -207,8 +207,13 @@ export class Links {
     return `${this.base()}/queue`;
   }
 
-  /** `{delivery base}/{channel}/{c}/{s}/{id}`: the delivery base of this request (see `publicBases`). */
-  delivery(channel: 'iiif-img' | 'thumbs' | 'iiif-av' | 'file', c: number, s: number, id: string): string {
+  /** `{delivery base}/{channel}/{c}/{s}/{id}` (or the manifest, `/iiif-manifest/...`): the delivery base of this request (see `publicBases`). */
+  delivery(
+    channel: 'iiif-img' | 'thumbs' | 'iiif-av' | 'file' | 'iiif-manifest',
+    c: number,
+    s: number,
+    id: string,
+  ): string {
     return `${this.bases().delivery}/${channel}/${c}/${s}/${seg(id)}`;
   }
 }
