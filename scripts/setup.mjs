@@ -6,9 +6,10 @@ import path from 'node:path';
 import { ROOT, STATE_DIR, step, run, has, hashFiles, yellow, green } from './lib.mjs';
 
 /**
- * Debian packages Vellum shells out to: opj_decompress (JPEG 2000 input), pdfinfo + pdftoppm (PDF input); and the
+ * Debian packages Vellum shells out to: opj_decompress (JPEG 2000 input), pdfinfo + pdftoppm (PDF input); the
  * real servers the origin tests start: sshd and ssh-keygen (sftp://), vsftpd (ftp://, ftps://), openssl (the FTPS
- * test certificate).
+ * test certificate); and chromium, the headless browser in which the viewer tests run Mirador and the Universal
+ * Viewer (driven by playwright-core, whose own browser download cannot work offline).
  */
 const APT_PACKAGES = [
   { bin: 'opj_decompress', pkg: 'libopenjp2-tools' },
@@ -17,6 +18,7 @@ const APT_PACKAGES = [
   { bin: 'ssh-keygen', pkg: 'openssh-client' },
   { bin: '/usr/sbin/vsftpd', pkg: 'vsftpd' },
   { bin: 'openssl', pkg: 'openssl' },
+  { bin: 'chromium', pkg: 'chromium' },
 ];
 
 async function ensureSystemTools() {
@@ -27,7 +29,7 @@ async function ensureSystemTools() {
   if (!has('apt-get')) {
     console.warn(
       yellow(
-        `! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 and PDF input, and the sftp/ftp origin tests, need them).`,
+        `! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 and PDF input, the sftp/ftp origin tests and the browser tests need them).`,
       ),
     );
     return;
@@ -41,7 +43,7 @@ async function ensureSystemTools() {
   } catch (err) {
     console.warn(
       yellow(
-        `! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 / PDF input (and the sftp/ftp origin tests) will fail until they are installed.`,
+        `! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 / PDF input (and the sftp/ftp origin and browser tests) will fail until they are installed.`,
       ),
     );
   }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: set up (if needed), migrate, run all six Vellum services on this machine, create the admin
-// customer on first start, register a demo batch of real images through the queue, and print the URLs.
+// customer on first start, register a demo batch of real images through the queue as the pages of a book
+// (string1 = the book id, number1 = the page order), create the named query that projects a book as a IIIF
+// manifest, and print the manifest URL, a Mirador link that opens it, and the URLs.
 // The services run under scripts/supervisor.mjs: one that exits unexpectedly is restarted with backoff (1 s
 // doubling to 30 s) while the others keep running; one that cannot start at all stops `npm start` with its
 // last log lines. Ctrl-C stops everything.
@@ -56,6 +58,15 @@ const SERVICES = [
  */
 const HOST = process.env.VELLUM_HOST || '127.0.0.1';
 const PROBE_HOST = ['0.0.0.0', '::'].includes(HOST) ? '127.0.0.1' : HOST.includes(':') ? `[${HOST}]` : HOST;
+
+/**
+ * The demo book: its pages carry string1 = DEMO_BOOK and number1 = their page number (1-based, the order of
+ * DEMO_IMAGES), as a digitisation workflow registers a book (SPEC.md §1 metadata fields); the named query
+ * DEMO_QUERY selects a book by string1 and orders it by number1 (SPEC.md §7), so
+ * /iiif-resource/{customer}/book/vellum-demo is the book's manifest.
+ */
+const DEMO_BOOK = 'vellum-demo';
+const DEMO_QUERY = { name: 'book', template: 'manifest=s1&canvas=n1&s1=p1' };
 
 const DEMO_IMAGES = [
   {
@@ -256,6 +267,26 @@ function progressBar(done, errors, total, elapsedMs) {
   return `  [${bar}] ${done + errors}/${total}  ${green(`${done} completed`)}  ${errors ? red(`${errors} errors`) : dim('0 errors')}  ${dim(`${(elapsedMs / 1000).toFixed(1)} s`)}`;
 }
 
+/**
+ * Creates the demo customer's named query DEMO_QUERY (or brings its template up to date on a later start) and
+ * returns the path of the demo book's manifest, `/iiif-resource/{c}/{query}/{book}`.
+ */
+async function ensureDemoQuery(apiUrl, creds, c) {
+  const created = await api(apiUrl, creds, 'POST', `/customers/${c}/namedQueries`, DEMO_QUERY);
+  if (created.status === 409) {
+    const list = await api(apiUrl, creds, 'GET', `/customers/${c}/namedQueries?name=${DEMO_QUERY.name}`);
+    const mine = list.body?.member?.find((q) => q.name === DEMO_QUERY.name && !q.global);
+    if (mine && mine.template !== DEMO_QUERY.template) {
+      const put = await api(apiUrl, creds, 'PUT', new URL(mine['@id']).pathname, DEMO_QUERY);
+      if (put.status >= 300)
+        throw new Error(`could not update the demo named query: ${JSON.stringify(put.body)}`);
+    }
+  } else if (created.status !== 201) {
+    throw new Error(`could not create the demo named query: ${JSON.stringify(created.body)}`);
+  }
+  return `/iiif-resource/${c}/${DEMO_QUERY.name}/${DEMO_BOOK}`;
+}
+
 async function runDemo(apiUrl, deliveryUrl, creds) {
   const fixtures = await startFixtureServer();
   const origin = `http://127.0.0.1:${fixtures.address().port}`;
@@ -285,8 +316,8 @@ async function runDemo(apiUrl, deliveryUrl, creds) {
       space: s,
       origin: `${origin}/${img.file}`,
       mediaType: img.mediaType,
-      string1: 'vellum-demo',
-      number1: i,
+      string1: DEMO_BOOK,
+      number1: i + 1,
     })),
   });
   if (batch.status !== 201)
@@ -313,6 +344,15 @@ async function runDemo(apiUrl, deliveryUrl, creds) {
     const errs = await api(apiUrl, creds, 'GET', `${batchPath}/errors`);
     for (const m of errs.body?.member ?? []) console.log(red(`  ✗ ${m.id}: ${m.error}`));
   }
+  const manifestPath = await ensureDemoQuery(apiUrl, creds, c);
+  console.log(
+    `\n${bold('Demo book')} "${DEMO_BOOK}": the ${DEMO_IMAGES.length} images below as its pages (string1 = "${DEMO_BOOK}", number1 = page number)`,
+  );
+  console.log(
+    `  IIIF manifest (Presentation 3, named query "${DEMO_QUERY.name}"): ${cyan(`${deliveryUrl}${manifestPath}`)}`,
+  );
+  console.log(`  Open it in Mirador:  ${cyan(`${deliveryUrl}/viewer/mirador?manifest=${manifestPath}`)}`);
+  console.log(dim('  (or give the manifest URL to the Universal Viewer or any IIIF Presentation viewer)'));
   console.log(`\n${bold('Demo images')} (customer ${c} "demo", space ${s}):`);
   for (const img of DEMO_IMAGES) {
     const svc = `${deliveryUrl}/iiif-img/${c}/${s}/${img.id}`;
@@ -389,6 +429,10 @@ async function main() {
   console.log(`  Management API:  ${cyan(apiUrl + '/')}   (OpenAPI page: ${apiUrl}/docs)`);
   console.log(`  IIIF delivery:   ${cyan(deliveryUrl)}/iiif-img/{customer}/{space}/{id}/info.json`);
   console.log(`  Image viewer:    ${cyan(deliveryUrl)}/viewer/{customer}/{space}/{id}`);
+  console.log(
+    `  Manifests:       ${cyan(deliveryUrl)}/iiif-resource/{customer}/{query}/{args}, /iiif-manifest/{customer}/{space}/{id}`,
+  );
+  console.log(`  Mirador:         ${cyan(deliveryUrl)}/viewer/mirador?manifest={manifest URL or path}`);
   console.log(`  Try:  curl -u ${creds.key}:<secret> ${apiUrl}/customers`);
   console.log(dim('\nA service that exits unexpectedly is restarted. Press Ctrl-C to stop.'));
 }

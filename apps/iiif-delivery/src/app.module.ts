@@ -22,8 +22,8 @@ import { PyramidCacheService } from './pyramid-cache.service';
 import { ThumbnailStore } from './thumbnail-store.service';
 import { ThumbsController } from './thumbs.controller';
 import { TileRenderer } from './tile-renderer.service';
-import { ViewerAssets } from './viewer-assets.service';
-import { ViewerController } from './viewer.controller';
+import { ViewerAssets } from './viewer/viewer-assets.service';
+import { ViewerController } from './viewer/viewer.controller';
 import { BUCKETS, DELIVERY_ENV, OBJECT_STORE } from './tokens';
 
 export const SERVICE_NAME = 'iiif-delivery';

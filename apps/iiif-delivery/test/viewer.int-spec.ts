@@ -210,6 +210,77 @@ describe('GET /viewer/{c}/{s}/{id}', () => {
   });
 });
 
+describe('GET /viewer/mirador?manifest=', () => {
+  const manifest = `${PUBLIC}/iiif-resource/${SPACE}/book/b1`;
+  const mirador = (m: string) => `/viewer/mirador?manifest=${encodeURIComponent(m)}`;
+
+  it('serves the Mirador page: HTML, no-cache, its CSP, CORS, the manifest in data-manifest, assets relative', async () => {
+    const res = await get(mirador(manifest));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+        "img-src 'self' data: blob: https://images.example.org; connect-src 'self' https://images.example.org; " +
+        "base-uri 'none'; form-action 'none'",
+    );
+    const html = await res.text();
+    expect(html).toContain(`<main id="mirador" data-manifest="${manifest}"></main>`);
+    expect(html).toContain('<script src="assets/mirador.min.js?v=4.');
+    expect(html).toContain('<script src="assets/vellum-mirador.js?v=');
+    expect(html).not.toMatch(/<script>|<style>|\sstyle=|\son[a-z]+=/);
+  });
+
+  it('takes a path under the public base (prefix kept), and keeps the assets relative under /viewer/mirador/', async () => {
+    const res = await get(`/viewer/mirador/?manifest=/iiif-resource/${SPACE}/book/b1`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain(`data-manifest="${manifest}"`);
+    expect(html).toContain('<script src="../assets/mirador.min.js?v=');
+  });
+
+  it('serves Mirador and the page script from /viewer/assets/', async () => {
+    const js = await get('/viewer/assets/mirador.min.js');
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/^application\/javascript/);
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000');
+    expect((await js.text()).slice(0, 400)).toContain('Mirador');
+    expect(await (await get('/viewer/assets/vellum-mirador.js')).text()).toContain('Mirador.viewer(');
+  });
+
+  it.each([
+    ['no manifest', '/viewer/mirador', 'No manifest given.'],
+    ['an empty manifest', '/viewer/mirador?manifest=', 'No manifest given.'],
+    ['two manifests', '/viewer/mirador?manifest=/a&manifest=/b', 'No manifest given.'],
+    [
+      "another host's manifest",
+      mirador('https://evil.example.com/m.json'),
+      'This viewer opens manifests of https://images.example.org only, not of https://evil.example.com.',
+    ],
+    [
+      'a protocol-relative URL',
+      mirador('//evil.example.com/m.json'),
+      'Not a manifest URL of this service: //evil.example.com/m.json.',
+    ],
+    [
+      'markup',
+      mirador('<script>alert(1)</script>'),
+      'Not a manifest URL of this service: &#60;script&#62;alert(1)&#60;/script&#62;.',
+    ],
+  ])('answers 400 (HTML page saying what is expected) for %s', async (_label, url, detail) => {
+    const res = await get(url);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    const html = await res.text();
+    expect(html).toContain('<title>400 Bad Request</title>');
+    expect(html).toContain(detail);
+    expect(html).not.toContain('<script');
+  });
+});
+
 describe('GET /viewer/assets/{name}', () => {
   it('serves OpenSeadragon as JavaScript with a long Cache-Control and an ETag (304 on revalidation)', async () => {
     const res = await get('/viewer/assets/openseadragon.min.js');

@@ -1,8 +1,8 @@
-import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ProblemException } from '@vellum/common';
-import { AssetLookupService } from './asset-lookup.service';
-import { badRequest, notFound } from './delivery-errors';
-import { DeliveryEnv } from './env';
+import { AssetLookupService } from '../asset-lookup.service';
+import { badRequest, notFound } from '../delivery-errors';
+import { DeliveryEnv } from '../env';
 import {
   answerIfNotModified,
   CACHE_OPEN_IMAGE,
@@ -10,11 +10,17 @@ import {
   type HttpResponse,
   sendBody,
   sendCached,
-} from './http-io';
-import { parseDeliveryPath, servicePath } from './image-path';
-import { PublicUrls } from './public-url.service';
-import { DELIVERY_ENV } from './tokens';
-import { VIEWER_SCRIPT_NAME, VIEWER_STYLE_NAME, ViewerAssets } from './viewer-assets.service';
+} from '../http-io';
+import { parseDeliveryPath, servicePath } from '../image-path';
+import { PublicUrls } from '../public-url.service';
+import { DELIVERY_ENV } from '../tokens';
+import { miradorCsp, renderMiradorPage, resolveManifestParam } from './mirador-page';
+import {
+  MIRADOR_SCRIPT_NAME,
+  VIEWER_SCRIPT_NAME,
+  VIEWER_STYLE_NAME,
+  ViewerAssets,
+} from './viewer-assets.service';
 import { renderErrorPage, renderViewerPage, viewerCsp } from './viewer-page';
 
 const PREFIX = 'viewer';
@@ -27,9 +33,12 @@ const IMAGE_CHANNEL = 'iiif-img';
  *   `Content-Security-Policy` from {@link viewerCsp}. An unknown customer/space/asset, one not ready, or one
  *   without the `iiif-img` channel (the lookup of the Image API, {@link AssetLookupService.resolve}) → an HTML
  *   page with the problem's status (4xx) and detail; 5xx → the usual problem document.
+ * - `GET /viewer/mirador?manifest={url}` → `text/html`: Mirador opening a manifest of this service (an absolute URL
+ *   on the public base's origin, or a path under the public base: {@link resolveManifestParam}), same headers as
+ *   above with {@link miradorCsp}. A missing or foreign `manifest` → a 400 HTML page saying what is expected.
  * - `GET /viewer/assets/{name}` → the allow-listed files of {@link ViewerAssets} (OpenSeadragon, its button
- *   images, the page's script and stylesheet), `Cache-Control: public, max-age=31536000` with an ETag; anything
- *   else → 404 problem.
+ *   images, Mirador, the pages' scripts and stylesheet), `Cache-Control: public, max-age=31536000` with an ETag;
+ *   anything else → 404 problem.
  * `/viewer/assets/{s}/{id}` with an integer `{s}` is the viewer page of a customer named `assets`.
  */
 @Controller()
@@ -63,16 +72,36 @@ export class ViewerController {
     sendCached(res, meta, file.contentType, file.body);
   }
 
+  @Get(`${PREFIX}/mirador`)
+  mirador(@Req() req: HttpRequest, @Res() res: HttpResponse, @Query('manifest') manifest: unknown): void {
+    // `/viewer/mirador` (or `/viewer/mirador/`): `/viewer/assets/` relative to the page, as for the other page.
+    const assetsHref = `${'../'.repeat(req.path.split('/').length - 3)}assets/`;
+    const base = this.urls.base(req);
+    this.pageHeaders(res, miradorCsp(new URL(base).origin));
+    const resolved = resolveManifestParam(manifest, base);
+    if (!resolved.ok) {
+      sendErrorPage(res, 400, 'Bad Request', resolved.detail, assetsHref);
+      return;
+    }
+    const html = renderMiradorPage({
+      manifest: resolved.url,
+      assetsHref,
+      versions: {
+        mirador: this.assets.miradorVersion,
+        script: this.assets.hashOf(MIRADOR_SCRIPT_NAME),
+        style: this.assets.hashOf(VIEWER_STYLE_NAME),
+      },
+    });
+    sendBody(res, 'text/html; charset=utf-8', html);
+  }
+
   @Get(`${PREFIX}/:customer/:space/:id`)
   async page(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     // From the raw path: relative links to /viewer/assets/ keep working behind a path prefix or another host.
     const depth = req.path.split('/').length - 3;
     const assetsHref = `${'../'.repeat(depth)}assets/`;
     const base = this.urls.base(req);
-    res.setHeader('Cache-Control', 'no-cache');
-    res.setHeader('Content-Security-Policy', viewerCsp(new URL(base).origin));
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'same-origin');
+    this.pageHeaders(res, viewerCsp(new URL(base).origin));
     let html: string;
     try {
       const path = parseDeliveryPath(req.path);
@@ -100,13 +129,32 @@ export class ViewerController {
       // 4xx as a page for the person who opened it; 5xx stays a logged problem document (with Retry-After).
       if (!(err instanceof ProblemException) || err.problem.status >= 500) throw err;
       const { status, title, detail } = err.problem;
-      html = renderErrorPage(status, title, detail ?? '', assetsHref);
-      res.statusCode = status;
-      res.setHeader('Content-Type', 'text/html; charset=utf-8');
-      res.setHeader('Content-Length', Buffer.byteLength(html));
-      res.end(html);
+      sendErrorPage(res, status, title, detail ?? '', assetsHref);
       return;
     }
     sendBody(res, 'text/html; charset=utf-8', html);
   }
+
+  /** The headers of both pages: not cached, the page's CSP, no sniffing, no referrer to other origins. */
+  private pageHeaders(res: HttpResponse, csp: string): void {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('Content-Security-Policy', csp);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+  }
+}
+
+/** A 4xx HTML page for the person who opened a viewer page ({@link renderErrorPage}). */
+function sendErrorPage(
+  res: HttpResponse,
+  status: number,
+  title: string,
+  detail: string,
+  assetsHref: string,
+): void {
+  const html = renderErrorPage(status, title, detail, assetsHref);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(html));
+  res.end(html);
 }

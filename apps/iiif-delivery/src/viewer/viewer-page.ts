@@ -135,7 +135,7 @@ export const VIEWER_JS = `(function () {
 })();
 `;
 
-/** `/viewer/assets/vellum-viewer.css`: a one-line header over a full-window viewer. */
+/** `/viewer/assets/vellum-viewer.css`: a one-line header over a full-window viewer (both pages). */
 export const VIEWER_CSS = `html, body { height: 100%; margin: 0; }
 body { display: flex; flex-direction: column; background: #111; color: #ddd; font: 14px/1.4 system-ui, sans-serif; }
 header { flex: none; padding: 6px 12px; background: #222; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
@@ -143,5 +143,6 @@ header .loc { color: #888; margin-right: 1em; }
 header a { color: #7cc7ff; }
 #status { color: #f0c674; margin-left: 1em; }
 #viewer { flex: 1; min-height: 0; }
+#mirador { flex: 1; min-height: 0; position: relative; }
 body.error p { padding: 0 12px; }
 `;
