@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AssetIngestFinishedV1, batchCompletedEvent } from '@vellum/contracts';
 import { addToBatch, PRISMA, Prisma, type BatchLedgerRow, type PrismaClient } from '@vellum/db';
-import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
+import { insertOutboxRows, OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
 import { OBJECT_STORE, originKey, type ObjectStore, type VellumBuckets } from '@vellum/storage';
 import { isZeroDelta, storageDelta, SUPERSEDED_ERROR, type StorageRecord } from './accounting';
 import { AssetObjectsService, type NamedObject } from './asset-objects.service';
@@ -105,43 +105,27 @@ export class FinaliserService {
     let assetGone = false;
     const result = await this.prisma.$transaction(
       async (tx) => {
-        const current = await tx.asset.findUnique({
-          where: {
-            customerId_spaceId_id: {
-              customerId: input.customerId,
-              spaceId: input.spaceId,
-              id: input.assetId,
-            },
-          },
-          select: { updated: true },
-        });
-        startedAt = current?.updated;
-        assetGone = !current;
-        const data: Prisma.AssetUpdateManyMutationInput = outcome.success
-          ? {
-              ingesting: false,
-              finished: now,
-              error: null,
-              width: outcome.width ?? null,
-              height: outcome.height ?? null,
-              duration: outcome.duration ?? null,
-              derivatives:
-                outcome.derivatives === null
-                  ? Prisma.DbNull
-                  : (outcome.derivatives as unknown as Prisma.InputJsonValue),
-            }
-          : { ingesting: false, finished: now, error: truncate(outcome.error) };
-        const won = await tx.asset.updateMany({
-          where: {
-            customerId: input.customerId,
-            spaceId: input.spaceId,
-            id: input.assetId,
-            ingestAttempt: input.attempt,
-            ingesting: true,
-          },
-          data,
-        });
-        if (won.count !== 1)
+        // Raw statements on this hot path (every asset): Prisma's query compiler costs more CPU than the queries.
+        const current = await tx.$queryRaw<Array<{ updated: Date }>>`
+          SELECT "updated" FROM "assets"
+          WHERE "customerId" = ${input.customerId} AND "spaceId" = ${input.spaceId} AND "id" = ${input.assetId}`;
+        startedAt = current[0]?.updated;
+        assetGone = current.length === 0;
+        // `updated` is set as Prisma's @updatedAt would.
+        const won = outcome.success
+          ? await tx.$executeRaw`
+              UPDATE "assets" SET "ingesting" = false, "finished" = ${now}::timestamptz, "updated" = ${now}::timestamptz,
+                "error" = NULL, "width" = ${outcome.width ?? null}::int, "height" = ${outcome.height ?? null}::int,
+                "duration" = ${outcome.duration ?? null}::int,
+                "derivatives" = ${outcome.derivatives == null ? null : JSON.stringify(outcome.derivatives)}::jsonb
+              WHERE "customerId" = ${input.customerId} AND "spaceId" = ${input.spaceId} AND "id" = ${input.assetId}
+                AND "ingestAttempt" = ${input.attempt} AND "ingesting"`
+          : await tx.$executeRaw`
+              UPDATE "assets" SET "ingesting" = false, "finished" = ${now}::timestamptz, "updated" = ${now}::timestamptz,
+                "error" = ${truncate(outcome.error)}
+              WHERE "customerId" = ${input.customerId} AND "spaceId" = ${input.spaceId} AND "id" = ${input.assetId}
+                AND "ingestAttempt" = ${input.attempt} AND "ingesting"`;
+        if (won !== 1)
           return { applied: false, completedBatches: [], supersededBatches: [] } satisfies FinaliseResult;
 
         if (outcome.success && outcome.storage) await this.account(tx, input, outcome.storage);
@@ -292,12 +276,12 @@ export class FinaliserService {
       batches.set(batch.id, batch);
       if (update.justFinished) {
         completedBatches.push(batch.id);
-        await tx.outboxMessage.create({
-          data: outboxRow(batchCompletedEvent(batch), {
+        await insertOutboxRows(tx, [
+          outboxRow(batchCompletedEvent(batch), {
             producer: SERVICE_NAME,
             priority: batch.priority ? PRIORITY_LANE : 0,
           }),
-        });
+        ]);
       }
     }
 
@@ -330,9 +314,9 @@ export class FinaliserService {
       ...(outcome.success && outcome.height !== undefined ? { height: outcome.height } : {}),
       ...(outcome.success && outcome.duration !== undefined ? { duration: outcome.duration } : {}),
     });
-    await tx.outboxMessage.create({
-      data: outboxRow(finished, { producer: SERVICE_NAME, priority: priority ? PRIORITY_LANE : 0 }),
-    });
+    await insertOutboxRows(tx, [
+      outboxRow(finished, { producer: SERVICE_NAME, priority: priority ? PRIORITY_LANE : 0 }),
+    ]);
 
     return {
       applied: true,

@@ -43,6 +43,24 @@ export function outboxRow(message: object, opts: OutboxRowOptions): Prisma.Outbo
   };
 }
 
+/**
+ * Inserts outbox rows (from {@link outboxRow}) inside the caller's transaction with one raw statement, for hot
+ * paths: the same rows as `tx.outboxMessage.create`, without Prisma's query compiler (≈1 ms of CPU per call).
+ */
+export async function insertOutboxRows(
+  tx: Prisma.TransactionClient,
+  rows: readonly Prisma.OutboxMessageCreateInput[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO "outbox_messages" ("id", "routingKey", "envelope", "priority")
+    SELECT * FROM unnest(
+      ${rows.map((r) => r.id)}::uuid[],
+      ${rows.map((r) => r.routingKey)}::text[],
+      ${rows.map((r) => JSON.stringify(r.envelope))}::jsonb[],
+      ${rows.map((r) => r.priority ?? 0)}::int[])`;
+}
+
 /** Options of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
   /** Poll interval in ms. Default 250. */
@@ -198,10 +216,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
           }
         });
         if (sentIds.length > 0) {
-          await tx.outboxMessage.updateMany({
-            where: { id: { in: sentIds } },
-            data: { sentAt: new Date(), attempts: { increment: 1 } },
-          });
+          // Raw: the relay's hottest statement, without Prisma's query compiler.
+          await tx.$executeRaw`
+            UPDATE "outbox_messages" SET "sentAt" = ${new Date()}::timestamptz, "attempts" = "attempts" + 1
+            WHERE "id" = ANY(${sentIds}::uuid[])`;
         }
         for (const [msg, ids] of failed) {
           await tx.outboxMessage.updateMany({
