@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { isNotModified } from './http-cache';
 
 /** The parts of an Express request the controllers use (typed without @types/express). */
@@ -83,4 +85,49 @@ export function redirectToUnversioned(
   const rest = req.path.split('/').slice(3).join('/');
   const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
   redirect(res, 302, `${base}/${prefix}/${rest}${query}`);
+}
+
+/** How {@link streamExactly} ended: `sent` bytes written; on failure who cut it short, and the error. */
+export type StreamOutcome =
+  | { sent: number; ended: 'complete' }
+  | { sent: number; ended: 'client-aborted' | 'store-failed'; error: unknown };
+
+/**
+ * Pipes exactly `length` bytes of `source` (an object-store stream) to `res` (headers already sent). Never rejects:
+ * with the headers gone, a failure can only cut the response short, so `res` is destroyed (the client sees a
+ * truncated body). A client that goes away destroys `source` (pipeline), so no store stream or socket is left open;
+ * a source longer than `length` (a store ignoring part of a range) is cut at `length`, a shorter one ends the
+ * response with an error. Used by the `file` channel and the named-query PDF/ZIP.
+ * @returns bytes sent and how it ended (`client-aborted`: the client closed first; `store-failed`: anything else).
+ */
+export async function streamExactly(source: Readable, res: Writable, length: number): Promise<StreamOutcome> {
+  let sent = 0;
+  const exactly = async function* (chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) {
+      const room = length - sent;
+      if (chunk.length >= room) {
+        sent += room;
+        yield chunk.subarray(0, room);
+        return;
+      }
+      sent += chunk.length;
+      yield chunk;
+    }
+    if (sent < length) throw new Error(`the store sent ${sent} of ${length} bytes`);
+  };
+  // Set synchronously when the store's stream fails, before pipeline destroys the response because of it.
+  let storeFailed = false;
+  source.once('error', () => {
+    storeFailed = true;
+  });
+  try {
+    await pipeline(source, exactly, res);
+    return { sent, ended: 'complete' };
+  } catch (error) {
+    res.destroy();
+    const aborted = !storeFailed && (error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE';
+    return { sent, ended: aborted ? 'client-aborted' : 'store-failed', error };
+  } finally {
+    if (!source.destroyed) source.destroy();
+  }
 }

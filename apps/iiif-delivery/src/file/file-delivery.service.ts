@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { streamExactly } from '../http-io';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type ByteRange, type ObjectInfo, ObjectNotFoundError, type ObjectStore } from '@vellum/storage';
 import { AssetLookupService, type DeliveryAsset, type StoredObject } from '../asset-lookup.service';
@@ -120,43 +120,18 @@ export class FileDeliveryService {
    * @returns bytes written.
    */
   async stream(source: Readable, res: Writable, length: number, label: string): Promise<number> {
-    let sent = 0;
-    const exactly = async function* (chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-      for await (const chunk of chunks) {
-        const room = length - sent;
-        if (chunk.length >= room) {
-          sent += room;
-          yield chunk.subarray(0, room);
-          return;
-        }
-        sent += chunk.length;
-        yield chunk;
-      }
-      if (sent < length) throw new Error(`the store sent ${sent} of ${length} bytes`);
-    };
-    // Set synchronously when the store's stream fails, before pipeline destroys the response because of it.
-    let storeFailed = false;
-    source.once('error', () => {
-      storeFailed = true;
-    });
-    try {
-      await pipeline(source, exactly, res);
-    } catch (err) {
-      if (!storeFailed && (err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') {
-        this.metrics.interrupted('client-aborted');
-        this.logger.debug(`file ${label}: the client went away after ${sent} of ${length} bytes`);
-      } else {
-        this.metrics.interrupted('store-failed');
-        this.logger.warn(
-          `file ${label}: the stream failed after ${sent} of ${length} bytes: ${describe(err)}`,
-        );
-      }
-      res.destroy();
-    } finally {
-      if (!source.destroyed) source.destroy();
-      this.metrics.sent(sent);
+    const out = await streamExactly(source, res, length);
+    if (out.ended === 'client-aborted') {
+      this.metrics.interrupted('client-aborted');
+      this.logger.debug(`file ${label}: the client went away after ${out.sent} of ${length} bytes`);
+    } else if (out.ended === 'store-failed') {
+      this.metrics.interrupted('store-failed');
+      this.logger.warn(
+        `file ${label}: the stream failed after ${out.sent} of ${length} bytes: ${describe(out.error)}`,
+      );
     }
-    return sent;
+    this.metrics.sent(out.sent);
+    return out.sent;
   }
 
   private missing(label: string, object: StoredObject): Error {

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { streamExactly } from '../http-io';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NamedQueryProjectionBuildV1, type ProjectionKind } from '@vellum/contracts';
 import {
@@ -200,29 +200,9 @@ export class ProjectionService {
    * the response short; a client that goes away releases the store stream.
    */
   async stream(source: Readable, res: Writable, length: number, label: string): Promise<void> {
-    let sent = 0;
-    const exactly = async function* (chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-      for await (const chunk of chunks) {
-        const room = length - sent;
-        if (chunk.length >= room) {
-          sent += room;
-          yield chunk.subarray(0, room);
-          return;
-        }
-        sent += chunk.length;
-        yield chunk;
-      }
-      if (sent < length) throw new Error(`the store sent ${sent} of ${length} bytes`);
-    };
-    try {
-      await pipeline(source, exactly, res);
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'ERR_STREAM_PREMATURE_CLOSE')
-        this.log.warn(`${label}: the stream failed after ${sent} of ${length} bytes: ${String(err)}`);
-      res.destroy();
-    } finally {
-      if (!source.destroyed) source.destroy();
-    }
+    const out = await streamExactly(source, res, length);
+    if (out.ended === 'store-failed')
+      this.log.warn(`${label}: the stream failed after ${out.sent} of ${length} bytes: ${String(out.error)}`);
   }
 
   private async publishBuild(row: NamedQueryProjection, p: ResolvedProjection): Promise<void> {
