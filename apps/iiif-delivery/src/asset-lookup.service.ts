@@ -14,6 +14,15 @@ export interface StoredObject {
   size?: number;
 }
 
+/** One transcode of an asset: its preset, object and media facts. */
+export interface DeliveryTranscode extends StoredObject {
+  preset: string;
+  mediaType: string;
+  width?: number;
+  height?: number;
+  duration?: number;
+}
+
 /** An asset as the delivery service needs it: ready (finished, no error) and with its derivatives. */
 export interface DeliveryAsset {
   customerId: number;
@@ -41,6 +50,11 @@ export interface DeliveryAsset {
    * optimised origin the customer's own object in another bucket (read with the platform's credentials).
    */
   original?: StoredObject;
+  /**
+   * The audio/video derivatives the `iiif-av` channel serves (`derivatives.transcodes`, SPEC.md §4.4), in the
+   * order the transcoder wrote them (its policy's order); sizes bytes, durations ms, dimensions pixels.
+   */
+  transcodes: DeliveryTranscode[];
   /** The pyramidal TIFF (with its tile size in pixels), when the asset has one. */
   pyramid?: StoredObject & { tileSize: number };
   /** Open thumbnails, smallest first, each `[w, h]` with its key in `thumbnailBucket`. */
@@ -285,6 +299,7 @@ export class AssetLookupService {
         d.original?.bucket && d.original.key
           ? { bucket: d.original.bucket, key: d.original.key, size: d.original.size }
           : undefined,
+      transcodes: transcodesOf(d.transcodes),
       pyramid:
         d.pyramid?.bucket && d.pyramid.key
           ? {
@@ -315,4 +330,29 @@ interface RawDerivatives {
     size?: number;
   };
   original?: { bucket?: string; key?: string; size?: number };
+  transcodes?: unknown;
+}
+
+const positiveInt = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
+
+/** The well-formed entries of `derivatives.transcodes` (preset, bucket, key, mediaType all non-empty text). */
+export function transcodesOf(value: unknown): DeliveryTranscode[] {
+  if (!Array.isArray(value)) return [];
+  const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+  const out: DeliveryTranscode[] = [];
+  for (const t of value as Array<Record<string, unknown> | null>) {
+    if (!t || !text(t.preset) || !text(t.bucket) || !text(t.key) || !text(t.mediaType)) continue;
+    out.push({
+      preset: t.preset,
+      bucket: t.bucket,
+      key: t.key,
+      mediaType: t.mediaType,
+      size: typeof t.size === 'number' ? t.size : undefined,
+      width: positiveInt(t.width),
+      height: positiveInt(t.height),
+      duration: positiveInt(t.duration),
+    });
+  }
+  return out;
 }

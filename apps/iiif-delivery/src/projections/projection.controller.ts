@@ -8,7 +8,7 @@ import {
   type HttpResponse,
   setCacheHeaders,
 } from '../http-io';
-import { decideRange, type RangeDecision } from '../file/byte-range';
+import { decideRange, type RangeDecision } from '../ranged/byte-range';
 import { PublicUrls } from '../public-url.service';
 import {
   controlDocument,

@@ -29,6 +29,8 @@ export interface AvTranscode {
   height?: number;
   /** Milliseconds; defaults to the asset's. */
   duration?: number;
+  /** A label for viewers choosing among several (the preset name, e.g. `video-mp4-720p`). */
+  label?: string;
 }
 
 /**
