@@ -158,30 +158,31 @@ describe('AV playback through iiif-av (headless Chromium)', () => {
     const problems = watchRequests(page, pageOrigin);
     try {
       await page.goto(`${pageOrigin}/`);
-      await page.evaluate(
-        ({ tag, src }) => {
-          const el = document.createElement(tag);
-          el.id = 'media';
-          el.muted = true;
-          el.preload = 'auto';
-          el.src = src;
-          document.body.appendChild(el);
-          void el
-            .play()
-            .catch((e: Error) => ((window as unknown as { playError: string }).playError = e.message));
-        },
-        { tag, src },
-      );
-      const state = () =>
-        page.evaluate(() => {
-          const el = document.getElementById('media') as HTMLMediaElement;
+      // Page code as text: this package compiles without the DOM library.
+      await page.evaluate(`(() => {
+        const el = document.createElement(${JSON.stringify(tag)});
+        el.id = 'media';
+        el.muted = true;
+        el.preload = 'auto';
+        el.src = ${JSON.stringify(src)};
+        document.body.appendChild(el);
+        el.play().catch((e) => { window.playError = e.message; });
+      })()`);
+      const state = (): Promise<{
+        currentTime: number;
+        duration: number;
+        error: string | null;
+        playError: string | null;
+      }> =>
+        page.evaluate(`(() => {
+          const el = document.getElementById('media');
           return {
             currentTime: el.currentTime,
             duration: el.duration,
-            error: el.error ? `${el.error.code} ${el.error.message}` : null,
-            playError: (window as unknown as { playError?: string }).playError ?? null,
+            error: el.error ? el.error.code + ' ' + el.error.message : null,
+            playError: window.playError ?? null,
           };
-        });
+        })()`);
       const playing = await waitFor(
         async () => {
           const s = await state();
