@@ -157,7 +157,7 @@ export async function probe(cfg: FfmpegConfig, file: string, signal?: AbortSigna
   if (!media || !Number.isFinite(seconds) || seconds <= 0)
     throw new MediaError('The file is not audio or video ffmpeg can read (no audio or video stream with a duration)', false);
   const result: ProbeResult = {
-    formatName: String(json.format?.format_name ?? 'unknown'),
+    formatName: typeof json.format?.format_name === 'string' ? json.format.format_name : 'unknown',
     duration: Math.round(seconds * 1000),
     streams,
   };
