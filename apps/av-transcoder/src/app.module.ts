@@ -46,6 +46,7 @@ const env = validateEnv(AvTranscoderEnv);
     },
     AvTranscoderMetrics,
     PresetsAnnouncer,
+    StorageReadiness,
   ],
 })
 export class AppModule {}
