@@ -55,6 +55,8 @@ export interface DeliveryAsset {
    * order the transcoder wrote them (its policy's order); sizes bytes, durations ms, dimensions pixels.
    */
   transcodes: DeliveryTranscode[];
+  /** The poster frame of a video (`derivatives.poster`: a JPEG, pixels), served at `/iiif-av/.../poster.jpg`. */
+  poster?: StoredObject & { width: number; height: number };
   /** The pyramidal TIFF (with its tile size in pixels), when the asset has one. */
   pyramid?: StoredObject & { tileSize: number };
   /** Open thumbnails, smallest first, each `[w, h]` with its key in `thumbnailBucket`. */
@@ -300,6 +302,7 @@ export class AssetLookupService {
           ? { bucket: d.original.bucket, key: d.original.key, size: d.original.size }
           : undefined,
       transcodes: transcodesOf(d.transcodes),
+      poster: posterOf(d.poster),
       pyramid:
         d.pyramid?.bucket && d.pyramid.key
           ? {
@@ -331,6 +334,30 @@ interface RawDerivatives {
   };
   original?: { bucket?: string; key?: string; size?: number };
   transcodes?: unknown;
+  poster?: unknown;
+}
+
+/** `derivatives.poster` when well formed (bucket, key, positive width and height). */
+export function posterOf(value: unknown): DeliveryAsset['poster'] {
+  const p = value as {
+    bucket?: unknown;
+    key?: unknown;
+    size?: unknown;
+    width?: unknown;
+    height?: unknown;
+  } | null;
+  if (!p || typeof p.bucket !== 'string' || typeof p.key !== 'string' || !p.bucket || !p.key)
+    return undefined;
+  const width = positiveInt(p.width);
+  const height = positiveInt(p.height);
+  if (!width || !height) return undefined;
+  return {
+    bucket: p.bucket,
+    key: p.key,
+    size: typeof p.size === 'number' ? p.size : undefined,
+    width,
+    height,
+  };
 }
 
 const positiveInt = (v: unknown): number | undefined =>

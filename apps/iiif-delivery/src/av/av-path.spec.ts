@@ -20,8 +20,17 @@ describe('parseAvRequestPath', () => {
       derivative: { name: 'default', format: { extension: 'mp3' } },
     });
     expect(
-      parseAvRequestPath('/iiif-av/acme/2/v/full/full/max/max/0/video-mp4-480p.mp4').derivative.name,
+      (
+        parseAvRequestPath('/iiif-av/acme/2/v/full/full/max/max/0/video-mp4-480p.mp4').derivative as {
+          name: string;
+        }
+      ).name,
     ).toBe('video-mp4-480p');
+  });
+
+  it('parses the poster', () => {
+    expect(parseAvRequestPath('/iiif-av/7/2/v/poster.jpg').derivative).toBe('poster.jpg');
+    expect(problem(() => parseAvRequestPath('/iiif-av/7/2/v/full/poster.jpg')).status).toBe(404);
   });
 
   it('answers 404 for other shapes and 400 for a bad escape', () => {

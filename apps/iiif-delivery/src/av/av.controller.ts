@@ -16,7 +16,7 @@ export const CACHE_OPEN_AV = 'public, max-age=86400';
  * The `iiif-av` delivery channel (SPEC.md §4.4, §5): `GET`/`HEAD`
  * `/iiif-av/{c}/{s}/{id}/full/max/default.{mp3|m4a}` and `/iiif-av/{c}/{s}/{id}/full/full/max/max/0/default.{mp4|webm}`
  * (the DLCS names: the first transcode of that extension), or the same with a preset name in place of `default`
- * (e.g. `.../0/video-mp4-480p.mp4`). Answers the transcode with `Content-Type` from the extension
+ * (e.g. `.../0/video-mp4-480p.mp4`), and a video's poster frame at `/iiif-av/{c}/{s}/{id}/poster.jpg` (`image/jpeg`). Answers the transcode with `Content-Type` from the extension
  * (`audio/mpeg`, `audio/mp4`, `video/mp4`, `video/webm`), `Content-Length`, `Accept-Ranges: bytes`,
  * `ETag`/`Last-Modified`/`Cache-Control` and the customer's custom headers; CORS (with `Range` allowed and
  * `Content-Range`/`Accept-Ranges` exposed) from `configureDeliveryApp`.
@@ -54,7 +54,7 @@ export class AvController {
           },
         },
         contentType: target.contentType,
-        describe: `the ${target.transcode.preset} transcode of asset ${target.label}`,
+        describe: `the ${target.what} of asset ${target.label}`,
         open: (range) => this.av.open(target, range),
       },
       (kind) => this.metrics.request(kind, target.extension),

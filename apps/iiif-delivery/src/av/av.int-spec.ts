@@ -68,6 +68,7 @@ async function get(
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
 const problemOf = (body: Buffer): any => JSON.parse(body.toString('utf8'));
 
 /** Runs ffmpeg on a fixture, writing `out` in the work directory; returns the bytes. */
@@ -152,6 +153,12 @@ beforeAll(async () => {
     const { size } = await store.put(buckets.derivatives, key, bytes[preset]);
     return { preset, bucket: buckets.derivatives, key, mediaType, size, ...extra };
   };
+  bytes.poster = await ffmpeg('video.mp4', 'poster.jpg', ['-ss', '0.5', '-frames:v', '1']);
+  const putPoster = async (assetId: string) => {
+    const key = `${customerId}/${SPACE}/${assetId}/av/poster.jpg`;
+    const { size } = await store.put(buckets.derivatives, key, bytes.poster);
+    return { bucket: buckets.derivatives, key, size, mediaType: 'image/jpeg', width: 960, height: 540 };
+  };
   const avChannel = (policy: string) => [{ channel: 'iiif-av', policy }];
   const rows: Array<Partial<Prisma.AssetCreateManyInput> & { id: string }> = [
     {
@@ -183,6 +190,7 @@ beforeAll(async () => {
           await put('clip', 'video-mp4-720p', 'video/mp4', 'default.mp4', { width: 960, height: 540 }),
           await put('clip', 'video-webm-720p', 'video/webm', 'default.webm', { width: 640, height: 360 }),
         ],
+        poster: await putPoster('clip'),
       },
     },
     {
@@ -252,14 +260,15 @@ describe('whole transcodes', () => {
     ['clip', MP4, 'video-mp4-480p'],
     ['clip', 'full/full/max/max/0/video-mp4-720p.mp4', 'video-mp4-720p'],
     ['clip', 'full/full/max/max/0/default.webm', 'video-webm-720p'],
-  ])('%s %s is the %s transcode byte for byte', async (id, rest, preset) => {
+    ['clip', 'poster.jpg', 'poster'],
+  ])('%s %s is the %s object byte for byte', async (id, rest, preset) => {
     const { res, body } = await get(av(id, rest));
     expect(res.status).toBe(200);
     expect(sha256(body)).toBe(sha256(bytes[preset]));
     expect(res.headers.get('content-length')).toBe(String(bytes[preset].length));
     const ext = rest.slice(rest.lastIndexOf('.') + 1);
     expect(res.headers.get('content-type')).toBe(
-      { mp3: 'audio/mpeg', m4a: 'audio/mp4', mp4: 'video/mp4', webm: 'video/webm' }[ext],
+      { mp3: 'audio/mpeg', m4a: 'audio/mp4', mp4: 'video/mp4', webm: 'video/webm', jpg: 'image/jpeg' }[ext],
     );
     expect(res.headers.get('accept-ranges')).toBe('bytes');
     expect(res.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
@@ -312,7 +321,7 @@ describe('byte ranges (RFC 9110 §14)', () => {
     expect(res.headers.get('content-range')).toBe(`bytes */${size}`);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(problemOf(body).detail).toBe(
-      `Range bytes=${size}- is outside the ${size} bytes of the video-mp4-480p transcode of asset ${customerId}/${SPACE}/clip`,
+      `Range bytes=${size}- is outside the ${size} bytes of the transcode video-mp4-480p of asset ${customerId}/${SPACE}/clip`,
     );
   });
 
@@ -392,6 +401,12 @@ describe('errors', () => {
       () => `The transcode audio-mp3-128 of asset ${customerId}/${SPACE}/gone is missing`,
     ],
     [
+      'no poster (audio)',
+      () => av('track', 'poster.jpg'),
+      404,
+      () => `Asset ${customerId}/${SPACE}/track has no poster image`,
+    ],
+    [
       'a video path with an audio extension',
       () => av('track', 'full/full/max/max/0/default.mp3'),
       404,
@@ -445,6 +460,13 @@ describe('manifests paint the transcodes', () => {
       { none: ['video-webm-720p'] },
     ]);
     expect(body.items[0]).toMatchObject({ type: 'Video', format: 'video/mp4', width: 854, height: 480 });
+    // The poster (no thumbnails here) as the thumbnail and the placeholder canvas, and it is served.
+    const poster = `${PUBLIC}/iiif-av/${customerId}/${SPACE}/clip/poster.jpg`;
+    expect((canvas as Json).thumbnail).toEqual([
+      { id: poster, type: 'Image', format: 'image/jpeg', width: 960, height: 540 },
+    ]);
+    expect((canvas as Json).placeholderCanvas.items[0].items[0].body.id).toBe(poster);
+    expect((await fetch(poster.replace(PUBLIC, baseUrl))).headers.get('content-type')).toBe('image/jpeg');
     for (const id of ids as string[]) {
       const r = await fetch(id.replace(PUBLIC, baseUrl), { headers: { Range: 'bytes=0-15' } });
       expect({ id, status: r.status }).toEqual({ id, status: 206 });

@@ -1,6 +1,6 @@
 import type { NamedQueryAsset } from '@vellum/db';
 import { type AvTranscode, avPaths, type PixelSize, type PresentationAsset } from '@vellum/iiif';
-import { type DeliveryAsset, type DeliveryTranscode, transcodesOf } from '../asset-lookup.service';
+import { type DeliveryAsset, type DeliveryTranscode, posterOf, transcodesOf } from '../asset-lookup.service';
 
 /**
  * Plain descriptions of assets for the manifest builder of @vellum/iiif (SPEC.md §5, §7), from what delivery
@@ -21,6 +21,7 @@ export function fromDeliveryAsset(asset: DeliveryAsset): PresentationAsset {
     thumbnails: asset.thumbnails.map((t) => ({ width: t.width, height: t.height })),
     restricted: asset.roles.length > 0,
     transcodes: paintedTranscodes(asset.transcodes),
+    poster: asset.poster ? { width: asset.poster.width, height: asset.poster.height } : undefined,
   };
 }
 
@@ -93,6 +94,7 @@ export function fromNamedQueryAsset(row: NamedQueryAsset): PresentationAsset {
     transcodes: paintedTranscodes(
       transcodesOf((row.derivatives as { transcodes?: unknown } | null)?.transcodes),
     ),
+    poster: posterSize((row.derivatives as { poster?: unknown } | null)?.poster),
   };
 }
 
@@ -101,4 +103,10 @@ export function newestChange(rows: readonly Pick<NamedQueryAsset, 'updated' | 'f
   let newest = 0;
   for (const r of rows) newest = Math.max(newest, r.updated.getTime(), r.finished?.getTime() ?? 0);
   return new Date(newest);
+}
+
+/** The pixel size of a well-formed `derivatives.poster`. */
+function posterSize(value: unknown): PixelSize | undefined {
+  const p = posterOf(value);
+  return p ? { width: p.width, height: p.height } : undefined;
 }

@@ -408,6 +408,32 @@ describe('buildManifestV3 (Presentation 3.0; SPEC.md §5, §7)', () => {
       ]);
     });
 
+    it('a video without thumbnails: its poster is the thumbnail and the placeholder canvas', () => {
+      const m = v3(
+        manifest([
+          audio({
+            id: 'clip',
+            mediaType: 'video/mp4',
+            width: 960,
+            height: 540,
+            poster: { width: 960, height: 540 },
+            transcodes: [{ path: 'full/full/max/max/0/default.mp4', mediaType: 'video/mp4' }],
+          }),
+        ]),
+      );
+      const [canvas] = canvases(m);
+      const poster = {
+        id: `${BASE}/iiif-av/7/2/clip/poster.jpg`,
+        type: 'Image',
+        format: 'image/jpeg',
+        width: 960,
+        height: 540,
+      };
+      expect(canvas.thumbnail).toEqual([poster]);
+      expect(canvas.placeholderCanvas).toMatchObject({ type: 'Canvas', width: 960, height: 540 });
+      expect(canvas.placeholderCanvas.items[0].items[0].body).toEqual(poster);
+    });
+
     it('no transcodes yet: the canvas with its duration and an empty annotation page', () => {
       const [canvas] = canvases(v3(manifest([audio()])));
       expect(canvas.items).toEqual([{ id: `${canvas.id}/page`, type: 'AnnotationPage', items: [] }]);

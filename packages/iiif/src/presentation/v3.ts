@@ -142,41 +142,52 @@ function avBodiesV3(asset: PresentationAsset, urls: AssetUrls): JsonObject[] {
 }
 
 /**
- * The `placeholderCanvas` of a video canvas (Presentation 3.0 §3.3): a canvas the size of the largest open
- * thumbnail of the poster (the frame the transcoder took), painted with that JPEG and its level-0 service, for a
- * viewer to show before playback. Undefined for audio (no dimensions) or without thumbnails.
+ * The `placeholderCanvas` of a video canvas (Presentation 3.0 §3.3), for a viewer to show before playback: a
+ * canvas the size of the largest open thumbnail, painted with that JPEG and its level-0 service; without
+ * thumbnails, the poster frame the transcoder took (`{iiif-av}/poster.jpg`). Undefined for audio (no dimensions)
+ * or with neither.
  */
 function placeholderCanvasV3(asset: PresentationAsset, urls: AssetUrls): JsonObject | undefined {
+  if (!(asset.width && asset.height)) return undefined;
   const largest = largestThumbnail(asset);
-  if (!largest || !(asset.width && asset.height)) return undefined;
+  const image: JsonObject | undefined = largest
+    ? {
+        id: thumbnailUrl(urls.thumbs(3), largest),
+        type: 'Image',
+        format: 'image/jpeg',
+        width: largest.width,
+        height: largest.height,
+        service: [thumbsServiceV3(asset, urls)],
+      }
+    : posterImageV3(asset, urls);
+  if (!image) return undefined;
   const id = `${urls.canvas}/placeholder`;
   return {
     id,
     type: 'Canvas',
-    width: largest.width,
-    height: largest.height,
+    width: image.width,
+    height: image.height,
     items: [
       {
         id: `${id}/page`,
         type: 'AnnotationPage',
         items: [
-          {
-            id: `${id}/page/painting`,
-            type: 'Annotation',
-            motivation: 'painting',
-            body: {
-              id: thumbnailUrl(urls.thumbs(3), largest),
-              type: 'Image',
-              format: 'image/jpeg',
-              width: largest.width,
-              height: largest.height,
-              service: [thumbsServiceV3(asset, urls)],
-            },
-            target: id,
-          },
+          { id: `${id}/page/painting`, type: 'Annotation', motivation: 'painting', body: image, target: id },
         ],
       },
     ],
+  };
+}
+
+/** The poster JPEG of a video (`{iiif-av}/poster.jpg`), or undefined without one. */
+function posterImageV3(asset: PresentationAsset, urls: AssetUrls): JsonObject | undefined {
+  if (!asset.poster) return undefined;
+  return {
+    id: `${urls.av}/poster.jpg`,
+    type: 'Image',
+    format: 'image/jpeg',
+    width: asset.poster.width,
+    height: asset.poster.height,
   };
 }
 
@@ -221,6 +232,7 @@ export function canvasV3(asset: PresentationAsset, urls: AssetUrls): JsonObject 
   }
   const thumbnail = thumbnailV3(asset, urls);
   if (thumbnail) canvas.thumbnail = thumbnail;
+  else if (kind === 'av' && asset.poster) canvas.thumbnail = [posterImageV3(asset, urls)!];
   if (kind === 'av') {
     const placeholder = placeholderCanvasV3(asset, urls);
     if (placeholder) canvas.placeholderCanvas = placeholder;
