@@ -69,7 +69,7 @@ async function get(
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-const problemOf = (body: Buffer): any => JSON.parse(body.toString('utf8'));
+const problemOf = (body: Buffer): Json => JSON.parse(body.toString('utf8'));
 
 /** Runs ffmpeg on a fixture, writing `out` in the work directory; returns the bytes. */
 async function ffmpeg(fixture: string, out: string, args: string[]): Promise<Buffer> {
