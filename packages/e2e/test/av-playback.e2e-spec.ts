@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { Client as MinioClient } from 'minio';
 import type { Browser } from 'playwright-core';
 import { createPrismaClient, type PrismaClient } from '@vellum/db';
-import { fixturePath, waitFor } from '@vellum/testing';
+import { fixturePath, presentation3SchemaErrors, waitFor } from '@vellum/testing';
 import { launchChromium, watchRequests } from '../src/browser';
 import { startRig, type Json, type Rig } from '../src/rig';
 
@@ -20,10 +20,11 @@ const run = promisify(execFile);
  * that the asset's manifest paints, and `currentTime` must advance (the element fetched, decoded and played the
  * bytes delivery streamed, with Range requests answered 206).
  *
- * The transcodes are made here by the real ffmpeg from the fixtures (H.264 + AAC with `+faststart`, MP3 128k) and
- * stored in the platform's derivatives bucket, and the asset rows are written as the orchestrator would finish
- * them: the av-transcoder worker is another helper's part of issue 9 (once merged, this test can register the
- * assets by PUT instead).
+ * Two ways in: assets registered by PUT (the origin serves the fixtures; the orchestrator and the av-transcoder
+ * make the `default-video` / `default-audio` transcodes and the poster; the asset finishes with ffprobe's duration
+ * within 100 ms; the manifest is schema-valid and the poster is its thumbnail and placeholder canvas), and rows
+ * seeded as the orchestrator would finish them, with transcodes this test makes with the real ffmpeg (delivery
+ * alone, independent of the worker).
  */
 describe('AV playback through iiif-av (headless Chromium)', () => {
   let rig: Rig;
@@ -34,6 +35,8 @@ describe('AV playback through iiif-av (headless Chromium)', () => {
   let customer: number;
   let work: string;
   let failed = false;
+  /** The manifest {@link paintedUrl} read last. */
+  let lastManifest: Json;
   const SPACE = 1;
 
   afterEach(() => {
@@ -141,19 +144,19 @@ describe('AV playback through iiif-av (headless Chromium)', () => {
     const res = await fetch(`${rig.platform.deliveryUrl}/iiif-manifest/${customer}/${SPACE}/${id}`);
     expect(res.status).toBe(200);
     const manifest = (await res.json()) as Json;
+    expect(presentation3SchemaErrors(manifest)).toEqual([]);
+    lastManifest = manifest;
     const body = manifest.items[0].items[0].items[0].body;
     // Ids are on the public base URL; the rig's is the delivery service itself.
     return new URL(new URL(body.id).pathname, rig.platform.deliveryUrl).toString();
   }
 
-  it.each<[string, 'video' | 'audio', string]>([
-    ['the MP4 in a <video>', 'video', 'clip'],
-    ['the MP3 in an <audio>', 'audio', 'track'],
-  ])('plays %s: currentTime advances', async (_name, tag, id) => {
-    const src = await paintedUrl(id);
-    expect(src).toMatch(
-      tag === 'video' ? /\/full\/full\/max\/max\/0\/default\.mp4$/ : /\/full\/max\/default\.mp3$/,
-    );
+  /**
+   * Plays `src` in a new `<video>`/`<audio>` of a page on another origin; resolves once `currentTime` has passed
+   * 1 s and kept advancing, with no failed request, no page error and at least one 206 from iiif-av.
+   * @param duration seconds the element must report (±0.2).
+   */
+  async function playsIn(tag: 'video' | 'audio', src: string, duration: number): Promise<void> {
     const page = await browser.newPage();
     const problems = watchRequests(page, pageOrigin);
     try {
@@ -192,7 +195,7 @@ describe('AV playback through iiif-av (headless Chromium)', () => {
         { timeoutMs: 30_000, intervalMs: 200, description: `${tag} currentTime > 1 s` },
       );
       expect(playing.currentTime).toBeGreaterThan(1);
-      expect(Math.abs(playing.duration - (tag === 'video' ? 5.06 : 30))).toBeLessThan(0.2);
+      expect(Math.abs(playing.duration - duration)).toBeLessThan(0.2);
       // It keeps advancing.
       await waitFor(async () => (await state()).currentTime > playing.currentTime + 0.5, {
         timeoutMs: 10_000,
@@ -205,5 +208,57 @@ describe('AV playback through iiif-av (headless Chromium)', () => {
     } finally {
       await page.close();
     }
+  }
+
+  it.each<[string, 'video' | 'audio', string, string, number]>([
+    ['the MP4 in a <video>', 'video', 'clip', 'full/full/max/max/0/default.mp4', 5.06],
+    ['the MP3 in an <audio>', 'audio', 'track', 'full/max/default.mp3', 30],
+  ])('plays %s: currentTime advances', async (_name, tag, id, ending, duration) => {
+    const src = await paintedUrl(id);
+    expect(src.endsWith(ending)).toBe(true);
+    await playsIn(tag, src, duration);
   });
+
+  it.each<[string, 'video' | 'audio', string, string, number]>([
+    ['video', 'video', 'video.mp4', 'video/mp4', 5055],
+    ['audio', 'audio', 'audio.mp3', 'audio/mpeg', 138_930],
+  ])(
+    '%s: an asset registered by PUT is transcoded by the av-transcoder, and its manifest plays',
+    async (_name, tag, file, mediaType, durationMs) => {
+      const id = `put-${tag}`;
+      const path = `/customers/${customer}/spaces/${SPACE}/images/${id}`;
+      const put = await rig.api('PUT', path, { origin: `${rig.originUrl}/${file}`, mediaType });
+      expect(put.status).toBe(201);
+      const done = await waitFor(
+        async () => {
+          const a = await rig.api('GET', path);
+          if (a.body.error) throw new Error(`ingest failed: ${a.body.error}`);
+          return a.body.ingesting === false ? a.body : undefined;
+        },
+        { timeoutMs: 240_000, intervalMs: 500, description: `${id} ingested` },
+      );
+      // ffprobe's duration of the source, within 100 ms.
+      expect(Math.abs(done.duration - durationMs)).toBeLessThan(100);
+      const src = await paintedUrl(id);
+      expect(src).toMatch(
+        tag === 'video' ? /\/full\/full\/max\/max\/0\/default\.mp4$/ : /\/full\/max\/default\.mp3$/,
+      );
+      if (tag === 'video') {
+        // The poster the transcoder took: the canvas thumbnail and placeholder, served as a JPEG.
+        const canvas = lastManifest.items[0];
+        expect(canvas).toMatchObject({ width: 960, height: 540 });
+        const poster = new URL(new URL(canvas.thumbnail[0].id).pathname, rig.platform.deliveryUrl).toString();
+        expect(poster).toMatch(/\/poster\.jpg$/);
+        expect(canvas.placeholderCanvas.items[0].items[0].body.id).toBe(canvas.thumbnail[0].id);
+        const jpeg = await fetch(poster);
+        expect({ status: jpeg.status, type: jpeg.headers.get('content-type') }).toEqual({
+          status: 200,
+          type: 'image/jpeg',
+        });
+        await jpeg.arrayBuffer();
+      }
+      await playsIn(tag, src, durationMs / 1000);
+    },
+    300_000,
+  );
 });
