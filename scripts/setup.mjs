@@ -19,17 +19,19 @@ const APT_PACKAGES = [
   { bin: '/usr/sbin/vsftpd', pkg: 'vsftpd' },
   { bin: 'openssl', pkg: 'openssl' },
   { bin: 'chromium', pkg: 'chromium' },
+  { bin: 'ffmpeg', pkg: 'ffmpeg' },
+  { bin: 'ffprobe', pkg: 'ffmpeg' },
 ];
 
 async function ensureSystemTools() {
   const missing = APT_PACKAGES.filter((p) => !has(p.bin));
   if (!missing.length) return;
-  const pkgs = missing.map((p) => p.pkg);
+  const pkgs = [...new Set(missing.map((p) => p.pkg))];
   const isRoot = process.getuid?.() === 0;
   if (!has('apt-get')) {
     console.warn(
       yellow(
-        `! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 and PDF input, the sftp/ftp origin tests and the browser tests need them).`,
+        `! Missing ${missing.map((m) => m.bin).join(', ')}; install ${pkgs.join(' ')} with your package manager (JPEG 2000 and PDF input, audio/video transcoding, the sftp/ftp origin tests and the browser tests need them).`,
       ),
     );
     return;
@@ -43,7 +45,7 @@ async function ensureSystemTools() {
   } catch (err) {
     console.warn(
       yellow(
-        `! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 / PDF input (and the sftp/ftp origin and browser tests) will fail until they are installed.`,
+        `! Could not install ${pkgs.join(' ')} (${err.message}); JPEG 2000 / PDF input, audio/video transcoding (and the sftp/ftp origin and browser tests) will fail until they are installed.`,
       ),
     );
   }

@@ -49,14 +49,17 @@ describe('delivery channel policies (integration)', () => {
     it('lists the transcoder presets without credentials, pages, filters and orders them', async () => {
       const all = await gw.call('GET', '/avPresets');
       expect(all.status).toBe(200);
-      expect(all.json).toMatchObject({ '@type': 'Collection', totalItems: 4 });
+      expect(all.json).toMatchObject({ '@type': 'Collection', totalItems: 7 });
       expect(all.json.member.map((m: any) => m.name)).toEqual([
         'audio-mp3-128',
         'audio-mp3-192',
+        'audio-aac-128',
+        'video-mp4-480p',
         'video-mp4-720p',
         'video-mp4-1080p',
+        'video-webm-720p',
       ]);
-      expect(all.json.member[2]).toMatchObject({
+      expect(all.json.member[4]).toMatchObject({
         '@id': `${gw.base}/avPresets/video-mp4-720p`,
         '@type': 'vocab:AvPreset',
         kind: 'video',
@@ -66,12 +69,20 @@ describe('delivery channel policies (integration)', () => {
       for (const m of all.json.member)
         expect((await gw.call('GET', m['@id'].slice(gw.base.length))).json).toEqual(m);
       const audio = await gw.call('GET', '/avPresets?kind=audio&orderByDescending=name');
-      expect(audio.json.member.map((m: any) => m.name)).toEqual(['audio-mp3-192', 'audio-mp3-128']);
+      expect(audio.json.member.map((m: any) => m.name)).toEqual([
+        'audio-mp3-192',
+        'audio-mp3-128',
+        'audio-aac-128',
+      ]);
       const paged = await gw.call('GET', '/avPresets?pageSize=3&page=2');
-      expect(paged.json.member.map((m: any) => m.name)).toEqual(['video-mp4-1080p']);
-      expect(paged.json.view).toMatchObject({ page: 2, totalPages: 2 });
+      expect(paged.json.member.map((m: any) => m.name)).toEqual([
+        'video-mp4-480p',
+        'video-mp4-720p',
+        'video-mp4-1080p',
+      ]);
+      expect(paged.json.view).toMatchObject({ page: 2, totalPages: 3 });
       expect400(await gw.call('GET', '/avPresets?orderBy=bitrate'), 'orderBy');
-      const missing = await gw.call('GET', '/avPresets/video-mp4-480p');
+      const missing = await gw.call('GET', '/avPresets/video-mp4-2160p');
       expect({ status: missing.status, problem: isProblem(missing) }).toEqual({ status: 404, problem: true });
     });
 

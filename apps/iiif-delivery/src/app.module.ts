@@ -3,6 +3,9 @@ import { DatabaseModule, DatabaseReadiness, StorageReadiness, VellumCommonModule
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { bucketsFromEnv, createObjectStore, type ObjectStore, storageConfigFromEnv } from '@vellum/storage';
 import { AssetLookupService } from './asset-lookup.service';
+import { AvController } from './av/av.controller';
+import { AvDeliveryService } from './av/av-delivery.service';
+import { AvMetrics } from './av/av-metrics';
 import { CacheInvalidationHandler } from './cache-invalidation.handler';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryEnv } from './env';
@@ -34,7 +37,7 @@ export interface AppModuleOverrides {
 }
 
 /**
- * Root module of iiif-delivery: the public IIIF Image API and thumbs services and the `file` channel (SPEC.md §5)
+ * Root module of iiif-delivery: the public IIIF Image API and thumbs services, the `file` and `iiif-av` channels (SPEC.md §5)
  * with their caches, the IIIF Presentation manifests and named-query projections (`presentation/`), the stored
  * named-query PDFs and ZIPs (`projections/`: `/pdf`, `/zip` and their control documents, SPEC.md §7), the deep-zoom
  * viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and
@@ -64,6 +67,7 @@ export class AppModule {
         ImageApiController,
         ThumbsController,
         FileController,
+        AvController,
         ProjectionController,
         ViewerController,
         ManifestController,
@@ -88,6 +92,8 @@ export class AppModule {
         ViewerAssets,
         FileMetrics,
         FileDeliveryService,
+        AvMetrics,
+        AvDeliveryService,
         PresentationCache,
         PresentationService,
         ProjectionService,

@@ -14,6 +14,15 @@ export interface StoredObject {
   size?: number;
 }
 
+/** One transcode of an asset: its preset, object and media facts. */
+export interface DeliveryTranscode extends StoredObject {
+  preset: string;
+  mediaType: string;
+  width?: number;
+  height?: number;
+  duration?: number;
+}
+
 /** An asset as the delivery service needs it: ready (finished, no error) and with its derivatives. */
 export interface DeliveryAsset {
   customerId: number;
@@ -41,6 +50,13 @@ export interface DeliveryAsset {
    * optimised origin the customer's own object in another bucket (read with the platform's credentials).
    */
   original?: StoredObject;
+  /**
+   * The audio/video derivatives the `iiif-av` channel serves (`derivatives.transcodes`, SPEC.md §4.4), in the
+   * order the transcoder wrote them (its policy's order); sizes bytes, durations ms, dimensions pixels.
+   */
+  transcodes: DeliveryTranscode[];
+  /** The poster frame of a video (`derivatives.poster`: a JPEG, pixels), served at `/iiif-av/.../poster.jpg`. */
+  poster?: StoredObject & { width: number; height: number };
   /** The pyramidal TIFF (with its tile size in pixels), when the asset has one. */
   pyramid?: StoredObject & { tileSize: number };
   /** Open thumbnails, smallest first, each `[w, h]` with its key in `thumbnailBucket`. */
@@ -285,6 +301,8 @@ export class AssetLookupService {
         d.original?.bucket && d.original.key
           ? { bucket: d.original.bucket, key: d.original.key, size: d.original.size }
           : undefined,
+      transcodes: transcodesOf(d.transcodes),
+      poster: posterOf(d.poster),
       pyramid:
         d.pyramid?.bucket && d.pyramid.key
           ? {
@@ -315,4 +333,53 @@ interface RawDerivatives {
     size?: number;
   };
   original?: { bucket?: string; key?: string; size?: number };
+  transcodes?: unknown;
+  poster?: unknown;
+}
+
+/** `derivatives.poster` when well formed (bucket, key, positive width and height). */
+export function posterOf(value: unknown): DeliveryAsset['poster'] {
+  const p = value as {
+    bucket?: unknown;
+    key?: unknown;
+    size?: unknown;
+    width?: unknown;
+    height?: unknown;
+  } | null;
+  if (!p || typeof p.bucket !== 'string' || typeof p.key !== 'string' || !p.bucket || !p.key)
+    return undefined;
+  const width = positiveInt(p.width);
+  const height = positiveInt(p.height);
+  if (!width || !height) return undefined;
+  return {
+    bucket: p.bucket,
+    key: p.key,
+    size: typeof p.size === 'number' ? p.size : undefined,
+    width,
+    height,
+  };
+}
+
+const positiveInt = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
+
+/** The well-formed entries of `derivatives.transcodes` (preset, bucket, key, mediaType all non-empty text). */
+export function transcodesOf(value: unknown): DeliveryTranscode[] {
+  if (!Array.isArray(value)) return [];
+  const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+  const out: DeliveryTranscode[] = [];
+  for (const t of value as Array<Record<string, unknown> | null>) {
+    if (!t || !text(t.preset) || !text(t.bucket) || !text(t.key) || !text(t.mediaType)) continue;
+    out.push({
+      preset: t.preset,
+      bucket: t.bucket,
+      key: t.key,
+      mediaType: t.mediaType,
+      size: typeof t.size === 'number' ? t.size : undefined,
+      width: positiveInt(t.width),
+      height: positiveInt(t.height),
+      duration: positiveInt(t.duration),
+    });
+  }
+  return out;
 }

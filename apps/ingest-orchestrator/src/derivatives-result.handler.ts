@@ -95,7 +95,7 @@ export class DerivativesResultHandler {
 
   @EventPattern(AvTranscodeCompletedV1.routingKey, { prefetch: RESULT_PREFETCH })
   async onAvCompleted(@Payload() msg: AvTranscodeCompletedV1, @Ctx() _ctx: VellumRmqContext): Promise<void> {
-    const written = msg.outputs.map((o) => o.location);
+    const written = [...msg.outputs.map((o) => o.location), ...(msg.poster ? [msg.poster.location] : [])];
     const asset = await this.loadInProgress(msg, 'av.transcode.completed', written);
     if (!asset) return;
     const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);

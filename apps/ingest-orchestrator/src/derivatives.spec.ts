@@ -176,6 +176,53 @@ describe('avDerivatives / fileOnlyDerivatives', () => {
     expect(storage).toEqual({ size: 700, thumbnailSize: 0 });
   });
 
+  it('keeps each codec, the poster (its bytes counted) and the ffprobe summary of the source', () => {
+    const probe = {
+      formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
+      duration: 5055,
+      bitRate: 1785000,
+      streams: [
+        { type: 'video', codec: 'h264', width: 960, height: 540, frameRate: 29.97 },
+        { type: 'audio', codec: 'aac', sampleRate: 44100, channels: 2 },
+      ],
+    };
+    const { derivatives, storage } = avDerivatives(
+      channelFacts([{ channel: 'iiif-av', policy: 'default-video' }]),
+      {
+        outputs: [
+          {
+            preset: 'video-mp4-720p',
+            location: { bucket: 'vellum-derivatives', key: '1/2/a/av/video-mp4-720p.mp4', size: 700 },
+            mediaType: 'video/mp4',
+            width: 960,
+            height: 540,
+            duration: 5055,
+            codec: 'h264+aac',
+          },
+        ],
+        poster: {
+          location: { bucket: 'vellum-derivatives', key: '1/2/a/av/poster.jpg', size: 60 },
+          mediaType: 'image/jpeg',
+          width: 960,
+          height: 540,
+        },
+        probe,
+      },
+      staged,
+    );
+    expect(derivatives.transcodes?.[0].codec).toBe('h264+aac');
+    expect(derivatives.poster).toEqual({
+      bucket: 'vellum-derivatives',
+      key: '1/2/a/av/poster.jpg',
+      size: 60,
+      mediaType: 'image/jpeg',
+      width: 960,
+      height: 540,
+    });
+    expect(derivatives.probe).toEqual(probe);
+    expect(storage).toEqual({ size: 760, thumbnailSize: 0 });
+  });
+
   it('file only: the original', () => {
     expect(fileOnlyDerivatives(staged)).toEqual({
       derivatives: { original: { bucket: 'vellum-origins', key: '1/2/a/origin', size: 5000 } },

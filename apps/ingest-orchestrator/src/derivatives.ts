@@ -145,7 +145,7 @@ export function imageDerivatives(
 /** Builds the derivatives JSON and storage sizes for a successful AV ingest. */
 export function avDerivatives(
   facts: ChannelFacts,
-  reply: Pick<AvTranscodeCompletedV1, 'outputs'>,
+  reply: Pick<AvTranscodeCompletedV1, 'outputs' | 'poster' | 'probe'>,
   staged: StagedFacts,
 ): { derivatives: AssetDerivatives; storage: AssetStorageSizes } {
   const derivatives: AssetDerivatives = {
@@ -158,9 +158,23 @@ export function avDerivatives(
       ...(o.width !== undefined ? { width: o.width } : {}),
       ...(o.height !== undefined ? { height: o.height } : {}),
       ...(o.duration !== undefined ? { duration: o.duration } : {}),
+      ...(o.codec !== undefined ? { codec: o.codec } : {}),
     })),
   };
+  if (reply.poster) {
+    derivatives.poster = {
+      bucket: reply.poster.location.bucket,
+      key: reply.poster.location.key,
+      size: reply.poster.location.size ?? 0,
+      mediaType: reply.poster.mediaType,
+      width: reply.poster.width,
+      height: reply.poster.height,
+    };
+  }
+  if (reply.probe)
+    derivatives.probe = { ...reply.probe, streams: reply.probe.streams.map((s) => ({ ...s })) };
   let size = reply.outputs.reduce((sum, o) => sum + (o.location.size ?? 0), 0);
+  size += reply.poster?.location.size ?? 0;
   if (facts.file) derivatives.original = { bucket: staged.bucket, key: staged.key, size: staged.size ?? 0 };
   size += storedMasterBytes(facts, staged);
   return { derivatives, storage: { size, thumbnailSize: 0 } };

@@ -3,7 +3,15 @@ import { AV_PRESET_NAMES, AV_PRESETS, avPreset } from './index';
 describe('AV_PRESETS (SPEC.md §4.4)', () => {
   it('offers at least the presets the spec names, each once, with a well-formed name', () => {
     expect(AV_PRESET_NAMES).toEqual(
-      expect.arrayContaining(['audio-mp3-128', 'audio-mp3-192', 'video-mp4-720p', 'video-mp4-1080p']),
+      expect.arrayContaining([
+        'audio-mp3-128',
+        'audio-mp3-192',
+        'audio-aac-128',
+        'video-mp4-480p',
+        'video-mp4-720p',
+        'video-mp4-1080p',
+        'video-webm-720p',
+      ]),
     );
     expect(new Set(AV_PRESET_NAMES).size).toBe(AV_PRESET_NAMES.length);
     for (const n of AV_PRESET_NAMES) expect(n).toMatch(/^[a-z0-9-]+$/);

@@ -19,9 +19,9 @@ export interface AvPreset {
   /** File extension of the output, the one in its delivery URL (`full/max/default.mp3`). */
   readonly extension: string;
   /** The audio stream: codec and bitrate, kbit/s. */
-  readonly audio: { readonly codec: 'mp3' | 'aac'; readonly bitrateKbps: number };
+  readonly audio: { readonly codec: 'mp3' | 'aac' | 'opus'; readonly bitrateKbps: number };
   /** The video stream (video presets only): codec and the largest height, pixels (aspect ratio kept, never upscaled). */
-  readonly video?: { readonly codec: 'h264'; readonly maxHeight: number };
+  readonly video?: { readonly codec: 'h264' | 'vp9'; readonly maxHeight: number };
 }
 
 /** Every preset the transcoder offers (SPEC.md §4.4), in the order `GET /avPresets` lists them. */
@@ -43,6 +43,23 @@ export const AV_PRESETS: readonly AvPreset[] = Object.freeze([
     audio: { codec: 'mp3', bitrateKbps: 192 },
   },
   {
+    name: 'audio-aac-128',
+    kind: 'audio',
+    description: 'AAC audio at 128 kbit/s in an MPEG-4 (m4a) container',
+    mediaType: 'audio/mp4',
+    extension: 'm4a',
+    audio: { codec: 'aac', bitrateKbps: 128 },
+  },
+  {
+    name: 'video-mp4-480p',
+    kind: 'video',
+    description: 'MP4 video (H.264, at most 480 pixels high) with AAC audio at 96 kbit/s',
+    mediaType: 'video/mp4',
+    extension: 'mp4',
+    audio: { codec: 'aac', bitrateKbps: 96 },
+    video: { codec: 'h264', maxHeight: 480 },
+  },
+  {
     name: 'video-mp4-720p',
     kind: 'video',
     description: 'MP4 video (H.264, at most 720 pixels high) with AAC audio at 128 kbit/s',
@@ -59,6 +76,15 @@ export const AV_PRESETS: readonly AvPreset[] = Object.freeze([
     extension: 'mp4',
     audio: { codec: 'aac', bitrateKbps: 192 },
     video: { codec: 'h264', maxHeight: 1080 },
+  },
+  {
+    name: 'video-webm-720p',
+    kind: 'video',
+    description: 'WebM video (VP9, at most 720 pixels high) with Opus audio at 128 kbit/s',
+    mediaType: 'video/webm',
+    extension: 'webm',
+    audio: { codec: 'opus', bitrateKbps: 128 },
+    video: { codec: 'vp9', maxHeight: 720 },
   },
 ] satisfies AvPreset[]);
 

@@ -5,7 +5,8 @@
  *
  * `{ pyramid?: { bucket, key, size, tileSize?, useOriginal? }, thumbnails?: { bucket, open, auth, keys, size },
  * original?: { bucket, key, size }, transcodes?: [{ preset, bucket, key, mediaType, size, width?, height?,
- * duration? }] }`. `open`/`auth` are `[w, h]` pairs (pixels), largest first; `keys` maps `"w,h"` to the object key
+ * duration?, codec? }], poster?: { bucket, key, size, mediaType, width, height }, probe?: { formatName, duration,
+ * bitRate?, size?, streams: [{ type, codec, width?, height?, frameRate?, sampleRate?, channels?, bitRate? }] } }`. `open`/`auth` are `[w, h]` pairs (pixels), largest first; `keys` maps `"w,h"` to the object key
  * in the thumbnails bucket; sizes are bytes; durations milliseconds.
  */
 export interface AssetDerivatives {
@@ -35,11 +36,32 @@ export interface AssetDerivatives {
     width?: number;
     height?: number;
     duration?: number;
+    /** ffprobe codec names, video first: `h264+aac`. */
+    codec?: string;
   }>;
+  /** The poster frame of a video (av-transcoder, SPEC.md §4.4), in the derivatives bucket. */
+  poster?: { bucket: string; key: string; size: number; mediaType: string; width: number; height: number };
+  /** The ffprobe summary of an audio/video source (shown by `GET .../metadata`). */
+  probe?: {
+    formatName: string;
+    duration: number;
+    bitRate?: number;
+    size?: number;
+    streams: Array<{
+      type: string;
+      codec: string;
+      width?: number;
+      height?: number;
+      frameRate?: number;
+      sampleRate?: number;
+      channels?: number;
+      bitRate?: number;
+    }>;
+  };
 }
 
 /** What one stored object of an asset is (the `kind` of a {@link DerivativeObject}). */
-export const DERIVATIVE_OBJECT_KINDS = ['pyramid', 'thumbnail', 'original', 'transcode'] as const;
+export const DERIVATIVE_OBJECT_KINDS = ['pyramid', 'thumbnail', 'original', 'transcode', 'poster'] as const;
 export type DerivativeObjectKind = (typeof DERIVATIVE_OBJECT_KINDS)[number];
 
 /** One object the derivatives JSON names: where it is and what it is. */
@@ -55,7 +77,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 
 /**
  * Every object a stored `derivatives` JSON names (pyramid or use-original source, each thumbnail, the kept
- * original, each transcode), deduplicated, in that order. Tolerant: malformed or missing parts are skipped, so any
+ * original, each transcode, the poster), deduplicated, in that order. Tolerant: malformed or missing parts are skipped, so any
  * stored value (null, `{}`, an older shape) is accepted.
  * @param value the column as read (parsed JSON, or null).
  */
@@ -70,7 +92,7 @@ export function derivativeObjects(value: unknown): DerivativeObject[] {
     seen.add(id);
     out.push({ bucket, key, kind });
   };
-  const { pyramid, thumbnails, original, transcodes } = value;
+  const { pyramid, thumbnails, original, transcodes, poster } = value;
   if (isRecord(pyramid)) add(pyramid.bucket, pyramid.key, 'pyramid');
   if (isRecord(thumbnails) && isRecord(thumbnails.keys)) {
     for (const key of Object.values(thumbnails.keys)) add(thumbnails.bucket, key, 'thumbnail');
@@ -79,5 +101,6 @@ export function derivativeObjects(value: unknown): DerivativeObject[] {
   if (Array.isArray(transcodes)) {
     for (const t of transcodes) if (isRecord(t)) add(t.bucket, t.key, 'transcode');
   }
+  if (isRecord(poster)) add(poster.bucket, poster.key, 'poster');
   return out;
 }

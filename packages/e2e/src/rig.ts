@@ -25,6 +25,8 @@ export interface Rig {
   platform: Platform;
   /** The S3-protocol server the services store in (its `env` holds the S3 settings). */
   s3: S3TestServer;
+  /** The platform's own test database (for tests that seed rows the platform cannot make yet). */
+  databaseUrl: string;
   /** `http://127.0.0.1:{port}` of the origin; by default it serves `fixtures/` by file name (404 otherwise). */
   originUrl: string;
   /** `Authorization` header of the admin key. */
@@ -110,6 +112,7 @@ export async function startRig(
   return {
     platform,
     s3,
+    databaseUrl: db.url,
     originUrl: `http://127.0.0.1:${(origin.address() as AddressInfo).port}`,
     auth,
     async api(method, p, body) {

@@ -98,3 +98,16 @@ export {
   type PresentationAsset,
   type PresentationVersion,
 } from './presentation';
+export {
+  AV_FORMATS,
+  AV_AUDIO_PREFIX,
+  AV_VIDEO_PREFIX,
+  avFormatOf,
+  avPath,
+  avPaths,
+  parseAvPath,
+  findTranscode,
+  type AvFormat,
+  type AvPathRequest,
+  type NamedTranscode,
+} from './av-paths';

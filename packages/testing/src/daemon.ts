@@ -23,6 +23,8 @@ export interface StartDaemonOptions {
   /** Milliseconds to wait for the port to accept connections (default 30000). */
   timeoutMs?: number;
   cwd?: string;
+  /** Extra environment variables of the process, over this process's own. */
+  env?: Record<string, string>;
 }
 
 /** True when a TCP connection to 127.0.0.1:port opens (and is closed at once). */
@@ -44,7 +46,11 @@ function accepts(port: number): Promise<boolean> {
  * @throws Error with the process's output when it exits before listening, or does not listen within `timeoutMs`.
  */
 export async function startDaemon(opts: StartDaemonOptions): Promise<Daemon> {
-  const proc = spawn(opts.command, [...opts.args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(opts.command, [...opts.args], {
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+  });
   let out = '';
   const collect = (chunk: Buffer): void => {
     out = (out + chunk.toString('utf8')).slice(-65536);

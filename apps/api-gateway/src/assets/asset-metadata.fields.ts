@@ -83,7 +83,7 @@ export const ASSET_METADATA_FIELDS = defineFields<AssetMetadataRow, Links>()('vo
   transcodes: {
     type: 'object[]',
     description:
-      'Outputs of the iiif-av channel: [{preset, mediaType, size (bytes), width, height, duration (ms)}]',
+      'Outputs of the iiif-av channel: [{preset, mediaType, size (bytes), width, height, duration (ms), codec (ffprobe names, video+audio, e.g. h264+aac)}]',
     render: (r) =>
       Array.isArray(r.derivatives.transcodes)
         ? r.derivatives.transcodes.map((t) => ({
@@ -93,8 +93,35 @@ export const ASSET_METADATA_FIELDS = defineFields<AssetMetadataRow, Links>()('vo
             ...(t.width !== undefined ? { width: t.width } : {}),
             ...(t.height !== undefined ? { height: t.height } : {}),
             ...(t.duration !== undefined ? { duration: t.duration } : {}),
+            ...(typeof t.codec === 'string' ? { codec: t.codec } : {}),
           }))
         : undefined,
+  },
+  poster: {
+    type: 'object',
+    description:
+      'The poster frame of a video (a JPEG at 10 % of the duration): {width, height (pixels), size (bytes)}',
+    render: (r) => {
+      const p = r.derivatives.poster;
+      if (!p || typeof p !== 'object') return undefined;
+      return { width: p.width, height: p.height, ...(typeof p.size === 'number' ? { size: p.size } : {}) };
+    },
+  },
+  source: {
+    type: 'object',
+    description:
+      'What ffprobe found in an audio/video source: {formatName, duration (ms), bitRate (bit/s), size (bytes), streams: [{type, codec, width, height, frameRate, sampleRate (Hz), channels, bitRate}]}',
+    render: (r) => {
+      const p = r.derivatives.probe;
+      if (!p || typeof p !== 'object' || !Array.isArray(p.streams)) return undefined;
+      return {
+        formatName: p.formatName,
+        duration: p.duration,
+        ...(p.bitRate !== undefined ? { bitRate: p.bitRate } : {}),
+        ...(p.size !== undefined ? { size: p.size } : {}),
+        streams: p.streams.map((s) => ({ ...s })),
+      };
+    },
   },
 });
 

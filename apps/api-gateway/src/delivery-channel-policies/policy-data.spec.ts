@@ -50,13 +50,18 @@ describe('thumbs policyData entries (SPEC.md §3.3: w, ,h or !w,h, optionally ^)
 });
 
 describe('iiif-av policyData entries (SPEC.md §4.4: the transcoder presets)', () => {
-  it.each([['audio-mp3-128'], ['audio-mp3-192'], ['video-mp4-720p'], ['video-mp4-1080p']])(
-    'accepts %s',
-    (p) => {
-      expect(avPresetProblem(p)).toBeNull();
-    },
-  );
-  it.each([['video-mp4-480p'], ['Audio-MP3-128'], ['audio-aac-192'], [' audio-mp3-128'], ['']])(
+  it.each([
+    ['audio-mp3-128'],
+    ['audio-mp3-192'],
+    ['audio-aac-128'],
+    ['video-mp4-480p'],
+    ['video-mp4-720p'],
+    ['video-mp4-1080p'],
+    ['video-webm-720p'],
+  ])('accepts %s', (p) => {
+    expect(avPresetProblem(p)).toBeNull();
+  });
+  it.each([['video-mp4-2160p'], ['Audio-MP3-128'], ['audio-aac-192'], [' audio-mp3-128'], ['']])(
     'refuses %j',
     (p) => {
       expect(avPresetProblem(p)).toMatch(/is not an AV preset \(one of audio-mp3-128, .*GET \/avPresets/);

@@ -1,9 +1,11 @@
-import type { Readable, Writable } from 'node:stream';
-import { streamExactly } from '../http-io';
+import type { Readable } from 'node:stream';
+import type { StreamOutcome } from '../http-io';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type ByteRange, type ObjectInfo, ObjectNotFoundError, type ObjectStore } from '@vellum/storage';
+import type { ByteRange, ObjectInfo, ObjectStore } from '@vellum/storage';
 import { AssetLookupService, type DeliveryAsset, type StoredObject } from '../asset-lookup.service';
-import { deliveryError, notFound } from '../delivery-errors';
+import { assertAuthorised } from '../access-check';
+import { notFound } from '../delivery-errors';
+import { describeError, StoredObjectReader } from '../ranged/stored-object-reader';
 import { etagOf } from '../http-cache';
 import { OBJECT_STORE } from '../tokens';
 import { fileContentType } from './file-headers';
@@ -27,9 +29,6 @@ export interface FileTarget {
   lastModified: Date;
 }
 
-/** Seconds a client may retry after a 503 of the object store. */
-const STORE_RETRY_AFTER_S = '1';
-
 /**
  * The `file` delivery channel's logic (SPEC.md §4.5, §5): finds the original of an asset through the cached asset
  * lookup and the object store, and streams it (or a byte range of it) to a response, never holding it whole in
@@ -39,12 +38,15 @@ const STORE_RETRY_AFTER_S = '1';
 @Injectable()
 export class FileDeliveryService {
   private readonly logger = new Logger(FileDeliveryService.name);
+  private readonly reader: StoredObjectReader;
 
   constructor(
     private readonly lookup: AssetLookupService,
-    @Inject(OBJECT_STORE) private readonly store: ObjectStore,
+    @Inject(OBJECT_STORE) store: ObjectStore,
     private readonly metrics: FileMetrics,
-  ) {}
+  ) {
+    this.reader = new StoredObjectReader(store, this.logger);
+  }
 
   /**
    * The original of `/file/{c}/{s}/{id}`, with its current size and validators (one `stat` of the object).
@@ -56,26 +58,13 @@ export class FileDeliveryService {
   async resolve(path: FilePath): Promise<FileTarget> {
     const asset = await this.lookup.resolve(path.customer, path.space, path.id, FILE_PREFIX);
     const label = `${path.customer}/${asset.spaceId}/${asset.id}`;
-    if (asset.roles.length > 0) {
-      // TODO(IIIF Auth 2.0, SPEC.md §6): accept the session cookie or bearer token of auth-service here, answer
-      // 403 when authenticated without one of the asset's roles, and serve with `Cache-Control: private`.
-      throw deliveryError(
-        401,
-        `Asset ${label} is restricted: it requires authorisation (IIIF Auth 2.0 is not available on this service yet)`,
-      );
-    }
+    assertAuthorised(asset, label);
     const object = asset.original;
     if (!object) {
       this.logger.warn(`asset ${label} is on the file channel but its derivatives record no original`);
       throw notFound(`Asset ${label} has no stored original`);
     }
-    let info: ObjectInfo | null;
-    try {
-      info = await this.store.stat(object.bucket, object.key);
-    } catch (err) {
-      throw this.storeFailure(err, label, object);
-    }
-    if (!info) throw this.missing(label, object);
+    const info = await this.reader.stat(object, label, 'original');
     const lastModified =
       info.lastModified && info.lastModified.getTime() > asset.finished.getTime()
         ? info.lastModified
@@ -104,58 +93,23 @@ export class FileDeliveryService {
    *   `Retry-After` when the store fails.
    */
   async open(target: FileTarget, range?: ByteRange): Promise<Readable> {
-    try {
-      return await this.store.get(target.object.bucket, target.object.key, range);
-    } catch (err) {
-      throw this.storeFailure(err, target.label, target.object);
-    }
+    return this.reader.open(target.object, range, target.label, 'original');
   }
 
   /**
-   * Pipes exactly `length` bytes of `source` to `res` (headers already set). Never rejects: the headers are
-   * gone, so a failure can only cut the response short (the connection is destroyed, the client sees a
-   * truncated body). A client that goes away destroys `source` (pipeline), so no store stream or socket is left
-   * open; a source longer than `length` (a store ignoring part of a range) is cut at `length`, a shorter one
-   * ends the response with an error.
-   * @returns bytes written.
+   * Records how a streamed body ended (metrics, and a log line when it was cut short): with the headers gone, a
+   * failure can only truncate the response ({@link sendRanged}).
    */
-  async stream(source: Readable, res: Writable, length: number, label: string): Promise<number> {
-    const out = await streamExactly(source, res, length);
+  report(out: StreamOutcome, length: number, label: string): void {
     if (out.ended === 'client-aborted') {
       this.metrics.interrupted('client-aborted');
       this.logger.debug(`file ${label}: the client went away after ${out.sent} of ${length} bytes`);
     } else if (out.ended === 'store-failed') {
       this.metrics.interrupted('store-failed');
       this.logger.warn(
-        `file ${label}: the stream failed after ${out.sent} of ${length} bytes: ${describe(out.error)}`,
+        `file ${label}: the stream failed after ${out.sent} of ${length} bytes: ${describeError(out.error)}`,
       );
     }
     this.metrics.sent(out.sent);
-    return out.sent;
   }
-
-  private missing(label: string, object: StoredObject): Error {
-    this.logger.warn(
-      `asset ${label}: its original ${object.bucket}/${object.key} is missing from the object store`,
-    );
-    return notFound(`The original of asset ${label} is missing`);
-  }
-
-  /** 404 for a missing object, else 503; the warning names the bucket and key, never a credential. */
-  private storeFailure(err: unknown, label: string, object: StoredObject): Error {
-    if (err instanceof ObjectNotFoundError) return this.missing(label, object);
-    this.logger.warn(`asset ${label}: reading ${object.bucket}/${object.key} failed: ${describe(err)}`);
-    return deliveryError(503, 'The object store is unavailable; retry later', {
-      'Retry-After': STORE_RETRY_AFTER_S,
-    });
-  }
-}
-
-/** A short description of an error for a log line. */
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
-  }
-  return String(err);
 }

@@ -1,6 +1,6 @@
 import type { NamedQueryAsset } from '@vellum/db';
-import type { PixelSize, PresentationAsset } from '@vellum/iiif';
-import type { DeliveryAsset } from '../asset-lookup.service';
+import { type AvTranscode, avPaths, type PixelSize, type PresentationAsset } from '@vellum/iiif';
+import { type DeliveryAsset, type DeliveryTranscode, posterOf, transcodesOf } from '../asset-lookup.service';
 
 /**
  * Plain descriptions of assets for the manifest builder of @vellum/iiif (SPEC.md §5, §7), from what delivery
@@ -20,7 +20,32 @@ export function fromDeliveryAsset(asset: DeliveryAsset): PresentationAsset {
     duration: asset.duration,
     thumbnails: asset.thumbnails.map((t) => ({ width: t.width, height: t.height })),
     restricted: asset.roles.length > 0,
+    transcodes: paintedTranscodes(asset.transcodes),
+    poster: asset.poster ? { width: asset.poster.width, height: asset.poster.height } : undefined,
   };
+}
+
+/**
+ * The transcodes the manifest paints (SPEC.md §4.4, §5): each with its `iiif-av` path (`@vellum/iiif` `avPaths`:
+ * the DLCS `default` name for the first of an extension, the preset name for later ones), media type, dimensions
+ * and duration; those of a media type no preset writes are left out (delivery does not serve them).
+ */
+export function paintedTranscodes(transcodes: readonly DeliveryTranscode[]): AvTranscode[] {
+  const paths = avPaths(transcodes);
+  const out: AvTranscode[] = [];
+  transcodes.forEach((t, i) => {
+    const path = paths[i];
+    if (!path) return;
+    out.push({
+      path,
+      mediaType: t.mediaType,
+      width: t.width,
+      height: t.height,
+      duration: t.duration,
+      label: t.preset,
+    });
+  });
+  return out;
 }
 
 /** The channel names of an asset's `deliveryChannels` JSON (`[{ channel, policy }]`). */
@@ -66,6 +91,10 @@ export function fromNamedQueryAsset(row: NamedQueryAsset): PresentationAsset {
     duration: row.duration ?? 0,
     thumbnails: openThumbnails(row.derivatives),
     restricted: row.roles.length > 0,
+    transcodes: paintedTranscodes(
+      transcodesOf((row.derivatives as { transcodes?: unknown } | null)?.transcodes),
+    ),
+    poster: posterSize((row.derivatives as { poster?: unknown } | null)?.poster),
   };
 }
 
@@ -74,4 +103,10 @@ export function newestChange(rows: readonly Pick<NamedQueryAsset, 'updated' | 'f
   let newest = 0;
   for (const r of rows) newest = Math.max(newest, r.updated.getTime(), r.finished?.getTime() ?? 0);
   return new Date(newest);
+}
+
+/** The pixel size of a well-formed `derivatives.poster`. */
+function posterSize(value: unknown): PixelSize | undefined {
+  const p = posterOf(value);
+  return p ? { width: p.width, height: p.height } : undefined;
 }

@@ -1,14 +1,8 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { deliveryError } from '../delivery-errors';
 import { etagOf } from '../http-cache';
-import {
-  answerIfNotModified,
-  type CachedResponseMeta,
-  type HttpRequest,
-  type HttpResponse,
-  setCacheHeaders,
-} from '../http-io';
-import { decideRange, type RangeDecision } from '../file/byte-range';
+import type { HttpRequest, HttpResponse } from '../http-io';
+import { sendRanged } from '../ranged/ranged-response';
 import { PublicUrls } from '../public-url.service';
 import {
   controlDocument,
@@ -27,11 +21,6 @@ import { ProjectionService, type ResolvedProjection } from './projection.service
 export const CACHE_PROJECTION = 'public, max-age=60';
 /** `Cache-Control` of the 202 while building and of the control documents: never cached. */
 export const CACHE_NONE = 'no-store';
-
-function header(req: HttpRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 /**
  * The stored named-query projections (SPEC.md §5, §7 `pdf`, `zip`):
@@ -104,45 +93,30 @@ export class ProjectionController {
       );
     }
     const { row, info } = found;
-    const meta: CachedResponseMeta = {
-      etag: etagOf('projection', row.id, String(row.build), row.fingerprint ?? '', String(info.size)),
-      lastModified: row.created ?? undefined,
-      cacheControl: CACHE_PROJECTION,
-      headers: { 'Accept-Ranges': 'bytes', 'X-Content-Type-Options': 'nosniff' },
-    };
-    if (answerIfNotModified(req, res, meta)) return;
-    const head = req.method === 'HEAD';
-    const size = info.size;
-    const decision: RangeDecision = head
-      ? { kind: 'whole' }
-      : decideRange(size, header(req, 'range'), header(req, 'if-range'), meta);
-    if (decision.kind === 'unsatisfiable') {
-      throw deliveryError(416, `Range ${header(req, 'range')} is outside the ${size} bytes of ${p.label}`, {
-        'Content-Range': `bytes */${size}`,
-        'Accept-Ranges': 'bytes',
-      });
-    }
-    const partial = decision.kind === 'partial';
-    const start = partial ? decision.start : 0;
-    const length = partial ? decision.end - decision.start + 1 : size;
-    const body =
-      head || length === 0
-        ? undefined
-        : await this.projections.open(row, partial ? { start, end: decision.end } : undefined);
-    setCacheHeaders(res, meta);
-    res.statusCode = partial ? 206 : 200;
-    res.setHeader('Content-Type', PROJECTION_CONTENT_TYPES[path.kind]);
-    res.setHeader('Content-Length', length);
-    res.setHeader(
-      'Content-Disposition',
-      projectionDisposition(path.kind, projectionFileName(path.kind, p.ref.queryName, p.bound.objectName)),
+    const out = await sendRanged(
+      req,
+      res,
+      {
+        size: info.size,
+        meta: {
+          etag: etagOf('projection', row.id, String(row.build), row.fingerprint ?? '', String(info.size)),
+          lastModified: row.created ?? undefined,
+          cacheControl: CACHE_PROJECTION,
+          headers: { 'X-Content-Type-Options': 'nosniff' },
+        },
+        contentType: PROJECTION_CONTENT_TYPES[path.kind],
+        headers: {
+          'Content-Disposition': projectionDisposition(
+            path.kind,
+            projectionFileName(path.kind, p.ref.queryName, p.bound.objectName),
+          ),
+        },
+        describe: p.label,
+        open: (range) => this.projections.open(row, range),
+      },
+      () => undefined,
     );
-    if (partial) res.setHeader('Content-Range', `bytes ${start}-${decision.end}/${size}`);
-    if (!body) {
-      res.end();
-      return;
-    }
-    await this.projections.stream(body, res, length, `${path.kind} ${p.label}`);
+    if (out.stream) this.projections.report(out.stream, out.length, `${path.kind} ${p.label}`);
   }
 }
 

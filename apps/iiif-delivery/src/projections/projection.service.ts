@@ -1,5 +1,5 @@
-import type { Readable, Writable } from 'node:stream';
-import { streamExactly } from '../http-io';
+import type { Readable } from 'node:stream';
+import type { StreamOutcome } from '../http-io';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NamedQueryProjectionBuildV1, type ProjectionKind } from '@vellum/contracts';
 import {
@@ -195,12 +195,8 @@ export class ProjectionService {
     }
   }
 
-  /**
-   * Pipes exactly `length` bytes of `source` to `res` (headers already sent). Never rejects: a failure can only cut
-   * the response short; a client that goes away releases the store stream.
-   */
-  async stream(source: Readable, res: Writable, length: number, label: string): Promise<void> {
-    const out = await streamExactly(source, res, length);
+  /** Logs a stored object's stream that the store cut short (`sendRanged` streamed it; the client saw a truncated body). */
+  report(out: StreamOutcome, length: number, label: string): void {
     if (out.ended === 'store-failed')
       this.log.warn(`${label}: the stream failed after ${out.sent} of ${length} bytes: ${String(out.error)}`);
   }

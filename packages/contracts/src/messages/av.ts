@@ -2,7 +2,9 @@ import { Type } from 'class-transformer';
 import {
   IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
+  IsNumber,
   IsNotEmpty,
   IsOptional,
   IsString,
@@ -22,6 +24,48 @@ export class TranscodeOutput {
   @IsOptional() @IsInt() @Min(0) height?: number;
   /** Milliseconds. */
   @IsOptional() @IsInt() @Min(0) duration?: number;
+  /** The output's codecs as ffprobe names them, video first: `h264+aac`, `vp9+opus`, `mp3`. */
+  @IsOptional() @IsString() codec?: string;
+}
+
+/** The poster frame of a video (SPEC.md §4.4): a JPEG at 10 % of the duration, next to the transcodes. */
+export class PosterOutput {
+  @ValidateNested() @Type(() => ObjectLocation) location!: ObjectLocation;
+  /** Always `image/jpeg`. */
+  @IsString() @IsNotEmpty() mediaType!: string;
+  /** Pixels. */
+  @IsInt() @Min(1) width!: number;
+  @IsInt() @Min(1) height!: number;
+}
+
+/** One stream of the source, as ffprobe reported it. */
+export class ProbedStream {
+  @IsIn(['audio', 'video', 'subtitle', 'data', 'attachment', 'unknown']) type!: string;
+  /** ffprobe's `codec_name`, e.g. `h264`, `vp9`, `mp3`, `aac`, `opus`. */
+  @IsString() codec!: string;
+  /** Pixels (video). */
+  @IsOptional() @IsInt() @Min(0) width?: number;
+  @IsOptional() @IsInt() @Min(0) height?: number;
+  /** Frames per second (video). */
+  @IsOptional() @IsNumber() @Min(0) frameRate?: number;
+  /** Hz (audio). */
+  @IsOptional() @IsInt() @Min(0) sampleRate?: number;
+  @IsOptional() @IsInt() @Min(0) channels?: number;
+  /** bit/s, when the container says. */
+  @IsOptional() @IsInt() @Min(0) bitRate?: number;
+}
+
+/** The ffprobe summary of the source (SPEC.md §4.4; shown by `GET .../metadata`). */
+export class ProbeSummary {
+  /** ffprobe's `format_name`, e.g. `mov,mp4,m4a,3gp,3g2,mj2`, `matroska,webm`, `mp3`. */
+  @IsString() formatName!: string;
+  /** Milliseconds. */
+  @IsInt() @Min(0) duration!: number;
+  /** bit/s, when known. */
+  @IsOptional() @IsInt() @Min(0) bitRate?: number;
+  /** Bytes. */
+  @IsOptional() @IsInt() @Min(0) size?: number;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ProbedStream) streams!: ProbedStream[];
 }
 
 /** Command: transcode one audio/video asset per preset. Orchestrator → av-transcoder. */
@@ -54,6 +98,10 @@ export class AvTranscodeCompletedV1 extends AssetAttemptRef {
    * orchestrator finalises from it, so an optimised origin read in place is named as it was read.
    */
   @IsOptional() @ValidateNested() @Type(() => ObjectLocation) source?: ObjectLocation;
+  /** The poster frame of a video source; absent for audio. */
+  @IsOptional() @ValidateNested() @Type(() => PosterOutput) poster?: PosterOutput;
+  /** What ffprobe found in the source. */
+  @IsOptional() @ValidateNested() @Type(() => ProbeSummary) probe?: ProbeSummary;
 }
 registerMessage(AvTranscodeCompletedV1);
 
@@ -67,3 +115,29 @@ export class AvTranscodeFailedV1 extends AssetAttemptRef {
   @IsBoolean() retryable!: boolean;
 }
 registerMessage(AvTranscodeFailedV1);
+
+/** One preset as the transcoder announces it (the fields of `AV_PRESETS` delivery and policies need). */
+export class AnnouncedAvPreset {
+  @IsString() @IsNotEmpty() name!: string;
+  @IsIn(['audio', 'video']) kind!: string;
+  @IsString() @IsNotEmpty() mediaType!: string;
+  @IsString() @IsNotEmpty() extension!: string;
+  /** Largest output height, pixels (video presets). */
+  @IsOptional() @IsInt() @Min(1) maxHeight?: number;
+}
+
+/**
+ * Event: the av-transcoder's preset list, published once at every start (SPEC.md §4.4 "The transcoder's preset
+ * list is published"). The management API serves the same list (`AV_PRESETS`, shared code) at `GET /avPresets`;
+ * this event lets operators and other subscribers see what a running transcoder offers.
+ */
+export class AvPresetsPublishedV1 {
+  static readonly routingKey = 'av.presets.published.v1';
+  static readonly description = 'The presets a starting av-transcoder offers (name, kind, media type, extension).';
+  static readonly producers = ['av-transcoder'];
+  static readonly consumers: string[] = [];
+  /** The transcoder instance (`SERVICE_INSTANCE`). */
+  @IsString() @IsNotEmpty() instance!: string;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => AnnouncedAvPreset) presets!: AnnouncedAvPreset[];
+}
+registerMessage(AvPresetsPublishedV1);

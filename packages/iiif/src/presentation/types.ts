@@ -29,6 +29,8 @@ export interface AvTranscode {
   height?: number;
   /** Milliseconds; defaults to the asset's. */
   duration?: number;
+  /** A label for viewers choosing among several (the preset name, e.g. `video-mp4-720p`). */
+  label?: string;
 }
 
 /**
@@ -71,6 +73,11 @@ export interface PresentationAsset {
   restricted?: boolean;
   /** The access services the probe service offers (Auth 2.0; none until the access-control issue). */
   accessServices?: readonly AuthAccessService[];
+  /**
+   * The poster frame of a video (a JPEG at `{iiif-av}/poster.jpg`, pixels): the canvas `thumbnail` and
+   * `placeholderCanvas` when the asset has no open thumbnails.
+   */
+  poster?: PixelSize;
   /** AV derivatives (SPEC.md §4.4): one → the painted body, several → a `Choice`. */
   transcodes?: readonly AvTranscode[];
   /** The canvas label; default `{ none: [id] }`. */

@@ -290,7 +290,7 @@ describe('buildManifestV3 (Presentation 3.0; SPEC.md §5, §7)', () => {
     expect(v3(manifest([image({ width: 0 })])).items).toEqual([]);
   });
 
-  describe('audio and video (the shape; the AV issue fills in the transcodes)', () => {
+  describe('audio and video', () => {
     const audio = (extra: Partial<PresentationAsset> = {}): PresentationAsset => ({
       customerId: 7,
       spaceId: 2,
@@ -362,11 +362,76 @@ describe('buildManifestV3 (Presentation 3.0; SPEC.md §5, §7)', () => {
         ],
       });
       expect(canvas.thumbnail[0].id).toBe(`${BASE}/thumbs/7/2/clip/full/400,225/0/default.jpg`);
+      // The poster's largest thumbnail as the placeholder canvas, painted with its JPEG.
+      expect(canvas.placeholderCanvas).toMatchObject({
+        id: `${canvas.id}/placeholder`,
+        type: 'Canvas',
+        width: 400,
+        height: 225,
+      });
+      expect(canvas.placeholderCanvas.items[0].items[0]).toMatchObject({
+        motivation: 'painting',
+        target: `${canvas.id}/placeholder`,
+        body: {
+          id: `${BASE}/thumbs/7/2/clip/full/400,225/0/default.jpg`,
+          type: 'Image',
+          format: 'image/jpeg',
+          width: 400,
+          height: 225,
+        },
+      });
       expect(canvas.rendering[0]).toMatchObject({
         id: `${BASE}/file/7/2/clip`,
         type: 'Video',
         format: 'video/mp4',
       });
+    });
+
+    it('labels each choice with its preset; audio gets no placeholder canvas', () => {
+      const m = v3(
+        manifest([
+          audio({
+            channels: ['iiif-av', 'thumbs'],
+            thumbnails: [{ width: 100, height: 100 }],
+            transcodes: [
+              { path: 'full/max/default.mp3', mediaType: 'audio/mpeg', label: 'audio-mp3-128' },
+              { path: 'full/max/default.m4a', mediaType: 'audio/mp4', label: 'audio-aac-128' },
+            ],
+          }),
+        ]),
+      );
+      const [canvas] = canvases(m);
+      expect(canvas.placeholderCanvas).toBeUndefined();
+      expect(canvas.items[0].items[0].body.items.map((b: { label: unknown }) => b.label)).toEqual([
+        { none: ['audio-mp3-128'] },
+        { none: ['audio-aac-128'] },
+      ]);
+    });
+
+    it('a video without thumbnails: its poster is the thumbnail and the placeholder canvas', () => {
+      const m = v3(
+        manifest([
+          audio({
+            id: 'clip',
+            mediaType: 'video/mp4',
+            width: 960,
+            height: 540,
+            poster: { width: 960, height: 540 },
+            transcodes: [{ path: 'full/full/max/max/0/default.mp4', mediaType: 'video/mp4' }],
+          }),
+        ]),
+      );
+      const [canvas] = canvases(m);
+      const poster = {
+        id: `${BASE}/iiif-av/7/2/clip/poster.jpg`,
+        type: 'Image',
+        format: 'image/jpeg',
+        width: 960,
+        height: 540,
+      };
+      expect(canvas.thumbnail).toEqual([poster]);
+      expect(canvas.placeholderCanvas).toMatchObject({ type: 'Canvas', width: 960, height: 540 });
+      expect(canvas.placeholderCanvas.items[0].items[0].body).toEqual(poster);
     });
 
     it('no transcodes yet: the canvas with its duration and an empty annotation page', () => {

@@ -130,6 +130,7 @@ function avBodiesV3(asset: PresentationAsset, urls: AssetUrls): JsonObject[] {
       type: resourceTypeFor(t.mediaType) === 'Video' ? 'Video' : 'Sound',
       format: t.mediaType,
     };
+    if (t.label) body.label = { none: [t.label] };
     if (t.width && t.height) {
       body.width = t.width;
       body.height = t.height;
@@ -138,6 +139,56 @@ function avBodiesV3(asset: PresentationAsset, urls: AssetUrls): JsonObject[] {
     if (asset.restricted) body.service = [probeServiceV3(urls.probe, asset.accessServices)];
     return body;
   });
+}
+
+/**
+ * The `placeholderCanvas` of a video canvas (Presentation 3.0 §3.3), for a viewer to show before playback: a
+ * canvas the size of the largest open thumbnail, painted with that JPEG and its level-0 service; without
+ * thumbnails, the poster frame the transcoder took (`{iiif-av}/poster.jpg`). Undefined for audio (no dimensions)
+ * or with neither.
+ */
+function placeholderCanvasV3(asset: PresentationAsset, urls: AssetUrls): JsonObject | undefined {
+  if (!(asset.width && asset.height)) return undefined;
+  const largest = largestThumbnail(asset);
+  const image: JsonObject | undefined = largest
+    ? {
+        id: thumbnailUrl(urls.thumbs(3), largest),
+        type: 'Image',
+        format: 'image/jpeg',
+        width: largest.width,
+        height: largest.height,
+        service: [thumbsServiceV3(asset, urls)],
+      }
+    : posterImageV3(asset, urls);
+  if (!image) return undefined;
+  const id = `${urls.canvas}/placeholder`;
+  return {
+    id,
+    type: 'Canvas',
+    width: image.width,
+    height: image.height,
+    items: [
+      {
+        id: `${id}/page`,
+        type: 'AnnotationPage',
+        items: [
+          { id: `${id}/page/painting`, type: 'Annotation', motivation: 'painting', body: image, target: id },
+        ],
+      },
+    ],
+  };
+}
+
+/** The poster JPEG of a video (`{iiif-av}/poster.jpg`), or undefined without one. */
+function posterImageV3(asset: PresentationAsset, urls: AssetUrls): JsonObject | undefined {
+  if (!asset.poster) return undefined;
+  return {
+    id: `${urls.av}/poster.jpg`,
+    type: 'Image',
+    format: 'image/jpeg',
+    width: asset.poster.width,
+    height: asset.poster.height,
+  };
 }
 
 /** The canvas of an `image` or `av` asset (Presentation 3.0 §3.1 Canvas), or undefined for other kinds. */
@@ -181,6 +232,11 @@ export function canvasV3(asset: PresentationAsset, urls: AssetUrls): JsonObject 
   }
   const thumbnail = thumbnailV3(asset, urls);
   if (thumbnail) canvas.thumbnail = thumbnail;
+  else if (kind === 'av' && asset.poster) canvas.thumbnail = [posterImageV3(asset, urls)!];
+  if (kind === 'av') {
+    const placeholder = placeholderCanvasV3(asset, urls);
+    if (placeholder) canvas.placeholderCanvas = placeholder;
+  }
   if (asset.channels.includes('file')) canvas.rendering = [fileRenderingV3(asset, urls)];
   canvas.items = [{ id: page, type: 'AnnotationPage', items }];
   return canvas;
@@ -189,7 +245,7 @@ export function canvasV3(asset: PresentationAsset, urls: AssetUrls): JsonObject 
 /**
  * Builds a IIIF Presentation 3.0 manifest (SPEC.md §5, §7; Presentation 3.0 §3, §5):
  * - one `Canvas` per `image` asset (`width`/`height`) and per `av` asset (`duration` in seconds, and
- *   `width`/`height` for video), in the order given; its `AnnotationPage` paints the image (the largest open
+ *   `width`/`height` for video, and the poster's largest thumbnail as `placeholderCanvas`), in the order given; its `AnnotationPage` paints the image (the largest open
  *   thumbnail, carrying the image services `ImageService3` and `ImageService2`) or the AV derivatives (one body,
  *   or a `Choice` of several); `thumbnail` from the thumbs service with its level-0 service; `rendering` of the
  *   original when the asset also has the `file` channel;
