@@ -54,20 +54,24 @@ export class AvTranscodeCreateHandler implements OnApplicationShutdown {
         Object.assign(new AvTranscodeCompletedV1(), {
           ...ref(cmd),
           ...result,
-          source: { bucket: cmd.source.bucket, key: cmd.source.key, ...(cmd.source.size ? { size: cmd.source.size } : {}) },
+          source: {
+            bucket: cmd.source.bucket,
+            key: cmd.source.key,
+            ...(cmd.source.size ? { size: cmd.source.size } : {}),
+          },
         }),
         { priority },
       );
       this.metrics.record('completed', seconds());
     } catch (err) {
-      const permanent =
-        (err instanceof MediaError && !err.retryable) || err instanceof ObjectNotFoundError;
+      const permanent = (err instanceof MediaError && !err.retryable) || err instanceof ObjectNotFoundError;
       const message = err instanceof Error ? err.message : String(err);
       if (permanent) {
-        const text =
-          err instanceof ObjectNotFoundError ? `The staged source is gone: ${message}` : message;
+        const text = err instanceof ObjectNotFoundError ? `The staged source is gone: ${message}` : message;
         this.log.warn(`${asset}: ${text}`);
-        await this.publisher.publish(failed(cmd, permanentFailureText(text, ctx.attempt), false), { priority });
+        await this.publisher.publish(failed(cmd, permanentFailureText(text, ctx.attempt), false), {
+          priority,
+        });
         this.metrics.record('failed_permanent', seconds());
         return;
       }

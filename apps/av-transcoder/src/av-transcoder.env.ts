@@ -28,11 +28,15 @@ export class AvTranscoderEnv extends ObjectStoreEnv {
   @EnvInt(1000, 3_600_000) AV_STALL_TIMEOUT_MS: number = 60_000;
   /** `ffmpeg` (Debian `ffmpeg`): an absolute path or a command name on PATH; default `ffmpeg`. */
   @IsString()
-  @Matches(COMMAND, { message: '$property must be an absolute path or a command name on PATH (e.g. /usr/bin/ffmpeg)' })
+  @Matches(COMMAND, {
+    message: '$property must be an absolute path or a command name on PATH (e.g. /usr/bin/ffmpeg)',
+  })
   FFMPEG: string = 'ffmpeg';
   /** `ffprobe` (Debian `ffmpeg`): an absolute path or a command name on PATH; default `ffprobe`. */
   @IsString()
-  @Matches(COMMAND, { message: '$property must be an absolute path or a command name on PATH (e.g. /usr/bin/ffprobe)' })
+  @Matches(COMMAND, {
+    message: '$property must be an absolute path or a command name on PATH (e.g. /usr/bin/ffprobe)',
+  })
   FFPROBE: string = 'ffprobe';
   /**
    * Where each transcode makes its temporary directory `vellum-av-*` (the downloaded source, outputs before upload;

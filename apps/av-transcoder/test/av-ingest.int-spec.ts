@@ -58,7 +58,10 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
         return;
       }
       const body = readFileSync(fixturePath(name));
-      res.writeHead(200, { 'content-type': name.endsWith('mp4') ? 'video/mp4' : 'audio/mpeg', 'content-length': body.length });
+      res.writeHead(200, {
+        'content-type': name.endsWith('mp4') ? 'video/mp4' : 'audio/mpeg',
+        'content-length': body.length,
+      });
       res.end(body);
     });
     await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
@@ -137,10 +140,18 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
         ingestAttempt: 1,
       },
     });
-    await app.get(MessagePublisher).publish(
-      Object.assign(new AssetIngestRequestedV1(), { customerId, spaceId: 1, assetId: id, attempt: 1, priority: true }),
-      { priority: 5 },
-    );
+    await app
+      .get(MessagePublisher)
+      .publish(
+        Object.assign(new AssetIngestRequestedV1(), {
+          customerId,
+          spaceId: 1,
+          assetId: id,
+          attempt: 1,
+          priority: true,
+        }),
+        { priority: 5 },
+      );
     return waitFor(
       async () => {
         const a = await prisma.asset.findUnique({
@@ -164,7 +175,9 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
   it('a video asset (iiif-av/default-video) finishes with duration, size, a 720p MP4 and a poster', async () => {
     const asset = await ingest('clip', 'video.mp4', 'video/mp4', 'default-video');
     expect(asset.error).toBeNull();
-    expect(Math.abs((asset.duration ?? -1000) - ffprobeMs(fixturePath('video.mp4')))).toBeLessThanOrEqual(100);
+    expect(Math.abs((asset.duration ?? -1000) - ffprobeMs(fixturePath('video.mp4')))).toBeLessThanOrEqual(
+      100,
+    );
     expect({ width: asset.width, height: asset.height }).toEqual({ width: 960, height: 540 });
     const d = asset.derivatives as unknown as AssetDerivatives;
     const prefix = `${customerId}/1/clip`;

@@ -88,7 +88,9 @@ describe('AvTranscodeService with the real ffmpeg and an S3 store (SPEC.md §4.4
     expect(result).toMatchObject({ width: 960, height: 540 });
     expect(result.probe.formatName).toBe('mov,mp4,m4a,3gp,3g2,mj2');
     expect(result.probe.streams.map((s) => `${s.type}:${s.codec}`)).toEqual(['video:h264', 'audio:aac']);
-    expect(result.outputs.map((o) => [o.preset, o.location.key, o.mediaType, o.width, o.height, o.codec])).toEqual([
+    expect(
+      result.outputs.map((o) => [o.preset, o.location.key, o.mediaType, o.width, o.height, o.codec]),
+    ).toEqual([
       ['video-mp4-720p', '1/1/clip/av/video-mp4-720p.mp4', 'video/mp4', 960, 540, 'h264+aac'],
       ['video-mp4-480p', '1/1/clip/av/video-mp4-480p.mp4', 'video/mp4', 854, 480, 'h264+aac'],
       ['video-mp4-1080p', '1/1/clip/av/video-mp4-1080p.mp4', 'video/mp4', 960, 540, 'h264+aac'],
@@ -134,7 +136,9 @@ describe('AvTranscodeService with the real ffmpeg and an S3 store (SPEC.md §4.4
     const sourceMs = ffprobeMs(fixturePath('video.webm'));
     expect(Math.abs(result.duration - sourceMs)).toBeLessThanOrEqual(100);
     expect(result.outputs[0]).toMatchObject({ width: 960, height: 540, codec: 'h264+aac' });
-    expect(Math.abs(ffprobeMs(await local(result.outputs[0].location.key)) - sourceMs)).toBeLessThanOrEqual(100);
+    expect(Math.abs(ffprobeMs(await local(result.outputs[0].location.key)) - sourceMs)).toBeLessThanOrEqual(
+      100,
+    );
     expect(result.probe.streams.map((s) => s.codec)).toEqual(['vp8', 'vorbis']);
   });
 
@@ -163,7 +167,9 @@ describe('AvTranscodeService with the real ffmpeg and an S3 store (SPEC.md §4.4
     expect(m4a.indexOf('moov')).toBeLessThan(m4a.indexOf('mdat'));
     const again = await service.transcode({ ...job, presets: ['audio-mp3-128'] });
     expect(again.outputs[0].location.key).toBe(result.outputs[0].location.key);
-    expect((await store.stat(DERIV, '1/1/song/av/audio-mp3-128.mp3'))?.size).toBe(again.outputs[0].location.size);
+    expect((await store.stat(DERIV, '1/1/song/av/audio-mp3-128.mp3'))?.size).toBe(
+      again.outputs[0].location.size,
+    );
   }, 180_000);
 
   it('a video preset on an audio-only file is a permanent error, and nothing is left on disk', async () => {
@@ -234,7 +240,12 @@ describe('AvTranscodeService with the real ffmpeg and an S3 store (SPEC.md §4.4
     // A fake "ffmpeg" that never reports progress: the stall timer must kill it.
     const fake = path.join(tmpRoot, 'stuck-ffmpeg.sh');
     writeFileSync(fake, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
-    const stuck = new AvTranscodeService(store, { ffmpeg: fake, ffprobe: 'ffprobe', stallTimeoutMs: 1500, tmpRoot });
+    const stuck = new AvTranscodeService(store, {
+      ffmpeg: fake,
+      ffprobe: 'ffprobe',
+      stallTimeoutMs: 1500,
+      tmpRoot,
+    });
     const started = Date.now();
     const err = await stuck
       .transcode({
@@ -246,12 +257,20 @@ describe('AvTranscodeService with the real ffmpeg and an S3 store (SPEC.md §4.4
       })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MediaError);
-    expect(err).toMatchObject({ retryable: true, message: `${fake} made no progress for 1500 ms and was killed` });
+    expect(err).toMatchObject({
+      retryable: true,
+      message: `${fake} made no progress for 1500 ms and was killed`,
+    });
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(workDirs()).toEqual([]);
 
     // Shutdown while a job runs: the child is killed, the job fails retryable, the work directory is gone.
-    const slow = new AvTranscodeService(store, { ffmpeg: fake, ffprobe: 'ffprobe', stallTimeoutMs: 60_000, tmpRoot });
+    const slow = new AvTranscodeService(store, {
+      ffmpeg: fake,
+      ffprobe: 'ffprobe',
+      stallTimeoutMs: 60_000,
+      tmpRoot,
+    });
     const job = slow
       .transcode({
         mediaType: 'audio/mpeg',

@@ -1,6 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as path from 'node:path';
-import { avPreset, type AvPreset, type PosterOutput, type ProbeSummary, type TranscodeOutput } from '@vellum/contracts';
+import {
+  avPreset,
+  type AvPreset,
+  type PosterOutput,
+  type ProbeSummary,
+  type TranscodeOutput,
+} from '@vellum/contracts';
 import type { ObjectStore } from '@vellum/storage';
 import { type FfmpegConfig, type FfmpegProgress, probe, type ProbeResult, runFfmpeg } from './ffmpeg';
 import { MediaError } from './media-error';
@@ -94,7 +100,10 @@ export class AvTranscodeService {
       const hasAudio = src.streams.some((s) => s.type === 'audio');
       for (const p of presets) {
         if (p.kind === 'video' && !video)
-          throw new MediaError(`Preset ${p.name} needs a video stream, and the file has none (audio only)`, false);
+          throw new MediaError(
+            `Preset ${p.name} needs a video stream, and the file has none (audio only)`,
+            false,
+          );
         if (p.kind === 'audio' && !hasAudio)
           throw new MediaError(`Preset ${p.name} needs an audio stream, and the file has none`, false);
       }
@@ -130,7 +139,9 @@ export class AvTranscodeService {
       let poster: PosterOutput | undefined;
       if (video) {
         const out = path.join(dir, 'poster.jpg');
-        await runFfmpeg(this.cfg, posterArgs(input, Math.floor(src.duration * 0.1), out), { signal: abort.signal });
+        await runFfmpeg(this.cfg, posterArgs(input, Math.floor(src.duration * 0.1), out), {
+          signal: abort.signal,
+        });
         const key = posterKey(job.keyPrefix);
         const { size } = await this.store.putFile(job.bucket, key, out, { contentType: 'image/jpeg' });
         // A full-size frame: the source's pixel size.

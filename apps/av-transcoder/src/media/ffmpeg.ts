@@ -93,7 +93,9 @@ function run(
       opts.signal?.removeEventListener('abort', onAbort);
       reject(
         new MediaError(
-          err.code === 'ENOENT' ? `${cmd} is not installed (Debian package ffmpeg)` : `${cmd}: ${err.message}`,
+          err.code === 'ENOENT'
+            ? `${cmd} is not installed (Debian package ffmpeg)`
+            : `${cmd}: ${err.message}`,
           true,
         ),
       );
@@ -151,11 +153,13 @@ export async function probe(cfg: FfmpegConfig, file: string, signal?: AbortSigna
       return Object.fromEntries(Object.entries(st).filter(([, v]) => v !== undefined)) as ProbeStream;
     });
   const seconds =
-    Number(json.format?.duration) ||
-    Math.max(0, ...(json.streams ?? []).map((s) => Number(s.duration) || 0));
+    Number(json.format?.duration) || Math.max(0, ...(json.streams ?? []).map((s) => Number(s.duration) || 0));
   const media = streams.some((s) => s.type === 'audio' || s.type === 'video');
   if (!media || !Number.isFinite(seconds) || seconds <= 0)
-    throw new MediaError('The file is not audio or video ffmpeg can read (no audio or video stream with a duration)', false);
+    throw new MediaError(
+      'The file is not audio or video ffmpeg can read (no audio or video stream with a duration)',
+      false,
+    );
   const result: ProbeResult = {
     formatName: typeof json.format?.format_name === 'string' ? json.format.format_name : 'unknown',
     duration: Math.round(seconds * 1000),
@@ -204,7 +208,10 @@ export async function runFfmpeg(
           const us = Number(block.out_time_us ?? block.out_time_ms);
           const speed = parseFloat(block.speed ?? '');
           if (Number.isFinite(us) && us >= 0)
-            opts.onProgress?.({ outTimeMs: Math.round(us / 1000), ...(Number.isFinite(speed) ? { speed } : {}) });
+            opts.onProgress?.({
+              outTimeMs: Math.round(us / 1000),
+              ...(Number.isFinite(speed) ? { speed } : {}),
+            });
           block = {};
         } else block[k] = v;
       }

@@ -17,7 +17,20 @@ export function presetArgs(preset: AvPreset, input: string, output: string): str
   const video =
     preset.video?.codec === 'vp9'
       ? // Constant quality, realtime deadline: VP9's default "good" deadline is ~10× slower than x264 here.
-        ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', '33', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1']
+        [
+          '-c:v',
+          'libvpx-vp9',
+          '-b:v',
+          '0',
+          '-crf',
+          '33',
+          '-deadline',
+          'realtime',
+          '-cpu-used',
+          '8',
+          '-row-mt',
+          '1',
+        ]
       : ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-profile:v', 'high', '-pix_fmt', 'yuv420p'];
   return [
     '-i',
@@ -43,7 +56,8 @@ function audioArgs(preset: AvPreset): string[] {
 }
 
 function containerArgs(preset: AvPreset): string[] {
-  if (preset.extension === 'mp4' || preset.extension === 'm4a') return ['-movflags', '+faststart', '-f', 'mp4'];
+  if (preset.extension === 'mp4' || preset.extension === 'm4a')
+    return ['-movflags', '+faststart', '-f', 'mp4'];
   if (preset.extension === 'webm') return ['-f', 'webm'];
   return ['-f', 'mp3', '-id3v2_version', '3'];
 }
@@ -53,5 +67,19 @@ function containerArgs(preset: AvPreset): string[] {
  * `-ss` before `-i` seeks by keyframe then decodes to the exact time.
  */
 export function posterArgs(input: string, atMs: number, output: string): string[] {
-  return ['-ss', (atMs / 1000).toFixed(3), '-i', input, '-map', '0:v:0', '-frames:v', '1', '-q:v', '3', '-f', 'image2', output];
+  return [
+    '-ss',
+    (atMs / 1000).toFixed(3),
+    '-i',
+    input,
+    '-map',
+    '0:v:0',
+    '-frames:v',
+    '1',
+    '-q:v',
+    '3',
+    '-f',
+    'image2',
+    output,
+  ];
 }

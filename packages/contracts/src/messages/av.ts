@@ -133,7 +133,8 @@ export class AnnouncedAvPreset {
  */
 export class AvPresetsPublishedV1 {
   static readonly routingKey = 'av.presets.published.v1';
-  static readonly description = 'The presets a starting av-transcoder offers (name, kind, media type, extension).';
+  static readonly description =
+    'The presets a starting av-transcoder offers (name, kind, media type, extension).';
   static readonly producers = ['av-transcoder'];
   static readonly consumers: string[] = [];
   /** The transcoder instance (`SERVICE_INSTANCE`). */
