@@ -140,18 +140,16 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
         ingestAttempt: 1,
       },
     });
-    await app
-      .get(MessagePublisher)
-      .publish(
-        Object.assign(new AssetIngestRequestedV1(), {
-          customerId,
-          spaceId: 1,
-          assetId: id,
-          attempt: 1,
-          priority: true,
-        }),
-        { priority: 5 },
-      );
+    await app.get(MessagePublisher).publish(
+      Object.assign(new AssetIngestRequestedV1(), {
+        customerId,
+        spaceId: 1,
+        assetId: id,
+        attempt: 1,
+        priority: true,
+      }),
+      { priority: 5 },
+    );
     return waitFor(
       async () => {
         const a = await prisma.asset.findUnique({
