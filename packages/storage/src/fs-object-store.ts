@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, createWriteStream, Dirent } from 'node:fs';
+import { constants as fsConstants, createWriteStream, Dirent, type WriteStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -97,6 +97,7 @@ export class FsObjectStore implements ObjectStore {
     this.filePath(bucket, key);
     await this.assertBucket(bucket);
     const tmp = await this.tempFile();
+    let out: WriteStream | undefined;
     try {
       let size = 0;
       if (Buffer.isBuffer(body)) {
@@ -106,11 +107,15 @@ export class FsObjectStore implements ObjectStore {
         body.on('data', (chunk: Buffer) => {
           size += chunk.length;
         });
-        await pipeline(body, createWriteStream(tmp));
+        out = createWriteStream(tmp);
+        await pipeline(body, out);
       }
       await this.commit(tmp, bucket, key);
       return { size };
     } catch (err) {
+      // A source that fails at once can reject the pipeline before the write stream has even opened its file:
+      // wait for the stream to close, or the file would appear after the removal below.
+      if (out && !out.closed) await new Promise<void>((resolve) => out!.once('close', () => resolve()));
       await fsp.rm(tmp, { force: true });
       throw err;
     }
