@@ -240,8 +240,10 @@ export class AssetIngestRequestedHandler {
    * closed; `park` when the window is full. Immediate registrations have no member: `go`.
    */
   private async claim(msg: AssetIngestRequestedV1): Promise<'go' | 'skip' | 'park'> {
-    const window = this.window.applies(msg) ? this.window.size : 0;
-    const result = await claimBatchMember(this.prisma, msg, this.clock.now(), { window });
+    const windowed = this.window.applies(msg);
+    const claim = () =>
+      claimBatchMember(this.prisma, msg, this.clock.now(), { window: windowed ? this.window.size : 0 });
+    const result = windowed ? await this.window.serialised(msg.customerId, claim) : await claim();
     if (result === 'full') return 'park';
     if (result !== 'cancelled') return 'go';
     this.metrics.outcome('cancelled');

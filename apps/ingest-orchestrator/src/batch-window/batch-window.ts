@@ -40,6 +40,8 @@ export class BatchWindow implements OnApplicationBootstrap, OnApplicationShutdow
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<number>;
   private readonly releases = new Set<Promise<void>>();
+  /** Per customer: the last claim queued in {@link serialised}. */
+  private readonly claims = new Map<number, Promise<void>>();
 
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
@@ -69,6 +71,26 @@ export class BatchWindow implements OnApplicationBootstrap, OnApplicationShutdow
    */
   async isFull(customerId: number): Promise<boolean> {
     return (await batchMembersInFlight(this.prisma, customerId, this.size)) >= this.size;
+  }
+
+  /**
+   * Runs `claim` after every earlier claim of the same customer in this replica has settled, so that each sees
+   * the members the previous ones started (claims are separate statements: run at once, several could each see
+   * room and overshoot the window). Across replicas the window stays a bound, not a quota.
+   */
+  async serialised<T>(customerId: number, claim: () => Promise<T>): Promise<T> {
+    const previous = this.claims.get(customerId) ?? Promise.resolve();
+    const run = previous.then(claim, claim);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.claims.set(customerId, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.claims.get(customerId) === settled) this.claims.delete(customerId);
+    }
   }
 
   /** The error a handler throws to park `msg` in its customer's lot (counted as `parked`). */
