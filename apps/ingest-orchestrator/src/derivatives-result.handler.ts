@@ -7,7 +7,7 @@ import {
   ImageDerivativesFailedV1,
 } from '@vellum/contracts';
 import { findAssetByKey, PLATFORM_CUSTOMER_ID, PRISMA, type Asset, type PrismaClient } from '@vellum/db';
-import { MessagePublisher, type VellumRmqContext } from '@vellum/messaging';
+import { MessagePublisher, PRIORITY_LANE, type VellumRmqContext } from '@vellum/messaging';
 import {
   OBJECT_STORE,
   originKey,
@@ -127,7 +127,8 @@ export class DerivativesResultHandler {
    * before the asset is finalised. One `image.derivatives.create.v1` with the poster JPEG as `source`, the pyramid
    * and thumbnails of {@link planPosterImage}, and this reply as `avResult`: the image-processor echoes it, and
    * {@link finalisePosterVideo} finalises with both. The asset stays `ingesting` meanwhile (the stuck-ingest
-   * sweeper still bounds it); a failed poster fails the asset with the image-processor's error.
+   * sweeper still bounds it); a failed poster fails the asset with the image-processor's error. Sent on the
+   * priority lane.
    */
   private async dispatchPoster(asset: Asset, msg: AvTranscodeCompletedV1): Promise<void> {
     const poster = msg.poster!;
@@ -152,8 +153,10 @@ export class DerivativesResultHandler {
     });
     const ref = refOf(msg);
     const cmd = imageCommand({ ...ref, mediaType: poster.mediaType, source: poster.location }, image, msg);
-    await this.publisher.publish(cmd);
-    this.log.log({ ...ref, msg: 'video poster: image.derivatives.create.v1 dispatched' });
+    // One small JPEG that finishes an ingest which has already waited for its transcodes: the priority lane, so it
+    // never queues behind a whole batch of images.
+    await this.publisher.publish(cmd, { priority: PRIORITY_LANE });
+    this.log.log({ ...ref, msg: 'video poster: image.derivatives.create.v1 dispatched (priority lane)' });
   }
 
   /** Finalises a video from the transcoder's reply (`avResult`) and the image-processor's for its poster. */
