@@ -44,7 +44,7 @@ export const ASSET_METADATA_FIELDS = defineFields<AssetMetadataRow, Links>()('vo
   pyramid: {
     type: 'object',
     description:
-      'The tile source of the iiif-img channel: {tileSize (pixels), size (bytes), useOriginal (iiif-img/use-original: the origin served as is)}',
+      'The tile source of the iiif-img channel (for a video, of its poster frame): {tileSize (pixels), size (bytes), useOriginal (iiif-img/use-original: the origin served as is)}',
     render: (r) => {
       const p = r.derivatives.pyramid;
       if (!p) return undefined;
@@ -58,7 +58,7 @@ export const ASSET_METADATA_FIELDS = defineFields<AssetMetadataRow, Links>()('vo
   thumbnails: {
     type: 'object',
     description:
-      'Pre-made thumbnails of the thumbs channel: open (served to anyone) and auth (need a role) sizes, largest first, [{width, height}], and size (bytes, all of them)',
+      'Pre-made thumbnails of the thumbs channel (for a video, of its poster frame): open (served to anyone) and auth (need a role) sizes, largest first, [{width, height}], and size (bytes, all of them)',
     render: (r) => {
       const t = r.derivatives.thumbnails;
       if (!t) return undefined;
