@@ -35,7 +35,8 @@ const IMAGE_PROCESSOR_MAIN = path.resolve(__dirname, '../../image-processor/dist
  * with its RabbitMQ transport, a migrated Postgres clone, a RabbitMQ vhost, the filesystem object store both share,
  * a node:http origin on 127.0.0.1, and the real ffmpeg. An `asset.ingest.requested.v1` for an inserted asset must end
  * with the asset finished: duration, dimensions, derivatives (transcodes, poster, probe, and the poster's pyramid and
- * `thumbs/default` thumbnails, all stored) and no error.
+ * `thumbs/default` thumbnails, all stored), the latest `av.transcode.progress.v1` stored as `ingestProgress`, and no
+ * error.
  */
 describe('av ingest: orchestrator → av-transcoder (integration)', () => {
   let db: TestDatabase;
@@ -107,7 +108,13 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
     });
 
     // The transcoder: AppModule validates process.env when it is first imported.
-    Object.assign(process.env, { ...common, PORT: String(await freePort()), AV_STALL_TIMEOUT_MS: '30000' });
+    Object.assign(process.env, {
+      ...common,
+      PORT: String(await freePort()),
+      AV_STALL_TIMEOUT_MS: '30000',
+      // Every ffmpeg progress block is reported: the clip is short.
+      AV_PROGRESS_INTERVAL_MS: '0',
+    });
     const { AppModule } = await import('../src/app.module');
     app = await NestFactory.create(AppModule, { logger: ['error'] });
     app.connectMicroservice(
@@ -156,18 +163,16 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
         ingestAttempt: 1,
       },
     });
-    await app
-      .get(MessagePublisher)
-      .publish(
-        Object.assign(new AssetIngestRequestedV1(), {
-          customerId,
-          spaceId: 1,
-          assetId: id,
-          attempt: 1,
-          priority: true,
-        }),
-        { priority: 5 },
-      );
+    await app.get(MessagePublisher).publish(
+      Object.assign(new AssetIngestRequestedV1(), {
+        customerId,
+        spaceId: 1,
+        assetId: id,
+        attempt: 1,
+        priority: true,
+      }),
+      { priority: 5 },
+    );
     return waitFor(
       async () => {
         const a = await prisma.asset.findUnique({
@@ -212,6 +217,15 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
     const t = d.transcodes![0];
     expect((await store.stat(t.bucket, t.key))?.size).toBe(t.size);
     expect((await store.stat(d.poster!.bucket, d.poster!.key))?.size).toBe(d.poster!.size);
+    // The transcoder's progress reports reached the orchestrator, which stored the attempt's latest on the asset.
+    expect(asset.ingestProgress).toMatchObject({
+      attempt: 1,
+      preset: 'video-mp4-720p',
+      presetIndex: 1,
+      presetCount: 1,
+      fraction: expect.any(Number),
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
     // The poster went through the image pipeline: a pyramid (the image service) and the thumbs/default sizes.
     expect(d.pyramid).toMatchObject({ key: `${prefix}/image.tif`, tileSize: 512 });
     expect(d.pyramid!.useOriginal).toBeUndefined();

@@ -136,4 +136,41 @@ describe('ASSET_METADATA_FIELDS: audio/video (SPEC.md §4.4, issue 9 "Metadata")
     expect(out).not.toHaveProperty('poster');
     expect(out).not.toHaveProperty('source');
   });
+
+  describe('progress (av.transcode.progress.v1 stored by the orchestrator, SPEC.md §4.4)', () => {
+    const stored = {
+      attempt: 4,
+      preset: 'video-mp4-1080p',
+      presetIndex: 2,
+      presetCount: 3,
+      fraction: 0.42,
+      speed: 1.5,
+      at: '2026-12-01T10:00:05.000Z',
+    };
+    const present = (over: Record<string, unknown>) =>
+      ASSET_METADATA_FIELDS.present(
+        {
+          asset: { ...asset, ingesting: true, ingestAttempt: 4, ingestProgress: stored, ...over },
+          derivatives: {},
+        },
+        links as unknown as Links,
+      );
+
+    it('shows the latest report while the attempt it belongs to is ingesting', () => {
+      expect(present({}).progress).toEqual({
+        preset: 'video-mp4-1080p',
+        presetIndex: 2,
+        presetCount: 3,
+        fraction: 0.42,
+        speed: 1.5,
+        at: '2026-12-01T10:00:05.000Z',
+      });
+    });
+
+    it('hides it once finished, for another attempt, or when there is none', () => {
+      expect(present({ ingesting: false })).not.toHaveProperty('progress');
+      expect(present({ ingestAttempt: 5 })).not.toHaveProperty('progress');
+      expect(present({ ingestProgress: null })).not.toHaveProperty('progress');
+    });
+  });
 });

@@ -107,6 +107,24 @@ export const ASSET_METADATA_FIELDS = defineFields<AssetMetadataRow, Links>()('vo
       return { width: p.width, height: p.height, ...(typeof p.size === 'number' ? { size: p.size } : {}) };
     },
   },
+  progress: {
+    type: 'object',
+    description:
+      'While an audio/video transcode runs (ingesting): the latest progress report, {preset, presetIndex, presetCount (which preset of the job, 1-based), fraction (0..1 of that preset), speed (× real time), at (when the transcoder read it)}; absent otherwise',
+    render: (r) => {
+      const p = r.asset.ingestProgress as Record<string, unknown> | null | undefined;
+      if (!r.asset.ingesting || !p || typeof p !== 'object' || p.attempt !== r.asset.ingestAttempt)
+        return undefined;
+      return {
+        preset: p.preset,
+        presetIndex: p.presetIndex,
+        presetCount: p.presetCount,
+        fraction: p.fraction,
+        ...(typeof p.speed === 'number' ? { speed: p.speed } : {}),
+        at: p.at,
+      };
+    },
+  },
   source: {
     type: 'object',
     description:
