@@ -1,6 +1,11 @@
 import { Controller, Inject, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { AvTranscodeCompletedV1, AvTranscodeCreateV1, AvTranscodeFailedV1 } from '@vellum/contracts';
+import {
+  AvTranscodeCompletedV1,
+  AvTranscodeCreateV1,
+  AvTranscodeFailedV1,
+  AvTranscodeProgressV1,
+} from '@vellum/contracts';
 import {
   MessagePublisher,
   permanentFailureText,
@@ -8,8 +13,9 @@ import {
   type VellumRmqContext,
 } from '@vellum/messaging';
 import { ObjectNotFoundError } from '@vellum/storage';
+import { AvTranscoderEnv } from './av-transcoder.env';
 import { AvTranscoderMetrics } from './av-transcoder.metrics';
-import { AvTranscodeService, MediaError } from './media';
+import { AvTranscodeService, type JobProgress, MediaError } from './media';
 
 /**
  * Consumes `av.transcode.create.v1` (SPEC.md §4.1 step 3, §4.4) and replies to the orchestrator:
@@ -19,6 +25,8 @@ import { AvTranscodeService, MediaError } from './media';
  *   `av.transcode.failed.v1` `retryable: false` at once ("... (permanent, 1 attempt)");
  * - anything else (stalled ffmpeg killed, store trouble) → throw, so the transport retries with delay; on the last
  *   attempt it replies `retryable: true` instead, so no asset stays ingesting.
+ * While a job runs, its ffmpeg progress becomes `av.transcode.progress.v1` (the first report at once, then at most
+ * one per `AV_PROGRESS_INTERVAL_MS`), published without waiting (a lost report only delays the next).
  * Jobs run side by side up to the prefetch (`AV_TRANSCODER_CONCURRENCY`, default one per core).
  */
 @Controller()
@@ -29,6 +37,7 @@ export class AvTranscodeCreateHandler implements OnApplicationShutdown {
     @Inject(AvTranscodeService) private readonly transcoder: AvTranscodeService,
     private readonly publisher: MessagePublisher,
     private readonly metrics: AvTranscoderMetrics,
+    @Inject(AvTranscoderEnv) private readonly env: Pick<AvTranscoderEnv, 'AV_PROGRESS_INTERVAL_MS'>,
   ) {}
 
   @EventPattern(AvTranscodeCreateV1.routingKey)
@@ -40,6 +49,7 @@ export class AvTranscodeCreateHandler implements OnApplicationShutdown {
     this.log.log(`${asset}: transcoding ${cmd.presets.join(', ')} (delivery attempt ${ctx.attempt})`);
     const seen = new Set<string>();
     let lastLog = 0;
+    let lastReport = -Infinity;
     try {
       const result = await this.transcoder.transcode(cmd, (p) => {
         seen.add(p.preset);
@@ -48,6 +58,10 @@ export class AvTranscodeCreateHandler implements OnApplicationShutdown {
         if (performance.now() - lastLog > 10_000) {
           lastLog = performance.now();
           this.log.log(`${asset}: ${p.preset} (${p.index}/${p.total}) ${Math.round(p.fraction * 100)} %`);
+        }
+        if (performance.now() - lastReport >= this.env.AV_PROGRESS_INTERVAL_MS) {
+          lastReport = performance.now();
+          this.report(cmd, p);
         }
       });
       await this.publisher.publish(
@@ -90,6 +104,24 @@ export class AvTranscodeCreateHandler implements OnApplicationShutdown {
     } finally {
       for (const preset of seen) this.metrics.progress.remove({ asset, preset });
     }
+  }
+
+  /** Publishes one progress report without waiting for it; a failure is logged (the next report follows). */
+  private report(cmd: AvTranscodeCreateV1, p: JobProgress): void {
+    const msg = Object.assign(new AvTranscodeProgressV1(), {
+      ...ref(cmd),
+      preset: p.preset,
+      presetIndex: p.index,
+      presetCount: p.total,
+      fraction: Math.min(1, Math.max(0, p.fraction)),
+      ...(p.speed !== undefined && p.speed >= 0 ? { speed: p.speed } : {}),
+      at: new Date().toISOString(),
+    });
+    this.publisher.publish(msg).catch((err: unknown) => {
+      this.log.warn(
+        `${cmd.customerId}/${cmd.spaceId}/${cmd.assetId}: progress report not published: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    });
   }
 
   /** Kills running ffmpeg children and removes their temporary files. */

@@ -26,6 +26,11 @@ export class AvTranscoderEnv extends ObjectStoreEnv {
    * §4.4 "a transcode that hangs is killed at a timeout"); default 60000.
    */
   @EnvInt(1000, 3_600_000) AV_STALL_TIMEOUT_MS: number = 60_000;
+  /**
+   * A job publishes `av.transcode.progress.v1` at most once per this many ms (the first report at once; SPEC.md §4.4
+   * "long transcodes report progress", shown on the asset's metadata); 0 = every ffmpeg progress block; default 5000.
+   */
+  @EnvInt(0, 3_600_000) AV_PROGRESS_INTERVAL_MS: number = 5_000;
   /** `ffmpeg` (Debian `ffmpeg`): an absolute path or a command name on PATH; default `ffmpeg`. */
   @IsString()
   @Matches(COMMAND, {

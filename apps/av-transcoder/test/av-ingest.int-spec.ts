@@ -25,13 +25,18 @@ import {
 } from '@vellum/testing';
 
 const ORCHESTRATOR_MAIN = path.resolve(__dirname, '../../ingest-orchestrator/dist/main.js');
+const IMAGE_PROCESSOR_MAIN = path.resolve(__dirname, '../../image-processor/dist/main.js');
 
 /**
- * Orchestrator → transcoder, all real (issue 9 "An AV asset ... finishes with duration"): the built
- * ingest-orchestrator (`apps/ingest-orchestrator/dist/main.js`, a child process), this app's AppModule in-process
+ * Orchestrator → transcoder → image-processor, all real (issue 9 "An AV asset ... finishes with duration", and the
+ * video's poster "through the image pipeline, so it gets thumbnails and an image service"): the built
+ * ingest-orchestrator and image-processor (`apps/{ingest-orchestrator,image-processor}/dist/main.js`, child
+ * processes), this app's AppModule in-process
  * with its RabbitMQ transport, a migrated Postgres clone, a RabbitMQ vhost, the filesystem object store both share,
  * a node:http origin on 127.0.0.1, and the real ffmpeg. An `asset.ingest.requested.v1` for an inserted asset must end
- * with the asset finished: duration, dimensions, derivatives (transcodes, poster, probe) and no error.
+ * with the asset finished: duration, dimensions, derivatives (transcodes, poster, probe, and the poster's pyramid and
+ * `thumbs/default` thumbnails, all stored), the latest `av.transcode.progress.v1` stored as `ingestProgress`, and no
+ * error.
  */
 describe('av ingest: orchestrator → av-transcoder (integration)', () => {
   let db: TestDatabase;
@@ -41,6 +46,7 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
   let origin: Server;
   let originBase: string;
   let orchestrator: Daemon;
+  let imageProcessor: Daemon;
   let app: INestApplication;
   let prisma: PrismaClient;
   let customerId: number;
@@ -91,8 +97,24 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
       timeoutMs: 60_000,
     });
 
+    const ipPort = await freePort();
+    imageProcessor = await startDaemon({
+      env: { ...common, PORT: String(ipPort), DATABASE_URL: db.url, IMAGE_PROCESSOR_CONCURRENCY: '1' },
+      command: 'nice',
+      args: ['-n', '19', process.execPath, IMAGE_PROCESSOR_MAIN],
+      port: ipPort,
+      description: 'image-processor',
+      timeoutMs: 60_000,
+    });
+
     // The transcoder: AppModule validates process.env when it is first imported.
-    Object.assign(process.env, { ...common, PORT: String(await freePort()), AV_STALL_TIMEOUT_MS: '30000' });
+    Object.assign(process.env, {
+      ...common,
+      PORT: String(await freePort()),
+      AV_STALL_TIMEOUT_MS: '30000',
+      // Every ffmpeg progress block is reported: the clip is short.
+      AV_PROGRESS_INTERVAL_MS: '0',
+    });
     const { AppModule } = await import('../src/app.module');
     app = await NestFactory.create(AppModule, { logger: ['error'] });
     app.connectMicroservice(
@@ -117,6 +139,7 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
   afterAll(async () => {
     await app?.close();
     await orchestrator?.stop();
+    await imageProcessor?.stop();
     await prisma?.$disconnect();
     origin?.closeAllConnections();
     await new Promise<void>((resolve) => (origin ? origin.close(() => resolve()) : resolve()));
@@ -170,7 +193,7 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
       ) * 1000,
     );
 
-  it('a video asset (iiif-av/default-video) finishes with duration, size, a 720p MP4 and a poster', async () => {
+  it('a video asset (iiif-av/default-video) finishes with duration, size, a 720p MP4 and a poster with its pyramid and thumbnails', async () => {
     const asset = await ingest('clip', 'video.mp4', 'video/mp4', 'default-video');
     expect(asset.error).toBeNull();
     expect(Math.abs((asset.duration ?? -1000) - ffprobeMs(fixturePath('video.mp4')))).toBeLessThanOrEqual(
@@ -194,6 +217,41 @@ describe('av ingest: orchestrator → av-transcoder (integration)', () => {
     const t = d.transcodes![0];
     expect((await store.stat(t.bucket, t.key))?.size).toBe(t.size);
     expect((await store.stat(d.poster!.bucket, d.poster!.key))?.size).toBe(d.poster!.size);
+    // The transcoder's progress reports reached the orchestrator, which stored the attempt's latest on the asset.
+    expect(asset.ingestProgress).toMatchObject({
+      attempt: 1,
+      preset: 'video-mp4-720p',
+      presetIndex: 1,
+      presetCount: 1,
+      fraction: expect.any(Number),
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    // The poster went through the image pipeline: a pyramid (the image service) and the thumbs/default sizes.
+    expect(d.pyramid).toMatchObject({ key: `${prefix}/image.tif`, tileSize: 512 });
+    expect(d.pyramid!.useOriginal).toBeUndefined();
+    expect((await store.stat(d.pyramid!.bucket, d.pyramid!.key))?.size).toBe(d.pyramid!.size);
+    expect(d.thumbnails).toMatchObject({
+      open: [
+        [960, 540],
+        [400, 225],
+        [200, 113],
+        [100, 56],
+      ],
+      auth: [],
+    });
+    for (const [w, h] of d.thumbnails!.open) {
+      const key = d.thumbnails!.keys[`${w},${h}`];
+      expect(key).toBe(`${prefix}/full/${w},${h}/0/default.jpg`);
+      expect(await store.stat(d.thumbnails!.bucket, key)).not.toBeNull();
+    }
+    // Sizes: transcodes + poster + pyramid; thumbnails apart.
+    const stored = await prisma.assetStorage.findUnique({
+      where: { customerId_spaceId_assetId: { customerId, spaceId: 1, assetId: 'clip' } },
+    });
+    expect(stored).toMatchObject({
+      size: BigInt(t.size + d.poster!.size + d.pyramid!.size),
+      thumbnailSize: BigInt(d.thumbnails!.size),
+    });
   });
 
   it('an audio asset with a video policy ends with the permanent error, not ingesting', async () => {

@@ -92,6 +92,22 @@ function withoutChannel(label: string, channel: string): string {
   }
 }
 
+/**
+ * Whether `asset` is delivered on `channel`: one of its delivery channels, or, for a video whose poster frame went
+ * through the image pipeline (SPEC.md §4.4: "so it gets thumbnails and an image service"), `iiif-img` when the
+ * poster's pyramid is recorded and `thumbs` when its thumbnails are.
+ */
+export function deliveredOn(
+  asset: Pick<DeliveryAsset, 'channels' | 'poster' | 'pyramid' | 'thumbnailBucket'>,
+  channel: string,
+): boolean {
+  if (asset.channels.includes(channel)) return true;
+  if (!asset.poster || !asset.channels.includes('iiif-av')) return false;
+  if (channel === 'iiif-img') return asset.pyramid !== undefined;
+  if (channel === 'thumbs') return asset.thumbnailBucket !== undefined;
+  return false;
+}
+
 /** Why an asset cannot be delivered, or the asset itself. */
 type AssetState = { asset: DeliveryAsset } | { missing: string };
 
@@ -177,7 +193,7 @@ export class AssetLookupService {
     const state = boxed!.value;
     if ('missing' in state) throw notFound(state.missing);
     const label = `${customerSegment}/${spaceId}/${assetId}`;
-    if (channel && !state.asset.channels.includes(channel)) throw notFound(withoutChannel(label, channel));
+    if (channel && !deliveredOn(state.asset, channel)) throw notFound(withoutChannel(label, channel));
     if (channel && IMAGE_CHANNELS.has(channel) && !(state.asset.width > 0 && state.asset.height > 0))
       throw notFound(`Asset ${label} has no image dimensions, so it has no ${channel} service`);
     return state.asset;

@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { validateEnv, VellumCommonModule } from '@vellum/common';
 import {
   ImageDerivativesCreatedV1,
+  AvTranscodeCompletedV1,
   ImageDerivativesCreateV1,
   ImageDerivativesFailedV1,
 } from '@vellum/contracts';
@@ -157,7 +158,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
     assetId: string,
     fixture: string | null,
     mediaType = 'image/jpeg',
-    opts: { useOriginal?: boolean } = {},
+    opts: { useOriginal?: boolean; avResult?: AvTranscodeCompletedV1 } = {},
   ): Promise<Reply> {
     const ref = { customerId: 7, spaceId: 3, assetId };
     const source = { bucket: buckets.origins, key: originKey(ref) };
@@ -183,6 +184,7 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
         keyPrefix: thumbnailKeyPrefix(ref),
         openMax: 400,
       },
+      ...(opts.avResult ? { avResult: opts.avResult } : {}),
     });
     const reply = waitReply(assetId);
     await orchestrator.get(MessagePublisher).publish(cmd, { priority: 5 });
@@ -236,6 +238,39 @@ describe('image-processor over real RabbitMQ and s3rver', () => {
       auth: [[1024, 683]],
     });
     expect(msg.elapsedMs).toBeGreaterThan(0);
+    expect(msg.avResult).toBeUndefined();
+  });
+
+  it("a video's poster (a JPEG) → Created with the transcoder's reply echoed as avResult", async () => {
+    const avResult = Object.assign(new AvTranscodeCompletedV1(), {
+      customerId: 7,
+      spaceId: 3,
+      assetId: 'clip',
+      attempt: 1,
+      duration: 5055,
+      width: 960,
+      height: 540,
+      outputs: [
+        {
+          preset: 'video-mp4-720p',
+          location: { bucket: buckets.derivatives, key: '7/3/clip/av/video-mp4-720p.mp4', size: 700 },
+          mediaType: 'video/mp4',
+          width: 960,
+          height: 540,
+        },
+      ],
+      poster: {
+        location: { bucket: buckets.derivatives, key: '7/3/clip/av/poster.jpg', size: 60 },
+        mediaType: 'image/jpeg',
+        width: 960,
+        height: 540,
+      },
+    });
+    const reply = await stageAndSend('clip', 'exif-orientation-6.jpg', 'image/jpeg', { avResult });
+    expect(reply.kind).toBe('created');
+    const msg = reply.msg as ImageDerivativesCreatedV1;
+    expect(msg.avResult).toEqual(JSON.parse(JSON.stringify(avResult)));
+    expect(msg.pyramid?.key).toBe(pyramidKey({ customerId: 7, spaceId: 3, assetId: 'clip' }));
   });
 
   it('a PDF → Created from its first page: 1423×2012, pyramid and thumbnails', async () => {

@@ -84,6 +84,8 @@ export class ImageDerivativesService {
         authThumbnails: [] as StoredThumbnail[],
         // Echoed: the orchestrator finalises from the master actually read (an optimised origin, in place).
         source: cmd.source,
+        // A video's poster: the transcoder's reply rides along so the orchestrator finalises both together.
+        ...(cmd.avResult ? { avResult: cmd.avResult } : {}),
       });
 
       if (result.original) {

@@ -23,6 +23,7 @@ import { AssetDeletedHandler } from './asset-deleted.handler';
 import { AssetIngestRequestedHandler } from './asset-ingest-requested.handler';
 import { AssetObjectsService } from './asset-objects.service';
 import { DerivativesResultHandler } from './derivatives-result.handler';
+import { TranscodeProgressHandler } from './transcode-progress.handler';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
 import type { OrchestratorEnv } from './orchestrator.env';
@@ -218,6 +219,7 @@ export class AppModule {
       controllers: [
         AssetIngestRequestedHandler,
         DerivativesResultHandler,
+        TranscodeProgressHandler,
         DeadLetterHandler,
         AssetDeletedHandler,
       ],

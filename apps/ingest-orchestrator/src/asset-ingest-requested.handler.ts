@@ -1,6 +1,6 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { AssetIngestRequestedV1, AvTranscodeCreateV1, ImageDerivativesCreateV1 } from '@vellum/contracts';
+import { AssetIngestRequestedV1, AvTranscodeCreateV1 } from '@vellum/contracts';
 import {
   CANCELLED_ERROR,
   claimBatchMember,
@@ -26,6 +26,7 @@ import { AssetObjectsService } from './asset-objects.service';
 import { BatchWindow } from './batch-window/batch-window';
 import { fileOnlyDerivatives } from './derivatives';
 import { FinaliserService } from './finaliser.service';
+import { imageCommand } from './image-command';
 import { IngestMetrics } from './ingest-metrics';
 import { channelsOf, planIngest, policiesNeeded, policyKey, type IngestPlan } from './ingest-planner';
 import type { OrchestratorEnv } from './orchestrator.env';
@@ -411,19 +412,7 @@ export class AssetIngestRequestedHandler {
     const work = { ...ref, mediaType: asset.mediaType, source };
 
     if (plan.image) {
-      const cmd = Object.assign(new ImageDerivativesCreateV1(), {
-        ...work,
-        ...(plan.image.pyramid
-          ? {
-              pyramid: {
-                location: { bucket: plan.image.pyramid.bucket, key: plan.image.pyramid.key },
-                tileSize: plan.image.pyramid.tileSize,
-                ...(plan.image.useOriginal ? { useOriginal: true } : {}),
-              },
-            }
-          : {}),
-        ...(plan.image.thumbnails ? { thumbnails: stripUndefined(plan.image.thumbnails) } : {}),
-      });
+      const cmd = imageCommand(work, plan.image);
       await this.publisher.publish(cmd, { priority });
       this.metrics.outcome('dispatched');
       this.log.log({ ...ref, priority, msg: 'image.derivatives.create.v1 dispatched' });
@@ -489,8 +478,4 @@ export class AssetIngestRequestedHandler {
       deleteStagedOrigin,
     });
   }
-}
-
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

@@ -6,8 +6,8 @@ import {
   ImageDerivativesCreatedV1,
   ImageDerivativesFailedV1,
 } from '@vellum/contracts';
-import { findAssetByKey, PRISMA, type Asset, type PrismaClient } from '@vellum/db';
-import type { VellumRmqContext } from '@vellum/messaging';
+import { findAssetByKey, PLATFORM_CUSTOMER_ID, PRISMA, type Asset, type PrismaClient } from '@vellum/db';
+import { MessagePublisher, PRIORITY_LANE, type VellumRmqContext } from '@vellum/messaging';
 import {
   OBJECT_STORE,
   originKey,
@@ -20,13 +20,15 @@ import {
   channelFacts,
   imageDerivatives,
   imageReplyFacts,
+  posterVideoDerivatives,
   type ChannelFacts,
   type StagedFacts,
 } from './derivatives';
 import { AssetObjectsService, type NamedObject } from './asset-objects.service';
 import { FinaliserService } from './finaliser.service';
 import { IngestMetrics } from './ingest-metrics';
-import { channelsOf } from './ingest-planner';
+import { imageCommand } from './image-command';
+import { channelsOf, planPosterImage, policyKey, POSTER_THUMBS_POLICY } from './ingest-planner';
 import type { OrchestratorEnv } from './orchestrator.env';
 import { BUCKETS, ORCHESTRATOR_ENV } from './tokens';
 
@@ -56,6 +58,7 @@ export class DerivativesResultHandler {
     private readonly finaliser: FinaliserService,
     private readonly metrics: IngestMetrics,
     private readonly objects: AssetObjectsService,
+    private readonly publisher: MessagePublisher,
   ) {}
 
   @EventPattern(ImageDerivativesCreatedV1.routingKey, { prefetch: RESULT_PREFETCH })
@@ -63,9 +66,11 @@ export class DerivativesResultHandler {
     @Payload() msg: ImageDerivativesCreatedV1,
     @Ctx() _ctx: VellumRmqContext,
   ): Promise<void> {
-    const written = imageObjects(msg);
+    // A video's poster: the transcodes are this attempt's objects too (purged with it if the asset is gone).
+    const written = [...imageObjects(msg), ...(msg.avResult ? avObjects(msg.avResult) : [])];
     const asset = await this.loadInProgress(msg, 'image.derivatives.created', written);
     if (!asset) return;
+    if (msg.avResult) return this.finalisePosterVideo(asset, msg, msg.avResult, written);
     const uploaded = parseStoreOrigin(asset.origin) !== null;
     // use-original with an origin that was not tile-ready: re-encoded, so the staged origin is not the tile source.
     const facts = imageReplyFacts(channelFacts(channelsOf(asset), uploaded), msg, uploaded);
@@ -95,9 +100,10 @@ export class DerivativesResultHandler {
 
   @EventPattern(AvTranscodeCompletedV1.routingKey, { prefetch: RESULT_PREFETCH })
   async onAvCompleted(@Payload() msg: AvTranscodeCompletedV1, @Ctx() _ctx: VellumRmqContext): Promise<void> {
-    const written = [...msg.outputs.map((o) => o.location), ...(msg.poster ? [msg.poster.location] : [])];
+    const written = avObjects(msg);
     const asset = await this.loadInProgress(msg, 'av.transcode.completed', written);
     if (!asset) return;
+    if (msg.poster) return this.dispatchPoster(asset, msg);
     const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
     const staged = await this.stagedFacts(asset, facts, msg.source);
     const { derivatives, storage } = avDerivatives(facts, msg, staged);
@@ -108,6 +114,76 @@ export class DerivativesResultHandler {
         width: msg.width,
         height: msg.height,
         duration: msg.duration,
+        derivatives,
+        storage,
+      },
+      deleteStagedOrigin: !facts.keepOrigin || staged.inPlace === true,
+      written,
+    });
+  }
+
+  /**
+   * A video's transcode completed with a poster frame: the poster goes through the image pipeline (SPEC.md §4.4)
+   * before the asset is finalised. One `image.derivatives.create.v1` with the poster JPEG as `source`, the pyramid
+   * and thumbnails of {@link planPosterImage}, and this reply as `avResult`: the image-processor echoes it, and
+   * {@link finalisePosterVideo} finalises with both. The asset stays `ingesting` meanwhile (the stuck-ingest
+   * sweeper still bounds it); a failed poster fails the asset with the image-processor's error. Sent on the
+   * priority lane.
+   */
+  private async dispatchPoster(asset: Asset, msg: AvTranscodeCompletedV1): Promise<void> {
+    const poster = msg.poster!;
+    const rows = await this.prisma.deliveryChannelPolicy.findMany({
+      where: {
+        customerId: { in: [PLATFORM_CUSTOMER_ID, asset.customerId] },
+        channel: 'thumbs',
+        name: POSTER_THUMBS_POLICY,
+      },
+      select: { customerId: true, policyData: true },
+    });
+    // The customer's own policy of the name overrides the platform's.
+    rows.sort(
+      (a, b) =>
+        (a.customerId === PLATFORM_CUSTOMER_ID ? 0 : 1) - (b.customerId === PLATFORM_CUSTOMER_ID ? 0 : 1),
+    );
+    const policies = new Map<string, unknown>();
+    for (const r of rows) policies.set(policyKey('thumbs', POSTER_THUMBS_POLICY), r.policyData);
+    const image = planPosterImage(asset, policies, {
+      buckets: this.buckets,
+      tileSize: this.env.VELLUM_TILE_SIZE,
+    });
+    const ref = refOf(msg);
+    const cmd = imageCommand({ ...ref, mediaType: poster.mediaType, source: poster.location }, image, msg);
+    // One small JPEG that finishes an ingest which has already waited for its transcodes: the priority lane, so it
+    // never queues behind a whole batch of images.
+    await this.publisher.publish(cmd, { priority: PRIORITY_LANE });
+    this.log.log({ ...ref, msg: 'video poster: image.derivatives.create.v1 dispatched (priority lane)' });
+  }
+
+  /** Finalises a video from the transcoder's reply (`avResult`) and the image-processor's for its poster. */
+  private async finalisePosterVideo(
+    asset: Asset,
+    msg: ImageDerivativesCreatedV1,
+    avResult: AvTranscodeCompletedV1,
+    written: NamedObject[],
+  ): Promise<void> {
+    const facts = channelFacts(channelsOf(asset), parseStoreOrigin(asset.origin) !== null);
+    // The transcodes' master (the echo of the AV command's `source`), not the poster the image-processor read.
+    const staged = await this.stagedFacts(asset, facts, avResult.source);
+    const { derivatives, storage } = posterVideoDerivatives(
+      facts,
+      avResult,
+      msg,
+      staged,
+      this.buckets.thumbnails,
+      this.env.VELLUM_TILE_SIZE,
+    );
+    await this.finaliser.finalise({
+      ...refOf(msg),
+      outcome: {
+        success: true,
+        width: avResult.width,
+        height: avResult.height,
+        duration: avResult.duration,
         derivatives,
         storage,
       },
@@ -200,6 +276,11 @@ function imageObjects(msg: ImageDerivativesCreatedV1): NamedObject[] {
     ...(msg.pyramid ? [msg.pyramid] : []),
     ...[...msg.openThumbnails, ...msg.authThumbnails].map((t) => t.location),
   ];
+}
+
+/** The objects an av-transcoder reply says it wrote (transcodes, poster). */
+function avObjects(msg: AvTranscodeCompletedV1): NamedObject[] {
+  return [...msg.outputs.map((o) => o.location), ...(msg.poster ? [msg.poster.location] : [])];
 }
 
 function refOf(msg: AttemptMessage): AttemptMessage {

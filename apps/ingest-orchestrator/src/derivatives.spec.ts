@@ -4,6 +4,7 @@ import {
   fileOnlyDerivatives,
   imageDerivatives,
   imageReplyFacts,
+  posterVideoDerivatives,
 } from './derivatives';
 
 const loc = (key: string, size: number) => ({ bucket: 'vellum-thumbs', key, size });
@@ -295,5 +296,83 @@ describe('an optimised origin read in place (SPEC.md §1 "Origin strategy", §8)
     );
     expect(out.derivatives.original?.bucket).toBe('customer-masters');
     expect(out.storage).toEqual({ size: 700, thumbnailSize: 0 });
+  });
+});
+
+describe('posterVideoDerivatives (the poster through the image pipeline, SPEC.md §4.4)', () => {
+  const av = {
+    outputs: [
+      {
+        preset: 'video-mp4-720p',
+        location: { bucket: 'vellum-derivatives', key: '1/2/a/av/video-mp4-720p.mp4', size: 700 },
+        mediaType: 'video/mp4',
+        width: 960,
+        height: 540,
+      },
+    ],
+    poster: {
+      location: { bucket: 'vellum-derivatives', key: '1/2/a/av/poster.jpg', size: 60 },
+      mediaType: 'image/jpeg',
+      width: 960,
+      height: 540,
+    },
+  };
+  const posterReply = {
+    pyramid: { bucket: 'vellum-derivatives', key: '1/2/a/image.tif', size: 300 },
+    openThumbnails: [
+      { width: 400, height: 225, location: loc('1/2/a/full/400,225/0/default.jpg', 20) },
+      { width: 960, height: 540, location: loc('1/2/a/full/960,540/0/default.jpg', 80) },
+    ],
+    authThumbnails: [],
+  };
+
+  it("adds the poster's pyramid and thumbnails to the AV derivatives, counting each once", () => {
+    const { derivatives, storage } = posterVideoDerivatives(
+      channelFacts([{ channel: 'iiif-av', policy: 'default-video' }]),
+      av,
+      posterReply,
+      staged,
+      'vellum-thumbs',
+      512,
+    );
+    expect(derivatives.transcodes?.map((t) => t.key)).toEqual(['1/2/a/av/video-mp4-720p.mp4']);
+    expect(derivatives.poster?.key).toBe('1/2/a/av/poster.jpg');
+    expect(derivatives.pyramid).toEqual({
+      bucket: 'vellum-derivatives',
+      key: '1/2/a/image.tif',
+      size: 300,
+      tileSize: 512,
+    });
+    expect(derivatives.thumbnails).toEqual({
+      bucket: 'vellum-thumbs',
+      open: [
+        [960, 540],
+        [400, 225],
+      ],
+      auth: [],
+      keys: {
+        '400,225': '1/2/a/full/400,225/0/default.jpg',
+        '960,540': '1/2/a/full/960,540/0/default.jpg',
+      },
+      size: 100,
+    });
+    expect(derivatives.original).toBeUndefined();
+    // Transcode 700 + poster 60 + pyramid 300; thumbnails apart.
+    expect(storage).toEqual({ size: 1060, thumbnailSize: 100 });
+  });
+
+  it('with file, the original is kept and counted once (not as an image master)', () => {
+    const { derivatives, storage } = posterVideoDerivatives(
+      channelFacts([
+        { channel: 'iiif-av', policy: 'default-video' },
+        { channel: 'file', policy: 'none' },
+      ]),
+      av,
+      posterReply,
+      staged,
+      'vellum-thumbs',
+    );
+    expect(derivatives.original).toEqual({ bucket: 'vellum-origins', key: '1/2/a/origin', size: 5000 });
+    expect(storage).toEqual({ size: 6060, thumbnailSize: 100 });
   });
 });

@@ -193,3 +193,41 @@ export function fileOnlyDerivatives(staged: StagedFacts): {
     storage: { size: storedMasterBytes({ keepOrigin: true }, staged), thumbnailSize: 0 },
   };
 }
+
+/**
+ * Builds the derivatives JSON and storage sizes of a video whose poster frame went through the image pipeline
+ * (SPEC.md §4.4): the AV ingest's ({@link avDerivatives}) with the poster's `pyramid` and `thumbnails` (the
+ * image-processor's reply for the poster) added, so the asset has an image service and thumbnails; `size` adds the
+ * pyramid, `thumbnailSize` is the thumbnails'.
+ * @param thumbnailsBucket, tileSize as for {@link imageDerivatives}.
+ */
+export function posterVideoDerivatives(
+  facts: ChannelFacts,
+  avReply: Pick<AvTranscodeCompletedV1, 'outputs' | 'poster' | 'probe'>,
+  posterReply: Pick<
+    ImageDerivativesCreatedV1,
+    'pyramid' | 'useOriginal' | 'openThumbnails' | 'authThumbnails'
+  >,
+  staged: StagedFacts,
+  thumbnailsBucket: string,
+  tileSize: number = DEFAULT_TILE_SIZE,
+): { derivatives: AssetDerivatives; storage: AssetStorageSizes } {
+  const av = avDerivatives(facts, avReply, staged);
+  // The poster is the image master here: no `original`, no `use-original`, nothing of the source counted twice.
+  const posterFacts: ChannelFacts = {
+    file: false,
+    useOriginal: false,
+    keepOrigin: false,
+    pyramid: true,
+    thumbs: true,
+  };
+  const img = imageDerivatives(posterFacts, posterReply, staged, thumbnailsBucket, tileSize);
+  return {
+    derivatives: {
+      ...av.derivatives,
+      ...(img.derivatives.pyramid ? { pyramid: img.derivatives.pyramid } : {}),
+      ...(img.derivatives.thumbnails ? { thumbnails: img.derivatives.thumbnails } : {}),
+    },
+    storage: { size: av.storage.size + img.storage.size, thumbnailSize: img.storage.thumbnailSize },
+  };
+}

@@ -1,6 +1,7 @@
 import {
   channelsOf,
   planIngest,
+  planPosterImage,
   policiesNeeded,
   thumbnailOpenMax,
   type PlannableAsset,
@@ -271,5 +272,40 @@ describe('planIngest of an uploaded file (vellum-store:// origin)', () => {
     });
     // An origin fetched from elsewhere is staged at originKey and dropped after the derivatives are made.
     expect(planIngest(asset(), policies, { buckets })).toMatchObject({ keepOrigin: false });
+  });
+});
+
+describe("planPosterImage (a video's poster through the image pipeline, SPEC.md §4.4)", () => {
+  const video = asset({
+    id: 'clip',
+    mediaType: 'video/mp4',
+    deliveryChannels: [{ channel: 'iiif-av', policy: 'default-video' }],
+  });
+
+  it('a pyramid as for iiif-img/default and the thumbs/default sizes, capped and opened as the asset says', () => {
+    const restricted = { ...video, maxWidth: 800, roles: ['https://r'], openMaxWidth: 200 };
+    expect(planPosterImage(restricted, policies, { buckets, tileSize: 256 })).toEqual({
+      useOriginal: false,
+      pyramid: { bucket: 'vellum-derivatives', key: '2/5/clip/image.tif', tileSize: 256 },
+      thumbnails: {
+        sizes: DEFAULT_SIZES,
+        bucket: 'vellum-thumbs',
+        keyPrefix: '2/5/clip',
+        maxWidth: 800,
+        openMax: 200,
+      },
+    });
+  });
+
+  it('without a usable thumbs/default policy: the pyramid only', () => {
+    for (const data of [
+      new Map<string, unknown>(),
+      new Map<string, unknown>([['thumbs/default', ['huge']]]),
+    ]) {
+      expect(planPosterImage(video, data, { buckets })).toEqual({
+        useOriginal: false,
+        pyramid: { bucket: 'vellum-derivatives', key: '2/5/clip/image.tif', tileSize: 512 },
+      });
+    }
   });
 });

@@ -252,3 +252,27 @@ export function planIngest(asset: PlannableAsset, policies: PolicyData, config: 
     av: avWork,
   };
 }
+
+/** The thumbs policy a video's poster gets: the customer's own `thumbs/default`, else the platform's. */
+export const POSTER_THUMBS_POLICY = 'default';
+
+/**
+ * The image work of a video's poster frame (SPEC.md §4.4: "through the image pipeline, so it gets thumbnails and
+ * an image service"): an `iiif-av` asset has neither `iiif-img` nor `thumbs` channel, so the defaults apply: a
+ * pyramid as for `iiif-img/default` and the thumbnails of `thumbs/default` (capped by the asset's `maxWidth`,
+ * open up to {@link thumbnailOpenMax}); without a usable `thumbs/default` policy, the pyramid only.
+ * @param policies `policyData` holding `thumbs/default` when it exists ({@link policyKey}).
+ */
+export function planPosterImage(
+  asset: PlannableAsset,
+  policies: PolicyData,
+  config: PlannerConfig,
+): ImageWork {
+  const plan = (channels: ChannelPolicy[]) =>
+    planIngest({ ...asset, deliveryChannels: channels }, policies, config);
+  const img = { channel: 'iiif-img', policy: 'default' };
+  const both = plan([img, { channel: 'thumbs', policy: POSTER_THUMBS_POLICY }]);
+  const chosen = both.kind === 'work' ? both : plan([img]);
+  if (chosen.kind !== 'work' || !chosen.image) throw new Error('iiif-img/default always plans an image');
+  return chosen.image;
+}

@@ -73,6 +73,40 @@ describe('message registry', () => {
     ).toBeInstanceOf(ImageDerivativesCreateV1);
   });
 
+  it("carries a video's transcode reply as avResult in the image command and its created reply, validated", () => {
+    const ref = { customerId: 1, spaceId: 1, assetId: 'v', attempt: 2 };
+    const avResult = {
+      ...ref,
+      duration: 5055,
+      width: 960,
+      height: 540,
+      outputs: [],
+      poster: {
+        location: { bucket: 'vellum-derivatives', key: '1/1/v/av/poster.jpg', size: 60 },
+        mediaType: 'image/jpeg',
+        width: 960,
+        height: 540,
+      },
+    };
+    const cmd = {
+      ...ref,
+      mediaType: 'image/jpeg',
+      source: { bucket: 'vellum-derivatives', key: '1/1/v/av/poster.jpg' },
+    };
+    const ok = validatePayload(ImageDerivativesCreateV1.routingKey, { ...cmd, avResult });
+    expect((ok as ImageDerivativesCreateV1).avResult?.poster?.width).toBe(960);
+    expect(() =>
+      validatePayload(ImageDerivativesCreateV1.routingKey, {
+        ...cmd,
+        avResult: { ...avResult, duration: -1 },
+      }),
+    ).toThrow(/avResult\.duration/);
+    const reply = { ...ref, width: 960, height: 540, openThumbnails: [], authThumbnails: [], elapsedMs: 5 };
+    expect(validatePayload('image.derivatives.created.v1', { ...reply, avResult })).toMatchObject({
+      avResult: { duration: 5055 },
+    });
+  });
+
   it('validates customer.apikey.deleted.v1: non-empty keys (none only for a deleted customer), customerDeleted', () => {
     const key = 'customer.apikey.deleted.v1';
     expect(validatePayload(key, { customerId: 2, keys: ['k1'], customerDeleted: false })).toBeInstanceOf(

@@ -22,7 +22,8 @@ const run = promisify(execFile);
  *
  * Two ways in: assets registered by PUT (the origin serves the fixtures; the orchestrator and the av-transcoder
  * make the `default-video` / `default-audio` transcodes and the poster; the asset finishes with ffprobe's duration
- * within 100 ms; the manifest is schema-valid and the poster is its thumbnail and placeholder canvas), and rows
+ * within 100 ms; the manifest is schema-valid and the poster, through the image pipeline, gives its thumbnail and
+ * placeholder canvas from the thumbs service, and an image service), and rows
  * seeded as the orchestrator would finish them, with transcodes this test makes with the real ffmpeg (delivery
  * alone, independent of the worker).
  */
@@ -244,18 +245,36 @@ describe('AV playback through iiif-av (headless Chromium)', () => {
         tag === 'video' ? /\/full\/full\/max\/max\/0\/default\.mp4$/ : /\/full\/max\/default\.mp3$/,
       );
       if (tag === 'video') {
-        // The poster the transcoder took: the canvas thumbnail and placeholder, served as a JPEG.
+        // The poster the transcoder took went through the image pipeline: the canvas thumbnail and placeholder
+        // are its thumbnails (thumbs service), each served as a JPEG, and it has an image service.
         const canvas = lastManifest.items[0];
         expect(canvas).toMatchObject({ width: 960, height: 540 });
-        const poster = new URL(new URL(canvas.thumbnail[0].id).pathname, rig.platform.deliveryUrl).toString();
-        expect(poster).toMatch(/\/poster\.jpg$/);
-        expect(canvas.placeholderCanvas.items[0].items[0].body.id).toBe(canvas.thumbnail[0].id);
-        const jpeg = await fetch(poster);
-        expect({ status: jpeg.status, type: jpeg.headers.get('content-type') }).toEqual({
+        const thumbs = `/thumbs/${customer}/${SPACE}/${id}`;
+        const local = (u: string) => new URL(new URL(u).pathname, rig.platform.deliveryUrl).toString();
+        expect(new URL(canvas.thumbnail[0].id).pathname).toBe(`${thumbs}/full/200,113/0/default.jpg`);
+        expect(new URL(canvas.placeholderCanvas.items[0].items[0].body.id).pathname).toBe(
+          `${thumbs}/full/960,540/0/default.jpg`,
+        );
+        for (const url of [canvas.thumbnail[0].id, canvas.placeholderCanvas.items[0].items[0].body.id]) {
+          const jpeg = await fetch(local(url));
+          expect({ url, status: jpeg.status, type: jpeg.headers.get('content-type') }).toEqual({
+            url,
+            status: 200,
+            type: 'image/jpeg',
+          });
+          await jpeg.arrayBuffer();
+        }
+        const info = await fetch(`${rig.platform.deliveryUrl}/iiif-img/${customer}/${SPACE}/${id}/info.json`);
+        expect(info.status).toBe(200);
+        expect(await info.json()).toMatchObject({ width: 960, height: 540 });
+        const poster = await fetch(
+          `${rig.platform.deliveryUrl}/iiif-av/${customer}/${SPACE}/${id}/poster.jpg`,
+        );
+        expect({ status: poster.status, type: poster.headers.get('content-type') }).toEqual({
           status: 200,
           type: 'image/jpeg',
         });
-        await jpeg.arrayBuffer();
+        await poster.arrayBuffer();
       }
       await playsIn(tag, src, durationMs / 1000);
     },

@@ -80,9 +80,97 @@ describe('ASSET_METADATA_FIELDS: audio/video (SPEC.md §4.4, issue 9 "Metadata")
     expect(JSON.stringify(out)).not.toContain('2/1/clip/av/');
   });
 
+  it("a video whose poster went through the image pipeline also shows the poster's pyramid and thumbnails", () => {
+    const derivatives: AssetDerivatives = {
+      transcodes: [
+        {
+          preset: 'video-mp4-720p',
+          bucket: 'vellum-derivatives',
+          key: '2/1/clip/av/video-mp4-720p.mp4',
+          mediaType: 'video/mp4',
+          size: 1000,
+        },
+      ],
+      poster: {
+        bucket: 'b',
+        key: '2/1/clip/av/poster.jpg',
+        size: 60,
+        mediaType: 'image/jpeg',
+        width: 960,
+        height: 540,
+      },
+      pyramid: { bucket: 'vellum-derivatives', key: '2/1/clip/image.tif', size: 300, tileSize: 512 },
+      thumbnails: {
+        bucket: 'vellum-thumbs',
+        open: [
+          [960, 540],
+          [400, 225],
+        ],
+        auth: [],
+        keys: {
+          '960,540': '2/1/clip/full/960,540/0/default.jpg',
+          '400,225': '2/1/clip/full/400,225/0/default.jpg',
+        },
+        size: 100,
+      },
+    };
+    const out = ASSET_METADATA_FIELDS.present({ asset, derivatives }, links as unknown as Links);
+    expect(out).toMatchObject({
+      transcodes: [{ preset: 'video-mp4-720p', size: 1000 }],
+      poster: { width: 960, height: 540, size: 60 },
+      pyramid: { tileSize: 512, size: 300 },
+      thumbnails: {
+        open: [
+          { width: 960, height: 540 },
+          { width: 400, height: 225 },
+        ],
+        auth: [],
+        size: 100,
+      },
+    });
+    expect(JSON.stringify(out)).not.toContain('2/1/clip/');
+  });
+
   it('an image asset has no poster or source', () => {
     const out = ASSET_METADATA_FIELDS.present({ asset, derivatives: {} }, links as unknown as Links);
     expect(out).not.toHaveProperty('poster');
     expect(out).not.toHaveProperty('source');
+  });
+
+  describe('progress (av.transcode.progress.v1 stored by the orchestrator, SPEC.md §4.4)', () => {
+    const stored = {
+      attempt: 4,
+      preset: 'video-mp4-1080p',
+      presetIndex: 2,
+      presetCount: 3,
+      fraction: 0.42,
+      speed: 1.5,
+      at: '2026-12-01T10:00:05.000Z',
+    };
+    const present = (over: Record<string, unknown>) =>
+      ASSET_METADATA_FIELDS.present(
+        {
+          asset: { ...asset, ingesting: true, ingestAttempt: 4, ingestProgress: stored, ...over },
+          derivatives: {},
+        },
+        links as unknown as Links,
+      );
+
+    it('shows the latest report while the attempt it belongs to is ingesting', () => {
+      expect(present({}).progress).toEqual({
+        preset: 'video-mp4-1080p',
+        presetIndex: 2,
+        presetCount: 3,
+        fraction: 0.42,
+        speed: 1.5,
+        at: '2026-12-01T10:00:05.000Z',
+      });
+    });
+
+    it('hides it once finished, for another attempt, or when there is none', () => {
+      expect(present({ ingesting: false })).not.toHaveProperty('progress');
+      expect(present({ ingestAttempt: 5 })).not.toHaveProperty('progress');
+      expect(present({ ingestProgress: null })).not.toHaveProperty('progress');
+    });
   });
 });

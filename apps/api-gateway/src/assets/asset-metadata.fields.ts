@@ -44,7 +44,7 @@ export const ASSET_METADATA_FIELDS = defineFields<AssetMetadataRow, Links>()('vo
   pyramid: {
     type: 'object',
     description:
-      'The tile source of the iiif-img channel: {tileSize (pixels), size (bytes), useOriginal (iiif-img/use-original: the origin served as is)}',
+      'The tile source of the iiif-img channel (for a video, of its poster frame): {tileSize (pixels), size (bytes), useOriginal (iiif-img/use-original: the origin served as is)}',
     render: (r) => {
       const p = r.derivatives.pyramid;
       if (!p) return undefined;
@@ -58,7 +58,7 @@ export const ASSET_METADATA_FIELDS = defineFields<AssetMetadataRow, Links>()('vo
   thumbnails: {
     type: 'object',
     description:
-      'Pre-made thumbnails of the thumbs channel: open (served to anyone) and auth (need a role) sizes, largest first, [{width, height}], and size (bytes, all of them)',
+      'Pre-made thumbnails of the thumbs channel (for a video, of its poster frame): open (served to anyone) and auth (need a role) sizes, largest first, [{width, height}], and size (bytes, all of them)',
     render: (r) => {
       const t = r.derivatives.thumbnails;
       if (!t) return undefined;
@@ -105,6 +105,24 @@ export const ASSET_METADATA_FIELDS = defineFields<AssetMetadataRow, Links>()('vo
       const p = r.derivatives.poster;
       if (!p || typeof p !== 'object') return undefined;
       return { width: p.width, height: p.height, ...(typeof p.size === 'number' ? { size: p.size } : {}) };
+    },
+  },
+  progress: {
+    type: 'object',
+    description:
+      'While an audio/video transcode runs (ingesting): the latest progress report, {preset, presetIndex, presetCount (which preset of the job, 1-based), fraction (0..1 of that preset), speed (× real time), at (when the transcoder read it)}; absent otherwise',
+    render: (r) => {
+      const p = r.asset.ingestProgress as Record<string, unknown> | null | undefined;
+      if (!r.asset.ingesting || !p || typeof p !== 'object' || p.attempt !== r.asset.ingestAttempt)
+        return undefined;
+      return {
+        preset: p.preset,
+        presetIndex: p.presetIndex,
+        presetCount: p.presetCount,
+        fraction: p.fraction,
+        ...(typeof p.speed === 'number' ? { speed: p.speed } : {}),
+        at: p.at,
+      };
     },
   },
   source: {

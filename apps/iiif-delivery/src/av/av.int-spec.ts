@@ -26,6 +26,7 @@ import {
   type TestDatabase,
   type TestVhost,
 } from '@vellum/testing';
+import sharp from 'sharp';
 import { deliveryRootModule, SERVICE_NAME } from '../app.module';
 import { DeliveryEnv } from '../env';
 import { configureDeliveryApp, DELIVERY_CLIENT_ERROR_HEADERS } from '../main';
@@ -96,6 +97,13 @@ async function probeMs(file: string): Promise<number> {
 
 const av = (id: string, rest: string) => `/iiif-av/${customerId}/${SPACE}/${encodeURIComponent(id)}/${rest}`;
 const MP4 = 'full/full/max/max/0/default.mp4';
+/** The thumbnails of the `film` asset's poster, largest first (`thumbs/default` on 960×540). */
+const FILM_THUMBS: Array<[number, number]> = [
+  [960, 540],
+  [400, 225],
+  [200, 113],
+  [100, 56],
+];
 
 beforeAll(async () => {
   [db, vhost, s3] = await Promise.all([createTestDatabase(), createTestVhost(), startS3Server()]);
@@ -160,6 +168,26 @@ beforeAll(async () => {
     return { bucket: buckets.derivatives, key, size, mediaType: 'image/jpeg', width: 960, height: 540 };
   };
   const avChannel = (policy: string) => [{ channel: 'iiif-av', policy }];
+  // A video whose poster went through the image pipeline (as the orchestrator finishes one, SPEC.md §4.4): the
+  // poster's pyramid and thumbnails, written the way the image-processor writes them.
+  const filmPyramid = await sharp(bytes.poster)
+    .tiff({ tile: true, pyramid: true, tileWidth: 512, tileHeight: 512, compression: 'jpeg', quality: 85 })
+    .toBuffer();
+  const filmPrefix = `${customerId}/${SPACE}/film`;
+  const { size: filmPyramidSize } = await store.put(
+    buckets.derivatives,
+    `${filmPrefix}/image.tif`,
+    filmPyramid,
+  );
+  await store.ensureBucket(buckets.thumbnails);
+  const filmThumbs: Record<string, string> = {};
+  let filmThumbsSize = 0;
+  for (const [w, h] of FILM_THUMBS) {
+    const key = `${filmPrefix}/full/${w},${h}/0/default.jpg`;
+    bytes[`thumb-${w}`] = await sharp(bytes.poster).resize(w, h).jpeg().toBuffer();
+    filmThumbsSize += (await store.put(buckets.thumbnails, key, bytes[`thumb-${w}`])).size;
+    filmThumbs[`${w},${h}`] = key;
+  }
   const rows: Array<Partial<Prisma.AssetCreateManyInput> & { id: string }> = [
     {
       id: 'track',
@@ -191,6 +219,33 @@ beforeAll(async () => {
           await put('clip', 'video-webm-720p', 'video/webm', 'default.webm', { width: 640, height: 360 }),
         ],
         poster: await putPoster('clip'),
+      },
+    },
+    {
+      id: 'film',
+      mediaType: 'video/mp4',
+      duration: videoMs,
+      width: 960,
+      height: 540,
+      deliveryChannels: avChannel('default-video'),
+      derivatives: {
+        transcodes: [
+          await put('film', 'video-mp4-720p', 'video/mp4', 'default.mp4', { width: 960, height: 540 }),
+        ],
+        poster: await putPoster('film'),
+        pyramid: {
+          bucket: buckets.derivatives,
+          key: `${filmPrefix}/image.tif`,
+          size: filmPyramidSize,
+          tileSize: 512,
+        },
+        thumbnails: {
+          bucket: buckets.thumbnails,
+          open: FILM_THUMBS,
+          auth: [],
+          keys: filmThumbs,
+          size: filmThumbsSize,
+        },
       },
     },
     {
@@ -435,6 +490,80 @@ describe('errors', () => {
     expect(problemOf(body).detail).toBe(
       `Asset ${customerId}/${SPACE}/secret is restricted: it requires authorisation (IIIF Auth 2.0 is not available on this service yet)`,
     );
+  });
+});
+
+describe("a video's poster through the image pipeline", () => {
+  it('has an image service on /iiif-img/ (info.json of the poster, tiles)', async () => {
+    const info = await get(`/iiif-img/${customerId}/${SPACE}/film/info.json`);
+    expect(info.res.status).toBe(200);
+    expect(JSON.parse(info.body.toString('utf8'))).toMatchObject({
+      id: `${PUBLIC}/iiif-img/${customerId}/${SPACE}/film`,
+      width: 960,
+      height: 540,
+    });
+    const tile = await get(`/iiif-img/${customerId}/${SPACE}/film/0,0,512,512/512,/0/default.jpg`);
+    expect(tile.res.status).toBe(200);
+    expect(tile.res.headers.get('content-type')).toBe('image/jpeg');
+    expect(await sharp(tile.body).metadata()).toMatchObject({ width: 512, height: 512, format: 'jpeg' });
+  });
+
+  it('serves the stored poster thumbnails on /thumbs/', async () => {
+    for (const [w, h] of FILM_THUMBS) {
+      const { res, body } = await get(`/thumbs/${customerId}/${SPACE}/film/full/${w},${h}/0/default.jpg`);
+      expect({ w, status: res.status, type: res.headers.get('content-type') }).toEqual({
+        w,
+        status: 200,
+        type: 'image/jpeg',
+      });
+      expect(sha256(body)).toBe(sha256(bytes[`thumb-${w}`]));
+    }
+  });
+
+  it('a video with a poster but no poster images still has neither service', async () => {
+    const img = await get(`/iiif-img/${customerId}/${SPACE}/clip/info.json`);
+    expect(img.res.status).toBe(404);
+    expect(problemOf(img.body).detail).toBe(
+      `Asset ${customerId}/${SPACE}/clip has no image service: it is not delivered on the iiif-img channel`,
+    );
+    const thumbs = await get(`/thumbs/${customerId}/${SPACE}/clip/full/400,225/0/default.jpg`);
+    expect(thumbs.res.status).toBe(404);
+    expect(problemOf(thumbs.body).detail).toBe(
+      `Asset ${customerId}/${SPACE}/clip has no thumbnails service: it is not delivered on the thumbs channel`,
+    );
+  });
+
+  it("the manifest's canvas thumbnail and placeholderCanvas use the poster's thumbs service", async () => {
+    const res = await fetch(`${baseUrl}/iiif-manifest/${customerId}/${SPACE}/film`);
+    expect(res.status).toBe(200);
+    const manifest = (await res.json()) as Json;
+    expect(presentation3SchemaErrors(manifest)).toEqual([]);
+    const [canvas] = manifest.items;
+    const thumbs = `${PUBLIC}/thumbs/${customerId}/${SPACE}/film`;
+    expect(canvas.thumbnail).toEqual([
+      {
+        id: `${thumbs}/full/200,113/0/default.jpg`,
+        type: 'Image',
+        format: 'image/jpeg',
+        width: 200,
+        height: 113,
+        service: [expect.objectContaining({ id: thumbs, type: 'ImageService3', profile: 'level0' })],
+      },
+    ]);
+    const placeholder = canvas.placeholderCanvas;
+    expect(placeholder).toMatchObject({ width: 960, height: 540 });
+    expect(placeholder.items[0].items[0].body).toMatchObject({
+      id: `${thumbs}/full/960,540/0/default.jpg`,
+      width: 960,
+      height: 540,
+    });
+    for (const url of [canvas.thumbnail[0].id, placeholder.items[0].items[0].body.id] as string[]) {
+      const r = await fetch(url.replace(PUBLIC, baseUrl));
+      expect({ url, status: r.status }).toEqual({ url, status: 200 });
+      await r.arrayBuffer();
+    }
+    // The painted video is unchanged by the poster's images.
+    expect(canvas.items[0].items[0].body).toMatchObject({ type: 'Video', format: 'video/mp4' });
   });
 });
 

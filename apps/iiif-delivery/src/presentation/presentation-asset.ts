@@ -1,6 +1,12 @@
 import type { NamedQueryAsset } from '@vellum/db';
 import { type AvTranscode, avPaths, type PixelSize, type PresentationAsset } from '@vellum/iiif';
-import { type DeliveryAsset, type DeliveryTranscode, posterOf, transcodesOf } from '../asset-lookup.service';
+import {
+  deliveredOn,
+  type DeliveryAsset,
+  type DeliveryTranscode,
+  posterOf,
+  transcodesOf,
+} from '../asset-lookup.service';
 
 /**
  * Plain descriptions of assets for the manifest builder of @vellum/iiif (SPEC.md §5, §7), from what delivery
@@ -14,7 +20,7 @@ export function fromDeliveryAsset(asset: DeliveryAsset): PresentationAsset {
     spaceId: asset.spaceId,
     id: asset.id,
     mediaType: asset.mediaType,
-    channels: asset.channels,
+    channels: withPosterThumbs(asset.channels, deliveredOn(asset, 'thumbs') && asset.thumbnails.length > 0),
     width: asset.width,
     height: asset.height,
     duration: asset.duration,
@@ -57,6 +63,16 @@ export function channelNames(deliveryChannels: unknown): string[] {
 }
 
 /**
+ * The channels the manifest builder sees: a video whose poster went through the image pipeline (SPEC.md §4.4) has
+ * the poster's thumbnails service, so its canvas `thumbnail` and `placeholderCanvas` come from it (`thumbs` added).
+ * @param posterThumbs the asset has a poster and open thumbnails of it.
+ */
+function withPosterThumbs(channels: string[], posterThumbs: boolean): string[] {
+  if (!posterThumbs || !channels.includes('iiif-av') || channels.includes('thumbs')) return channels;
+  return [...channels, 'thumbs'];
+}
+
+/**
  * The open thumbnail sizes of an asset's `derivatives` JSON (`thumbnails.open` `[[w, h]]`, each with a stored key
  * in `thumbnails.keys`, as the lookup of the thumbs channel requires).
  */
@@ -85,7 +101,11 @@ export function fromNamedQueryAsset(row: NamedQueryAsset): PresentationAsset {
     spaceId: row.spaceId,
     id: row.id,
     mediaType: row.mediaType,
-    channels: channelNames(row.deliveryChannels),
+    channels: withPosterThumbs(
+      channelNames(row.deliveryChannels),
+      posterOf((row.derivatives as { poster?: unknown } | null)?.poster) !== undefined &&
+        openThumbnails(row.derivatives).length > 0,
+    ),
     width: row.width ?? 0,
     height: row.height ?? 0,
     duration: row.duration ?? 0,

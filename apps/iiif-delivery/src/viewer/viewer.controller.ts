@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ProblemException } from '@vellum/common';
-import { AssetLookupService } from '../asset-lookup.service';
+import { AssetLookupService, deliveredOn } from '../asset-lookup.service';
 import { badRequest, notFound } from '../delivery-errors';
 import { DeliveryEnv } from '../env';
 import {
@@ -109,7 +109,7 @@ export class ViewerController {
       const asset = await this.lookup.resolve(path.customer, path.space, path.id, IMAGE_CHANNEL);
       const v3 = this.env.VELLUM_IIIF_DEFAULT_VERSION === 3 ? undefined : 3;
       const v2 = this.env.VELLUM_IIIF_DEFAULT_VERSION === 2 ? undefined : 2;
-      const hasThumbs = asset.channels.includes('thumbs') && asset.thumbnails.length > 0;
+      const hasThumbs = deliveredOn(asset, 'thumbs') && asset.thumbnails.length > 0;
       html = renderViewerPage({
         assetId: path.id,
         location: `${path.customer}/${path.space}`,

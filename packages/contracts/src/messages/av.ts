@@ -8,6 +8,7 @@ import {
   IsNotEmpty,
   IsOptional,
   IsString,
+  Max,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -104,6 +105,31 @@ export class AvTranscodeCompletedV1 extends AssetAttemptRef {
   @IsOptional() @ValidateNested() @Type(() => ProbeSummary) probe?: ProbeSummary;
 }
 registerMessage(AvTranscodeCompletedV1);
+
+/**
+ * Event: how far a running transcode is (SPEC.md §4.4 "long transcodes report progress"), from ffmpeg
+ * `-progress`, at most one per `AV_PROGRESS_INTERVAL_MS` (5 s) per job. The orchestrator stores it on the asset
+ * while the attempt is ingesting; the gateway shows it in `GET .../metadata`.
+ */
+export class AvTranscodeProgressV1 extends AssetAttemptRef {
+  static readonly routingKey = 'av.transcode.progress.v1';
+  static readonly description =
+    'How far a running transcode is: the preset running, its place and fraction done.';
+  static readonly producers = ['av-transcoder'];
+  static readonly consumers = ['ingest-orchestrator'];
+  /** The preset running now. */
+  @IsString() @IsNotEmpty() preset!: string;
+  /** 1-based place of `preset` among the job's `presetCount` presets. */
+  @IsInt() @Min(1) presetIndex!: number;
+  @IsInt() @Min(1) presetCount!: number;
+  /** 0..1 of `preset` done (ffmpeg's output time over the source's duration). */
+  @IsNumber() @Min(0) @Max(1) fraction!: number;
+  /** ffmpeg's speed, × real time, when it reports one. */
+  @IsOptional() @IsNumber() @Min(0) speed?: number;
+  /** When the transcoder read it: ISO 8601. */
+  @IsString() @IsNotEmpty() at!: string;
+}
+registerMessage(AvTranscodeProgressV1);
 
 /** Reply: the transcode failed. */
 export class AvTranscodeFailedV1 extends AssetAttemptRef {

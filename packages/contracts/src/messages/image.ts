@@ -11,6 +11,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { registerMessage } from '../registry';
+import { AvTranscodeCompletedV1 } from './av';
 import { AssetAttemptRef, ObjectLocation, StoredThumbnail } from './common';
 
 /** Where and how to write the tile source (iiif-img channel). */
@@ -63,6 +64,13 @@ export class ImageDerivativesCreateV1 extends AssetAttemptRef {
   @ValidateNested() @Type(() => ObjectLocation) source!: ObjectLocation;
   @IsOptional() @ValidateNested() @Type(() => PyramidSpec) pyramid?: PyramidSpec;
   @IsOptional() @ValidateNested() @Type(() => ThumbnailSpec) thumbnails?: ThumbnailSpec;
+  /**
+   * A video's poster frame (SPEC.md §4.4): `source` is the poster JPEG the av-transcoder wrote, and this is the
+   * transcoder's reply, carried through the image-processor unchanged (echoed in the created reply) so the
+   * orchestrator finalises the asset with the transcodes and the poster's pyramid/thumbnails together, keeping no
+   * state of its own between the two replies.
+   */
+  @IsOptional() @ValidateNested() @Type(() => AvTranscodeCompletedV1) avResult?: AvTranscodeCompletedV1;
 }
 registerMessage(ImageDerivativesCreateV1);
 
@@ -90,6 +98,8 @@ export class ImageDerivativesCreatedV1 extends AssetAttemptRef {
    * orchestrator finalises from it, so an optimised origin read in place is named as it was read.
    */
   @IsOptional() @ValidateNested() @Type(() => ObjectLocation) source?: ObjectLocation;
+  /** The command's `avResult`, echoed: the derivatives were made from a video's poster. */
+  @IsOptional() @ValidateNested() @Type(() => AvTranscodeCompletedV1) avResult?: AvTranscodeCompletedV1;
 }
 registerMessage(ImageDerivativesCreatedV1);
 
