@@ -159,6 +159,11 @@ export class AvTranscodeService {
         ...(poster ? { poster } : {}),
         probe: src,
       };
+    } catch (err) {
+      // Whatever a shutdown interrupted (a download whose directory it removed, a killed child) is worth retrying.
+      if (abort.signal.aborted && !(err instanceof MediaError && err.retryable))
+        throw new MediaError('The transcode was stopped (shutdown)', true);
+      throw err;
     } finally {
       this.running.delete(dir);
       await rm(dir, { recursive: true, force: true });
