@@ -225,7 +225,9 @@ describe('VellumRmqTransport (real RabbitMQ)', () => {
         },
         { description: 'dead letter' },
       );
-      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      // Each retry waits between (1 - jitter) × its ceiling and the ceiling: here at least 50 + 100 ms.
+      const shortest = [100, 200].reduce((sum, d) => sum + d * (1 - svc.transport.retryJitter), 0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(Math.floor(shortest));
       expect(calls.map((c) => [c.attempt, c.isLastAttempt])).toEqual([
         [1, false],
         [2, false],
