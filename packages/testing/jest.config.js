@@ -9,4 +9,6 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 60000,
+  // A test that leaks a connection must fail or pass, never keep the run waiting for ever (CI has a deadline).
+  forceExit: true,
 };

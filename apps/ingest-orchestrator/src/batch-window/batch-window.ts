@@ -12,6 +12,9 @@ import { IngestMetrics } from '../ingest-metrics';
 import type { OrchestratorEnv } from '../orchestrator.env';
 import { ORCHESTRATOR_ENV, SERVICE_NAME } from '../tokens';
 
+/** How long shutdown waits for a sweep or release in progress, ms. */
+const SHUTDOWN_WAIT_MS = 2000;
+
 /** Where parked messages go back: the transport consuming `asset.ingest.requested.v1` in this process. */
 export type UnparkTarget = () => Pick<VellumRmqTransport, 'unpark'> | undefined;
 
@@ -163,7 +166,13 @@ export class BatchWindow implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.sweeping;
-    await Promise.allSettled([...this.releases]);
+    // Bounded: a release stuck on a broker that is going away must not hold up the shutdown.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SHUTDOWN_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([Promise.allSettled([this.sweeping, ...this.releases]), bound]);
+    if (timer) clearTimeout(timer);
   }
 }
