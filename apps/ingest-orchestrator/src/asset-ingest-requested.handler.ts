@@ -14,6 +14,7 @@ import {
 import {
   type ConsumerOverrides,
   errorMessage,
+  isBrokerUnavailable,
   MessagePublisher,
   permanentFailureText,
   PRIORITY_LANE,
@@ -455,6 +456,8 @@ export class AssetIngestRequestedHandler {
     // Past the handler deadline the transport has already counted this attempt as failed (and on the last one
     // dead-letters it, whose announcement fails the asset): this abandoned run must not finalise as well.
     if (ctx.signal.aborted) throw err;
+    // The broker is down: the transport runs the message again later without spending an attempt, never fail it.
+    if (isBrokerUnavailable(err)) throw err;
     if (!ctx.isLastAttempt) {
       this.metrics.outcome('retry');
       this.log.warn({

@@ -67,6 +67,13 @@ export class BrokerUnavailableError extends Error {
   }
 }
 
+/** True for a {@link BrokerUnavailableError} (by name: it may have crossed Nest's exception layer). */
+export function isBrokerUnavailable(err: unknown): boolean {
+  return (
+    typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'BrokerUnavailableError'
+  );
+}
+
 /** A human-readable message for any thrown value (Error, Nest RPC error object, string...). */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;

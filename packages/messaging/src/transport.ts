@@ -17,7 +17,7 @@ import { buildEnvelope } from './envelope-builder';
 import { MessagePublisher } from './publisher';
 import { AmqpConnectionManager } from './connection-manager';
 import { installHandlerErrorCapture } from './error-capture';
-import { errorMessage, isPermanentError, parkingLotOf } from './errors';
+import { errorMessage, isBrokerUnavailable, isPermanentError, parkingLotOf } from './errors';
 import { runInMessageScope, MessageScope } from './message-scope';
 import { ConsumeOutcome, MessageMetricsSink, metricsSinkFor } from './metrics';
 import {
@@ -800,6 +800,18 @@ export class VellumRmqTransport
     const permanent = isPermanentError(thrown) || isPermanentError(original);
     const message = errorMessage(original);
     const where = `${spec.routingKey} ${envelope.id} (attempt ${attempt}/${this.maxAttempts}, correlationId ${envelope.correlationId})`;
+    if (!permanent && (isBrokerUnavailable(original) || isBrokerUnavailable(thrown))) {
+      // The handler could not publish (the broker, or this process's publishing connection, is down): not the
+      // message's fault. It runs again after the first retry delay, without spending an attempt.
+      const ceiling = this.retryDelaysMs[0] ?? 1000;
+      const delay = jitteredDelayMs(ceiling, this.retryJitter);
+      this.log.warn(
+        `Handler for ${where} could not publish: ${message}; again in ${delay} ms (no attempt spent)`,
+      );
+      await this.retryAndAck(consumer, msg, attempt - 1, ceiling, delay);
+      this.observe(spec.routingKey, 'held', startedAt);
+      return;
+    }
     if (!permanent && attempt < this.maxAttempts) {
       const ceiling = this.retryDelaysMs[attempt - 1];
       const delay = jitteredDelayMs(ceiling, this.retryJitter);
