@@ -11,6 +11,7 @@ export * from './messages/av';
 export * from './messages/batch';
 export * from './messages/bus';
 export * from './messages/custom-headers';
+export * from './messages/access-control';
 export * from './messages/customer';
 export * from './messages/named-query';
 export * from './delivery-channels';
