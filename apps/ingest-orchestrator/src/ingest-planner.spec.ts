@@ -82,8 +82,18 @@ describe('thumbnailOpenMax (SPEC.md §6)', () => {
     [['r'], -1, -1, 0],
   ])('roles %j openFullMax %d openMaxWidth %d → %j', (roles, openFullMax, openMaxWidth, expected) => {
     expect(
-      thumbnailOpenMax({ roles: roles as string[], openFullMax: openFullMax, openMaxWidth: openMaxWidth }),
+      thumbnailOpenMax({
+        roles: roles as string[],
+        maxWidth: 0,
+        openFullMax: openFullMax,
+        openMaxWidth: openMaxWidth,
+      }),
     ).toBe(expected);
+  });
+
+  it('is capped by maxWidth (seed 004: "maxWidth or openMaxWidth, whichever is lower")', () => {
+    expect(thumbnailOpenMax({ roles: ['r'], maxWidth: 300, openFullMax: 0, openMaxWidth: 512 })).toBe(300);
+    expect(thumbnailOpenMax({ roles: [], maxWidth: 300, openFullMax: 0, openMaxWidth: 0 })).toBe(300);
   });
 });
 

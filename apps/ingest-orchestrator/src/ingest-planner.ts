@@ -1,3 +1,4 @@
+import { maxEdge, openThumbnailEdge } from '@vellum/access';
 import { DEFAULT_TILE_SIZE } from '@vellum/contracts';
 import { assetKeyPrefix, originKey, parseStoreOrigin, pyramidKey, type VellumBuckets } from '@vellum/storage';
 
@@ -143,14 +144,15 @@ export function policyKey(channel: string, policy: string): string {
 }
 
 /**
- * The longest edge (px) up to which thumbnails are open (SPEC.md §6): no roles → `undefined` (all open);
- * roles → the larger of `openFullMax` and `openMaxWidth` (values ≤ 0 count as unset, so 0 = none open).
+ * The longest edge (px) up to which thumbnails are open (SPEC.md §6, the shared rule of @vellum/access
+ * `openThumbnailEdge`): `undefined` when unbounded; with roles the larger of `openFullMax` and `openMaxWidth`
+ * (values ≤ 0 count as unset, so 0 = none open); `maxWidth` caps it. Thumbnails above it (up to `maxWidth`) are
+ * made too, as auth sizes served only through the image service to a caller holding a role.
  */
 export function thumbnailOpenMax(
-  asset: Pick<PlannableAsset, 'roles' | 'openFullMax' | 'openMaxWidth'>,
+  asset: Pick<PlannableAsset, 'roles' | 'maxWidth' | 'openFullMax' | 'openMaxWidth'>,
 ): number | undefined {
-  if (asset.roles.length === 0) return undefined;
-  return Math.max(asset.openFullMax, asset.openMaxWidth, 0);
+  return openThumbnailEdge(asset);
 }
 
 function stringList(data: unknown): string[] | null {
@@ -221,7 +223,7 @@ export function planIngest(asset: PlannableAsset, policies: PolicyData, config: 
         sizes,
         bucket: buckets.thumbnails,
         keyPrefix: assetKeyPrefix(asset.customerId, asset.spaceId, asset.id),
-        maxWidth: asset.maxWidth > 0 ? asset.maxWidth : undefined,
+        maxWidth: maxEdge(asset),
         openMax: thumbnailOpenMax(asset),
       };
     }
