@@ -23,38 +23,12 @@ import { JsonBody } from '../http/body-contract';
 import { DLCS_CONTEXT } from '../http/json-ld';
 import { Links } from '../http/links.service';
 import { listPage } from '../resource/list-page';
-import { refName } from '../roles/access-control';
+import { filtersByName } from '../roles/access-control';
 import { ApiCollection, ApiNoContent, ApiResource } from '../resource/openapi';
 import { CustomHeaderBodyDto } from './custom-header-body.dto';
 import { CUSTOM_HEADER_FIELDS, CUSTOM_HEADER_READ_ONLY } from './custom-header.fields';
 import { CustomHeadersRepository } from './custom-headers.repository';
 import { CustomHeadersService } from './custom-headers.service';
-
-/**
- * The list query with its `role` filter (parameter or `q` member) as a stored role name: roles are stored by name
- * and rendered as URIs (issue 10), so a client may filter by either.
- */
-function roleFilterByName(query: Record<string, unknown>, c: CustomerRef): Record<string, unknown> {
-  const out = { ...query };
-  if (typeof out.role === 'string') out.role = refName(out.role, 'roles', c) ?? out.role;
-  if (typeof out.q === 'string') {
-    try {
-      const q: unknown = JSON.parse(out.q);
-      if (
-        q &&
-        typeof q === 'object' &&
-        !Array.isArray(q) &&
-        typeof (q as { role?: unknown }).role === 'string'
-      ) {
-        const role = (q as { role: string }).role;
-        out.q = JSON.stringify({ ...q, role: refName(role, 'roles', c) ?? role });
-      }
-    } catch {
-      // Not JSON: the table's filter parsing reports it.
-    }
-  }
-  return out;
-}
 
 /** Header bodies: unknown fields → 400 globally; the service validates the rest (a space must exist). */
 const HEADER_BODY = { readOnly: CUSTOM_HEADER_READ_ONLY, validate: false } as const;
@@ -83,7 +57,7 @@ export class CustomHeadersController {
   list(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
     return listPage(
       this.links.request(req.originalUrl),
-      roleFilterByName(query, c),
+      filtersByName(query, c, { role: { collection: 'roles' } }),
       CUSTOM_HEADER_FIELDS,
       (where, paging) => this.repo.page(c.id, where as Prisma.CustomHeaderWhereInput, paging),
       (h) => this.render(h),
