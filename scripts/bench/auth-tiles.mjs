@@ -2,7 +2,8 @@
 // Access-control cost on deep-zoom tiles (issue 10: "restricted tiles at ≥ 90 % of the open rate"; a script, not a
 // test). Traffic goes only to 127.0.0.1.
 //
-//   node scripts/bench/auth-tiles.mjs [--concurrency 8,32] [--seconds 10] [--size 6000x4000] [--store fs|s3]
+//   node scripts/bench/auth-tiles.mjs [--concurrency 8,32] [--seconds 10] [--rounds 5] [--size 6000x4000]
+//                                     [--store fs|s3]
 //
 // Self-contained: a fresh migrated database and RabbitMQ vhost (from @vellum/testing, dropped at the end), the
 // filesystem store (or an in-process S3-protocol server with `--store s3`) and the built iiif-delivery
@@ -10,11 +11,11 @@
 // one tiled pyramidal TIFF with sharp (a noisy `--size` image, 512-px JPEG tiles, as the image-processor writes) and
 // stores it for two finished assets of one customer: `open` (no roles) and `restricted` (role `staff`, nothing
 // open), with the customer's `staff` role, access service and role provider. Then, for each `--concurrency`, it
-// runs three rounds of `--seconds` each over the same canonical tiles (every tile of every level, in random order):
-// the open asset without credentials, the restricted asset with `Authorization: Bearer <access token>`, and with the
-// session cookie `vellum-auth-{c}` (both made with @vellum/access AuthSigner, as auth-service makes them). Every
-// response is checked (200, image/jpeg); it reports requests/s and latency p50/p99 of each, and the ratio of each
-// restricted round to the open one (target ≥ 0.90). The client runs in this process and shares the cores with
+// spends `--seconds` on each of three modes, in `--rounds` alternating slices, over the same canonical tiles (every
+// tile of every level, in random order): the open asset without credentials, the restricted asset with
+// `Authorization: Bearer <access token>`, and with the session cookie `vellum-auth-{c}` (both made with
+// @vellum/access AuthSigner, as auth-service makes them). Every response is checked (200, image/jpeg); it reports
+// requests/s and latency p50/p99 of each mode, and the ratio of each restricted mode to the open one (target ≥ 0.90). The client runs in this process and shares the cores with
 // delivery, so the figures are floors; run it on a quiet machine for the real numbers.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,12 +32,14 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     size: { type: 'string', default: '6000x4000' },
     store: { type: 'string', default: 'fs' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const CONCURRENCIES = values.concurrency.split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const [W, H] = values.size.split('x').map(Number);
 const STORE = values.store;
+const ROUNDS = Math.max(1, Number(values.rounds));
 const TILE = 512;
 const KEY = 'f'.repeat(64);
 
@@ -211,25 +214,34 @@ async function main() {
       await Promise.all(tiles.slice(i, i + 8).map((t) => tileGet(mode, t)));
   }
 
+  // Rounds alternate open, bearer, cookie (ROUNDS times), so a load change on the machine hits all three alike; the
+  // figures are over all rounds of a mode.
   const results = [];
   for (const concurrency of CONCURRENCIES) {
+    const lat = Object.fromEntries(modes.map((m) => [m.name, []]));
+    const time = Object.fromEntries(modes.map((m) => [m.name, 0]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const mode of modes) {
+        const order = tiles.slice().sort(() => Math.random() - 0.5);
+        let next = 0;
+        const began = performance.now();
+        const until = began + (SECONDS * 1000) / ROUNDS;
+        await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            while (performance.now() < until)
+              lat[mode.name].push(await tileGet(mode, order[next++ % order.length]));
+          }),
+        );
+        time[mode.name] += (performance.now() - began) / 1000;
+      }
+    }
     const row = {};
     for (const mode of modes) {
-      const order = tiles.slice().sort(() => Math.random() - 0.5);
-      let next = 0;
-      const lat = [];
-      const began = performance.now();
-      const until = began + SECONDS * 1000;
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (performance.now() < until) lat.push(await tileGet(mode, order[next++ % order.length]));
-        }),
-      );
-      const elapsed = (performance.now() - began) / 1000;
-      row[mode.name] = { rps: lat.length / elapsed, p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length };
+      const xs = lat[mode.name];
+      row[mode.name] = { rps: xs.length / time[mode.name], p50: pct(xs, 50), p99: pct(xs, 99), n: xs.length };
       console.log(
         `c=${concurrency} ${mode.name.padEnd(6)}: ${row[mode.name].rps.toFixed(1)} tiles/s, ` +
-          `p50 ${row[mode.name].p50.toFixed(1)} ms, p99 ${row[mode.name].p99.toFixed(1)} ms (${lat.length} tiles)`,
+          `p50 ${row[mode.name].p50.toFixed(1)} ms, p99 ${row[mode.name].p99.toFixed(1)} ms (${xs.length} tiles)`,
       );
     }
     results.push({ concurrency, row });
