@@ -134,6 +134,8 @@ function serviceEnv(base) {
     // Public URLs are not pinned: each service answers with the host its client used (SPEC.md §5), so
     // http://127.0.0.1:… and http://localhost:… both work; VELLUM_API_URL etc. set in the environment still win.
     VELLUM_DELIVERY_PORT: String(byName['iiif-delivery']),
+    // IIIF Auth 2.0 (SPEC.md §6): locally no Ingress routes /auth/ to auth-service, so delivery names it by port.
+    VELLUM_AUTH_URL: process.env.VELLUM_AUTH_URL ?? `http://127.0.0.1:${byName['auth-service']}`,
     // Local mode: the demo's origins are served from this machine, so loopback origins are allowed here.
     VELLUM_ORIGIN_ALLOWLIST: process.env.VELLUM_ORIGIN_ALLOWLIST ?? '127.0.0.1/32,::1/128,localhost',
     // One machine runs everything: the api-gateway uses every core (one worker per CPU, node:cluster).
