@@ -15,6 +15,9 @@ import { AssetsController } from './assets/assets.controller';
 import { AssetsRepository } from './assets/assets.repository';
 import { AssetsService } from './assets/assets.service';
 import { AvPresetsController } from './av-presets/av-presets.controller';
+import { AccessServicesController } from './access-services/access-services.controller';
+import { AccessServicesRepository } from './access-services/access-services.repository';
+import { AccessServicesService } from './access-services/access-services.service';
 import { CustomHeadersController } from './custom-headers/custom-headers.controller';
 import { CustomHeadersRepository } from './custom-headers/custom-headers.repository';
 import { CustomHeadersService } from './custom-headers/custom-headers.service';
@@ -45,6 +48,16 @@ import { assertBodyContracts, BodyContractInterceptor } from './http/body-contra
 import { Links, publicBaseMiddleware } from './http/links.service';
 import { TransientDbErrorInterceptor } from './http/transient-db.interceptor';
 import { NamedQueriesController } from './named-queries/named-queries.controller';
+import { RoleProvidersController } from './role-providers/role-providers.controller';
+import { RoleProvidersRepository } from './role-providers/role-providers.repository';
+import { RoleProvidersService } from './role-providers/role-providers.service';
+import { RoleRefs } from './roles/role-refs.service';
+import { RolesController } from './roles/roles.controller';
+import { RolesRepository } from './roles/roles.repository';
+import { RolesService } from './roles/roles.service';
+import { UsersController } from './users/users.controller';
+import { UsersRepository } from './users/users.repository';
+import { UsersService } from './users/users.service';
 import { NamedQueriesRepository } from './named-queries/named-queries.repository';
 import { NamedQueriesService } from './named-queries/named-queries.service';
 import { OriginStrategiesController } from './origin-strategies/origin-strategies.controller';
@@ -98,6 +111,10 @@ export function createAppModule(
     DeliveryChannelPoliciesController,
     DefaultDeliveryChannelsController,
     CustomHeadersController,
+    RolesController,
+    AccessServicesController,
+    RoleProvidersController,
+    UsersController,
   ];
   // Every write route declares its body (unknown fields → 400 on every route, SPEC.md §3.1).
   assertBodyContracts(controllers);
@@ -149,6 +166,15 @@ export function createAppModule(
       ChannelRulesRepository,
       CustomHeadersRepository,
       CustomHeadersService,
+      RolesRepository,
+      RolesService,
+      RoleRefs,
+      AccessServicesRepository,
+      AccessServicesService,
+      RoleProvidersRepository,
+      RoleProvidersService,
+      UsersRepository,
+      UsersService,
       AssetsRepository,
       AssetPresenter,
       IngestWaiter,

@@ -3,6 +3,11 @@ import { DatabaseModule, DatabaseReadiness, StorageReadiness, VellumCommonModule
 import { AmqpReadiness, MessagingModule } from '@vellum/messaging';
 import { bucketsFromEnv, createObjectStore, type ObjectStore, storageConfigFromEnv } from '@vellum/storage';
 import { AssetLookupService } from './asset-lookup.service';
+import { AccessControlService } from './auth/access-control.service';
+import { AccessViewService } from './auth/access-view.service';
+import { AuthEventsHandler } from './auth/auth-events.handler';
+import { CallerService } from './auth/caller.service';
+import { ProbeController } from './auth/probe.controller';
 import { AvController } from './av/av.controller';
 import { AvDeliveryService } from './av/av-delivery.service';
 import { AvMetrics } from './av/av-metrics';
@@ -40,8 +45,9 @@ export interface AppModuleOverrides {
  * Root module of iiif-delivery: the public IIIF Image API and thumbs services, the `file` and `iiif-av` channels (SPEC.md §5)
  * with their caches, the IIIF Presentation manifests and named-query projections (`presentation/`), the stored
  * named-query PDFs and ZIPs (`projections/`: `/pdf`, `/zip` and their control documents, SPEC.md §7), the deep-zoom
- * viewer page (`/viewer`), readiness on Postgres + object store + RabbitMQ, and
- * the cache-invalidation event handlers (which run in the VellumRmqTransport connected by main.ts).
+ * viewer page (`/viewer`), IIIF Auth 2.0 (`auth/`: the callers' credentials, the customers' access views, the
+ * probe service; SPEC.md §6), readiness on Postgres + object store + RabbitMQ, and the cache-invalidation and
+ * access-control event handlers (which run in the VellumRmqTransport connected by main.ts).
  */
 @Module({})
 export class AppModule {
@@ -72,7 +78,9 @@ export class AppModule {
         ViewerController,
         ManifestController,
         NamedQueryController,
+        ProbeController,
         CacheInvalidationHandler,
+        AuthEventsHandler,
       ],
       providers: [
         { provide: DELIVERY_ENV, useValue: env },
@@ -85,6 +93,9 @@ export class AppModule {
         DeliveryMetrics,
         PublicUrls,
         AssetLookupService,
+        CallerService,
+        AccessViewService,
+        AccessControlService,
         PyramidCacheService,
         ThumbnailStore,
         TileRenderer,

@@ -61,6 +61,11 @@ export interface DeliveryAsset {
   pyramid?: StoredObject & { tileSize: number };
   /** Open thumbnails, smallest first, each `[w, h]` with its key in `thumbnailBucket`. */
   thumbnails: Array<{ width: number; height: number; key: string }>;
+  /**
+   * The thumbnail sizes made for authorised callers only (`derivatives.thumbnails.auth`, SPEC.md §6), pixels:
+   * listed in info.json `sizes` for a caller holding one of the asset's roles.
+   */
+  authThumbnailSizes: Array<{ width: number; height: number }>;
   thumbnailBucket?: string;
   /** Changes with every successful ingest: the `finished` time in ms, as a string. */
   version: string;
@@ -329,6 +334,9 @@ export class AssetLookupService {
             }
           : undefined,
       thumbnails,
+      authThumbnailSizes: (thumbs?.auth ?? [])
+        .filter((s): s is [number, number] => Array.isArray(s) && s.length === 2 && s[0] > 0 && s[1] > 0)
+        .map(([width, height]) => ({ width, height })),
       thumbnailBucket: thumbs?.bucket,
       version: String(row.finished.getTime()),
       infoCache: new Map(),

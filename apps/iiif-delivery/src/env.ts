@@ -1,6 +1,13 @@
 import * as path from 'node:path';
-import { DEFAULT_TRUSTED_PROXIES, IsPort, IsTrustedProxies, IsUrlLike, StorageEnv } from '@vellum/common';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import {
+  DEFAULT_TRUSTED_PROXIES,
+  IsPort,
+  IsSecretsKeyList,
+  IsTrustedProxies,
+  IsUrlLike,
+  StorageEnv,
+} from '@vellum/common';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, ValidateIf } from 'class-validator';
 
 /**
  * Environment of `iiif-delivery` (SPEC.md §5, §9), validated at boot. The object-store variables (`S3_*`,
@@ -40,6 +47,29 @@ export class DeliveryEnv extends StorageEnv {
   @IsOptional()
   @IsUrlLike(['http', 'https'])
   VELLUM_DELIVERY_URL?: string;
+
+  /**
+   * Key verifying IIIF Auth 2.0 session cookies and access tokens (SPEC.md §6; @vellum/access `AuthSigner`, HS256):
+   * 32 bytes as 64 hex digits or base64, the same as auth-service's. Required when NODE_ENV=production; in
+   * development/test a fixed development key is used when unset.
+   */
+  @ValidateIf((o: DeliveryEnv) => o.NODE_ENV === 'production' || o.VELLUM_AUTH_SIGNING_KEY !== undefined)
+  @IsSecretsKeyList()
+  VELLUM_AUTH_SIGNING_KEY?: string;
+
+  /** Earlier signing keys, comma-separated, that still verify credentials signed before a rotation. */
+  @IsOptional()
+  @IsSecretsKeyList()
+  VELLUM_AUTH_SIGNING_PREVIOUS_KEYS?: string;
+
+  /**
+   * Public base URL of auth-service (IIIF Auth 2.0 access, token and logout services, SPEC.md §6), e.g.
+   * `https://iiif.example.org` (its `/auth/v2/...` paths are appended). Unset (the default): the request's own
+   * public base (an Ingress routes `/auth/` on the public host to auth-service).
+   */
+  @IsOptional()
+  @IsUrlLike(['http', 'https'])
+  VELLUM_AUTH_URL?: string;
 
   /**
    * Proxies whose `X-Forwarded-Host`/`X-Forwarded-Proto` are believed (SPEC.md §5): comma-separated IPs, CIDR

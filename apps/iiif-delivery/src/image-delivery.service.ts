@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
+  AUTH_V2_CONTEXT,
   buildImageInfoV2,
   buildImageInfoV3,
   canonicalRegion,
@@ -7,6 +8,7 @@ import {
   canonicalSize,
   canonicalTileFor,
   type IiifVersion,
+  IMAGE_V3_CONTEXT,
   type ImageRequest,
   mediaTypeFor,
   type Rect,
@@ -16,10 +18,12 @@ import {
   type SizeLimits,
   type TileAddress,
 } from '@vellum/iiif';
+import { type Caller, imageRequestAccess, substituteMaxWidth } from '@vellum/access';
 import { ObjectNotFoundError } from '@vellum/storage';
+import { assertAllowed } from './auth/access-control.service';
 import type { DeliveryAsset } from './asset-lookup.service';
 import { DeliveryMetrics, type RenderKind } from './delivery-metrics';
-import { deliveryError, iiif, notFound } from './delivery-errors';
+import { badRequest, iiif, notFound } from './delivery-errors';
 import { DeliveryEnv } from './env';
 import { etagOf } from './http-cache';
 import { PyramidCacheService } from './pyramid-cache.service';
@@ -75,6 +79,33 @@ export interface OutputLimits {
 export function limitsOf(asset: Pick<DeliveryAsset, 'maxWidth'>, output: OutputLimits): SizeLimits {
   const maxWidth = asset.maxWidth > 0 ? Math.min(asset.maxWidth, output.maxEdge) : output.maxEdge;
   return { maxWidth, maxArea: output.maxPixels };
+}
+
+/**
+ * The size limits of an asset's open substitute image service (IIIF Auth 2.0 §2.1.1 `substitute`, seed 004
+ * "openMaxWidth"): `maxWidth` = @vellum/access `substituteMaxWidth` (within the platform's edge bound), `maxArea`
+ * the platform's; `undefined` when the asset has no substitute.
+ */
+export function substituteLimitsOf(
+  asset: Pick<DeliveryAsset, 'maxWidth' | 'roles' | 'openFullMax' | 'openMaxWidth'>,
+  output: OutputLimits,
+): SizeLimits | undefined {
+  const max = substituteMaxWidth(asset);
+  return max === undefined
+    ? undefined
+    : { maxWidth: Math.min(max, output.maxEdge), maxArea: output.maxPixels };
+}
+
+/** What an info.json document of an asset depends on beyond the asset (IIIF Auth 2.0, SPEC.md §6). */
+export interface InfoVariant {
+  /** The Auth 2.0 services of a restricted asset (`service`), built by the caller for this version. */
+  services?: readonly object[];
+  /** The caller holds one of the asset's roles: the auth thumbnail sizes are listed too. */
+  authorised?: boolean;
+  /** The document of the substitute service (open, its own `maxWidth`, no auth services). */
+  substitute?: boolean;
+  /** What else the document depends on (e.g. the auth-service base of the services), part of its memo key. */
+  key?: string;
 }
 
 /** The metrics kind of a canonical tile by how it was produced. */
@@ -141,27 +172,40 @@ export class ImageDeliveryService {
   /**
    * The serialised info.json of `asset` for `version` with service id `id` (IIIF Image API 3.0 §5 / 2.1 §5),
    * memoised on the asset's cache entry: width/height, tiles (`derivatives.pyramid.tileSize`, scale factors to
-   * the smallest level), sizes = open thumbnails, maxWidth when set, and exactly the implemented extras.
+   * the smallest level), sizes = open thumbnails (plus the auth ones for an authorised caller), maxWidth when set,
+   * and exactly the implemented extras. A restricted asset's document carries its Auth 2.0 services
+   * (`variant.services`) and, in 3.0, the Auth 2.0 context first in `@context` (3.0 §5.1 "additional contexts
+   * first"). The substitute's document (`variant.substitute`) has `maxWidth` = the substitute's, the open sizes
+   * within it and no auth services.
    */
-  infoJson(asset: DeliveryAsset, version: IiifVersion, id: string): string {
-    const cacheKey = `${version} ${id}`;
+  infoJson(asset: DeliveryAsset, version: IiifVersion, id: string, variant: InfoVariant = {}): string {
+    const services = variant.substitute ? [] : (variant.services ?? []);
+    const authorised = !variant.substitute && variant.authorised === true;
+    const cacheKey = `${version} ${id} ${variant.substitute ? 's' : authorised ? 'a' : 'o'} ${variant.key ?? ''}`;
     const cached = asset.infoCache.get(cacheKey);
     if (cached) return cached;
     const tileSize = asset.pyramid?.tileSize ?? 512;
+    const limits = variant.substitute
+      ? (substituteLimitsOf(asset, this.output) ?? limitsOf(asset, this.output))
+      : limitsOf(asset, this.output);
+    const sizes = asset.thumbnails.map((t) => ({ width: t.width, height: t.height }));
+    if (authorised) sizes.push(...asset.authThumbnailSizes);
     const input = {
       id,
       width: asset.width,
       height: asset.height,
       tileSize,
       scaleFactors: scaleFactorsFor(asset.width, asset.height, tileSize),
-      sizes: asset.thumbnails.map((t) => ({ width: t.width, height: t.height })),
-      ...limitsOf(asset, this.output),
+      sizes,
+      ...limits,
       extraFormats: [...RENDER_FORMATS],
       extraQualities: [...RENDER_QUALITIES],
       extraFeatures: [...IMPLEMENTED_FEATURES],
+      services: [...services],
       profileLevel: 2 as const,
     };
     const doc = version === 3 ? buildImageInfoV3(input) : buildImageInfoV2(input);
+    if (version === 3 && services.length > 0) doc['@context'] = [AUTH_V2_CONTEXT, IMAGE_V3_CONTEXT];
     const json = JSON.stringify(doc);
     if (asset.infoCache.size < 16) asset.infoCache.set(cacheKey, json);
     return json;
@@ -169,23 +213,33 @@ export class ImageDeliveryService {
 
   /**
    * Resolves a parsed request against the asset (IIIF Image API 3.0 §4): region, size (maxWidth enforced),
-   * canonical form, stored-tile and thumbnail matches, ETag.
-   * @throws ProblemException 400 (region outside, upscaling without `^` in 3.0, over maxWidth or maxArea),
-   *   401 when the asset has roles and the request exceeds its open sizes (IIIF Auth is not served yet).
+   * canonical form, stored-tile and thumbnail matches, ETag. Access is @vellum/access `imageRequestAccess`'s
+   * decision for `caller` (SPEC.md §6); the substitute service (`substitute`) is open up to its own `maxWidth`.
+   * @throws ProblemException 400 (region outside, upscaling without `^` in 3.0, over maxWidth or maxArea, over the
+   *   substitute's maxWidth; 404 when the asset has no substitute), 401 when the asset has roles, the request
+   *   exceeds its open sizes and no valid credential came, 403 with a credential lacking the roles.
    */
-  plan(asset: DeliveryAsset, req: ImageRequest): ImagePlan {
-    const limits = limitsOf(asset, this.output);
+  plan(asset: DeliveryAsset, req: ImageRequest, caller?: Caller, substitute = false): ImagePlan {
+    let limits = limitsOf(asset, this.output);
+    if (substitute) {
+      const sub = substituteLimitsOf(asset, this.output);
+      if (!sub)
+        throw notFound(
+          `Asset ${asset.customerId}/${asset.spaceId}/${asset.id} has no substitute image service`,
+        );
+      limits = sub;
+    }
     const region = iiif(() => resolveRegion(req.region, asset.width, asset.height));
     const out = iiif(() => resolveSize(req.size, region, req.version, limits));
     const isFull = region.x === 0 && region.y === 0 && region.w === asset.width && region.h === asset.height;
-    if (asset.roles.length > 0) {
-      const open = Math.max(asset.openMaxWidth, isFull ? asset.openFullMax : 0);
-      if (Math.max(out.w, out.h) > open) {
-        throw deliveryError(
-          401,
-          'This image requires authorisation (IIIF Auth 2.0 is not available on this service yet)',
+    if (!substitute) {
+      const decision = imageRequestAccess(asset, { fullRegion: isFull, width: out.w, height: out.h }, caller);
+      if (decision.outcome === 'over-max-width') {
+        throw badRequest(
+          `The requested size ${out.w}×${out.h} exceeds this image's maxWidth of ${decision.maxWidth} px`,
         );
       }
+      assertAllowed(decision, `This size of image ${asset.customerId}/${asset.spaceId}/${asset.id}`);
     }
     const canonical = [
       canonicalRegion(region, asset.width, asset.height),

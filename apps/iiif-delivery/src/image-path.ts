@@ -18,7 +18,15 @@ export interface DeliveryPath {
   kind: 'base' | 'info' | 'image';
   /** For `image`: region, size, rotation, `quality.format`, decoded. */
   params?: [string, string, string, string];
+  /**
+   * True for the open substitute image service of a restricted asset, `/{id}/substitute[/...]` (IIIF Auth 2.0
+   * §2.1.1 `substitute`, seed 004 "openMaxWidth"): `kind` then says what beneath it is asked for.
+   */
+  substitute?: boolean;
 }
+
+/** The path segment of the substitute image service beneath an asset's image service. */
+export const SUBSTITUTE = 'substitute';
 
 /** 400: the path has the shape of an image request but not its four parameters (IIIF Image API 3.0 §4). */
 function malformedImageRequest(rawPath: string, params: string[]): ProblemException {
@@ -39,6 +47,9 @@ function malformedImageRequest(rawPath: string, params: string[]): ProblemExcept
  *   `/` and the lookup answers 404 (what the official validator's `id_error_escapedslash` expects);
  * - anything else after the identifier (one to three parameters, an empty parameter as in `full////max/...`)
  *   is invalid IIIF syntax: 400.
+ * The substitute service of an asset, `{id}/substitute`, `{id}/substitute/info.json` and
+ * `{id}/substitute/{region}/{size}/{rotation}/{quality}.{format}`, is told apart by its unescaped second segment:
+ * an identifier holding a `/` must escape it (`%2F`), so `substitute` there is never part of one.
  * @throws ProblemException 404 for an unknown version slug, an empty or missing customer, space or identifier;
  *   400 for a malformed percent-escape or a malformed image request.
  */
@@ -67,6 +78,13 @@ export function parseDeliveryPath(rawPath: string): DeliveryPath {
     return idSegments.join('/');
   };
   if (rest.length === 1) return { prefix, slug, customer, space, id: rest[0], kind: 'base' };
+  if (rest[1] === SUBSTITUTE && raw[raw.length - rest.length + 1] === SUBSTITUTE) {
+    const sub = { prefix, slug, customer, space, id: rest[0], substitute: true };
+    if (rest.length === 2) return { ...sub, kind: 'base' };
+    if (rest.length === 3 && rest[2] === 'info.json') return { ...sub, kind: 'info' };
+    if (rest.length === 6 && rest.slice(2).every((x) => x !== ''))
+      return { ...sub, kind: 'image', params: rest.slice(2) as [string, string, string, string] };
+  }
   if (rest[rest.length - 1] === 'info.json')
     return { prefix, slug, customer, space, id: at(rest.slice(0, -1)), kind: 'info' };
   const params = rest.slice(1);

@@ -13,14 +13,24 @@ import { DELIVERY_ENV } from './tokens';
 export class PublicUrls {
   private readonly trust: TrustProxy;
   private readonly configured?: string;
+  private readonly authConfigured?: string;
 
   constructor(@Inject(DELIVERY_ENV) env: DeliveryEnv) {
     this.trust = trustedProxies(env.VELLUM_TRUSTED_PROXIES);
     this.configured = env.VELLUM_DELIVERY_URL;
+    this.authConfigured = env.VELLUM_AUTH_URL?.replace(/\/+$/, '');
   }
 
   /** The public base of `req`, e.g. `http://127.0.0.1:3001` or `https://iiif.example.org/dlcs`. */
   base(req: RequestLike): string {
     return publicBaseUrl(req, this.trust, this.configured);
+  }
+
+  /**
+   * The public base of auth-service for `req` (the IIIF Auth 2.0 access, token and logout services, SPEC.md §6):
+   * `VELLUM_AUTH_URL` when set, else {@link base}. No trailing slash.
+   */
+  auth(req: RequestLike): string {
+    return this.authConfigured ?? this.base(req);
   }
 }

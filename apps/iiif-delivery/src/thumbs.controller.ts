@@ -66,6 +66,8 @@ export class ThumbsController {
   @Get([PREFIX, `${PREFIX}/*rest`])
   async handle(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const path = parseDeliveryPath(req.path);
+    // Substitute image services (IIIF Auth 2.0) live under iiif-img only; thumbnails are open anyway.
+    if (path.substitute) throw notFound(`No such resource: ${req.path}`);
     const base = this.urls.base(req);
     if (path.slug === this.defaultVersion) return redirectToUnversioned(req, res, PREFIX, base);
     const version = path.slug ?? this.defaultVersion;

@@ -50,6 +50,15 @@ export class GatewayEnv extends StorageEnv {
   @IsUrlLike(['http', 'https'])
   VELLUM_DELIVERY_URL?: string;
 
+  /**
+   * Public base URL of auth-service (the IIIF Auth 2.0 access services an access service's `service` names), e.g.
+   * `https://iiif.example.org`. Unset (the default): the delivery base (VELLUM_DELIVERY_URL or the request's host
+   * with VELLUM_DELIVERY_PORT), where an Ingress routes `/auth/` to auth-service.
+   */
+  @IsOptional()
+  @IsUrlLike(['http', 'https'])
+  VELLUM_AUTH_URL?: string;
+
   /** iiif-delivery's port, for delivery URLs when VELLUM_DELIVERY_URL is unset; default 3001. */
   @IsPort()
   VELLUM_DELIVERY_PORT = 3001;

@@ -30,6 +30,7 @@ describe("body DTOs list exactly their field table's writable fields", () => {
         .map(([k]) => k)
         .sort();
     expect(links(CUSTOMER_FIELDS)).toEqual([
+      'accessServices',
       'customHeaders',
       'defaultDeliveryChannels',
       'deliveryChannelPolicies',
@@ -37,8 +38,11 @@ describe("body DTOs list exactly their field table's writable fields", () => {
       'namedQueries',
       'originStrategies',
       'queue',
+      'roleProviders',
+      'roles',
       'spaces',
       'storage',
+      'users',
     ]);
     expect(links(SPACE_FIELDS)).toEqual(['images', 'storage']);
     expect(links(API_KEY_FIELDS)).toEqual(['customer']);

@@ -10,7 +10,7 @@ import { defineFields } from '../resource/field-table';
  *
  * Links: SPEC.md §3.1 says every advertised link resolves, so a customer renders links only to the routes that
  * exist: `keys`, `spaces`, `queue`, `namedQueries`, `originStrategies`, `storage`, `deliveryChannelPolicies`,
- * `defaultDeliveryChannels`, `customHeaders`.
+ * `defaultDeliveryChannels`, `customHeaders`, `roles`, `accessServices`, `roleProviders`, `users`.
  * LEAD: as their routes land on main, add here (type 'link', render from {@link Links}): `allImages`,
  * `deleteImages`, `storagePolicy`, `queue/priority`... (the customers int-spec follows every link).
  */
@@ -85,6 +85,26 @@ export const CUSTOMER_FIELDS = defineFields<Customer, Links>()(
       type: 'link',
       description: "HTTP headers added to the image responses of the customer's assets",
       render: (c, links) => links.customHeaders(c.id),
+    },
+    roles: {
+      type: 'link',
+      description: "The customer's roles (access control)",
+      render: (c, links) => links.roles(c.id),
+    },
+    accessServices: {
+      type: 'link',
+      description: "The customer's IIIF Auth 2.0 access services",
+      render: (c, links) => links.accessServices(c.id),
+    },
+    roleProviders: {
+      type: 'link',
+      description: "The customer's role providers (clickthrough, built-in accounts, OIDC)",
+      render: (c, links) => links.roleProviders(c.id),
+    },
+    users: {
+      type: 'link',
+      description: "The accounts of the customer's built-in role provider",
+      render: (c, links) => links.users(c.id),
     },
     // LEAD: further customer links go here (see the comment above), only once their routes exist.
   },

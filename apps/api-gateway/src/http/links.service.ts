@@ -178,6 +178,44 @@ export class Links {
   originStrategyType(name: string): string {
     return `${this.originStrategyTypes()}/${seg(name)}`;
   }
+  /** `C/roles` (issue 10: access control). */
+  roles(c: number): string {
+    return `${this.customer(c)}/roles`;
+  }
+  /** `C/roles/{name}`: how the API renders a role (assets, spaces, custom headers, users store the name). */
+  role(c: number, name: string): string {
+    return `${this.roles(c)}/${seg(name)}`;
+  }
+  accessServices(c: number): string {
+    return `${this.customer(c)}/accessServices`;
+  }
+  accessService(c: number, name: string): string {
+    return `${this.accessServices(c)}/${seg(name)}`;
+  }
+  roleProviders(c: number): string {
+    return `${this.customer(c)}/roleProviders`;
+  }
+  roleProvider(c: number, name: string): string {
+    return `${this.roleProviders(c)}/${seg(name)}`;
+  }
+  /** `C/users`: the accounts of the built-in role provider. */
+  users(c: number): string {
+    return `${this.customer(c)}/users`;
+  }
+  user(c: number, id: string): string {
+    return `${this.users(c)}/${seg(id)}`;
+  }
+  /**
+   * The public base of auth-service (IIIF Auth 2.0 services): `VELLUM_AUTH_URL` when set, else the delivery base
+   * of the request (in production an Ingress routes `/auth/` of the public host to auth-service).
+   */
+  authBase(): string {
+    return this.env.VELLUM_AUTH_URL ? this.env.VELLUM_AUTH_URL.replace(/\/+$/, '') : this.bases().delivery;
+  }
+  /** `{auth}/auth/v2/access/{c}/{name}`: the public URL of an Auth 2.0 access service (issue 10 contract). */
+  authAccessService(c: number, name: string): string {
+    return `${this.authBase()}/auth/v2/access/${c}/${seg(name)}`;
+  }
   /** `C/queue/priority`. */
   priorityQueue(c: number): string {
     return `${this.queue(c)}/priority`;

@@ -2,7 +2,9 @@ import type { Readable } from 'node:stream';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { findTranscode } from '@vellum/iiif';
 import type { ByteRange, ObjectInfo, ObjectStore } from '@vellum/storage';
-import { assertAuthorised } from '../access-check';
+import { bytesAccess } from '@vellum/access';
+import { AccessControlService, assertAllowed } from '../auth/access-control.service';
+import type { CredentialHeaders } from '../auth/caller.service';
 import {
   AssetLookupService,
   type DeliveryAsset,
@@ -54,6 +56,7 @@ export class AvDeliveryService {
     private readonly lookup: AssetLookupService,
     @Inject(OBJECT_STORE) store: ObjectStore,
     private readonly metrics: AvMetrics,
+    private readonly access: AccessControlService,
   ) {
     this.reader = new StoredObjectReader(store, this.logger);
   }
@@ -61,13 +64,18 @@ export class AvDeliveryService {
   /**
    * The transcode of an `iiif-av` URL with its current size and validators (one `stat`).
    * @throws ProblemException 404 (unknown customer, space or asset; still ingesting; failed; not on the `iiif-av`
-   *   channel; no transcode with that name and extension, or no poster; the object missing from the store); 401 for an asset
-   *   with roles (the access-control check point); 503 with `Retry-After` when the database or the store fails.
+   *   channel; no transcode with that name and extension, or no poster; the object missing from the store); 401/403 for an asset
+   *   with roles when the caller (bearer token or session cookie of `headers`) holds none; 503 with `Retry-After` when the database or the store fails.
    */
-  async resolve(path: AvRequestPath): Promise<AvTarget> {
+  async resolve(path: AvRequestPath, headers: CredentialHeaders = {}): Promise<AvTarget> {
     const asset = await this.lookup.resolve(path.customer, path.space, path.id, AV_PREFIX);
     const label = `${path.customer}/${asset.spaceId}/${asset.id}`;
-    assertAuthorised(asset, label);
+    // SPEC.md §6: restricted bytes go only to a caller holding one of the roles (@vellum/access bytesAccess).
+    if (asset.roles.length > 0)
+      assertAllowed(
+        bytesAccess(asset, await this.access.callerFor(headers, asset)),
+        `The audio/video of asset ${label}`,
+      );
     const picked = this.pick(asset, label, path.derivative);
     const info = await this.reader.stat(picked.object, label, picked.what);
     const lastModified =

@@ -1,6 +1,7 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { customHeadersFor } from '../custom-headers';
-import type { HttpRequest, HttpResponse } from '../http-io';
+import { VARY_CREDENTIALS } from '../auth/access-control.service';
+import { CACHE_RESTRICTED, type HttpRequest, type HttpResponse } from '../http-io';
 import { sendRanged } from '../ranged/ranged-response';
 import { AvDeliveryService } from './av-delivery.service';
 import { AvMetrics } from './av-metrics';
@@ -24,8 +25,9 @@ export const CACHE_OPEN_AV = 'public, max-age=86400';
  * - Conditional requests → 304, before `Range`; one `Range` → 206; none satisfiable → 416 problem with
  *   `Content-Range: bytes *\/size`; several disjoint → 200 whole; `If-Range` honoured (`sendRanged`, shared with
  *   `/file/`).
- * - Errors are problem documents: 404 (unknown asset, not on `iiif-av`, no such transcode, object missing), 401
- *   (restricted asset, until access control exists), 503 (store or database unavailable).
+ * - Errors are problem documents: 404 (unknown asset, not on `iiif-av`, no such transcode, object missing), 401/403
+ *   (restricted asset without a credential holding one of its roles, SPEC.md §6; restricted responses are
+ *   `Cache-Control: private` with `Vary: Cookie, Authorization`), 503 (store or database unavailable).
  * The body is a ranged read of the object store, streamed; a client going away (a media element seeking)
  * releases the store stream at once.
  */
@@ -38,7 +40,8 @@ export class AvController {
 
   @Get([AV_PREFIX, `${AV_PREFIX}/*rest`])
   async handle(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
-    const target = await this.av.resolve(parseAvRequestPath(req.path));
+    const target = await this.av.resolve(parseAvRequestPath(req.path), req.headers);
+    const restricted = target.asset.roles.length > 0;
     const out = await sendRanged(
       req,
       res,
@@ -47,10 +50,11 @@ export class AvController {
         meta: {
           etag: target.etag,
           lastModified: target.lastModified,
-          cacheControl: CACHE_OPEN_AV,
+          cacheControl: restricted ? CACHE_RESTRICTED : CACHE_OPEN_AV,
           headers: {
-            ...customHeadersFor(target.asset.customHeaders, false),
+            ...customHeadersFor(target.asset.customHeaders, restricted),
             'X-Content-Type-Options': 'nosniff',
+            ...(restricted ? { Vary: VARY_CREDENTIALS } : {}),
           },
         },
         contentType: target.contentType,

@@ -3,7 +3,9 @@ import type { StreamOutcome } from '../http-io';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ByteRange, ObjectInfo, ObjectStore } from '@vellum/storage';
 import { AssetLookupService, type DeliveryAsset, type StoredObject } from '../asset-lookup.service';
-import { assertAuthorised } from '../access-check';
+import { bytesAccess } from '@vellum/access';
+import { AccessControlService, assertAllowed } from '../auth/access-control.service';
+import type { CredentialHeaders } from '../auth/caller.service';
 import { notFound } from '../delivery-errors';
 import { describeError, StoredObjectReader } from '../ranged/stored-object-reader';
 import { etagOf } from '../http-cache';
@@ -44,6 +46,7 @@ export class FileDeliveryService {
     private readonly lookup: AssetLookupService,
     @Inject(OBJECT_STORE) store: ObjectStore,
     private readonly metrics: FileMetrics,
+    private readonly access: AccessControlService,
   ) {
     this.reader = new StoredObjectReader(store, this.logger);
   }
@@ -52,13 +55,18 @@ export class FileDeliveryService {
    * The original of `/file/{c}/{s}/{id}`, with its current size and validators (one `stat` of the object).
    * @throws ProblemException 404 (unknown customer, space or asset; still ingesting; ingest failed; not delivered
    *   on the `file` channel; no original recorded; the object is missing from the store, logged as a warning as
-   *   the record says it exists); 401 for an asset with roles; 503 with `Retry-After` when the database or the
+   *   the record says it exists); 401/403 for an asset with roles when the caller (bearer token or session cookie of `headers`) holds none; 503 with `Retry-After` when the database or the
    *   object store fails.
    */
-  async resolve(path: FilePath): Promise<FileTarget> {
+  async resolve(path: FilePath, headers: CredentialHeaders = {}): Promise<FileTarget> {
     const asset = await this.lookup.resolve(path.customer, path.space, path.id, FILE_PREFIX);
     const label = `${path.customer}/${asset.spaceId}/${asset.id}`;
-    assertAuthorised(asset, label);
+    // SPEC.md §6: restricted bytes go only to a caller holding one of the roles (@vellum/access bytesAccess).
+    if (asset.roles.length > 0)
+      assertAllowed(
+        bytesAccess(asset, await this.access.callerFor(headers, asset)),
+        `The original of asset ${label}`,
+      );
     const object = asset.original;
     if (!object) {
       this.logger.warn(`asset ${label} is on the file channel but its derivatives record no original`);

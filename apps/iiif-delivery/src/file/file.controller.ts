@@ -1,6 +1,7 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { customHeadersFor } from '../custom-headers';
-import type { HttpRequest, HttpResponse } from '../http-io';
+import { VARY_CREDENTIALS } from '../auth/access-control.service';
+import { CACHE_RESTRICTED, type HttpRequest, type HttpResponse } from '../http-io';
 import { sendRanged } from '../ranged/ranged-response';
 import { FileDeliveryService } from './file-delivery.service';
 import { inlineDisposition, safetyHeaders } from './file-headers';
@@ -25,7 +26,8 @@ export const CACHE_OPEN_FILE = 'public, max-age=86400';
  *   416 problem with `Content-Range: bytes *\/size`; several disjoint → 200 with the whole file (no
  *   multipart/byteranges); `If-Range` honoured. HEAD ignores `Range` (RFC 9110 §14.2: ranges are defined for GET).
  * - Errors are problem documents: 404 (unknown customer/space/asset, still ingesting, errored, not on the `file`
- *   channel, original missing), 401 (restricted asset: IIIF Auth 2.0 is not served yet), 503 (store or database
+ *   channel, original missing), 401/403 (restricted asset without a credential holding one of its roles, SPEC.md §6; restricted responses
+ *   are `Cache-Control: private` with `Vary: Cookie, Authorization`), 503 (store or database
  *   unavailable). Once the body has started, a failure can only cut the response short.
  * The body is streamed from the object store (never buffered whole) by `sendRanged` (shared with `iiif-av`); a client that goes away releases the store
  * stream at once.
@@ -39,8 +41,9 @@ export class FileController {
 
   @Get([FILE_PREFIX, `${FILE_PREFIX}/*rest`])
   async handle(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
-    const target = await this.files.resolve(parseFilePath(req.path));
+    const target = await this.files.resolve(parseFilePath(req.path), req.headers);
     const { asset, info } = target;
+    const restricted = asset.roles.length > 0;
     const out = await sendRanged(
       req,
       res,
@@ -49,9 +52,13 @@ export class FileController {
         meta: {
           etag: target.etag,
           lastModified: target.lastModified,
-          cacheControl: CACHE_OPEN_FILE,
+          cacheControl: restricted ? CACHE_RESTRICTED : CACHE_OPEN_FILE,
           // Custom headers (SPEC.md §5) first, so that the ones delivery owns here always win.
-          headers: { ...customHeadersFor(asset.customHeaders, false), ...safetyHeaders(target.contentType) },
+          headers: {
+            ...customHeadersFor(asset.customHeaders, restricted),
+            ...safetyHeaders(target.contentType),
+            ...(restricted ? { Vary: VARY_CREDENTIALS } : {}),
+          },
         },
         contentType: target.contentType,
         headers: { 'Content-Disposition': inlineDisposition(asset.id) },

@@ -23,7 +23,12 @@ export class ManifestController {
   @Get([IIIF_MANIFEST, `${IIIF_MANIFEST}/*rest`])
   async handle(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const path = parseManifestPath(req.path);
-    const doc = await this.presentation.assetManifest(path, this.urls.base(req), req.headers.accept);
+    const doc = await this.presentation.assetManifest(
+      path,
+      this.urls.base(req),
+      req.headers.accept,
+      this.urls.auth(req),
+    );
     sendDocument(req, res, doc, true);
   }
 }

@@ -24,7 +24,13 @@ export class NamedQueryController {
   @Get([IIIF_RESOURCE, `${IIIF_RESOURCE}/*rest`])
   async manifest(@Req() req: HttpRequest, @Res() res: HttpResponse): Promise<void> {
     const path = parseNamedQueryPath(req.path, true);
-    const doc = await this.presentation.namedQuery('manifest', path, this.urls.base(req), req.headers.accept);
+    const doc = await this.presentation.namedQuery(
+      'manifest',
+      path,
+      this.urls.base(req),
+      req.headers.accept,
+      this.urls.auth(req),
+    );
     sendDocument(req, res, doc, true);
   }
 

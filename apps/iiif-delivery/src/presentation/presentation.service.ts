@@ -27,6 +27,9 @@ import {
 } from '@vellum/iiif';
 import { LRUCache } from 'lru-cache';
 import { AssetLookupService } from '../asset-lookup.service';
+import { AccessControlService } from '../auth/access-control.service';
+import { AccessViewService } from '../auth/access-view.service';
+import { accessServicesFor } from '../auth/auth-services';
 import { badRequest, deliveryError, isDeliveryError, notFound } from '../delivery-errors';
 import { DeliveryEnv } from '../env';
 import { etagOf } from '../http-cache';
@@ -71,6 +74,8 @@ export class PresentationService {
   constructor(
     private readonly lookup: AssetLookupService,
     private readonly cache: PresentationCache,
+    private readonly access: AccessControlService,
+    private readonly views: AccessViewService,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     @Inject(DELIVERY_ENV) env: DeliveryEnv,
   ) {
@@ -96,7 +101,12 @@ export class PresentationService {
    * @throws 404 unknown customer/space/asset, still ingesting, failed; an asset with nothing to show (`none`);
    *   2.1 asked for a non-image asset. 400 a control character in the id.
    */
-  async assetManifest(path: ManifestPath, base: string, accept?: string): Promise<CachedDocument> {
+  async assetManifest(
+    path: ManifestPath,
+    base: string,
+    accept?: string,
+    authBase: string = base,
+  ): Promise<CachedDocument> {
     const asset = await this.lookup.resolve(path.customer, path.space, path.id);
     const described = fromDeliveryAsset(asset);
     const label = `${path.customer}/${asset.spaceId}/${asset.id}`;
@@ -114,9 +124,11 @@ export class PresentationService {
       );
     }
     const contentType = presentationContentType(version);
-    const cacheKey = `manifest ${version} ${base}`;
+    const cacheKey = `manifest ${version} ${base} ${authBase}`;
     let body = asset.infoCache.get(cacheKey);
     if (!body) {
+      // A restricted asset's probe service offers the access services of its roles (IIIF Auth 2.0, SPEC.md §6).
+      if (described.restricted) described.accessServices = await this.access.accessServices(asset, authBase);
       const id =
         `${base}/${IIIF_MANIFEST}/${slugOf(version)}` +
         `${asset.customerId}/${asset.spaceId}/${encodeSegment(asset.id)}`;
@@ -147,6 +159,8 @@ export class PresentationService {
    *   URL asked for (the unversioned one for 3.0); its label the value of the template's `manifest=` field on the
    *   first asset, else `{query} {args...}`;
    * - raw: `["{customerId}/{space}/{id}", ...]` in order.
+   * Restricted assets carry their Auth 2.0 probe service with the access services of their roles, under `authBase`
+   * (the public base of auth-service; default `base`).
    * @throws 400 bad arguments (every problem, naming the argument), more than `VELLUM_NAMED_QUERY_MAX_ASSETS`
    *   matches; 404 unknown customer, unknown query, no match (and, for 2.1, no image among the matches); 503 the
    *   database is unavailable.
@@ -156,13 +170,14 @@ export class PresentationService {
     path: NamedQueryPath,
     base: string,
     accept?: string,
+    authBase: string = base,
   ): Promise<CachedDocument> {
     const customerId = await this.lookup.customerId(path.customer);
     const args = this.arguments(path);
     const version = kind === 'manifest' ? servedVersion(path.slug, accept) : undefined;
-    const key = `${kind} ${version ?? '-'} ${base} ${path.customer} ${path.query} ${JSON.stringify(args)}`;
+    const key = `${kind} ${version ?? '-'} ${base} ${authBase} ${path.customer} ${path.query} ${JSON.stringify(args)}`;
     return this.cache.get(customerId, key, () =>
-      this.guard(() => this.runNamedQuery(kind, customerId, path, args, base, version)),
+      this.guard(() => this.runNamedQuery(kind, customerId, path, args, base, version, authBase)),
     );
   }
 
@@ -173,6 +188,7 @@ export class PresentationService {
     args: string[],
     base: string,
     version: PresentationVersion | undefined,
+    authBase: string,
   ): Promise<CachedDocument> {
     const found = (await this.queries.fetch(`${customerId}/${path.query}`))!.value;
     if (!found) throw notFound(`Named query ${path.query} not found for customer ${path.customer}`);
@@ -201,6 +217,12 @@ export class PresentationService {
     }
     const v = version ?? DEFAULT_PRESENTATION_VERSION;
     let assets = rows.map(fromNamedQueryAsset);
+    if (restricted) {
+      const view = await this.views.viewOf(customerId);
+      assets = assets.map((a, i) =>
+        a.restricted ? { ...a, accessServices: accessServicesFor(view, rows[i].roles, authBase) } : a,
+      );
+    }
     if (v === 2) {
       assets = assets.filter(presentableInV2);
       if (assets.length === 0) {

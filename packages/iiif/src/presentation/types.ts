@@ -35,10 +35,11 @@ export interface AvTranscode {
 
 /**
  * An IIIF Authorization Flow 2.0 access service offered by a probe service (Auth 2.0 §2.2, §2.3), with its token
- * and logout services. Only the shape: the access-control issue supplies them.
+ * and logout services (iiif-delivery fills them from the customer's access services).
  */
 export interface AuthAccessService {
-  id: string;
+  /** The URL the client opens; none for the `external` profile (Auth 2.0 §2.2: the client opens nothing). */
+  id?: string;
   /** `active`, `kiosk` or `external`. */
   profile: 'active' | 'kiosk' | 'external';
   label?: LanguageMap;

@@ -23,7 +23,9 @@ export function probeServiceV3(probe: string, access: readonly AuthAccessService
   const out: JsonObject = { id: probe, type: 'AuthProbeService2' };
   if (access.length === 0) return out;
   out.service = access.map((a) => {
-    const s: JsonObject = { id: a.id, type: 'AuthAccessService2', profile: a.profile };
+    const s: JsonObject = a.id === undefined ? {} : { id: a.id };
+    s.type = 'AuthAccessService2';
+    s.profile = a.profile;
     if (a.label) s.label = a.label;
     if (a.heading) s.heading = a.heading;
     if (a.note) s.note = a.note;
