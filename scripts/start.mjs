@@ -16,6 +16,11 @@
 //   VELLUM_API_PORT (3000), VELLUM_DELIVERY_PORT (3001), VELLUM_AUTH_PORT (3002), VELLUM_ORCHESTRATOR_PORT (3003),
 //   VELLUM_IMAGE_PROCESSOR_PORT (3004), VELLUM_AV_TRANSCODER_PORT (3005)
 //   VELLUM_HOST                    interface the services bind (their HOST); default 127.0.0.1 (local only)
+//   VELLUM_AUTH_URL                public base of auth-service's IIIF Auth 2.0 services, given to every service;
+//                                  default http://127.0.0.1:{VELLUM_AUTH_PORT}
+//   VELLUM_AUTH_SIGNING_KEY (+ VELLUM_AUTH_SIGNING_PREVIOUS_KEYS)  the key auth-service signs session cookies and
+//                                  access tokens with and iiif-delivery verifies them with; unset in development
+//                                  both use the same built-in development key (required when NODE_ENV=production)
 //   VELLUM_API_WORKERS             api-gateway worker processes; default 0 = one per CPU
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -134,7 +139,9 @@ function serviceEnv(base) {
     // Public URLs are not pinned: each service answers with the host its client used (SPEC.md §5), so
     // http://127.0.0.1:… and http://localhost:… both work; VELLUM_API_URL etc. set in the environment still win.
     VELLUM_DELIVERY_PORT: String(byName['iiif-delivery']),
-    // IIIF Auth 2.0 (SPEC.md §6): locally no Ingress routes /auth/ to auth-service, so delivery names it by port.
+    // IIIF Auth 2.0 (SPEC.md §6): delivery's info.json and probe, and the gateway's access services, name the
+    // auth-service's access, token and logout services under this base. Cookies ignore ports, so the session
+    // cookie auth-service sets on 127.0.0.1 reaches delivery's tiles on 127.0.0.1 too (not on "localhost").
     VELLUM_AUTH_URL: process.env.VELLUM_AUTH_URL ?? `http://127.0.0.1:${byName['auth-service']}`,
     // Local mode: the demo's origins are served from this machine, so loopback origins are allowed here.
     VELLUM_ORIGIN_ALLOWLIST: process.env.VELLUM_ORIGIN_ALLOWLIST ?? '127.0.0.1/32,::1/128,localhost',
@@ -412,6 +419,13 @@ async function main() {
   const apiUrl = svcEnv.VELLUM_API_URL || `http://localhost:${portOf('api-gateway')}`;
   const deliveryUrl = svcEnv.VELLUM_DELIVERY_URL || `http://localhost:${portOf('iiif-delivery')}`;
   console.log(`${green('✓')} Vellum is up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `  IIIF Auth 2.0 services (auth-service): ${cyan(svcEnv.VELLUM_AUTH_URL)}/auth/v2/…` +
+      dim(
+        `\n  (restricted images: open them on the same host, e.g. http://127.0.0.1:${portOf('iiif-delivery')}, so the session cookie reaches the tiles;` +
+          `\n   ${env.VELLUM_AUTH_SIGNING_KEY ? 'signing key from VELLUM_AUTH_SIGNING_KEY' : 'development signing key: set VELLUM_AUTH_SIGNING_KEY for anything real'}; see docs/access-control.md)`,
+      ),
+  );
   if (creds.source === 'generated') {
     console.log(`\n${bold('Admin API key')} (shown once; also saved to ${path.relative(ROOT, creds.file)}):`);
     console.log(`  key:    ${yellow(creds.key)}\n  secret: ${yellow(creds.secret)}`);

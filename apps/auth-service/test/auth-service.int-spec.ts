@@ -2,26 +2,30 @@ import 'reflect-metadata';
 import { connect } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { validateEnv } from '@vellum/common';
-import { createTestDatabase, freePort, type TestDatabase } from '@vellum/testing';
+import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@vellum/testing';
 import { AuthServiceEnv } from '../src/auth-service.env';
 import { startAuthService } from '../src/main';
 
 /** auth-service over real Postgres: CORS and problem documents on every response (SPEC.md §5, §3.1). */
 describe('auth-service (integration)', () => {
   let db: TestDatabase;
+  let vhost: TestVhost;
   let app: INestApplication;
   let base: string;
   let port: number;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    port = await freePort();
+    vhost = await createTestVhost();
+    port = 41104;
     base = `http://127.0.0.1:${port}`;
     const env = validateEnv(AuthServiceEnv, {
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       PORT: String(port),
       DATABASE_URL: db.url,
+      AMQP_URL: vhost.url,
+      AMQP_EXCHANGE: vhost.exchange,
     });
     app = await startAuthService(env, { host: '127.0.0.1' });
   });
@@ -29,6 +33,7 @@ describe('auth-service (integration)', () => {
   afterAll(async () => {
     await app?.close();
     await db?.drop();
+    await vhost?.drop();
   });
 
   it('answers an unknown route with a 404 problem document carrying CORS', async () => {
@@ -67,5 +72,33 @@ describe('auth-service (integration)', () => {
     expect(head).toMatch(/^HTTP\/1\.1 431 /);
     expect(head).toMatch(/\r\nAccess-Control-Allow-Origin: \*/);
     expect(JSON.parse(body)).toMatchObject({ '@type': 'Error', status: 431 });
+  });
+
+  it('token service: the unavailable profile when the database cannot be reached', async () => {
+    const broken = validateEnv(AuthServiceEnv, {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      PORT: '41105',
+      DATABASE_URL: db.url.replace(/\/[^/?]+(\?|$)/, '/vellum_no_such_database$1'),
+      AMQP_URL: vhost.url,
+      AMQP_EXCHANGE: vhost.exchange,
+    });
+    const down = await startAuthService(broken, { host: '127.0.0.1' });
+    try {
+      const res = await fetch(
+        'http://127.0.0.1:41105/auth/v2/token/1?messageId=m&origin=https%3A%2F%2Fviewer.example',
+      );
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      const m = /window\.parent\.postMessage\((.*), ("[^"]*")\);/.exec(html);
+      expect(JSON.parse(m![1])).toMatchObject({
+        type: 'AuthAccessTokenError2',
+        profile: 'unavailable',
+        messageId: 'm',
+      });
+      expect(JSON.parse(m![2])).toBe('https://viewer.example');
+    } finally {
+      await down.close();
+    }
   });
 });

@@ -55,6 +55,9 @@ export const fixtureOrigin: http.RequestListener = (req, res) => {
  *   `startPrivatePostgres().url`, for tests that stop the database).
  * @param opts.amqpUrl point the services at this broker as it is, instead of a fresh vhost of the shared one (e.g.
  *   `startPrivateRabbitMQ().url`, for tests that stop the broker: the node is the test's own, so no vhost is made).
+ * @param opts.ports the 127.0.0.1 port of some services (default: free ones). Every service is told
+ *   `VELLUM_AUTH_URL=http://127.0.0.1:{auth-service port}` (the public base of the IIIF Auth 2.0 services), as
+ *   `npm start` does.
  * @throws when a service does not become ready (the platform names it and its log).
  */
 export async function startRig(
@@ -64,6 +67,7 @@ export async function startRig(
     env?: Record<string, string>;
     databaseBaseUrl?: string;
     amqpUrl?: string;
+    ports?: Partial<Record<ServiceName, number>>;
   } = {},
 ): Promise<Rig> {
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -83,7 +87,7 @@ export async function startRig(
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vellum-e2e-${name}-`));
   cleanups.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
   const ports = {} as Record<ServiceName, number>;
-  for (const service of SERVICE_NAMES) ports[service] = await freePort();
+  for (const service of SERVICE_NAMES) ports[service] = opts.ports?.[service] ?? (await freePort());
   let platform: Platform;
   try {
     platform = await startPlatform(
@@ -92,6 +96,7 @@ export async function startRig(
         DATABASE_URL: db.url,
         AMQP_URL: opts.amqpUrl ?? vhost!.url,
         VELLUM_DELIVERY_PORT: String(ports['iiif-delivery']),
+        VELLUM_AUTH_URL: `http://127.0.0.1:${ports['auth-service']}`,
         VELLUM_ADMIN_KEY: RIG_ADMIN.key,
         VELLUM_ADMIN_SECRET: RIG_ADMIN.secret,
         VELLUM_ORIGIN_ALLOWLIST: '127.0.0.1/32',

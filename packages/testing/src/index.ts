@@ -13,3 +13,4 @@ export * from './private-rabbitmq';
 export * from './daemon';
 export * from './origin-servers';
 export * from './presentation';
+export * from './oidc-provider';
