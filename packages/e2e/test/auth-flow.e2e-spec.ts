@@ -253,6 +253,25 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
     await rig?.stop({ printLogs: failed });
   }, 60_000);
 
+  it('a new customer has the default clickthrough role provider, access service and role', async () => {
+    const c = `${rig.platform.apiUrl}/customers/${customer}`;
+    expect((await rig.api('GET', `/customers/${customer}/roleProviders/clickthrough`)).body).toMatchObject({
+      '@type': 'vocab:RoleProvider',
+      type: 'clickthrough',
+    });
+    expect((await rig.api('GET', `/customers/${customer}/accessServices/clickthrough`)).body).toMatchObject({
+      '@type': 'vocab:AccessService',
+      profile: 'active',
+      roleProvider: `${c}/roleProviders/clickthrough`,
+      service: `${authUrl}/auth/v2/access/${customer}/clickthrough`,
+      confirmLabel: { en: ['Accept the terms'] },
+    });
+    expect((await rig.api('GET', `/customers/${customer}/roles/clickthrough`)).body).toMatchObject({
+      '@type': 'vocab:Role',
+      accessService: `${c}/accessServices/clickthrough`,
+    });
+  });
+
   /** A fresh browser profile with the client page open. */
   async function openClient(): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext();
@@ -307,6 +326,15 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
           logout: `${authUrl}/auth/v2/access/${customer}/${flow.accessService}/logout`,
         });
         expect(firstString(services.label)).not.toBe('');
+        // Anonymous: only the open sizes are listed (SPEC.md §5 info.json `sizes`, §6), here and on the thumbs channel.
+        const edges = (doc: Json): number[] =>
+          ((doc.sizes ?? []) as Json[]).map((s) => Math.max(Number(s.width), Number(s.height)));
+        expect(edges(r.info).filter((e) => e > OPEN_MAX)).toEqual([]);
+        const thumbs = (await (
+          await fetch(`${rig.platform.deliveryUrl}/thumbs/${customer}/1/${flow.asset}/info.json`)
+        ).json()) as Json;
+        expect(edges(thumbs).length).toBeGreaterThan(0);
+        expect(edges(thumbs).filter((e) => e > OPEN_MAX)).toEqual([]);
       });
 
       it('the probe says 401 and offers the substitute, whose image draws; a full-resolution tile does not', async () => {
