@@ -28,11 +28,33 @@ describe('OpenAPI document, links and response schemas (integration)', () => {
     ).json.id;
     await gw.call('POST', `/customers/${c}/keys`, { key: admin });
     await gw.call('POST', `/customers/${c}/spaces`, { key: admin, body: { name: 'books' } });
+    // Access control (issue 10): a role (on the asset, so its URI is crawled), an OIDC role provider, a user.
+    await gw.call('POST', `/customers/${c}/roles`, {
+      key: admin,
+      body: { name: 'staff', label: { en: ['Staff'] } },
+    });
+    await gw.call('POST', `/customers/${c}/roleProviders`, {
+      key: admin,
+      body: {
+        name: 'sso',
+        type: 'oidc',
+        issuer: 'https://login.example.org',
+        clientId: 'vellum',
+        clientSecret: 'secret',
+        claim: 'groups',
+        roleMapping: { staff: ['staff'] },
+      },
+    });
+    await gw.call('POST', `/customers/${c}/users`, {
+      key: admin,
+      body: { username: 'alice', password: 'long enough', roles: ['staff'] },
+    });
     const asset = {
       origin: 'https://example.org/a1.jpg',
       mediaType: 'image/jpeg',
       string1: 's',
       tags: ['t'],
+      roles: ['staff'],
     };
     await gw.call('PUT', `/customers/${c}/spaces/1/images/a1`, { key: admin, body: asset });
     await gw.call('POST', `/customers/${c}/queue`, {

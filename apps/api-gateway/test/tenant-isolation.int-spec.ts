@@ -132,6 +132,15 @@ describe('tenant isolation on every route (integration)', () => {
     expect(
       (await gw.call('PUT', `/customers/${a}/spaces/1/images/a1`, { key: keyA, body: asset })).status,
     ).toBeLessThan(300);
+    // Access control (issue 10): a built-in user of A (roles, access services, role providers: the defaults).
+    expect(
+      (
+        await gw.call('POST', `/customers/${a}/users`, {
+          key: keyA,
+          body: { username: 'alice', password: 'long enough', roles: ['clickthrough'] },
+        })
+      ).status,
+    ).toBe(201);
     const batch = await gw.call('POST', `/customers/${a}/queue`, {
       key: keyA,
       body: { member: [{ space: 1, id: 'q1', ...asset }] },

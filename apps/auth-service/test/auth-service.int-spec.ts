@@ -2,26 +2,30 @@ import 'reflect-metadata';
 import { connect } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { validateEnv } from '@vellum/common';
-import { createTestDatabase, freePort, type TestDatabase } from '@vellum/testing';
+import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@vellum/testing';
 import { AuthServiceEnv } from '../src/auth-service.env';
 import { startAuthService } from '../src/main';
 
 /** auth-service over real Postgres: CORS and problem documents on every response (SPEC.md §5, §3.1). */
 describe('auth-service (integration)', () => {
   let db: TestDatabase;
+  let vhost: TestVhost;
   let app: INestApplication;
   let base: string;
   let port: number;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    port = await freePort();
+    vhost = await createTestVhost();
+    port = 41104;
     base = `http://127.0.0.1:${port}`;
     const env = validateEnv(AuthServiceEnv, {
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       PORT: String(port),
       DATABASE_URL: db.url,
+      AMQP_URL: vhost.url,
+      AMQP_EXCHANGE: vhost.exchange,
     });
     app = await startAuthService(env, { host: '127.0.0.1' });
   });
@@ -29,6 +33,7 @@ describe('auth-service (integration)', () => {
   afterAll(async () => {
     await app?.close();
     await db?.drop();
+    await vhost?.drop();
   });
 
   it('answers an unknown route with a 404 problem document carrying CORS', async () => {

@@ -26,6 +26,31 @@ describe('parseDeliveryPath', () => {
   });
 
   it.each([
+    // the substitute service of IIIF Auth 2.0 (its segment is never part of an id: ids escape "/")
+    ['/iiif-img/1/1/abc/substitute', { id: 'abc', kind: 'base', substitute: true }],
+    ['/iiif-img/v2/1/1/abc/substitute/info.json', { id: 'abc', kind: 'info', slug: 2, substitute: true }],
+    [
+      '/iiif-img/1/1/abc/substitute/full/max/0/default.jpg',
+      { id: 'abc', kind: 'image', substitute: true, params: ['full', 'max', '0', 'default.jpg'] },
+    ],
+    // an asset named "substitute", and an id ending in an escaped "/substitute"
+    ['/iiif-img/1/1/substitute/info.json', { id: 'substitute', kind: 'info', substitute: undefined }],
+    [
+      '/iiif-img/1/1/abc%2Fsubstitute/info.json',
+      { id: 'abc/substitute', kind: 'info', substitute: undefined },
+    ],
+    [
+      '/iiif-img/1/1/substitute/full/max/0/default.jpg',
+      { id: 'substitute', kind: 'image', substitute: undefined },
+    ],
+  ])('substitute: %s', (raw, expected) => {
+    const { substitute, ...rest } = expected as { substitute?: boolean };
+    const parsed = parseDeliveryPath(raw);
+    expect(parsed).toMatchObject(rest);
+    expect(parsed.substitute).toBe(substitute);
+  });
+
+  it.each([
     // an unescaped "/" in the identifier: parsed from the right, the lookup finds no such id (404)
     [
       '/iiif-img/1/1/a/b/full/max/0/default.jpg',

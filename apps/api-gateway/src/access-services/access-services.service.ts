@@ -93,6 +93,6 @@ export class AccessServicesService extends NamedAccessService<AccessService> {
         else values.roleProvider = CLICKTHROUGH;
       }
     }
-    return { values: values as AccessServiceColumns, errors };
+    return { values, errors };
   }
 }

@@ -98,9 +98,10 @@ export const ASSET_FIELDS = defineFields<Asset, Links>()(
     },
     roles: {
       type: 'string[]',
-      description: `Role URIs needed to access the asset (≤ ${LIMITS.roles})`,
+      description: `Roles needed to access the asset: role URIs {api}/customers/{c}/roles/{name} (input: URIs or names of the customer's roles; ≤ ${LIMITS.roles})`,
       write: true,
       empty: [],
+      render: (a, links) => (a.roles ?? []).map((r) => links.role(a.customerId, r)),
     },
     maxWidth: {
       type: 'integer',

@@ -7,6 +7,7 @@ import { LIMITS } from '../http/limits';
 import { notFound, validationProblem } from '../http/problems';
 import { SpacesService } from '../spaces/spaces.service';
 import type { AssetKey } from '../storage/storage-accounting';
+import { RoleRefs } from '../roles/role-refs.service';
 import type { AssetFields } from './asset-builder';
 import { parseAssetBody, READ_ONLY_FIELDS } from './asset-input';
 import { collectionMembers, parseRefMembers } from './asset-refs';
@@ -90,6 +91,7 @@ export class AssetsBulkService {
     private readonly presenter: AssetPresenter,
     private readonly relay: OutboxRelay,
     private readonly spaces: SpacesService,
+    private readonly roleRefs: RoleRefs,
   ) {}
 
   /** The customer's assets among `keys`, in request order (unknown ones skipped). One statement. */
@@ -197,6 +199,12 @@ export class AssetsBulkService {
     const patch = parsePatchOperation(body, errors);
     const members = collectionMembers(body, errors, 'asset references {"id": "{customer}/{space}/{id}"}');
     const keys = parseRefMembers(members, customer, errors);
+    // Roles are stored by name (issue 10): the values are URIs or names of the customer's roles.
+    if (patch?.field === 'roles' && Array.isArray(patch.value) && patch.value.length) {
+      const resolved = await this.roleRefs.resolveAll(customer.id, [{ field: 'value', values: patch.value }]);
+      errors.push(...resolved.errors);
+      patch.value = resolved.names[0];
+    }
     if (errors.length || !patch) throw validationProblem(errors);
     const patched = await this.apply(customer.id, keys, (row, next) => {
       const f = patch.field;

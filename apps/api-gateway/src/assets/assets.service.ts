@@ -19,6 +19,7 @@ import { Links } from '../http/links.service';
 import { conflict, notFound, validationProblem } from '../http/problems';
 import { SpacesService } from '../spaces/spaces.service';
 import { releaseAssetStorage, type AssetKey, type ReleasedStorage } from '../storage/storage-accounting';
+import { RoleRefs } from '../roles/role-refs.service';
 import { buildAssetFields, needsReingest, type AssetFields, type WriteMode } from './asset-builder';
 import { ASSET_DECIDED_COLUMNS } from './asset.fields';
 import { assetIdProblem } from './asset-id';
@@ -63,6 +64,7 @@ export class AssetsService {
     private readonly assets: AssetsRepository,
     private readonly spaces: SpacesService,
     private readonly quota: QuotaService,
+    private readonly roleRefs: RoleRefs,
   ) {}
 
   get(customerId: number, spaceId: number, id: string): Promise<Asset | null> {
@@ -258,10 +260,16 @@ export class AssetsService {
     }
 
     const mode: WriteMode = method === 'PATCH' ? 'patch' : existing ? 'replace' : 'create';
-    const [rules, policies] = await Promise.all([
+    const sentRoles = parsed.input.dto.roles;
+    const [rules, policies, roles] = await Promise.all([
       this.rulesRepo.rules(customerId, [spaceId]),
       this.rulesRepo.policies(customerId),
+      Array.isArray(sentRoles) && sentRoles.length
+        ? this.roleRefs.resolveAll(customerId, [{ field: 'roles', values: sentRoles }])
+        : undefined,
     ]);
+    // Roles are stored by name (issue 10): URIs and names of the customer's roles, resolved in one query.
+    if (roles) parsed.input.dto.roles = roles.names[0];
     const built = buildAssetFields(parsed.input, {
       customerId,
       spaceId,
@@ -271,7 +279,8 @@ export class AssetsService {
       rules,
       policies,
     });
-    if (!built.fields || built.errors.length) throw validationProblem(built.errors);
+    if (!built.fields || built.errors.length || roles?.errors.length)
+      throw validationProblem([...(roles?.errors ?? []), ...built.errors]);
     const family = parsed.input.derived?.family;
     if (family !== undefined && family !== null && family !== '' && family !== built.fields.family) {
       throw validationProblem([

@@ -34,11 +34,13 @@ export const CUSTOM_HEADER_FIELDS = defineFields<CustomHeader, Links>()(
     },
     role: {
       type: 'string',
-      description: 'Only for assets with this role URI (absent: whatever their roles)',
+      description:
+        "Only for assets with this role: a role URI (input: the URI or name of one of the customer's roles; absent: whatever their roles)",
       write: true,
       filter: 'equals',
       max: LIMITS.role,
       empty: null,
+      render: (h, links) => (h.role ? links.role(h.customerId, h.role) : undefined),
     },
     created: { type: 'date-time', description: 'When it was created', render: 'iso', order: true },
     modified: { type: 'date-time', description: 'When it last changed', render: 'iso', order: true },

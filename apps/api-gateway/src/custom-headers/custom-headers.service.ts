@@ -4,6 +4,7 @@ import { OutboxRelay } from '@vellum/messaging';
 import { JSON_LD_KEYS } from '../http/body-contract';
 import { conflict, notFound, validationProblem, type FieldError } from '../http/problems';
 import { checkBody } from '../resource/body-check';
+import { RoleRefs } from '../roles/role-refs.service';
 import { SpacesService } from '../spaces/spaces.service';
 import { CustomHeaderBodyDto } from './custom-header-body.dto';
 import { CUSTOM_HEADER_READ_ONLY } from './custom-header.fields';
@@ -25,6 +26,7 @@ export class CustomHeadersService {
     private readonly headers: CustomHeadersRepository,
     private readonly spaces: SpacesService,
     private readonly relay: OutboxRelay,
+    private readonly roleRefs: RoleRefs,
   ) {}
 
   /** One header. @throws 404. */
@@ -133,6 +135,12 @@ export class CustomHeadersService {
     }
     if (typeof out.space === 'number' && !(await this.spaces.exists(customerId, out.space)))
       errors.push({ field: 'space', message: `there is no space ${out.space}` });
+    // Roles are stored by name (issue 10): the URI or name of one of the customer's roles.
+    if (typeof out.role === 'string') {
+      const resolved = await this.roleRefs.resolveAll(customerId, [{ field: 'role', values: [out.role] }]);
+      errors.push(...resolved.errors);
+      out.role = resolved.names[0][0] ?? out.role;
+    }
     if (errors.length) throw validationProblem(errors);
     return out;
   }

@@ -6,6 +6,21 @@ import type { CustomerRef } from '../auth/principal';
 import { CustomerScopedRepository, type Db, type RowPage } from '../resource/customer-scoped.repository';
 import { CUSTOMER_FIELDS } from './customer.fields';
 
+/** The access-control defaults every customer gets (the same texts as migration `20261215100000_access_control`). */
+export const CLICKTHROUGH_DEFAULTS = {
+  roleProvider: { name: 'clickthrough', type: 'clickthrough' },
+  accessService: {
+    name: 'clickthrough',
+    profile: 'active',
+    label: { en: ['Terms of use'] },
+    heading: { en: ['Please read and accept the terms of use'] },
+    note: { en: ['This material is available to anyone who accepts the terms of use.'] },
+    confirmLabel: { en: ['Accept the terms'] },
+    roleProvider: 'clickthrough',
+  },
+  role: { name: 'clickthrough', label: { en: ['Clickthrough'] }, accessService: 'clickthrough' },
+} as const;
+
 /** Why a customer could not be deleted (SPEC.md §3.3 `DELETE C`). */
 export type CustomerDeleteRefusal = 'missing' | 'admin' | 'has-assets';
 
@@ -148,9 +163,22 @@ export class CustomersRepository extends CustomerScopedRepository<Customer, Pris
           })),
         });
       }
+      await this.createAccessDefaults(created.id, tx);
       await tx.outboxMessage.create({ data: outbox(created) });
       return { customer: created };
     });
+  }
+
+  /**
+   * The access-control defaults of a new customer (issue 10 contract, SPEC.md §3.3 "Customers"), in its
+   * transaction: the `clickthrough` role provider (type clickthrough), access service (profile active, English
+   * "Terms of use" texts) and role (granted by that access service), as migration
+   * `20261215100000_access_control` gave every existing customer.
+   */
+  private async createAccessDefaults(customerId: number, tx: Db): Promise<void> {
+    await tx.roleProvider.create({ data: { customerId, ...CLICKTHROUGH_DEFAULTS.roleProvider } });
+    await tx.accessService.create({ data: { customerId, ...CLICKTHROUGH_DEFAULTS.accessService } });
+    await tx.role.create({ data: { customerId, ...CLICKTHROUGH_DEFAULTS.role } });
   }
 
   /** The platform's (customerId 0) non-system delivery channel policies: the ones every customer gets a copy of. */

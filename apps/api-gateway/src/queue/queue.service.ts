@@ -4,6 +4,7 @@ import type { Batch, Prisma } from '@vellum/db';
 import { OutboxRelay, outboxRow, PRIORITY_LANE } from '@vellum/messaging';
 import { storedOriginFor, type SecretBox } from '@vellum/secrets';
 import { SECRET_BOX } from '../config/gateway-env';
+import { RoleRefs } from '../roles/role-refs.service';
 import { buildAssetFields, type AssetFields } from '../assets/asset-builder';
 import { parseAssetBody } from '../assets/asset-input';
 import { AssetsRepository, type LandedMember } from '../assets/assets.repository';
@@ -61,6 +62,7 @@ export class QueueService {
     private readonly assets: AssetsRepository,
     private readonly batches: BatchesRepository,
     private readonly quota: QuotaService,
+    private readonly roleRefs: RoleRefs,
   ) {}
 
   /**
@@ -114,12 +116,22 @@ export class QueueService {
         ? [{ spaceId: p.dto.space, id: p.dto.id }]
         : [],
     );
-    const [spaces, existingByKey, rules, policies] = await Promise.all([
+    // Roles are stored by name (issue 10): every member's role URIs and names resolved in one query.
+    const withRoles = parsed.flatMap((p, i) =>
+      p && Array.isArray(p.dto.roles) && p.dto.roles.length ? [{ p, i }] : [],
+    );
+    const [spaces, existingByKey, rules, policies, roles] = await Promise.all([
       this.batches.spaces(customerId, spaceIds),
       this.assets.existing(customerId, keys),
       this.rulesRepo.rules(customerId, spaceIds),
       this.rulesRepo.policies(customerId),
+      this.roleRefs.resolveAll(
+        customerId,
+        withRoles.map(({ p, i }) => ({ field: `member[${i}].roles`, values: p.dto.roles as string[] })),
+      ),
     ]);
+    errors.push(...roles.errors);
+    withRoles.forEach(({ p }, j) => (p.dto.roles = roles.names[j]));
     const spaceById = new Map(spaces.map((s) => [s.id, s]));
 
     // 3. Fields of each member (required fields, channels, defaults), all errors collected.

@@ -87,7 +87,7 @@ export class RoleProvidersService extends NamedAccessService<RoleProvider> {
     const next: Partial<Record<OidcField, unknown>> = {};
     for (const k of OIDC_FIELDS) {
       if (sent.has(k)) next[k] = (dto as unknown as Record<string, unknown>)[k] ?? null;
-      else if (keep) next[k] = existing![k];
+      else if (keep && existing) next[k] = existing[k];
       else next[k] = null;
     }
     if (type !== 'oidc') {

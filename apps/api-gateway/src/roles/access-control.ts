@@ -1,5 +1,6 @@
 import { CustomerAccessControlChangedV1 } from '@vellum/contracts';
 import { outboxRow } from '@vellum/messaging';
+import { textProblem } from '@vellum/common';
 import { ValidateBy } from 'class-validator';
 import { SERVICE_NAME } from '../customers/customers.service';
 import type { Db } from '../resource/customer-scoped.repository';
@@ -43,9 +44,9 @@ export function languageMapProblem(v: unknown): string | null {
         typeof s !== 'string' ||
         s.trim() === '' ||
         s.length > chars ||
-        /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(s)
+        textProblem(s, { max: chars }) !== null
       )
-        return `["${k}"] must hold non-empty strings of at most ${chars} characters, without control characters`;
+        return `["${k}"] must hold non-empty strings of at most ${chars} characters, without U+0000 or lone surrogates`;
   }
   return null;
 }

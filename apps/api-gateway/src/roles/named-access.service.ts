@@ -124,7 +124,7 @@ export abstract class NamedAccessService<Row> {
       throw validationProblem([
         {
           field: 'name',
-          message: `name "${String(sent).slice(0, 100)}" does not match the URL ("${name}"); a name cannot change`,
+          message: `name ${JSON.stringify(sent).slice(0, 100)} does not match the URL ("${name}"); a name cannot change`,
         },
       ]);
   }

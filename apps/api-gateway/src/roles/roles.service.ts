@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma, Role } from '@vellum/db';
+import type { Role } from '@vellum/db';
 import { OutboxRelay } from '@vellum/messaging';
 import { AccessServicesRepository } from '../access-services/access-services.repository';
 import type { CustomerRef } from '../auth/principal';
@@ -45,7 +45,7 @@ export class RolesService extends NamedAccessService<Role> {
     const failed = new Set(errors.map((e) => e.field));
     const values: Partial<RoleColumns> = {};
     if (!failed.has('label')) {
-      if (dto.label !== undefined && dto.label !== null) values.label = dto.label as Prisma.InputJsonValue;
+      if (dto.label !== undefined && dto.label !== null) values.label = dto.label;
       else if (sent.has('label') || mode !== 'patch')
         errors.push({ field: 'label', message: 'label is required: a language map like {"en": ["Staff"]}' });
     }

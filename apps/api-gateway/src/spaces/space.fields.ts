@@ -34,9 +34,10 @@ export const SPACE_FIELDS = defineFields<Space, Links>()(
     },
     defaultRoles: {
       type: 'string[]',
-      description: `Roles given to assets created without roles (≤ ${LIMITS.roles})`,
+      description: `Roles given to assets created without roles: role URIs (input: URIs or names of the customer's roles; ≤ ${LIMITS.roles})`,
       write: true,
       empty: [],
+      render: (s, links) => (s.defaultRoles ?? []).map((r) => links.role(s.customerId, r)),
     },
     defaultMaxWidth: {
       type: 'integer',

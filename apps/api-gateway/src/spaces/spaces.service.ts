@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isUniqueViolation, type Space } from '@vellum/db';
 import { AssetsRepository } from '../assets/assets.repository';
+import { RoleRefs } from '../roles/role-refs.service';
 import { conflict, notFound, validationProblem } from '../http/problems';
 import type { SpaceBodyDto } from './space.dto';
 import { SPACE_FIELDS, type SpaceRow } from './space.fields';
@@ -21,7 +22,17 @@ export class SpacesService {
   constructor(
     private readonly repo: SpacesRepository,
     private readonly assets: AssetsRepository,
+    private readonly roleRefs: RoleRefs,
   ) {}
+
+  /** `defaultRoles` as role names (input: role URIs or names of existing roles). @throws 400 naming unknown roles. */
+  private async withRoleNames(customerId: number, data: SpaceData): Promise<SpaceData> {
+    if (!Array.isArray(data.defaultRoles)) return data;
+    return {
+      ...data,
+      defaultRoles: await this.roleRefs.resolve(customerId, 'defaultRoles', data.defaultRoles),
+    };
+  }
 
   /** One space, or null. */
   get(customerId: number, id: number): Promise<Space | null> {
@@ -48,6 +59,7 @@ export class SpacesService {
    * @throws 400 without a name, 409 when the name is taken (or, for `id`, a space has that id).
    */
   async create(customerId: number, data: SpaceData, id?: number): Promise<SpaceRow> {
+    data = await this.withRoleNames(customerId, data);
     const name = data.name;
     if (typeof name !== 'string')
       throw validationProblem([{ field: 'name', message: 'name is required to create a space' }]);
@@ -78,6 +90,7 @@ export class SpacesService {
    */
   async update(customerId: number, id: number, data: SpaceData): Promise<SpaceRow> {
     if (data.name === null) throw validationProblem([{ field: 'name', message: 'name cannot be removed' }]);
+    data = await this.withRoleNames(customerId, data);
     const columns = SPACE_FIELDS.toColumns(data) as SpaceColumns;
     try {
       const space = await this.repo.transaction(async (tx) => {

@@ -72,10 +72,7 @@ export class AvDeliveryService {
     const label = `${path.customer}/${asset.spaceId}/${asset.id}`;
     // SPEC.md §6: restricted bytes go only to a caller holding one of the roles (@vellum/access bytesAccess).
     if (asset.roles.length > 0)
-      assertAllowed(
-        bytesAccess(asset, await this.access.callerFor(headers, asset)),
-        `The audio/video of asset ${label}`,
-      );
+      assertAllowed(bytesAccess(asset, await this.access.callerFor(headers, asset)), `Asset ${label}`);
     const picked = this.pick(asset, label, path.derivative);
     const info = await this.reader.stat(picked.object, label, picked.what);
     const lastModified =

@@ -433,7 +433,7 @@ describe('errors', () => {
       () => av('secret', MP4),
       401,
       () =>
-        `Asset ${customerId}/${SPACE}/secret is restricted: it requires authorisation (IIIF Auth 2.0 is not available on this service yet)`,
+        `Asset ${customerId}/${SPACE}/secret is restricted: it requires authorisation (IIIF Auth 2.0: see the probe service of its info.json or manifest)`,
     ],
     [
       'no transcode of that extension',
@@ -488,7 +488,7 @@ describe('errors', () => {
     const { res, body } = await get(`/file/${customerId}/${SPACE}/secret`);
     expect(res.status).toBe(401);
     expect(problemOf(body).detail).toBe(
-      `Asset ${customerId}/${SPACE}/secret is restricted: it requires authorisation (IIIF Auth 2.0 is not available on this service yet)`,
+      `Asset ${customerId}/${SPACE}/secret is restricted: it requires authorisation (IIIF Auth 2.0: see the probe service of its info.json or manifest)`,
     );
   });
 });

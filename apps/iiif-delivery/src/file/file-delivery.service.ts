@@ -63,10 +63,7 @@ export class FileDeliveryService {
     const label = `${path.customer}/${asset.spaceId}/${asset.id}`;
     // SPEC.md §6: restricted bytes go only to a caller holding one of the roles (@vellum/access bytesAccess).
     if (asset.roles.length > 0)
-      assertAllowed(
-        bytesAccess(asset, await this.access.callerFor(headers, asset)),
-        `The original of asset ${label}`,
-      );
+      assertAllowed(bytesAccess(asset, await this.access.callerFor(headers, asset)), `Asset ${label}`);
     const object = asset.original;
     if (!object) {
       this.logger.warn(`asset ${label} is on the file channel but its derivatives record no original`);

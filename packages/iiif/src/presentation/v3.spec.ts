@@ -2,7 +2,7 @@ import { presentation3SchemaErrors, upgradePresentation2 } from '../../test/pres
 import { assetPresentation, type AssetPresentation } from './asset-resources';
 import { AUTH_V2_CONTEXT, PRESENTATION_V3_CONTEXT } from './http';
 import { buildManifestV2, presentableInV2 } from './v2';
-import { buildManifestV3 } from './v3';
+import { buildManifestV3, probeServiceV3 } from './v3';
 import type { JsonObject, ManifestInput, PresentationAsset } from './types';
 
 const BASE = 'https://iiif.example.org';
@@ -279,6 +279,20 @@ describe('buildManifestV3 (Presentation 3.0; SPEC.md §5, §7)', () => {
             service: [{ id: `${BASE}/auth/v2/token/7`, type: 'AuthAccessTokenService2' }],
           },
         ],
+      },
+    ]);
+  });
+
+  it('an external access service has no id (Auth 2.0 §2.2: the client opens nothing)', () => {
+    const tree = probeServiceV3(`${BASE}/auth/v2/probe/7/2/page-1`, [
+      { profile: 'external', label: { en: ['On site'] }, tokenService: `${BASE}/auth/v2/token/7` },
+    ]);
+    expect(tree.service).toEqual([
+      {
+        type: 'AuthAccessService2',
+        profile: 'external',
+        label: { en: ['On site'] },
+        service: [{ id: `${BASE}/auth/v2/token/7`, type: 'AuthAccessTokenService2' }],
       },
     ]);
   });
