@@ -533,6 +533,33 @@ describe('access control (integration)', () => {
     expect(refused.json.detail).toMatch(/assets.*spaces.*custom headers/);
   });
 
+  it('list filters: references by URI or name, enum values checked (400)', async () => {
+    const q = (o: object) => `q=${encodeURIComponent(JSON.stringify(o))}`;
+    const clickthrough = api(`${C()}/accessServices/clickthrough`);
+    const total = async (p: string) => {
+      const r = await gw.call('GET', `${C()}/${p}`, { key });
+      expect([p, r.status]).toEqual([p, 200]);
+      return r.json.totalItems as number;
+    };
+    const roles = await total('roles');
+    expect(await total(`roles?accessService=${encodeURIComponent(clickthrough)}`)).toBe(roles);
+    expect(await total(`roles?accessService=clickthrough`)).toBe(roles);
+    expect(await total(`roles?${q({ accessService: clickthrough })}`)).toBe(roles);
+    expect(await total('roles?name=staff')).toBe(1);
+    expect(await total('accessServices?profile=active')).toBeGreaterThanOrEqual(1);
+    expect(await total('accessServices?roleProvider=clickthrough')).toBeGreaterThanOrEqual(1);
+    expect(await total('roleProviders?type=clickthrough')).toBe(1);
+    expect400(await gw.call('GET', `${C()}/roleProviders?type=ldap`, { key }), 'type');
+    expect400(await gw.call('GET', `${C()}/accessServices?${q({ profile: 'passive' })}`, { key }), 'profile');
+    await gw.call('POST', `${C()}/users`, {
+      key,
+      body: { username: 'carol', password: 'long enough', roles: ['staff'] },
+    });
+    expect(await total(`users?roles=${encodeURIComponent(api(`${C()}/roles/staff`))}`)).toBe(1);
+    expect(await total(`users?${q({ roles: ['staff'] })}`)).toBe(1);
+    expect(await total(`users?roles=clickthrough`)).toBe(0);
+  });
+
   it('tenant isolation: another customer key sees none of it; admin sees any', async () => {
     for (const p of [
       'roles',

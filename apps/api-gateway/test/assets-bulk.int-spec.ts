@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are untyped JSON */
 import { otherCustomerKey, outboxData } from './assets-helpers';
-import { seedCustomer, startTestGateway, type TestGateway } from './harness';
+import { createRoles, roleUri, seedCustomer, startTestGateway, type TestGateway } from './harness';
 
 /**
  * Assets in bulk (SPEC.md §3.3): `GET`/`POST`/`PATCH C/allImages` and `PATCH C/spaces/{s}/images`, through the
@@ -25,6 +25,7 @@ describe('assets in bulk (integration)', () => {
     ({ key, admin, customerId: c } = await seedCustomer(gw));
     otherKey = await otherCustomerKey(gw, admin);
     await gw.call('POST', `/customers/${c}/spaces`, { key, body: { name: 'maps' } });
+    await createRoles(gw, key, c, ['r1', 'r2']);
     const put = (space: number, id: string, body: object) =>
       gw.call('PUT', `/customers/${c}/spaces/${space}/images/${id}`, {
         key,
@@ -248,8 +249,8 @@ describe('assets in bulk (integration)', () => {
     });
     expect(res.status).toBe(200);
     expect(res.json.member.map((m: any) => [m.id, m.roles, m.ingesting])).toEqual([
-      ['p1', ['r2'], true],
-      ['q1', ['r1', 'r2'], false],
+      ['p1', [roleUri(gw, c, 'r2')], true],
+      ['q1', [roleUri(gw, c, 'r1'), roleUri(gw, c, 'r2')], false],
     ]);
     expect((await asset(1, 'p1')).ingestAttempt).toBe(p1.ingestAttempt + 1);
     expect((await asset(2, 'q1')).ingestAttempt).toBe(q1.ingestAttempt);

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are untyped JSON */
 import { autoFinish, otherCustomerKey } from './assets-helpers';
-import { seedCustomer, startTestGateway, type TestGateway } from './harness';
+import { createRoles, roleUri, seedCustomer, startTestGateway, type TestGateway } from './harness';
 
 /**
  * Write semantics of one asset (SPEC.md §3.3 "Assets", §3.4) through the real gateway, Postgres and RabbitMQ. No
@@ -29,6 +29,7 @@ describe('assets: PUT/PATCH/POST/reingest/metadata/adjuncts (integration)', () =
     let admin: string;
     ({ key, admin, customerId: c } = await seedCustomer(gw));
     otherKey = await otherCustomerKey(gw, admin);
+    await createRoles(gw, key, c, ['staff', 'other']);
   });
 
   afterAll(async () => {
@@ -124,8 +125,8 @@ describe('assets: PUT/PATCH/POST/reingest/metadata/adjuncts (integration)', () =
       [{ deliveryChannels: ['iiif-img'] }, 1],
       [{ deliveryChannels: [{ channel: 'iiif-img', policy: 'default' }] }, 0],
       [{ openFullMax: 200 }, 1],
-      [{ roles: ['https://api.example.org/customers/1/roles/staff'] }, 1],
-      [{ roles: ['https://api.example.org/customers/1/roles/other'] }, 0],
+      [{ roles: [roleUri(gw, c, 'staff')] }, 1],
+      [{ roles: ['other'] }, 0],
       [{ mediaType: 'image/png' }, 1],
     ];
     let expected = start;

@@ -1,6 +1,14 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are untyped JSON */
 import { waitFor } from '@vellum/testing';
-import { isProblem, seedCustomer, startTestGateway, type CallResult, type TestGateway } from './harness';
+import {
+  createRoles,
+  isProblem,
+  roleUri,
+  seedCustomer,
+  startTestGateway,
+  type CallResult,
+  type TestGateway,
+} from './harness';
 
 /**
  * Custom headers through the real gateway, Postgres and RabbitMQ (SPEC.md §3.3 "Custom headers", §5): CRUD,
@@ -15,7 +23,8 @@ describe('custom headers (integration)', () => {
   let otherKey: string;
   const H = () => `/customers/${c}/customHeaders`;
   const path = (r: CallResult) => r.headers.get('location')!.slice(gw.base.length);
-  const ROLE = 'https://api.example.org/customers/2/roles/staff';
+  /** A role URI as a client may send it (any host); rendered with the API's base (`roleUri`). */
+  const ROLE = 'https://api.example.org/customers/acme/roles/staff';
 
   const fields = (r: CallResult): string[] => (r.json?.errors ?? []).map((e: any) => e.field);
   const expectStatus = (r: CallResult, status: number) =>
@@ -36,6 +45,7 @@ describe('custom headers (integration)', () => {
   beforeAll(async () => {
     gw = await startTestGateway();
     ({ admin, key, customerId: c } = await seedCustomer(gw));
+    await createRoles(gw, key, c, ['staff']);
     const other = (
       await gw.call('POST', '/customers', { key: admin, body: { name: 'other', displayName: 'Other' } })
     ).json.id;
@@ -169,7 +179,7 @@ describe('custom headers (integration)', () => {
     expect(put.json.space).toBeUndefined();
     expect(put.json.role).toBeUndefined();
     const patched = await gw.call('PATCH', path(created), { key, body: { role: ROLE } });
-    expect(patched.json).toMatchObject({ value: 'none', role: ROLE });
+    expect(patched.json).toMatchObject({ value: 'none', role: roleUri(gw, c, 'staff') });
     const cleared = await gw.call('PATCH', path(created), { key, body: { role: null, value: 'noarchive' } });
     expect(cleared.json).toMatchObject({ value: 'noarchive' });
     expect(cleared.json.role).toBeUndefined();

@@ -164,6 +164,11 @@ describe('api-gateway (integration)', () => {
   });
 
   it('creates, reads and updates spaces', async () => {
+    // Roles must exist (issue 10): r1 is created first; the space and its assets store the name.
+    expect(
+      (await call('PUT', `/customers/${acmeId}/roles/r1`, { key: keyA, body: { label: { en: ['R1'] } } }))
+        .status,
+    ).toBe(201);
     const s = await call('POST', `/customers/${acmeId}/spaces`, {
       key: keyA,
       body: { name: 'books', defaultTags: ['book'], defaultRoles: ['r1'] },
@@ -209,7 +214,7 @@ describe('api-gateway (integration)', () => {
       ingesting: true,
       family: 'I',
       tags: ['book'],
-      roles: ['r1'],
+      roles: [`${base}/customers/${acmeId}/roles/r1`],
       string1: 'b1',
       imageService: `http://delivery.test/iiif-img/${acmeId}/1/img-1`,
       thumbnailImageService: `http://delivery.test/thumbs/${acmeId}/1/img-1`,
@@ -289,7 +294,7 @@ describe('api-gateway (integration)', () => {
       string2: 'x',
       number1: 3,
       tags: ['book'],
-      roles: ['r1'],
+      roles: [`${base}/customers/${acmeId}/roles/r1`],
       ingesting: false,
     });
     expect(await prisma.outboxMessage.count({ where: { routingKey: 'asset.ingest.requested.v1' } })).toBe(

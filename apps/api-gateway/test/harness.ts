@@ -161,3 +161,27 @@ export function isProblem(res: CallResult): boolean {
     typeof j.instance === 'string'
   );
 }
+
+/**
+ * Creates roles of a customer (issue 10: assets, spaces, custom headers and users may only name existing roles),
+ * granted by the default `clickthrough` access service.
+ */
+export async function createRoles(
+  gw: TestGateway,
+  key: string,
+  customerId: number,
+  names: string[],
+): Promise<void> {
+  for (const name of names) {
+    const r = await gw.call('PUT', `/customers/${customerId}/roles/${name}`, {
+      key,
+      body: { label: { en: [name] } },
+    });
+    if (r.status !== 201 && r.status !== 200) throw new Error(`role ${name}: ${r.status} ${r.text}`);
+  }
+}
+
+/** The URI the API renders a stored role name as (`{api}/customers/{c}/roles/{name}`). */
+export function roleUri(gw: TestGateway, customerId: number, name: string): string {
+  return `${gw.base}/customers/${customerId}/roles/${name}`;
+}

@@ -1,5 +1,12 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are untyped JSON */
-import { isProblem, startTestGateway, type CallResult, type TestGateway } from './harness';
+import {
+  createRoles,
+  isProblem,
+  roleUri,
+  startTestGateway,
+  type CallResult,
+  type TestGateway,
+} from './harness';
 
 /**
  * Spaces (SPEC.md §3.3 "Spaces") through the real gateway, Postgres and RabbitMQ: every route with its success,
@@ -40,6 +47,7 @@ describe('spaces (integration)', () => {
     key = `${k.json.key}:${k.json.secret}`;
     const ok = await gw.call('POST', `/customers/${o}/keys`, { key: admin });
     otherKey = `${ok.json.key}:${ok.json.secret}`;
+    await createRoles(gw, key, c, ['r', 'staff']);
     S = `/customers/${c}/spaces`;
   }, 60_000);
 
@@ -117,10 +125,15 @@ describe('spaces (integration)', () => {
     const created = await gw.call('PUT', `${S}/10`, { key, body: { name: 'ten', defaultRoles: ['r'] } });
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe(`${gw.base}${S}/10`);
-    expect(created.json).toMatchObject({ id: 10, name: 'ten', defaultRoles: ['r'] });
+    expect(created.json).toMatchObject({ id: 10, name: 'ten', defaultRoles: [roleUri(gw, c, 'r')] });
     const updated = await gw.call('PUT', `${S}/10`, { key, body: { defaultMaxWidth: 500 } });
     expect(updated.status).toBe(200);
-    expect(updated.json).toMatchObject({ id: 10, name: 'ten', defaultRoles: ['r'], defaultMaxWidth: 500 });
+    expect(updated.json).toMatchObject({
+      id: 10,
+      name: 'ten',
+      defaultRoles: [roleUri(gw, c, 'r')],
+      defaultMaxWidth: 500,
+    });
     expect(updated.headers.get('location')).toBeNull();
     // An explicit null clears; the next POST takes the id after the highest.
     expect(
@@ -202,7 +215,7 @@ describe('spaces (integration)', () => {
       body: {
         name: 'defaults',
         defaultTags: ['dt'],
-        defaultRoles: ['https://roles.example/staff'],
+        defaultRoles: ['https://roles.example/customers/acme/roles/staff'],
         defaultMaxWidth: 1000,
         defaultOpenFullMax: 400,
         defaultOpenMaxWidth: 200,
@@ -213,7 +226,7 @@ describe('spaces (integration)', () => {
     const plain = await gw.call('GET', `${S}/${id}/images/plain`, { key });
     expect(plain.json).toMatchObject({
       tags: ['dt'],
-      roles: ['https://roles.example/staff'],
+      roles: [roleUri(gw, c, 'staff')],
       maxWidth: 1000,
       openFullMax: 400,
       openMaxWidth: 200,

@@ -73,4 +73,32 @@ describe('auth-service (integration)', () => {
     expect(head).toMatch(/\r\nAccess-Control-Allow-Origin: \*/);
     expect(JSON.parse(body)).toMatchObject({ '@type': 'Error', status: 431 });
   });
+
+  it('token service: the unavailable profile when the database cannot be reached', async () => {
+    const broken = validateEnv(AuthServiceEnv, {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      PORT: '41105',
+      DATABASE_URL: db.url.replace(/\/[^/?]+(\?|$)/, '/vellum_no_such_database$1'),
+      AMQP_URL: vhost.url,
+      AMQP_EXCHANGE: vhost.exchange,
+    });
+    const down = await startAuthService(broken, { host: '127.0.0.1' });
+    try {
+      const res = await fetch(
+        'http://127.0.0.1:41105/auth/v2/token/1?messageId=m&origin=https%3A%2F%2Fviewer.example',
+      );
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      const m = /window\.parent\.postMessage\((.*), ("[^"]*")\);/.exec(html);
+      expect(JSON.parse(m![1])).toMatchObject({
+        type: 'AuthAccessTokenError2',
+        profile: 'unavailable',
+        messageId: 'm',
+      });
+      expect(JSON.parse(m![2])).toBe('https://viewer.example');
+    } finally {
+      await down.close();
+    }
+  });
 });

@@ -23,8 +23,9 @@ import { JsonBody } from '../http/body-contract';
 import { DLCS_CONTEXT } from '../http/json-ld';
 import { Links } from '../http/links.service';
 import { listPage } from '../resource/list-page';
+import { filtersByName } from '../roles/access-control';
 import { ApiCollection, ApiNoContent, ApiResource } from '../resource/openapi';
-import { AccessServiceBodyDto } from './access-service.dto';
+import { ACCESS_SERVICE_PROFILES, AccessServiceBodyDto } from './access-service.dto';
 import { ACCESS_SERVICE_FIELDS, ACCESS_SERVICE_READ_ONLY } from './access-service.fields';
 import { AccessServicesRepository } from './access-services.repository';
 import { AccessServicesService } from './access-services.service';
@@ -57,7 +58,12 @@ export class AccessServicesController {
   list(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
     return listPage(
       this.links.request(req.originalUrl),
-      query,
+      filtersByName(
+        query,
+        c,
+        { roleProvider: { collection: 'roleProviders' } },
+        { profile: ACCESS_SERVICE_PROFILES },
+      ),
       ACCESS_SERVICE_FIELDS,
       (where, paging) => this.repo.page(c.id, where as Prisma.AccessServiceWhereInput, paging),
       (r) => this.render(r),

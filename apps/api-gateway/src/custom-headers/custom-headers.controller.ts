@@ -23,6 +23,7 @@ import { JsonBody } from '../http/body-contract';
 import { DLCS_CONTEXT } from '../http/json-ld';
 import { Links } from '../http/links.service';
 import { listPage } from '../resource/list-page';
+import { filtersByName } from '../roles/access-control';
 import { ApiCollection, ApiNoContent, ApiResource } from '../resource/openapi';
 import { CustomHeaderBodyDto } from './custom-header-body.dto';
 import { CUSTOM_HEADER_FIELDS, CUSTOM_HEADER_READ_ONLY } from './custom-header.fields';
@@ -56,7 +57,7 @@ export class CustomHeadersController {
   list(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
     return listPage(
       this.links.request(req.originalUrl),
-      query,
+      filtersByName(query, c, { role: { collection: 'roles' } }),
       CUSTOM_HEADER_FIELDS,
       (where, paging) => this.repo.page(c.id, where as Prisma.CustomHeaderWhereInput, paging),
       (h) => this.render(h),

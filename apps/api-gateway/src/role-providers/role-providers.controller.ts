@@ -23,8 +23,9 @@ import { JsonBody } from '../http/body-contract';
 import { DLCS_CONTEXT } from '../http/json-ld';
 import { Links } from '../http/links.service';
 import { listPage } from '../resource/list-page';
+import { filtersByName } from '../roles/access-control';
 import { ApiCollection, ApiNoContent, ApiResource } from '../resource/openapi';
-import { RoleProviderBodyDto } from './role-provider.dto';
+import { ROLE_PROVIDER_TYPES, RoleProviderBodyDto } from './role-provider.dto';
 import { ROLE_PROVIDER_FIELDS, ROLE_PROVIDER_READ_ONLY } from './role-provider.fields';
 import { RoleProvidersRepository } from './role-providers.repository';
 import { RoleProvidersService } from './role-providers.service';
@@ -56,7 +57,7 @@ export class RoleProvidersController {
   list(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
     return listPage(
       this.links.request(req.originalUrl),
-      query,
+      filtersByName(query, c, {}, { type: ROLE_PROVIDER_TYPES }),
       ROLE_PROVIDER_FIELDS,
       (where, paging) => this.repo.page(c.id, where as Prisma.RoleProviderWhereInput, paging),
       (r) => this.render(r),

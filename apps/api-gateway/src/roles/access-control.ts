@@ -3,6 +3,8 @@ import { outboxRow } from '@vellum/messaging';
 import { textProblem } from '@vellum/common';
 import { ValidateBy } from 'class-validator';
 import { SERVICE_NAME } from '../customers/customers.service';
+import { QueryValidationError } from '../http/hydra';
+import type { FieldError } from '../http/problems';
 import type { Db } from '../resource/customer-scoped.repository';
 
 /** Longest role, access service or role provider name (varchar(100)). */
@@ -114,4 +116,58 @@ export function refName(
 export async function accessControlChanged(customerId: number, tx: Db): Promise<void> {
   const event = Object.assign(new CustomerAccessControlChangedV1(), { customerId });
   await tx.outboxMessage.create({ data: outboxRow(event, { producer: SERVICE_NAME }) });
+}
+
+/** How a list filter of an access-control reference is written: one reference, or a list (an `overlap` filter). */
+export interface RefFilter {
+  collection: AccessCollection;
+  list?: boolean;
+}
+
+/**
+ * A list query with its reference filters (parameters and `q` members) turned into stored names: references are
+ * stored by name and rendered as URLs (issue 10), so a client may filter by either. Also refuses a value outside
+ * an enum filter (`enums`: field → allowed values) with 400, as the database would not compare it.
+ * @throws QueryValidationError naming a bad enum value.
+ */
+export function filtersByName(
+  query: Record<string, unknown>,
+  customer: { id: number; name: string },
+  refs: Record<string, RefFilter>,
+  enums: Record<string, readonly string[]> = {},
+): Record<string, unknown> {
+  const errors: FieldError[] = [];
+  const convert = (members: Record<string, unknown>, fromQueryString: boolean): Record<string, unknown> => {
+    const out = { ...members };
+    for (const [field, { collection, list }] of Object.entries(refs)) {
+      const v = out[field];
+      const one = (x: unknown) => (typeof x === 'string' ? (refName(x, collection, customer) ?? x) : x);
+      if (list && typeof v === 'string' && fromQueryString)
+        out[field] = v
+          .split(',')
+          .map((s) => one(s.trim()))
+          .join(',');
+      else if (list && Array.isArray(v)) out[field] = v.map(one);
+      else out[field] = one(v);
+      if (out[field] === undefined) delete out[field];
+    }
+    for (const [field, allowed] of Object.entries(enums)) {
+      const v = out[field];
+      if (v !== undefined && (typeof v !== 'string' || !allowed.includes(v)))
+        errors.push({ field, message: `${field} must be one of ${allowed.join(', ')}` });
+    }
+    return out;
+  };
+  const out = convert(query, true);
+  if (typeof out.q === 'string') {
+    try {
+      const q: unknown = JSON.parse(out.q);
+      if (q && typeof q === 'object' && !Array.isArray(q))
+        out.q = JSON.stringify(convert(q as Record<string, unknown>, false));
+    } catch {
+      // Not JSON: the field table's filter parsing reports it.
+    }
+  }
+  if (errors.length) throw new QueryValidationError(errors);
+  return out;
 }

@@ -23,6 +23,7 @@ import { JsonBody } from '../http/body-contract';
 import { DLCS_CONTEXT } from '../http/json-ld';
 import { Links } from '../http/links.service';
 import { listPage } from '../resource/list-page';
+import { filtersByName } from './access-control';
 import { ApiCollection, ApiNoContent, ApiResource } from '../resource/openapi';
 import { RoleBodyDto } from './role.dto';
 import { ROLE_FIELDS, ROLE_READ_ONLY } from './role.fields';
@@ -55,7 +56,7 @@ export class RolesController {
   list(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
     return listPage(
       this.links.request(req.originalUrl),
-      query,
+      filtersByName(query, c, { accessService: { collection: 'accessServices' } }),
       ROLE_FIELDS,
       (where, paging) => this.repo.page(c.id, where as Prisma.RoleWhereInput, paging),
       (r) => this.render(r),

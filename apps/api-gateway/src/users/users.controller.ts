@@ -23,6 +23,7 @@ import { JsonBody } from '../http/body-contract';
 import { DLCS_CONTEXT } from '../http/json-ld';
 import { Links } from '../http/links.service';
 import { listPage } from '../resource/list-page';
+import { filtersByName } from '../roles/access-control';
 import { ApiCollection, ApiNoContent, ApiResource } from '../resource/openapi';
 import { UserBodyDto } from './user.dto';
 import { USER_FIELDS, USER_READ_ONLY } from './user.fields';
@@ -56,7 +57,7 @@ export class UsersController {
   list(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
     return listPage(
       this.links.request(req.originalUrl),
-      query,
+      filtersByName(query, c, { roles: { collection: 'roles', list: true } }),
       USER_FIELDS,
       (where, paging) => this.repo.page(c.id, where as Prisma.AuthUserWhereInput, paging),
       (h) => this.render(h),
