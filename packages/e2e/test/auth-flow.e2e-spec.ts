@@ -14,8 +14,9 @@
  *
  * Negative paths: a token service framed with another origin than the page's posts nothing the page can receive
  * (and a page of another origin framing it with the real page's origin receives nothing either); expired, forged
- * and other-customer tokens probe 401; logout ends access (the token service answers an error, the old cookie and
- * the old token are refused by delivery once it has heard `auth.session.ended.v1`).
+ * and other-customer tokens probe 401, while one signed with the previous key of a rotation still works; logout
+ * ends access (the cookie is cleared, the token service answers an error, the old cookie and the old token are
+ * refused by delivery once it has heard `auth.session.ended.v1`).
  */
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -41,6 +42,8 @@ const PORTS = {
 };
 /** The platform's signing key (so the test can sign expired tokens the platform would have signed). */
 const SIGNING_KEY = randomBytes(32).toString('hex');
+/** A key the platform was rotated away from (VELLUM_AUTH_SIGNING_PREVIOUS_KEYS): it still verifies, never signs. */
+const PREVIOUS_KEY = randomBytes(32).toString('base64');
 /** openMaxWidth of the restricted images: the substitute's maxWidth. */
 const OPEN_MAX = 256;
 /** The image (1165 × 859): a full-resolution tile of it needs a role. */
@@ -170,7 +173,10 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
 
   beforeAll(async () => {
     [rig, viewer, other, browser] = await Promise.all([
-      startRig('auth-flow', { env: { VELLUM_AUTH_SIGNING_KEY: SIGNING_KEY }, ports: PORTS.services }),
+      startRig('auth-flow', {
+        env: { VELLUM_AUTH_SIGNING_KEY: SIGNING_KEY, VELLUM_AUTH_SIGNING_PREVIOUS_KEYS: PREVIOUS_KEY },
+        ports: PORTS.services,
+      }),
       startAuthViewer(PORTS.viewer),
       startAuthViewer(PORTS.otherOrigin),
       launchChromium(),
@@ -471,6 +477,17 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
       expect((await call(page, 'probe', token)).body.status).toBe(200);
     });
 
+    it('key rotation: a token signed with the previous key still verifies, the new key signs', async () => {
+      const claims = claimsOf(token);
+      const base = { sid: claims.sid, cid: claims.cid, roles: claims.roles, svc: claims.svc };
+      const previous = AuthSigner.fromConfig({ key: PREVIOUS_KEY, production: false });
+      const old = await previous.sign('access', base, 600);
+      expect((await call(page, 'probe', old)).body.status).toBe(200);
+      expect((await call(page, 'fetchImage', tileUrl(flow.asset), old)).status).toBe(200);
+      const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
+      expect(header.kid).toBe(signer.keyId);
+    });
+
     it('logout ends access: the token service answers an error, the old cookie and token are refused', async () => {
       // Delivery honours the old cookie until logout.
       const withCookie = (): Promise<Response> =>
@@ -488,6 +505,11 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
       await popup.waitForLoadState().catch(() => undefined);
       if (!popup.isClosed()) await popup.close();
 
+      // The browser's cookie is cleared.
+      await waitFor(
+        async () => !(await context.cookies(authUrl)).some((k) => k.name === `vellum-auth-${customer}`),
+        { timeoutMs: 10_000, description: 'the logout service to clear the session cookie' },
+      );
       const r = await call(page, 'requestToken');
       expect(r.timeout).toBeUndefined();
       expect(r.message).toMatchObject({ type: 'AuthAccessTokenError2', messageId: r.messageId });
