@@ -3,7 +3,8 @@
  * client page on ANOTHER origin than Vellum (`startAuthViewer`, a library's site) walks the flow as a viewer does,
  * for the three kinds of role provider a customer can configure through the management API:
  * clickthrough (the customer's default), built-in accounts (a login form) and OpenID Connect (a REAL provider,
- * `startOidcProvider`, whose login form the user fills in the access service's window).
+ * `startOidcProvider`, whose login form the user fills in the access service's window), and for a kiosk access
+ * service (no interaction at all).
  *
  * Each flow: info.json of a restricted image names the probe, access, token and logout services → the probe says
  * 401 and offers a substitute (an open image service up to `openMaxWidth`), whose image draws → a full-resolution
@@ -64,6 +65,8 @@ interface Flow {
   asset: string;
   role: string;
   accessService: string;
+  /** The access service's profile (IIIF Auth 2.0 §2.2): `active` shows a page, `kiosk` none. */
+  profile: 'active' | 'kiosk';
   login(popup: Page, services: Services): Promise<void>;
 }
 
@@ -102,6 +105,7 @@ const FLOWS: Flow[] = [
     asset: 'terms-image',
     role: 'clickthrough',
     accessService: 'clickthrough',
+    profile: 'active',
     async login(popup, services) {
       // The access service page shows the service's confirmLabel on its confirm button (IIIF Auth 2.0 §2.2).
       await popup.getByRole('button', { name: firstString(services.confirmLabel) }).click();
@@ -112,6 +116,7 @@ const FLOWS: Flow[] = [
     asset: 'staff-image',
     role: 'staff',
     accessService: 'staff',
+    profile: 'active',
     async login(popup) {
       const submit = async (username: string, password: string): Promise<void> => {
         await popup.locator('input[name="username"]').fill(username);
@@ -133,12 +138,23 @@ const FLOWS: Flow[] = [
     asset: 'sso-image',
     role: 'readers',
     accessService: 'library-sso',
+    profile: 'active',
     async login(popup) {
       const issuer = oidc!.issuer;
       await popup.waitForURL((url) => url.href.startsWith(`${issuer}/interaction/`), { timeout: 30_000 });
       await popup.locator('#username').fill(OIDC_USER.username);
       await popup.locator('#password').fill(OIDC_USER.password);
       await popup.locator('#submit').click();
+    },
+  },
+  {
+    name: 'kiosk (a reading-room machine: the window opens and closes with no interaction)',
+    asset: 'kiosk-image',
+    role: 'reading-room',
+    accessService: 'reading-room',
+    profile: 'kiosk',
+    async login() {
+      /* nothing to do: the access service grants the role on opening and closes its window */
     },
   },
 ];
@@ -232,6 +248,19 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
     });
     await must('PATCH', `${c}/roles/readers`, { accessService: 'library-sso' }, 200);
 
+    // Kiosk: an access service of profile kiosk (on the clickthrough role provider) and its role.
+    await must('POST', `${c}/accessServices`, {
+      name: 'reading-room',
+      profile: 'kiosk',
+      label: { en: ['Reading room'] },
+      roleProvider: 'clickthrough',
+    });
+    await must('POST', `${c}/roles`, {
+      name: 'reading-room',
+      label: { en: ['Reading room'] },
+      accessService: 'reading-room',
+    });
+
     for (const flow of FLOWS) {
       const res = await rig.api('PUT', `${c}/spaces/1/images/${flow.asset}`, {
         origin: `${rig.originUrl}/${IMAGE.file}`,
@@ -318,7 +347,10 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
       );
     });
     expect((await opened).url()).toBe(`${services.access}?origin=${encodeURIComponent(viewer.origin)}`);
-    await popup.waitForLoadState();
+    // A kiosk window may have closed itself already.
+    await popup.waitForLoadState().catch((err: Error) => {
+      if (!popup.isClosed()) throw err;
+    });
     await flow.login(popup, services);
     await closed;
     await expect(call<boolean>(page, 'accessClosed')).resolves.toBe(true);
@@ -342,7 +374,7 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
         expect(services).toMatchObject({
           probe: `${rig.platform.deliveryUrl}/auth/v2/probe/${customer}/1/${flow.asset}`,
           access: `${authUrl}/auth/v2/access/${customer}/${flow.accessService}`,
-          profile: 'active',
+          profile: flow.profile,
           token: `${authUrl}/auth/v2/token/${customer}`,
           logout: `${authUrl}/auth/v2/access/${customer}/${flow.accessService}/logout`,
         });
