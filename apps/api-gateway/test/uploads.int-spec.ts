@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createObjectStore, storageConfigFromEnv, type ObjectStore } from '@vellum/storage';
 import { fixturePath, startS3Server, waitFor, type S3TestServer } from '@vellum/testing';
-import { isProblem, seedCustomer, startTestGateway, type CallResult, type TestGateway } from './harness';
+import {
+  isProblem,
+  roleUri,
+  seedCustomer,
+  startTestGateway,
+  type CallResult,
+  type TestGateway,
+} from './harness';
 
 const BUCKET = 'vellum-origins';
 const JPEG = readFileSync(fixturePath('photo-large.jpg')); // 1.4 MB: larger than the 1 MiB JSON body limit
@@ -430,5 +437,23 @@ describe('uploads (integration)', () => {
     agent.destroy();
     expect(result.status).toBe(413);
     expect(await stored('huge')).toBeNull();
+  });
+  it('multipart roles: URIs or names of existing roles, stored by name, rendered as URIs; an unknown one → 400', async () => {
+    const res = await multipart('PUT', `/customers/${c}/spaces/1/images/up-roles`, [
+      ['mediaType', 'image/jpeg'],
+      ['roles', '["clickthrough"]'],
+      ['file', JPEG],
+    ]);
+    expect(res.status).toBe(202);
+    expect(res.json.roles).toEqual([roleUri(gw, c, 'clickthrough')]);
+    expect((await row('up-roles'))!.roles).toEqual(['clickthrough']);
+    const bad = await multipart('PUT', `/customers/${c}/spaces/1/images/up-ghost`, [
+      ['mediaType', 'image/jpeg'],
+      ['roles', '["ghost"]'],
+      ['file', JPEG],
+    ]);
+    expect([bad.status, isProblem(bad)]).toEqual([400, true]);
+    expect(bad.json.errors.map((e: any) => e.field)).toContain('roles');
+    expect(await row('up-ghost')).toBeNull();
   });
 });

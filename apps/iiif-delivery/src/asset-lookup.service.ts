@@ -62,10 +62,11 @@ export interface DeliveryAsset {
   /** Open thumbnails, smallest first, each `[w, h]` with its key in `thumbnailBucket`. */
   thumbnails: Array<{ width: number; height: number; key: string }>;
   /**
-   * The thumbnail sizes made for authorised callers only (`derivatives.thumbnails.auth`, SPEC.md §6), pixels:
-   * listed in info.json `sizes` for a caller holding one of the asset's roles.
+   * The thumbnails made for authorised callers only (`derivatives.thumbnails.auth`, SPEC.md §6), smallest first,
+   * each with its key in `thumbnailBucket`: listed in info.json `sizes` for, and used to answer full-region requests
+   * of, a caller holding one of the asset's roles.
    */
-  authThumbnailSizes: Array<{ width: number; height: number }>;
+  authThumbnails: Array<{ width: number; height: number; key: string }>;
   thumbnailBucket?: string;
   /** Changes with every successful ingest: the `finished` time in ms, as a string. */
   version: string;
@@ -293,11 +294,7 @@ export class AssetLookupService {
     if (!row.finished) return { missing: `Asset ${label} has not finished ingesting` };
     const d = (row.derivatives ?? {}) as RawDerivatives;
     const thumbs = d.thumbnails;
-    const thumbnails = (thumbs?.open ?? [])
-      .filter((s): s is [number, number] => Array.isArray(s) && s.length === 2 && s[0] > 0 && s[1] > 0)
-      .map(([w, h]) => ({ width: w, height: h, key: thumbs?.keys?.[`${w},${h}`] ?? '' }))
-      .filter((t) => t.key !== '')
-      .sort((a, b) => a.width - b.width || a.height - b.height);
+    const thumbnails = thumbnailsOf(thumbs?.open, thumbs?.keys);
     const channels = Array.isArray(row.deliveryChannels)
       ? (row.deliveryChannels as Array<{ channel?: unknown } | null>)
           .map((c) => (typeof c?.channel === 'string' ? c.channel : ''))
@@ -334,9 +331,7 @@ export class AssetLookupService {
             }
           : undefined,
       thumbnails,
-      authThumbnailSizes: (thumbs?.auth ?? [])
-        .filter((s): s is [number, number] => Array.isArray(s) && s.length === 2 && s[0] > 0 && s[1] > 0)
-        .map(([width, height]) => ({ width, height })),
+      authThumbnails: thumbnailsOf(thumbs?.auth, thumbs?.keys),
       thumbnailBucket: thumbs?.bucket,
       version: String(row.finished.getTime()),
       infoCache: new Map(),
@@ -359,6 +354,18 @@ interface RawDerivatives {
   original?: { bucket?: string; key?: string; size?: number };
   transcodes?: unknown;
   poster?: unknown;
+}
+
+/** The well-formed `[w, h]` sizes of a `derivatives.thumbnails` list that have a stored key, smallest first. */
+function thumbnailsOf(
+  sizes: unknown[] | undefined,
+  keys: Record<string, string> | undefined,
+): Array<{ width: number; height: number; key: string }> {
+  return (sizes ?? [])
+    .filter((s): s is [number, number] => Array.isArray(s) && s.length === 2 && s[0] > 0 && s[1] > 0)
+    .map(([w, h]) => ({ width: w, height: h, key: keys?.[`${w},${h}`] ?? '' }))
+    .filter((t) => t.key !== '')
+    .sort((a, b) => a.width - b.width || a.height - b.height);
 }
 
 /** `derivatives.poster` when well formed (bucket, key, positive width and height). */

@@ -18,7 +18,7 @@ import {
   type SizeLimits,
   type TileAddress,
 } from '@vellum/iiif';
-import { type Caller, imageRequestAccess, substituteMaxWidth } from '@vellum/access';
+import { type Caller, holdsRole, imageRequestAccess, substituteMaxWidth } from '@vellum/access';
 import { ObjectNotFoundError } from '@vellum/storage';
 import { assertAllowed } from './auth/access-control.service';
 import type { DeliveryAsset } from './asset-lookup.service';
@@ -189,7 +189,7 @@ export class ImageDeliveryService {
       ? (substituteLimitsOf(asset, this.output) ?? limitsOf(asset, this.output))
       : limitsOf(asset, this.output);
     const sizes = asset.thumbnails.map((t) => ({ width: t.width, height: t.height }));
-    if (authorised) sizes.push(...asset.authThumbnailSizes);
+    if (authorised) sizes.push(...asset.authThumbnails.map((t) => ({ width: t.width, height: t.height })));
     const input = {
       id,
       width: asset.width,
@@ -256,8 +256,16 @@ export class ImageDeliveryService {
       scaleFactorsFor(asset.width, asset.height, tileSize),
     );
     let thumbnail: ThumbnailChoice | undefined;
-    if (isFull && asset.thumbnails.length > 0) {
-      const source = asset.thumbnails.find((t) => t.width >= out.w && t.height >= out.h);
+    // A caller holding a role may be answered from the auth thumbnails too (the bytes are the same for anyone
+    // allowed this size, so the ETag does not depend on the caller).
+    const thumbnails =
+      !substitute && asset.authThumbnails.length > 0 && holdsRole(asset, caller)
+        ? [...asset.thumbnails, ...asset.authThumbnails].sort(
+            (a, b) => a.width - b.width || a.height - b.height,
+          )
+        : asset.thumbnails;
+    if (isFull && thumbnails.length > 0) {
+      const source = thumbnails.find((t) => t.width >= out.w && t.height >= out.h);
       if (source) thumbnail = { ...source, exact: source.width === out.w && source.height === out.h };
     }
     const etag = etagOf(

@@ -291,7 +291,7 @@ const accessService = (name: string, extra: Record<string, unknown>) => ({
     {
       id: `${AUTH}/auth/v2/access/${c}/${name}/logout`,
       type: 'AuthLogoutService2',
-      label: { en: ['Log out'] },
+      label: { en: ['Log out of Auth test'] },
     },
   ],
 });

@@ -97,6 +97,7 @@ export class AccessServicesController {
   @Put(':name')
   @JsonBody(AccessServiceBodyDto, { ...BODY, partial: true })
   @ApiResource(ACCESS_SERVICE_FIELDS)
+  @ApiResource(ACCESS_SERVICE_FIELDS, 201)
   @ApiOperation({
     summary: 'Create the access service at this name (201) or replace it (200; omitted fields → defaults)',
   })

@@ -84,7 +84,7 @@ export class AssetBodyDto {
 
   @ApiPropertyOptional({
     type: [String],
-    description: `Role URIs needed to access the asset (≤ ${LIMITS.roles}, each ≤ ${LIMITS.role} chars)`,
+    description: `Roles needed to access the asset: URIs ({api}/customers/{c}/roles/{name}) or names of the customer's roles (≤ ${LIMITS.roles}, each ≤ ${LIMITS.role} chars; unknown → 400)`,
     maxItems: LIMITS.roles,
   })
   @IsOptional()

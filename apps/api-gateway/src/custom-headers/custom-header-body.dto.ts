@@ -51,7 +51,8 @@ export class CustomHeaderBodyDto {
   space?: number | null;
 
   @ApiPropertyOptional({
-    description: 'Only for assets that have this role URI',
+    description:
+      "Only for assets that have this role: the URI or name of one of the customer's roles (unknown → 400)",
     example: 'https://api.example.org/customers/2/roles/staff',
     maxLength: LIMITS.role,
   })

@@ -108,7 +108,7 @@ export class CustomersController {
   @ApiResource(CUSTOMER_FIELDS, 201)
   @ApiOperation({
     summary:
-      'Create a customer (admin): name and displayName required and unique (409); copies the default policies and delivery channels',
+      'Create a customer (admin): name and displayName required and unique (409); copies the default policies and delivery channels; creates the clickthrough role provider, access service and role',
   })
   async create(@ValidBody() body: CreateCustomerDto, @Res({ passthrough: true }) res: Response) {
     const rendered = this.render(await this.customers.create(body));

@@ -126,7 +126,7 @@ export class CustomersRepository extends CustomerScopedRepository<Customer, Pris
   /**
    * Creates a customer in one transaction with its defaults (SPEC.md §3.3): copies of the platform's
    * non-system delivery channel policies and of its default delivery channel rules (as customer rules, space 0),
-   * and the outbox row `outbox(customer)` announcing it.
+   * the access-control defaults ({@link CLICKTHROUGH_DEFAULTS}), and the outbox row `outbox(customer)` announcing it.
    * @returns null (nothing written) when the name or displayName is taken (`taken` says which).
    * @throws a unique violation when a concurrent create took one of them after the check.
    */

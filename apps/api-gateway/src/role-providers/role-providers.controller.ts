@@ -91,6 +91,7 @@ export class RoleProvidersController {
   @Put(':name')
   @JsonBody(RoleProviderBodyDto, { ...BODY, partial: true })
   @ApiResource(ROLE_PROVIDER_FIELDS)
+  @ApiResource(ROLE_PROVIDER_FIELDS, 201)
   @ApiOperation({
     summary:
       'Create the role provider at this name (201) or replace it (200; clientSecret "xxx" keeps the stored one)',

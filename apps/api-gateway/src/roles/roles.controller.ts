@@ -89,6 +89,7 @@ export class RolesController {
   @Put(':name')
   @JsonBody(RoleBodyDto, { ...BODY, partial: true })
   @ApiResource(ROLE_FIELDS)
+  @ApiResource(ROLE_FIELDS, 201)
   @ApiOperation({
     summary: 'Create the role at this name (201) or replace it (200; accessService omitted → clickthrough)',
   })

@@ -32,7 +32,7 @@ export class SpaceBodyDto {
 
   @ApiPropertyOptional({
     type: [String],
-    description: `Roles given to assets created without roles (≤ ${LIMITS.roles}, each ≤ ${LIMITS.role} chars)`,
+    description: `Roles given to assets created without roles: URIs or names of the customer's roles (≤ ${LIMITS.roles}, each ≤ ${LIMITS.role} chars; unknown → 400)`,
     maxItems: LIMITS.roles,
   })
   @IsOptional()

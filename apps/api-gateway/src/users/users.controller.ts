@@ -57,7 +57,11 @@ export class UsersController {
   list(@CurrentCustomer() c: CustomerRef, @Req() req: Request, @Query() query: Record<string, unknown>) {
     return listPage(
       this.links.request(req.originalUrl),
-      filtersByName(query, c, { roles: { collection: 'roles', list: true } }),
+      filtersByName(
+        typeof query.username === 'string' ? { ...query, username: query.username.toLowerCase() } : query,
+        c,
+        { roles: { collection: 'roles', list: true } },
+      ),
       USER_FIELDS,
       (where, paging) => this.repo.page(c.id, where as Prisma.AuthUserWhereInput, paging),
       (h) => this.render(h),

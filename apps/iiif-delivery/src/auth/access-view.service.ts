@@ -61,7 +61,8 @@ export class AccessViewService {
   }
 
   private async query(customerId: number): Promise<AccessView> {
-    const [roles, services, providers] = await Promise.all([
+    const [customer, roles, services, providers] = await Promise.all([
+      this.prisma.customer.findUnique({ where: { id: customerId }, select: { displayName: true } }),
       this.prisma.role.findMany({ where: { customerId }, select: { name: true, accessService: true } }),
       this.prisma.accessService.findMany({
         where: { customerId },
@@ -94,6 +95,7 @@ export class AccessViewService {
     }
     return {
       customerId,
+      displayName: customer?.displayName || undefined,
       roles: new Map(roles.map((r) => [r.name, r.accessService])),
       services: byName,
     };

@@ -10,6 +10,7 @@ import {
 const AUTH = 'https://auth.example.org';
 const view: AccessView = {
   customerId: 3,
+  displayName: 'Example Library',
   roles: new Map([
     ['staff', 'login'],
     ['readers', 'clickthrough'],
@@ -56,7 +57,10 @@ describe('accessServicesFor (IIIF Auth 2.0 §2.2-§2.4)', () => {
         note: { en: ['Note'] },
         confirmLabel: { en: ['Accept'] },
         tokenService: `${AUTH}/auth/v2/token/3`,
-        logoutService: { id: `${AUTH}/auth/v2/access/3/clickthrough/logout`, label: { en: ['Log out'] } },
+        logoutService: {
+          id: `${AUTH}/auth/v2/access/3/clickthrough/logout`,
+          label: { en: ['Log out of Example Library'] },
+        },
       },
       {
         // kiosk: no heading/note/confirmLabel (the client shows no UI for it)
@@ -64,9 +68,17 @@ describe('accessServicesFor (IIIF Auth 2.0 §2.2-§2.4)', () => {
         profile: 'kiosk',
         label: { en: ['Kiosk'] },
         tokenService: `${AUTH}/auth/v2/token/3`,
-        logoutService: { id: `${AUTH}/auth/v2/access/3/login/logout`, label: { en: ['Log out'] } },
+        logoutService: {
+          id: `${AUTH}/auth/v2/access/3/login/logout`,
+          label: { en: ['Log out of Example Library'] },
+        },
       },
     ]);
+  });
+
+  it('a customer without a display name: a plain logout label', () => {
+    const [a] = accessServicesFor({ ...view, displayName: undefined }, ['readers'], AUTH);
+    expect(a.logoutService?.label).toEqual({ en: ['Log out'] });
   });
 
   it('external: no id; unknown roles and dangling services: nothing', () => {
@@ -92,7 +104,7 @@ describe('accessServicesFor (IIIF Auth 2.0 §2.2-§2.4)', () => {
             {
               id: `${AUTH}/auth/v2/access/3/ip/logout`,
               type: 'AuthLogoutService2',
-              label: { en: ['Log out'] },
+              label: { en: ['Log out of Example Library'] },
             },
           ],
         },

@@ -32,20 +32,27 @@ export interface AccessServiceView {
 /** A customer's access-control configuration as delivery needs it: which access service grants each role. */
 export interface AccessView {
   customerId: number;
+  /** The customer's display name: the institution logout labels name (Auth 2.0 §6.1 `label`). */
+  displayName?: string;
   /** Role name → the name of the access service that grants it. */
   roles: ReadonlyMap<string, string>;
   /** Access service name → its description. */
   services: ReadonlyMap<string, AccessServiceView>;
 }
 
-/** The label of every logout service (Auth 2.0 §2.4 `label`). */
-export const LOGOUT_LABEL: LanguageMap = { en: ['Log out'] };
+/**
+ * The label of a customer's logout services (Auth 2.0 §6.1 `label`: it "MUST clearly indicate the domain or
+ * institution from which the user is logging out"): `Log out of {displayName}`, or `Log out` without one.
+ */
+export function logoutLabel(displayName: string | undefined): LanguageMap {
+  return { en: [displayName ? `Log out of ${displayName}` : 'Log out'] };
+}
 
 /**
  * The access services that can grant one of `roles` (Auth 2.0 §2.2), one per distinct service, in the order of the
  * asset's roles: id `{auth}/auth/v2/access/{c}/{name}` (none for the `external` profile, which the client never
  * opens), `profile`, `label`, and for `active` also `heading`, `note`, `confirmLabel`; each with the customer's token
- * service `{auth}/auth/v2/token/{c}` and its logout service `.../logout`. Roles the view does not know (not
+ * service `{auth}/auth/v2/token/{c}` and its logout service `.../logout` ({@link logoutLabel}). Roles the view does not know (not
  * configured, or stored before roles were names) offer nothing.
  * @param authBase the public base of auth-service, no trailing slash.
  */
@@ -56,6 +63,7 @@ export function accessServicesFor(
 ): AuthAccessService[] {
   const out: AuthAccessService[] = [];
   const seen = new Set<string>();
+  const logout = logoutLabel(view.displayName);
   for (const role of roles) {
     const name = view.roles.get(role);
     if (name === undefined || seen.has(name)) continue;
@@ -66,7 +74,7 @@ export function accessServicesFor(
       id: s.profile === 'external' ? undefined : `${authBase}${accessServicePath(view.customerId, s.name)}`,
       profile: s.profile,
       tokenService: `${authBase}${tokenServicePath(view.customerId)}`,
-      logoutService: { id: `${authBase}${logoutServicePath(view.customerId, s.name)}`, label: LOGOUT_LABEL },
+      logoutService: { id: `${authBase}${logoutServicePath(view.customerId, s.name)}`, label: logout },
     };
     if (s.label) a.label = s.label;
     if (s.profile === 'active') {

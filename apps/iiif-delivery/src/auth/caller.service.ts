@@ -50,11 +50,6 @@ export class CallerService {
     return undefined;
   }
 
-  /** True when the request carries something that could be a credential (so the answer depends on it). */
-  static presentsCredential(headers: CredentialHeaders): boolean {
-    return headers.authorization !== undefined || headers.cookie !== undefined;
-  }
-
   /**
    * Refuses every credential of session `sessionId` until `expires` (an `auth.session.ended.v1`).
    * @param expires ISO 8601; a past or unreadable value is ignored (the credentials expired already).
