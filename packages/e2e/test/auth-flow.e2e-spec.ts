@@ -3,7 +3,8 @@
  * client page on ANOTHER origin than Vellum (`startAuthViewer`, a library's site) walks the flow as a viewer does,
  * for the three kinds of role provider a customer can configure through the management API:
  * clickthrough (the customer's default), built-in accounts (a login form) and OpenID Connect (a REAL provider,
- * `startOidcProvider`, whose login form the user fills in the access service's window).
+ * `startOidcProvider`, whose login form the user fills in the access service's window), and for a kiosk access
+ * service (no interaction at all).
  *
  * Each flow: info.json of a restricted image names the probe, access, token and logout services → the probe says
  * 401 and offers a substitute (an open image service up to `openMaxWidth`), whose image draws → a full-resolution
@@ -14,8 +15,9 @@
  *
  * Negative paths: a token service framed with another origin than the page's posts nothing the page can receive
  * (and a page of another origin framing it with the real page's origin receives nothing either); expired, forged
- * and other-customer tokens probe 401; logout ends access (the token service answers an error, the old cookie and
- * the old token are refused by delivery once it has heard `auth.session.ended.v1`).
+ * and other-customer tokens probe 401, while one signed with the previous key of a rotation still works; logout
+ * ends access (the cookie is cleared, the token service answers an error, the old cookie and the old token are
+ * refused by delivery once it has heard `auth.session.ended.v1`).
  */
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -41,6 +43,8 @@ const PORTS = {
 };
 /** The platform's signing key (so the test can sign expired tokens the platform would have signed). */
 const SIGNING_KEY = randomBytes(32).toString('hex');
+/** A key the platform was rotated away from (VELLUM_AUTH_SIGNING_PREVIOUS_KEYS): it still verifies, never signs. */
+const PREVIOUS_KEY = randomBytes(32).toString('base64');
 /** openMaxWidth of the restricted images: the substitute's maxWidth. */
 const OPEN_MAX = 256;
 /** The image (1165 × 859): a full-resolution tile of it needs a role. */
@@ -61,6 +65,8 @@ interface Flow {
   asset: string;
   role: string;
   accessService: string;
+  /** The access service's profile (IIIF Auth 2.0 §2.2): `active` shows a page, `kiosk` none. */
+  profile: 'active' | 'kiosk';
   login(popup: Page, services: Services): Promise<void>;
 }
 
@@ -99,6 +105,7 @@ const FLOWS: Flow[] = [
     asset: 'terms-image',
     role: 'clickthrough',
     accessService: 'clickthrough',
+    profile: 'active',
     async login(popup, services) {
       // The access service page shows the service's confirmLabel on its confirm button (IIIF Auth 2.0 §2.2).
       await popup.getByRole('button', { name: firstString(services.confirmLabel) }).click();
@@ -109,6 +116,7 @@ const FLOWS: Flow[] = [
     asset: 'staff-image',
     role: 'staff',
     accessService: 'staff',
+    profile: 'active',
     async login(popup) {
       const submit = async (username: string, password: string): Promise<void> => {
         await popup.locator('input[name="username"]').fill(username);
@@ -130,12 +138,23 @@ const FLOWS: Flow[] = [
     asset: 'sso-image',
     role: 'readers',
     accessService: 'library-sso',
+    profile: 'active',
     async login(popup) {
       const issuer = oidc!.issuer;
       await popup.waitForURL((url) => url.href.startsWith(`${issuer}/interaction/`), { timeout: 30_000 });
       await popup.locator('#username').fill(OIDC_USER.username);
       await popup.locator('#password').fill(OIDC_USER.password);
       await popup.locator('#submit').click();
+    },
+  },
+  {
+    name: 'kiosk (a reading-room machine: the window opens and closes with no interaction)',
+    asset: 'kiosk-image',
+    role: 'reading-room',
+    accessService: 'reading-room',
+    profile: 'kiosk',
+    async login() {
+      /* nothing to do: the access service grants the role on opening and closes its window */
     },
   },
 ];
@@ -170,7 +189,10 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
 
   beforeAll(async () => {
     [rig, viewer, other, browser] = await Promise.all([
-      startRig('auth-flow', { env: { VELLUM_AUTH_SIGNING_KEY: SIGNING_KEY }, ports: PORTS.services }),
+      startRig('auth-flow', {
+        env: { VELLUM_AUTH_SIGNING_KEY: SIGNING_KEY, VELLUM_AUTH_SIGNING_PREVIOUS_KEYS: PREVIOUS_KEY },
+        ports: PORTS.services,
+      }),
       startAuthViewer(PORTS.viewer),
       startAuthViewer(PORTS.otherOrigin),
       launchChromium(),
@@ -226,6 +248,19 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
     });
     await must('PATCH', `${c}/roles/readers`, { accessService: 'library-sso' }, 200);
 
+    // Kiosk: an access service of profile kiosk (on the clickthrough role provider) and its role.
+    await must('POST', `${c}/accessServices`, {
+      name: 'reading-room',
+      profile: 'kiosk',
+      label: { en: ['Reading room'] },
+      roleProvider: 'clickthrough',
+    });
+    await must('POST', `${c}/roles`, {
+      name: 'reading-room',
+      label: { en: ['Reading room'] },
+      accessService: 'reading-room',
+    });
+
     for (const flow of FLOWS) {
       const res = await rig.api('PUT', `${c}/spaces/1/images/${flow.asset}`, {
         origin: `${rig.originUrl}/${IMAGE.file}`,
@@ -253,6 +288,40 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
     await rig?.stop({ printLogs: failed });
   }, 60_000);
 
+  it('a new customer has the default clickthrough role provider, access service and role', async () => {
+    const c = `${rig.platform.apiUrl}/customers/${customer}`;
+    expect((await rig.api('GET', `/customers/${customer}/roleProviders/clickthrough`)).body).toMatchObject({
+      '@type': 'vocab:RoleProvider',
+      type: 'clickthrough',
+    });
+    expect((await rig.api('GET', `/customers/${customer}/accessServices/clickthrough`)).body).toMatchObject({
+      '@type': 'vocab:AccessService',
+      profile: 'active',
+      roleProvider: `${c}/roleProviders/clickthrough`,
+      service: `${authUrl}/auth/v2/access/${customer}/clickthrough`,
+      confirmLabel: { en: ['Accept the terms'] },
+    });
+    expect((await rig.api('GET', `/customers/${customer}/roles/clickthrough`)).body).toMatchObject({
+      '@type': 'vocab:Role',
+      accessService: `${c}/accessServices/clickthrough`,
+    });
+  });
+
+  it('an anonymous info.json and the thumbs channel list only sizes anyone may have', async () => {
+    // SPEC.md §5 info.json `sizes`: "the open thumbnail sizes, plus auth sizes for an authorised caller".
+    const edges = (doc: Json): number[] =>
+      ((doc.sizes ?? []) as Json[]).map((s) => Math.max(Number(s.width), Number(s.height)));
+    for (const flow of FLOWS) {
+      const info = (await (await fetch(infoUrl(flow.asset))).json()) as Json;
+      expect([flow.asset, edges(info).filter((e) => e > OPEN_MAX)]).toEqual([flow.asset, []]);
+      const thumbs = (await (
+        await fetch(`${rig.platform.deliveryUrl}/thumbs/${customer}/1/${flow.asset}/info.json`)
+      ).json()) as Json;
+      expect(edges(thumbs).length).toBeGreaterThan(0);
+      expect([flow.asset, edges(thumbs).filter((e) => e > OPEN_MAX)]).toEqual([flow.asset, []]);
+    }
+  });
+
   /** A fresh browser profile with the client page open. */
   async function openClient(): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext();
@@ -278,7 +347,10 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
       );
     });
     expect((await opened).url()).toBe(`${services.access}?origin=${encodeURIComponent(viewer.origin)}`);
-    await popup.waitForLoadState();
+    // A kiosk window may have closed itself already.
+    await popup.waitForLoadState().catch((err: Error) => {
+      if (!popup.isClosed()) throw err;
+    });
     await flow.login(popup, services);
     await closed;
     await expect(call<boolean>(page, 'accessClosed')).resolves.toBe(true);
@@ -302,7 +374,7 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
         expect(services).toMatchObject({
           probe: `${rig.platform.deliveryUrl}/auth/v2/probe/${customer}/1/${flow.asset}`,
           access: `${authUrl}/auth/v2/access/${customer}/${flow.accessService}`,
-          profile: 'active',
+          profile: flow.profile,
           token: `${authUrl}/auth/v2/token/${customer}`,
           logout: `${authUrl}/auth/v2/access/${customer}/${flow.accessService}/logout`,
         });
@@ -437,6 +509,17 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
       expect((await call(page, 'probe', token)).body.status).toBe(200);
     });
 
+    it('key rotation: a token signed with the previous key still verifies, the new key signs', async () => {
+      const claims = claimsOf(token);
+      const base = { sid: claims.sid, cid: claims.cid, roles: claims.roles, svc: claims.svc };
+      const previous = AuthSigner.fromConfig({ key: PREVIOUS_KEY, production: false });
+      const old = await previous.sign('access', base, 600);
+      expect((await call(page, 'probe', old)).body.status).toBe(200);
+      expect((await call(page, 'fetchImage', tileUrl(flow.asset), old)).status).toBe(200);
+      const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
+      expect(header.kid).toBe(signer.keyId);
+    });
+
     it('logout ends access: the token service answers an error, the old cookie and token are refused', async () => {
       // Delivery honours the old cookie until logout.
       const withCookie = (): Promise<Response> =>
@@ -454,6 +537,11 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
       await popup.waitForLoadState().catch(() => undefined);
       if (!popup.isClosed()) await popup.close();
 
+      // The browser's cookie is cleared.
+      await waitFor(
+        async () => !(await context.cookies(authUrl)).some((k) => k.name === `vellum-auth-${customer}`),
+        { timeoutMs: 10_000, description: 'the logout service to clear the session cookie' },
+      );
       const r = await call(page, 'requestToken');
       expect(r.timeout).toBeUndefined();
       expect(r.message).toMatchObject({ type: 'AuthAccessTokenError2', messageId: r.messageId });

@@ -189,7 +189,8 @@ describe('named-query PDF and ZIP projections end to end', () => {
       pageCount: 5,
       sizeBytes: built.body.length,
       stale: false,
-      roles: ['clickthrough'],
+      // Roles are stored by name (issue 10); the control document names the member's role.
+      roles: [expect.stringMatching(/(^|\/roles\/)clickthrough$/)],
     });
 
     // A member changes (a metadata edit moves p4 before p1): the next request rebuilds it.
