@@ -18,7 +18,7 @@ import {
   type SizeLimits,
   type TileAddress,
 } from '@vellum/iiif';
-import { type Caller, holdsRole, imageRequestAccess, substituteMaxWidth } from '@vellum/access';
+import { type Caller, holdsRole, imageRequestAccess, openEdge, substituteMaxWidth } from '@vellum/access';
 import { ObjectNotFoundError } from '@vellum/storage';
 import { assertAllowed } from './auth/access-control.service';
 import type { DeliveryAsset } from './asset-lookup.service';
@@ -202,6 +202,10 @@ export class ImageDeliveryService {
       extraQualities: [...RENDER_QUALITIES],
       extraFeatures: [...IMPLEMENTED_FEATURES],
       services: [...services],
+      // A caller without a role sees only the open sizes (SPEC.md §5 info.json `sizes`, §6).
+      ...(authorised || variant.substitute || asset.roles.length === 0
+        ? {}
+        : { sizeBound: openEdge(asset, true) }),
       profileLevel: 2 as const,
     };
     const doc = version === 3 ? buildImageInfoV3(input) : buildImageInfoV2(input);

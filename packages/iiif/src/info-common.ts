@@ -13,6 +13,8 @@ import type { ImageFormat, Quality, Size } from './types';
  * - `extraFormats`/`extraQualities`/`extraFeatures`: everything supported; values the compliance level
  *   already includes are dropped. Feature names are 3.0's; `sizeUpscaling` becomes 2.1 `sizeAboveFull`.
  * - `services`: linked services (e.g. the IIIF Auth 2.0 probe service), emitted as `service`.
+ * - `sizeBound`: the longest edge (px) any advertised size may have, for a caller who may not have larger full
+ *   images (SPEC.md §6: a restricted image's open sizes); sizes above it are left out, added level sizes too.
  * - `profileLevel`: compliance level, default 2.
  */
 export interface ImageServiceInfoInput {
@@ -29,6 +31,7 @@ export interface ImageServiceInfoInput {
   extraQualities?: Quality[];
   extraFeatures?: string[];
   services?: object[];
+  sizeBound?: number;
   profileLevel?: 0 | 1 | 2;
 }
 
@@ -83,7 +86,9 @@ export function tilesAllowed(input: ImageServiceInfoInput): boolean {
  * @returns sizes in pixels, ascending by width; unchanged when there are no tiles or no sizes.
  */
 export function advertisedSizes(input: ImageServiceInfoInput): Size[] {
-  const sizes = sortedSizes(input.sizes, input);
+  const bound = input.sizeBound ?? Infinity;
+  const within = (s: Size): boolean => Math.max(s.width, s.height) <= bound;
+  const sizes = sortedSizes(input.sizes, input).filter(within);
   if (sizes.length === 0 || !tilesAllowed(input)) return sizes;
   const maxLevel = Math.round(Math.log2(Math.max(...input.scaleFactors)));
   const misread = (n: number): boolean => n === maxLevel || n === maxLevel + 1;
@@ -93,10 +98,13 @@ export function advertisedSizes(input: ImageServiceInfoInput): Size[] {
     input.scaleFactors
       .filter((sf) => sf > 1)
       .map((sf) => ({ width: Math.ceil(input.width / sf), height: Math.ceil(input.height / sf) })),
-  );
+  ).filter(within);
   let out = sortedSizes([...sizes, ...levels], input);
   if (misread(out.length) && !sameSizes(out, levels) && !sameSizes(out, [...levels, full])) {
-    out = sortedSizes([...out, full], input);
+    if (within(full)) out = sortedSizes([...out, full], input);
+    // Bounded (a restricted image's open sizes): fewer sizes rather than larger ones; below maxLevel the list is
+    // never read as the levels.
+    else while (misread(out.length)) out = out.slice(0, -1);
   }
   return out;
 }

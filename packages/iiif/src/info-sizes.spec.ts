@@ -61,6 +61,27 @@ describe('advertised sizes stay unambiguous for OpenSeadragon (Mirador, UV)', ()
     expect(osdLevelWidths(info)).toEqual(trueLevelWidths(width, scaleFactors));
   });
 
+  it('never adds a size over sizeBound (a restricted image: only its open sizes), dropping sizes instead', () => {
+    // 5312×2988, 512-px tiles: scale factors up to 16, maxLevel 4; four open thumbnails would be misread.
+    const input = {
+      id: 'x',
+      width: 5312,
+      height: 2988,
+      tileSize: 512,
+      scaleFactors: [1, 2, 4, 8, 16],
+      sizes: [
+        { width: 100, height: 56 },
+        { width: 200, height: 113 },
+        { width: 256, height: 144 },
+        { width: 400, height: 225 },
+      ],
+    };
+    const bounded = advertisedSizes({ ...input, sizeBound: 256 });
+    expect(bounded.every((s) => Math.max(s.width, s.height) <= 256)).toBe(true);
+    expect(bounded.length).toBeLessThan(4);
+    expect(advertisedSizes(input).some((s) => s.width > 400)).toBe(true);
+  });
+
   it('leaves sizes alone when no client would misread them, and without tiles', () => {
     const thumbs = [{ width: 400, height: 300 }];
     // 1000×750: scale factors [1, 2], maxLevel 1: a single size would be read as level 0.
