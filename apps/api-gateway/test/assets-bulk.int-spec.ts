@@ -339,9 +339,10 @@ describe('assets in bulk (integration)', () => {
     );
     expect(all.status).toBe(200);
     expect(all.json.member.every((m: any) => m.manifests[0] === 'big' && m.tags[0] === 'bulk')).toBe(true);
-    // SPEC target < 1 s; slack for a CPU shared with other suites.
-    expect(spaceMs).toBeLessThan(3000);
-    expect(allMs).toBeLessThan(3000);
+    // The SPEC target (< 1 s) is measured by scripts/bench/api.mjs on a quiet machine; here only a bound that no
+    // busy machine reaches but a per-member round trip (500 × a few ms, × load) would: set-based SQL, not a loop.
+    expect(spaceMs).toBeLessThan(15000);
+    expect(allMs).toBeLessThan(15000);
     expect(
       await gw.prisma.asset.count({ where: { customerId: c, spaceId: 3, manifests: { has: 'big' } } }),
     ).toBe(500);
