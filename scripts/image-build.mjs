@@ -90,9 +90,12 @@ export function dockerignoreMatcher(text) {
       for (let i = 0; i < pattern.length; i++) {
         const c = pattern[i];
         if (c === '*' && pattern[i + 1] === '*') {
-          re += '.*';
+          // `**/` is any number of whole directories (none included); a trailing `**` is anything.
           i++;
-          if (pattern[i + 1] === '/') i++;
+          if (pattern[i + 1] === '/') {
+            re += '(?:.*/)?';
+            i++;
+          } else re += '.*';
         } else if (c === '*') re += '[^/]*';
         else if (c === '?') re += '[^/]';
         else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
