@@ -120,16 +120,27 @@ describe('docker-compose.yml', () => {
       assert.ok(compose.services[infra].healthcheck, infra);
   });
 
-  it('publishes only the gateway, delivery and auth ports, on 127.0.0.1', () => {
+  it('publishes ports on 127.0.0.1 only, none on the usual Postgres or RabbitMQ ports', () => {
+    const published = {};
     for (const [name, svc] of Object.entries(compose.services)) {
-      if (!svc.ports) continue;
-      assert.ok(
-        ['api-gateway', 'iiif-delivery', 'auth-service'].includes(name),
-        `${name} publishes ${svc.ports}`,
-      );
-      for (const p of svc.ports)
+      for (const p of svc.ports ?? []) {
         assert.match(String(p), /^127\.0\.0\.1:/, `${name}: ${p} is not bound to 127.0.0.1`);
+        const host = /^127\.0\.0\.1:(?:\$\{[A-Z_]+:-)?(\d+)\}?:/.exec(p)?.[1];
+        assert.ok(host, `${name}: ${p} has no default host port`);
+        assert.ok(
+          !['5432', '5672', '15672', '9000', '9001'].includes(host),
+          `${name} publishes ${host} (clashes)`,
+        );
+        published[name] = true;
+      }
     }
+    assert.deepEqual(Object.keys(published).sort(), [
+      'api-gateway',
+      'auth-service',
+      'iiif-delivery',
+      'postgres',
+      'rabbitmq',
+    ]);
   });
 
   it('gives each service only the secrets it uses', () => {
