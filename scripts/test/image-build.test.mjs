@@ -40,7 +40,8 @@ describe('Dockerfiles', () => {
     it(`${name}: Node 24, numeric non-root USER, pnpm cache mounts, the root tsconfig`, () => {
       const stages = parseDockerfile(text);
       assert.match(text, /^ARG NODE_IMAGE=node:24-/m);
-      for (const s of stages.slice(1)) assert.match(s.from, /^\$\{NODE_IMAGE\}$/, `stage ${s.name} FROM ${s.from}`);
+      for (const s of stages.slice(1))
+        assert.match(s.from, /^\$\{NODE_IMAGE\}$/, `stage ${s.name} FROM ${s.from}`);
       const runner = stages.find((s) => s.name === 'runner');
       const user = runner.instructions.findLast((i) => i.op === 'USER');
       assert.match(user?.args ?? '', /^[1-9]\d*(:\d+)?$/, 'USER must be numeric and non-root');
@@ -67,9 +68,19 @@ describe('Dockerfiles', () => {
 
   it('.dockerignore keeps .env files (but not .env.example) and host builds out of the context', () => {
     const ignored = dockerignoreMatcher(read('.dockerignore'));
-    for (const f of ['.env', 'apps/api-gateway/.env', 'apps/x/.env.local', 'node_modules/x', 'apps/x/dist/main.js'])
+    for (const f of [
+      '.env',
+      'apps/api-gateway/.env',
+      'apps/x/.env.local',
+      'node_modules/x',
+      'apps/x/dist/main.js',
+    ])
       assert.ok(ignored(f), `${f} is sent to the build`);
-    for (const f of ['apps/api-gateway/.env.example', 'apps/auth-service/src/auth-service.env.ts', 'pnpm-lock.yaml'])
+    for (const f of [
+      'apps/api-gateway/.env.example',
+      'apps/auth-service/src/auth-service.env.ts',
+      'pnpm-lock.yaml',
+    ])
       assert.ok(!ignored(f), `${f} is left out of the build`);
   });
 });
