@@ -30,6 +30,7 @@ const SECRETS = {
   VELLUM_SECRETS_KEY: ['api-gateway', 'auth-service', 'ingest-orchestrator'],
   VELLUM_AUTH_SIGNING_KEY: ['iiif-delivery', 'auth-service'],
   VELLUM_ADMIN_SECRET: ['api-gateway'],
+  S3_SECRET_KEY: ['api-gateway', 'iiif-delivery', 'ingest-orchestrator', 'image-processor', 'av-transcoder'],
 };
 
 /** The schema without its draft-04 style `id` strings (Ajv rejects `id`) and `$schema` (an alias Ajv lacks). */
