@@ -15,7 +15,9 @@
 //            `--mount` flags dropped, the pnpm store of this machine used as the cache mount, so installs are
 //            offline): install from the pruned lockfile, turbo build, `pnpm deploy` into out/deploy;
 //   runner   checks what the runtime stage copies exists, that the CMD's entry file exists, that every production
-//            dependency resolves from the deployed directory, and that no Prisma CLI is there (service images);
+//            dependency resolves from the deployed directory, that dist/app.module.js loads (every module the app
+//            imports), a query through the deployed Prisma client (when Postgres answers on 127.0.0.1), and that no
+//            Prisma CLI is there (service images);
 //            reports the deployed node_modules size in bytes.
 // It fails (exit 1) when a stage would fail in `docker build`. What it cannot show: the base image, apt packages
 // of the runtime stage, and file ownership (see infra/README.md). Builds share one fresh Turborepo cache, so a
@@ -278,6 +280,16 @@ export async function emulateImage(name, { tmp, context, store, turboCache }) {
       env: { ...env, NODE_ENV: 'production' },
       log,
     });
+    // Loading the app's root module loads every module it imports (and their peers): what `node dist/main.js` needs
+    // before it reads its environment. Nothing starts: no Nest application is created.
+    if (fs.existsSync(path.join(deployDir, 'dist', 'app.module.js'))) {
+      await sh([process.execPath, '-e', "require('reflect-metadata'); require('./dist/app.module.js')"], {
+        cwd: deployDir,
+        env: { ...env, NODE_ENV: 'production' },
+        log,
+      });
+      result.loadedAppModule = true;
+    }
     if (deps.includes('@vellum/db') && (await tcpReachable('127.0.0.1', 5432))) {
       // A real query through the deployed Prisma client (its PostgreSQL query compiler) and pg.
       const url = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
