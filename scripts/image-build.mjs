@@ -281,9 +281,13 @@ export async function emulateImage(name, { tmp, context, store, turboCache }) {
       log,
     });
     // Loading the app's root module loads every module it imports (and their peers): what `node dist/main.js` needs
-    // before it reads its environment. Nothing starts: no Nest application is created.
+    // before it reads its environment. Nothing starts: no Nest application is created. A module that validates the
+    // environment when loaded (av-transcoder's) fails with EnvValidationError after its imports have loaded: that
+    // counts as loaded.
     if (fs.existsSync(path.join(deployDir, 'dist', 'app.module.js'))) {
-      await sh([process.execPath, '-e', "require('reflect-metadata'); require('./dist/app.module.js')"], {
+      const load =
+        "require('reflect-metadata'); try { require('./dist/app.module.js'); } catch (e) { if (e.name !== 'EnvValidationError') throw e; }";
+      await sh([process.execPath, '-e', load], {
         cwd: deployDir,
         env: { ...env, NODE_ENV: 'production' },
         log,
