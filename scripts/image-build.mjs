@@ -197,6 +197,9 @@ export async function emulateImage(name, { tmp, context, store, turboCache }) {
       COREPACK_ENABLE_STRICT: '0',
       npm_config_manage_package_manager_versions: 'false',
     };
+    // A docker build has none of these; `pnpm exec`/`pnpm test` export them (see the Dockerfile's build step).
+    delete env.pnpm_config_verify_deps_before_run;
+    delete env.npm_config_verify_deps_before_run;
     for (const ins of byName.base?.instructions ?? []) {
       if (ins.op !== 'ENV') continue;
       for (const [, k, v] of ins.args.matchAll(/(\w+)=(\S+)/g))
@@ -247,6 +250,7 @@ export async function emulateImage(name, { tmp, context, store, turboCache }) {
       }
       if (ins.op === 'RUN') {
         const cmd = args
+          .replace(/^turbo\b/, JSON.stringify(turbo))
           .replace(/--mount=\S+\s*/g, '')
           .replace(/--store-dir\s+\S+/g, `--store-dir ${JSON.stringify(store)}`);
         await sh(cmd, { cwd: workdir, env, log });
