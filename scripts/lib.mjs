@@ -76,7 +76,7 @@ export async function checkInfrastructure(env) {
     problems.push(
       `PostgreSQL is not reachable at ${pgHost}:${pgPort} (DATABASE_URL=${redact(env.DATABASE_URL)}).\n` +
         `    Start it:  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n` +
-        `    or:        docker compose up -d postgres   (then DATABASE_URL=postgresql://vellum:vellum@127.0.0.1:5432/vellum)`,
+        `    or:        docker compose up -d postgres   (then DATABASE_URL=postgresql://vellum:vellum@127.0.0.1:55432/vellum)`,
     );
   }
   const amqp = new URL(env.AMQP_URL);
@@ -86,7 +86,7 @@ export async function checkInfrastructure(env) {
     problems.push(
       `RabbitMQ is not reachable at ${mqHost}:${mqPort} (AMQP_URL=${redact(env.AMQP_URL)}).\n` +
         `    Start it:  rabbitmq-server -detached\n` +
-        `    or:        docker compose up -d rabbitmq`,
+        `    or:        docker compose up -d rabbitmq   (then AMQP_URL=amqp://vellum:vellum@127.0.0.1:55672)`,
     );
   }
   if (problems.length) {

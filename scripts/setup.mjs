@@ -9,7 +9,8 @@ import { ROOT, STATE_DIR, step, run, has, hashFiles, yellow, green } from './lib
  * Debian packages Vellum shells out to: opj_decompress (JPEG 2000 input), pdfinfo + pdftoppm (PDF input); the
  * real servers the origin tests start: sshd and ssh-keygen (sftp://), vsftpd (ftp://, ftps://), openssl (the FTPS
  * test certificate); and chromium, the headless browser in which the viewer tests run Mirador and the Universal
- * Viewer (driven by playwright-core, whose own browser download cannot work offline).
+ * Viewer (driven by playwright-core, whose own browser download cannot work offline); and docker-compose (Debian's
+ * 1.29), whose `config` command validates docker-compose.yml offline in `npm test` (scripts/test/compose.test.mjs).
  */
 const APT_PACKAGES = [
   { bin: 'opj_decompress', pkg: 'libopenjp2-tools' },
@@ -21,6 +22,7 @@ const APT_PACKAGES = [
   { bin: 'chromium', pkg: 'chromium' },
   { bin: 'ffmpeg', pkg: 'ffmpeg' },
   { bin: 'ffprobe', pkg: 'ffmpeg' },
+  { bin: 'docker-compose', pkg: 'docker-compose' },
 ];
 
 async function ensureSystemTools() {

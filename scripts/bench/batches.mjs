@@ -390,7 +390,7 @@ async function processorJobSeconds() {
     let sum = 0;
     let count = 0;
     for (const line of text.split('\n')) {
-      const m = /^image_derivatives_duration_seconds_(sum|count)\{[^}]*\} ([\d.eE+-]+)$/.exec(line);
+      const m = /^vellum_image_derivatives_duration_seconds_(sum|count)\{[^}]*\} ([\d.eE+-]+)$/.exec(line);
       if (m && m[1] === 'sum') sum += Number(m[2]);
       if (m && m[1] === 'count') count += Number(m[2]);
     }

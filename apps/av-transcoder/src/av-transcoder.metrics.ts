@@ -6,11 +6,11 @@ export type AvJobOutcome = 'completed' | 'failed_permanent' | 'failed_retries_ex
 
 /**
  * The av-transcoder's Prometheus metrics (SPEC.md §9):
- * - `av_transcode_jobs_total{outcome}`;
- * - `av_transcode_duration_seconds{outcome}`: download + every preset + poster + upload per job;
- * - `av_transcode_progress_ratio{asset,preset}`: 0..1 of the preset running now (from ffmpeg `-progress`),
+ * - `vellum_av_transcode_jobs_total{outcome}`;
+ * - `vellum_av_transcode_duration_seconds{outcome}`: download + every preset + poster + upload per job;
+ * - `vellum_av_transcode_progress_ratio{asset,preset}`: 0..1 of the preset running now (from ffmpeg `-progress`),
  *   removed when the job ends;
- * - `av_transcode_speed_ratio{preset}`: ffmpeg's last reported speed, × real time.
+ * - `vellum_av_transcode_speed_ratio{preset}`: ffmpeg's last reported speed, × real time.
  */
 @Injectable()
 export class AvTranscoderMetrics {
@@ -20,21 +20,25 @@ export class AvTranscoderMetrics {
   readonly speed: ReturnType<MetricsService['gauge']>;
 
   constructor(metrics: MetricsService) {
-    this.jobs = metrics.counter('av_transcode_jobs_total', 'av.transcode.create.v1 messages by outcome', [
-      'outcome',
-    ]);
+    this.jobs = metrics.counter(
+      'vellum_av_transcode_jobs_total',
+      'av.transcode.create.v1 messages by outcome',
+      ['outcome'],
+    );
     this.duration = metrics.histogram(
-      'av_transcode_duration_seconds',
+      'vellum_av_transcode_duration_seconds',
       'Seconds per av.transcode.create.v1 job',
       ['outcome'],
       [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800],
     );
     this.progress = metrics.gauge(
-      'av_transcode_progress_ratio',
+      'vellum_av_transcode_progress_ratio',
       'How far the running preset of a job is, 0..1 (ffmpeg -progress)',
       ['asset', 'preset'],
     );
-    this.speed = metrics.gauge('av_transcode_speed_ratio', 'Last ffmpeg speed, x real time', ['preset']);
+    this.speed = metrics.gauge('vellum_av_transcode_speed_ratio', 'Last ffmpeg speed, x real time', [
+      'preset',
+    ]);
   }
 
   record(outcome: AvJobOutcome, seconds: number): void {

@@ -6,8 +6,8 @@ export type ImageJobOutcome = 'created' | 'failed_permanent' | 'failed_retries_e
 
 /**
  * The image-processor's Prometheus metrics (SPEC.md §9), in the app's registry:
- * - `image_derivatives_jobs_total{outcome}`;
- * - `image_derivatives_duration_seconds{outcome}`: download + pipeline + upload per job.
+ * - `vellum_image_derivatives_jobs_total{outcome}`;
+ * - `vellum_image_derivatives_duration_seconds{outcome}`: download + pipeline + upload per job.
  */
 @Injectable()
 export class ImageProcessorMetrics {
@@ -16,12 +16,12 @@ export class ImageProcessorMetrics {
 
   constructor(metrics: MetricsService) {
     this.jobs = metrics.counter(
-      'image_derivatives_jobs_total',
+      'vellum_image_derivatives_jobs_total',
       'image.derivatives.create.v1 messages by outcome',
       ['outcome'],
     );
     this.duration = metrics.histogram(
-      'image_derivatives_duration_seconds',
+      'vellum_image_derivatives_duration_seconds',
       'Seconds per image.derivatives.create.v1 job',
       ['outcome'],
       [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],

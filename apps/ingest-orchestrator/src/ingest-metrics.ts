@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { MetricsService } from '@vellum/common';
 import type { Counter, Histogram } from 'prom-client';
 
-/** How one ingest message ended, the `outcome` label of `ingest_outcomes_total`. */
+/** How one ingest message ended, the `outcome` label of `vellum_ingest_outcomes_total`. */
 export type IngestOutcomeLabel =
   /** An attempt finalised with success. */
   | 'completed'
@@ -29,9 +29,9 @@ export type IngestOutcomeLabel =
 
 /**
  * The orchestrator's Prometheus metrics (SPEC.md §9 "ingest outcomes"), registered in the app's registry:
- * - `ingest_outcomes_total{outcome}`: see {@link IngestOutcomeLabel};
- * - `ingest_duration_seconds{outcome}`: from the ingest request (the asset row's `updated`) to finalising;
- * - `origin_fetch_bytes_total`: bytes streamed from origins into the object store.
+ * - `vellum_ingest_outcomes_total{outcome}`: see {@link IngestOutcomeLabel};
+ * - `vellum_ingest_duration_seconds{outcome}`: from the ingest request (the asset row's `updated`) to finalising;
+ * - `vellum_origin_fetch_bytes_total`: bytes streamed from origins into the object store.
  */
 @Injectable()
 export class IngestMetrics {
@@ -40,15 +40,17 @@ export class IngestMetrics {
   readonly originBytes: Counter<string>;
 
   constructor(metrics: MetricsService) {
-    this.outcomes = metrics.counter('ingest_outcomes_total', 'Ingest messages by outcome', ['outcome']);
+    this.outcomes = metrics.counter('vellum_ingest_outcomes_total', 'Ingest messages by outcome', [
+      'outcome',
+    ]);
     this.duration = metrics.histogram(
-      'ingest_duration_seconds',
+      'vellum_ingest_duration_seconds',
       'Seconds from ingest request to finalised asset',
       ['outcome'],
       [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800],
     );
     this.originBytes = metrics.counter(
-      'origin_fetch_bytes_total',
+      'vellum_origin_fetch_bytes_total',
       'Bytes streamed from origins into the object store',
     );
   }

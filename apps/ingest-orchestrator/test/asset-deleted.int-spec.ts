@@ -85,7 +85,7 @@ describe('ingest-orchestrator: deleted assets (integration)', () => {
   }
 
   const publish = (message: object) => app.get(MessagePublisher).publish(message);
-  /** `ingest_outcomes_total{outcome="deleted"}`: purges of deleted assets so far. */
+  /** `vellum_ingest_outcomes_total{outcome="deleted"}`: purges of deleted assets so far. */
   const deletedCount = async () =>
     (await app.get(IngestMetrics).outcomes.get()).values.find((v) => v.labels.outcome === 'deleted')?.value ??
     0;

@@ -5,7 +5,7 @@ import { clusterMetrics, shareMetricsRegistry } from './cluster';
 import { isOpsPath } from './logging';
 import { VELLUM_COMMON_OPTIONS, type VellumCommonOptions } from './options';
 
-/** Buckets (seconds) of `http_request_duration_seconds`: 1 ms to 10 s. */
+/** Buckets (seconds) of `vellum_http_request_duration_seconds`: 1 ms to 10 s. */
 export const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 type MetricCtor = typeof Counter | typeof Gauge | typeof Histogram;
@@ -15,7 +15,7 @@ type MetricCtor = typeof Counter | typeof Gauge | typeof Histogram;
  * instance (not prom-client's global one), so several apps can live in one process (tests). It holds:
  * - prom-client's default process metrics (CPU, RSS, heap, event-loop lag, GC), every series labelled
  *   `service="<serviceName>"`;
- * - `http_request_duration_seconds{method,route,status_code}` (route = the route template, e.g.
+ * - `vellum_http_request_duration_seconds{method,route,status_code}` (route = the route template, e.g.
  *   `/customers/:customerId/spaces`; `UNMATCHED` for requests no route handled);
  * - whatever the app adds through {@link MetricsService.counter}, {@link MetricsService.histogram},
  *   {@link MetricsService.gauge} or `registry` directly.
@@ -32,7 +32,7 @@ export class MetricsService {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
     shareMetricsRegistry(this.registry);
     this.httpRequestDuration = this.histogram(
-      'http_request_duration_seconds',
+      'vellum_http_request_duration_seconds',
       'HTTP request duration in seconds, by method, route template and status code',
       ['method', 'route', 'status_code'],
       HTTP_DURATION_BUCKETS,
@@ -120,7 +120,7 @@ type ExpressLikeReq = IncomingMessage & {
 };
 
 /**
- * Middleware factory recording `http_request_duration_seconds` for every request except /health/* and /metrics.
+ * Middleware factory recording `vellum_http_request_duration_seconds` for every request except /health/* and /metrics.
  * The route label comes from Express' matched route (`req.route.path`), so ids never explode the cardinality.
  */
 export function httpMetricsMiddleware(metrics: MetricsService) {

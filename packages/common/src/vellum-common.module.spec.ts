@@ -171,19 +171,19 @@ describe('VellumCommonModule (HTTP)', () => {
     expect(lines.filter((l) => l.msg === 'request completed')).toEqual([]);
   });
 
-  it('GET /metrics exposes default metrics and http_request_duration_seconds by route template', async () => {
+  it('GET /metrics exposes default metrics and vellum_http_request_duration_seconds by route template', async () => {
     await (await fetch(`${base}/things/abc`)).text();
     await (await fetch(`${base}/nowhere/at/all`)).text();
     const res = await fetch(`${base}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    expect(text).toContain('# TYPE http_request_duration_seconds histogram');
+    expect(text).toContain('# TYPE vellum_http_request_duration_seconds histogram');
     expect(text).toMatch(
-      /http_request_duration_seconds_count\{service="common-test",method="GET",route="\/things\/:id",status_code="200"\} \d+/,
+      /vellum_http_request_duration_seconds_count\{service="common-test",method="GET",route="\/things\/:id",status_code="200"\} \d+/,
     );
     expect(text).toMatch(
-      /http_request_duration_seconds_count\{service="common-test",method="GET",route="UNMATCHED",status_code="404"\} \d+/,
+      /vellum_http_request_duration_seconds_count\{service="common-test",method="GET",route="UNMATCHED",status_code="404"\} \d+/,
     );
     expect(text).toContain('process_resident_memory_bytes{service="common-test"}');
     expect(text).not.toContain('route="/metrics"');

@@ -36,7 +36,7 @@ export const OPS_ROUTES = [
  *   secrets redacted; one line per HTTP request except successful /health/* and /metrics.
  * - correlation middleware on every route (`X-Correlation-Id` / `X-Request-Id` in, `X-Correlation-Id` out).
  * - `GET /health/live`, `GET /health/ready` (@nestjs/terminus), `GET /metrics` (prom-client).
- * - `MetricsService` (global provider) and `http_request_duration_seconds` recorded for every other request.
+ * - `MetricsService` (global provider) and `vellum_http_request_duration_seconds` recorded for every other request.
  */
 @Module({})
 export class VellumCommonModule implements NestModule {

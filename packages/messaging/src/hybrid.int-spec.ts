@@ -121,13 +121,13 @@ describe('hybrid app via bootstrapService (real RabbitMQ)', () => {
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(
-      /messages_consumed_total\{routing_key="asset.deleted.v1",outcome="success"[^}]*\} 2/,
+      /vellum_messages_consumed_total\{routing_key="asset.deleted.v1",outcome="success"[^}]*\} 2/,
     );
     expect(metrics).toMatch(
-      /messages_consumed_total\{routing_key="asset.deleted.v1",outcome="dead_letter"[^}]*\} 1/,
+      /vellum_messages_consumed_total\{routing_key="asset.deleted.v1",outcome="dead_letter"[^}]*\} 1/,
     );
     expect(metrics).toMatch(
-      /message_handler_duration_seconds_count\{[^}]*routing_key="asset.deleted.v1"[^}]*\} 3/,
+      /vellum_message_handler_duration_seconds_count\{[^}]*routing_key="asset.deleted.v1"[^}]*\} 3/,
     );
     expect(logs.some((l) => l.includes('kaput') && l.includes('corr-hybrid'))).toBe(true);
   });

@@ -12,10 +12,10 @@ export interface MessageMetricsSink {
 
 /**
  * Prometheus metrics of consumed messages, registered on the given registry (the app's `MetricsService.registry`):
- * - `messages_consumed_total{routing_key,outcome}` counter (outcome: success | retry | dead_letter | invalid |
+ * - `vellum_messages_consumed_total{routing_key,outcome}` counter (outcome: success | retry | dead_letter | invalid |
  *   redelivered (moved to the suspect lane) | crashed (dead-lettered after `maxRedeliveries`) | held (a dependency
  *   outage paused it; it runs again) | parked (set aside in a parking lot by `ParkMessage`));
- * - `message_handler_duration_seconds{routing_key}` histogram of handler run time (s).
+ * - `vellum_message_handler_duration_seconds{routing_key}` histogram of handler run time (s).
  * Re-uses metrics already registered under those names, so two transports can share one registry.
  */
 export class PromMessageMetrics implements MessageMetricsSink {
@@ -24,19 +24,19 @@ export class PromMessageMetrics implements MessageMetricsSink {
 
   constructor(registry: Registry) {
     this.consumed =
-      (registry.getSingleMetric('messages_consumed_total') as
+      (registry.getSingleMetric('vellum_messages_consumed_total') as
         Counter<'routing_key' | 'outcome'> | undefined) ??
       new Counter({
-        name: 'messages_consumed_total',
+        name: 'vellum_messages_consumed_total',
         help: 'Messages consumed from RabbitMQ, by routing key and outcome (success, retry, dead_letter, invalid)',
         labelNames: ['routing_key', 'outcome'],
         registers: [registry],
       });
     this.duration =
-      (registry.getSingleMetric('message_handler_duration_seconds') as
+      (registry.getSingleMetric('vellum_message_handler_duration_seconds') as
         Histogram<'routing_key'> | undefined) ??
       new Histogram({
-        name: 'message_handler_duration_seconds',
+        name: 'vellum_message_handler_duration_seconds',
         help: 'Run time of message handlers in seconds, by routing key',
         labelNames: ['routing_key'],
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],

@@ -7,8 +7,8 @@ export type ProjectionJobOutcome =
 
 /**
  * The projection worker's Prometheus metrics (SPEC.md §9), in the app's registry:
- * - `projection_builds_total{kind,outcome}`;
- * - `projection_build_duration_seconds{kind,outcome}`: claim + members + write + upload per build.
+ * - `vellum_projection_builds_total{kind,outcome}`;
+ * - `vellum_projection_build_duration_seconds{kind,outcome}`: claim + members + write + upload per build.
  */
 @Injectable()
 export class ProjectionMetrics {
@@ -17,12 +17,12 @@ export class ProjectionMetrics {
 
   constructor(metrics: MetricsService) {
     this.builds = metrics.counter(
-      'projection_builds_total',
+      'vellum_projection_builds_total',
       'named-query.projection.build.v1 messages by kind and outcome',
       ['kind', 'outcome'],
     );
     this.duration = metrics.histogram(
-      'projection_build_duration_seconds',
+      'vellum_projection_build_duration_seconds',
       'Seconds per named-query.projection.build.v1 job',
       ['kind', 'outcome'],
       [0.25, 0.5, 1, 2, 5, 10, 20, 60, 120, 600],
