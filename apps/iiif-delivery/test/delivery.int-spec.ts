@@ -489,7 +489,7 @@ describe('image requests', () => {
     for (let i = 0; i < page.length; i++) diff += Math.abs(page[i] - direct[i]);
     expect(diff / page.length).toBe(0);
     const metrics = await (await get('/metrics')).text();
-    expect(metrics).toMatch(/tile_requests_total\{[^}]*kind="tile"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/vellum_tile_requests_total\{[^}]*kind="tile"[^}]*\} [1-9]/);
     // Request latency is labelled with the route template, not as an unmatched request.
     expect(metrics).toMatch(
       /http_request_duration_seconds_count\{[^}]*route="\/iiif-img\/\*rest"[^}]*\} [1-9]/,
@@ -667,8 +667,8 @@ describe('image requests', () => {
     const results = await Promise.all(paths.map((p) => get(p)));
     expect(results.map((r) => r.status)).toEqual(paths.map(() => 200));
     const metrics = await (await get('/metrics')).text();
-    expect(metrics).toMatch(/tile_requests_total\{[^}]*kind="tile"[^}]*\} \d+/);
-    expect(metrics).toMatch(/delivery_cache_hits_total\{[^}]*cache="pyramid"/);
+    expect(metrics).toMatch(/vellum_tile_requests_total\{[^}]*kind="tile"[^}]*\} \d+/);
+    expect(metrics).toMatch(/vellum_delivery_cache_lookups_total\{[^}]*cache="pyramid"/);
   });
 });
 

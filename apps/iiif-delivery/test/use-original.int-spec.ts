@@ -160,8 +160,8 @@ it('a canonical tile is the origin’s stored JPEG tile, served as stored (no re
   expect(body.subarray(body.length - (tile.length - 2)).equals(tile.subarray(2))).toBe(true);
 
   const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
-  expect(metrics).toMatch(/tile_requests_total\{[^}]*kind="tile"[^}]*\} [1-9]/);
-  expect(metrics).not.toMatch(/tile_requests_total\{[^}]*kind="tile-rendered"[^}]*\} [1-9]/);
+  expect(metrics).toMatch(/vellum_tile_requests_total\{[^}]*kind="tile"[^}]*\} [1-9]/);
+  expect(metrics).not.toMatch(/vellum_tile_requests_total\{[^}]*kind="tile-rendered"[^}]*\} [1-9]/);
 });
 
 it('full-resolution and edge tiles, and an arbitrary region, are served from the origin too', async () => {

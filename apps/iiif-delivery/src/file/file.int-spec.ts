@@ -534,7 +534,7 @@ describe('streaming', () => {
     expect(stream.readableEnded).toBe(false);
     await waitFor(
       async () =>
-        /file_stream_interruptions_total\{[^}]*reason="client-aborted"[^}]*\} [1-9]/.test(
+        /vellum_file_stream_interruptions_total\{[^}]*reason="client-aborted"[^}]*\} [1-9]/.test(
           await (await fetch(`${baseUrl}/metrics`)).text(),
         ),
       { timeoutMs: 30_000, description: 'the client-aborted interruption counted' },
@@ -556,7 +556,7 @@ describe('streaming', () => {
     const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/file\/\*rest"[^}]*\} [1-9]/);
     for (const kind of ['whole', 'partial', 'head', 'not-modified', 'unsatisfiable'])
-      expect(metrics).toMatch(new RegExp(`file_requests_total\\{[^}]*kind="${kind}"[^}]*\\} [1-9]`));
-    expect(metrics).toMatch(/file_bytes_sent_total\{[^}]*\} [1-9]/);
+      expect(metrics).toMatch(new RegExp(`vellum_file_requests_total\\{[^}]*kind="${kind}"[^}]*\\} [1-9]`));
+    expect(metrics).toMatch(/vellum_file_bytes_sent_total\{[^}]*\} [1-9]/);
   });
 });
