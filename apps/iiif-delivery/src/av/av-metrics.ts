@@ -18,10 +18,11 @@ export class AvMetrics {
   private readonly interruptions: Counter<'reason'>;
 
   constructor(metrics: MetricsService) {
-    this.requests = metrics.counter('vellum_av_requests_total', 'iiif-av requests by how they were answered', [
-      'kind',
-      'extension',
-    ]);
+    this.requests = metrics.counter(
+      'vellum_av_requests_total',
+      'iiif-av requests by how they were answered',
+      ['kind', 'extension'],
+    );
     this.bytes = metrics.counter('vellum_av_bytes_sent_total', 'iiif-av body bytes written to clients');
     this.interruptions = metrics.counter(
       'vellum_av_stream_interruptions_total',

@@ -27,7 +27,10 @@ export class FileMetrics {
       'File channel requests by how they were answered',
       ['kind'],
     );
-    this.bytes = metrics.counter('vellum_file_bytes_sent_total', 'File channel body bytes written to clients');
+    this.bytes = metrics.counter(
+      'vellum_file_bytes_sent_total',
+      'File channel body bytes written to clients',
+    );
     this.interruptions = metrics.counter(
       'vellum_file_stream_interruptions_total',
       'File channel streams stopped before their last byte, by reason',
