@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { AuthSigner, hashPassword, sessionCookieName } from '@vellum/access';
-import { waitFor } from '@vellum/testing';
+import { freePort, waitFor } from '@vellum/testing';
 import {
   csrfOf,
   Jar,
@@ -24,7 +24,7 @@ describe('auth-service Auth 2.0 flows (integration)', () => {
   const signer = AuthSigner.fromConfig({ production: false });
 
   beforeAll(async () => {
-    svc = await startTestAuthService(41101, { VELLUM_AUTH_LOGIN_MAX_FAILURES: '3' });
+    svc = await startTestAuthService(await freePort(), { VELLUM_AUTH_LOGIN_MAX_FAILURES: '3' });
     const p = svc.prisma;
     c = await makeCustomer(p, 'acme');
     other = await makeCustomer(p, 'other');

@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { connect } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { validateEnv } from '@vellum/common';
-import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@vellum/testing';
+import {
+  createTestDatabase,
+  createTestVhost,
+  freePort,
+  type TestDatabase,
+  type TestVhost,
+} from '@vellum/testing';
 import { AuthServiceEnv } from '../src/auth-service.env';
 import { startAuthService } from '../src/main';
 
@@ -17,7 +23,7 @@ describe('auth-service (integration)', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     vhost = await createTestVhost();
-    port = 41104;
+    port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const env = validateEnv(AuthServiceEnv, {
       NODE_ENV: 'test',
@@ -75,10 +81,11 @@ describe('auth-service (integration)', () => {
   });
 
   it('token service: the unavailable profile when the database cannot be reached', async () => {
+    const brokenPort = await freePort();
     const broken = validateEnv(AuthServiceEnv, {
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
-      PORT: '41105',
+      PORT: String(brokenPort),
       DATABASE_URL: db.url.replace(/\/[^/?]+(\?|$)/, '/vellum_no_such_database$1'),
       AMQP_URL: vhost.url,
       AMQP_EXCHANGE: vhost.exchange,
@@ -86,7 +93,7 @@ describe('auth-service (integration)', () => {
     const down = await startAuthService(broken, { host: '127.0.0.1' });
     try {
       const res = await fetch(
-        'http://127.0.0.1:41105/auth/v2/token/1?messageId=m&origin=https%3A%2F%2Fviewer.example',
+        `http://127.0.0.1:${brokenPort}/auth/v2/token/1?messageId=m&origin=https%3A%2F%2Fviewer.example`,
       );
       expect(res.status).toBe(200);
       const html = await res.text();

@@ -5,7 +5,7 @@ import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost 
 import { AuthServiceEnv } from '../src/auth-service.env';
 import { startAuthService } from '../src/main';
 
-/** auth-service on a 127.0.0.1 port (from the helper's range 41100–41199) with its own database and vhost. */
+/** auth-service on a 127.0.0.1 port (callers pass a free one) with its own database and vhost. */
 export interface TestAuthService {
   app: INestApplication;
   prisma: PrismaClient;

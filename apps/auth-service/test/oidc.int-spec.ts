@@ -1,12 +1,9 @@
 import 'reflect-metadata';
 import { AuthSigner, sessionCookieName } from '@vellum/access';
 import { SecretBox } from '@vellum/secrets';
-import { type OidcTestProvider, startOidcProvider } from '@vellum/testing';
+import { freePort, type OidcTestProvider, startOidcProvider } from '@vellum/testing';
 import { Jar, makeCustomer, startTestAuthService, type TestAuthService } from './harness';
 
-const AUTH_PORT = 41102;
-const OP_PORT = 41103;
-const DEAD_PORT = 41199;
 const SECRET = 'vellum-oidc-secret-0123456789';
 
 /**
@@ -18,14 +15,17 @@ describe('auth-service OIDC access service (integration, real provider)', () => 
   let svc: TestAuthService;
   let op: OidcTestProvider;
   let c: number;
+  /** A port nobody listens on: the unreachable provider. */
+  let deadPort: number;
   const signer = AuthSigner.fromConfig({ production: false });
   const access = (s: string): string => `${svc.base}/auth/v2/access/${c}/${s}`;
 
   beforeAll(async () => {
-    svc = await startTestAuthService(AUTH_PORT);
+    // Free ports: a fixed one in the ephemeral range may be some client socket's local port.
+    svc = await startTestAuthService(await freePort());
+    deadPort = await freePort();
     c = await makeCustomer(svc.prisma, 'oidc-customer');
     op = await startOidcProvider({
-      port: OP_PORT,
       clients: [
         {
           clientId: 'vellum',
@@ -61,7 +61,7 @@ describe('auth-service OIDC access service (integration, real provider)', () => 
           customerId: c,
           name: 'dead',
           type: 'oidc',
-          issuer: `http://127.0.0.1:${DEAD_PORT}`,
+          issuer: `http://127.0.0.1:${deadPort}`,
           clientId: 'vellum',
           clientSecret: box.seal(SECRET, `role-provider:${c}:dead`),
           claim: 'groups',

@@ -27,20 +27,6 @@ import { launchChromium } from '../src/browser';
 import { startAuthViewer, type AuthViewerServer } from '../src/auth-viewer';
 import { startRig, type Json, type Rig } from '../src/rig';
 
-/** Ports of this suite (the helper's range 41300–41399). */
-const PORTS = {
-  services: {
-    'api-gateway': 41310,
-    'iiif-delivery': 41311,
-    'auth-service': 41312,
-    'ingest-orchestrator': 41313,
-    'image-processor': 41314,
-    'av-transcoder': 41315,
-  },
-  viewer: 41320,
-  otherOrigin: 41321,
-  oidc: 41330,
-};
 /** The platform's signing key (so the test can sign expired tokens the platform would have signed). */
 const SIGNING_KEY = randomBytes(32).toString('hex');
 /** A key the platform was rotated away from (VELLUM_AUTH_SIGNING_PREVIOUS_KEYS): it still verifies, never signs. */
@@ -191,10 +177,10 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
     [rig, viewer, other, browser] = await Promise.all([
       startRig('auth-flow', {
         env: { VELLUM_AUTH_SIGNING_KEY: SIGNING_KEY, VELLUM_AUTH_SIGNING_PREVIOUS_KEYS: PREVIOUS_KEY },
-        ports: PORTS.services,
       }),
-      startAuthViewer(PORTS.viewer),
-      startAuthViewer(PORTS.otherOrigin),
+      // Free ports throughout: a fixed one in the ephemeral range may be some client socket's local port.
+      startAuthViewer(),
+      startAuthViewer(),
       launchChromium(),
     ]);
     authUrl = rig.platform.services['auth-service'].url;
@@ -221,7 +207,6 @@ describe('IIIF Authorization Flow 2.0 in headless Chromium: a client on another 
     // {auth}/auth/v2/access/{c}/{service}/callback.
     await must('POST', `${c}/roles`, { name: 'readers', label: { en: ['Readers'] } });
     oidc = await startOidcProvider({
-      port: PORTS.oidc,
       clients: [
         { ...OIDC_CLIENT, redirectUris: [`${authUrl}/auth/v2/access/${customer}/library-sso/callback`] },
       ],
