@@ -4,7 +4,7 @@
 //
 //   node scripts/bench/delivery-compare.mjs [--seconds 10] [--warmup 2] [--ids 24] [--servers vellum,iipimage]
 //        [--workloads tiles8,tiles32,regions,info,thumbs] [--workers N] [--hot-path 1|0] [--idle 0.15]
-//        [--idle-wait 120] [--iip-procs 2]
+//        [--idle-wait 120] [--iip-procs 2] [--node-args='--cpu-prof --cpu-prof-dir=/tmp/prof']
 //
 // Needs `node scripts/setup.mjs` (or `pnpm --filter @vellum/iiif-delivery build`: apps/iiif-delivery/dist/main.js),
 // the local Postgres and RabbitMQ. In one go it:
@@ -43,6 +43,7 @@ const { values: opt } = parseArgs({
     idle: { type: 'string', default: '0.15' },
     'idle-wait': { type: 'string', default: '120' },
     'iip-procs': { type: 'string', default: '2' },
+    'node-args': { type: 'string' },
   },
 });
 const SECONDS = Number(opt.seconds);
@@ -334,7 +335,13 @@ async function main() {
       VELLUM_DELIVERY_HOT_PATH: opt['hot-path'],
       ...(opt.workers !== undefined ? { VELLUM_DELIVERY_WORKERS: opt.workers } : {}),
     };
-    const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    // --node-args, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: every delivery process (cluster workers inherit
+    // them) writes its profile when it exits.
+    const nodeArgs = opt['node-args']?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, main], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     cleanups.unshift(stopPid(child));
     const base = `http://127.0.0.1:${port}`;
     await testing.waitFor(
