@@ -184,4 +184,23 @@ export class DeliveryEnv extends StorageEnv {
   @IsInt()
   @Min(0)
   VELLUM_SHARP_CACHE_MB: number = 0;
+
+  /**
+   * Delivery processes sharing the port (node:cluster, `runClustered` of @vellum/common; issue 11 "use every
+   * core"): `0` (the default) = one per CPU (`os.availableParallelism()`), `1` = no cluster (this process serves),
+   * `n` = n workers. Each worker is a whole instance (own caches, own per-instance event queues); the primary
+   * restarts one that dies. The pyramid disk cache bound is shared out between them.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  VELLUM_DELIVERY_WORKERS: number = 0;
+
+  /**
+   * `1` (default): the lean `node:http` handler answers the canonical image, info.json and thumbnail requests
+   * before Nest (`hot-path.ts`); `0`: every request goes through Nest/Express (for comparison and as an escape
+   * hatch). Responses are the same either way.
+   */
+  @IsIn([0, 1])
+  VELLUM_DELIVERY_HOT_PATH: 0 | 1 = 1;
 }

@@ -1,13 +1,23 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
-import { bootstrapService, ProblemExceptionFilter, runService, validateEnv } from '@vellum/common';
+import {
+  bootstrapService,
+  ProblemExceptionFilter,
+  runClustered,
+  runService,
+  validateEnv,
+  workerCount,
+} from '@vellum/common';
 import { createTransport, transportEnvOptions } from '@vellum/messaging';
 import { deliveryRootModule, SERVICE_NAME } from './app.module';
 import { DeliveryEnv } from './env';
+import { installHotPath } from './hot-path';
+import { DELIVERY_ENV } from './tokens';
 
 /**
  * CORS for every public response, errors and 404s included, and preflight (SPEC.md §5 "CORS `*` on every
- * public response"). Applied by Express before routing.
+ * public response"). Applied by Express before routing. Then, unless `VELLUM_DELIVERY_HOT_PATH=0`, installs the
+ * hot path (`hot-path.ts`) in front of Express on the app's HTTP server.
  */
 export function configureDeliveryApp(app: INestApplication): void {
   app.enableCors({
@@ -33,6 +43,8 @@ export function configureDeliveryApp(app: INestApplication): void {
   const http = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
   http.set('etag', false);
   http.set('x-powered-by', false);
+  // The lean handler of the image, info.json and thumbnail routes, in front of Express (issue 11).
+  if (app.get<DeliveryEnv>(DELIVERY_ENV).VELLUM_DELIVERY_HOT_PATH === 1) installHotPath(app);
 }
 
 /**
@@ -41,9 +53,11 @@ export function configureDeliveryApp(app: INestApplication): void {
  */
 export const DELIVERY_CLIENT_ERROR_HEADERS: Record<string, string> = { 'Access-Control-Allow-Origin': '*' };
 
-/** Starts iiif-delivery: validates the environment, then serves HTTP and consumes cache-invalidation events. */
-export async function main(): Promise<INestApplication> {
-  const env = validateEnv(DeliveryEnv);
+/**
+ * Starts one iiif-delivery instance: serves HTTP (the hot path in front of Nest, see `hot-path.ts`) and consumes
+ * the cache-invalidation and access-control events on its own per-instance queues.
+ */
+export async function startDelivery(env: DeliveryEnv): Promise<INestApplication> {
   const transport = createTransport({
     serviceName: SERVICE_NAME,
     amqpUrl: env.AMQP_URL,
@@ -58,6 +72,15 @@ export async function main(): Promise<INestApplication> {
     configure: configureDeliveryApp,
     clientErrorHeaders: DELIVERY_CLIENT_ERROR_HEADERS,
   });
+}
+
+/**
+ * Entry point (`node dist/main.js`): validates the environment, then runs `VELLUM_DELIVERY_WORKERS` instances
+ * sharing the port (default one per CPU; the primary restarts a worker that dies), or one in this process for 1.
+ */
+export async function main(): Promise<void> {
+  const env = validateEnv(DeliveryEnv);
+  await runClustered(SERVICE_NAME, workerCount(env.VELLUM_DELIVERY_WORKERS), () => startDelivery(env));
 }
 
 if (require.main === module) {

@@ -1,7 +1,9 @@
+import cluster from 'node:cluster';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { workerCount } from '@vellum/common';
 import type { ObjectStore } from '@vellum/storage';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryEnv } from './env';
@@ -58,6 +60,8 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
   private readonly inflight = new Map<string, Promise<Entry>>();
   /** Cache keys evicted while a download of them was in flight: the download's result is not cached. */
   private readonly discard = new Set<string>();
+  private readonly root: string;
+  private readonly clustered: boolean;
   private readonly dir: string;
   private readonly maxBytes: number;
   private totalBytes = 0;
@@ -68,13 +72,32 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
     @Inject(DELIVERY_ENV) env: DeliveryEnv,
     private readonly metrics: DeliveryMetrics,
   ) {
-    this.dir = path.resolve(env.VELLUM_DELIVERY_CACHE_DIR);
-    this.maxBytes = env.VELLUM_DELIVERY_CACHE_BYTES;
+    this.root = path.resolve(env.VELLUM_DELIVERY_CACHE_DIR);
+    // A clustered worker (VELLUM_DELIVERY_WORKERS) owns `<dir>/pid-<pid>` and its share of the byte bound.
+    this.clustered = cluster.isWorker;
+    this.dir = this.clustered ? path.join(this.root, `pid-${process.pid}`) : this.root;
+    this.maxBytes = this.clustered
+      ? Math.floor(env.VELLUM_DELIVERY_CACHE_BYTES / workerCount(env.VELLUM_DELIVERY_WORKERS))
+      : env.VELLUM_DELIVERY_CACHE_BYTES;
   }
 
   async onModuleInit(): Promise<void> {
+    if (this.clustered) await this.removeDeadWorkersDirs();
     await fsp.rm(this.dir, { recursive: true, force: true });
     await fsp.mkdir(this.dir, { recursive: true });
+  }
+
+  /** In a cluster: removes what the cache root holds besides the directories of live workers (`pid-<pid>`). */
+  private async removeDeadWorkersDirs(): Promise<void> {
+    const names = await fsp.readdir(this.root).catch(() => [] as string[]);
+    await Promise.all(
+      names
+        .filter((name) => {
+          const pid = /^pid-(\d+)$/.exec(name)?.[1];
+          return pid === undefined || !processAlive(Number(pid));
+        })
+        .map((name) => fsp.rm(path.join(this.root, name), { recursive: true, force: true })),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -267,5 +290,15 @@ export class PyramidCacheService implements OnModuleInit, OnModuleDestroy {
     fsp
       .rm(file, { force: true })
       .catch((err: unknown) => this.logger.warn(`could not remove ${file}: ${String(err)}`));
+  }
+}
+
+/** True when a process with `pid` exists (signal 0 probes without signalling). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -55,6 +55,14 @@ export class TileRenderer {
   private readonly logger = new Logger(TileRenderer.name);
   /** Pyramid page sizes by file path (paths are unique per pyramid version). */
   private readonly levels = new LRUCache<string, Dimensions[]>({ max: 1024 });
+  /**
+   * Cropped edge tiles (issue 11 "edge tiles": cropping costs more CPU than everything else a tile does), by pyramid
+   * file path (unique per pyramid version, so never stale) and tile address; 16 MiB per process.
+   */
+  private readonly cropped = new LRUCache<string, Buffer>({
+    maxSize: 16 * 1024 * 1024,
+    sizeCalculation: (b) => b.length + 100,
+  });
 
   constructor(@Inject(DELIVERY_ENV) env: DeliveryEnv) {
     sharp.concurrency(env.VELLUM_SHARP_CONCURRENCY);
@@ -118,6 +126,14 @@ export class TileRenderer {
       !out.mirror &&
       out.width === tile.width &&
       out.height === tile.height;
+    const edge = tile.width !== tileSize || tile.height !== tileSize;
+    const croppedKey = edge
+      ? `${pyramid.path}\u0000${tile.level}/${tile.col}/${tile.row}/${tile.width}x${tile.height}`
+      : '';
+    if (plainJpeg && edge) {
+      const hit = this.cropped.get(croppedKey);
+      if (hit) return { body: hit, source: 'cropped' };
+    }
     if (plainJpeg) {
       let file: PyramidFile | undefined;
       try {
@@ -127,8 +143,10 @@ export class TileRenderer {
       }
       if (file && storedTileMatches(file, full, tile, tileSize)) {
         const bytes = await file.readTileJpeg(tile.level, tile.col, tile.row);
-        if (tile.width === tileSize && tile.height === tileSize) return { body: bytes, source: 'stored' };
-        return { body: await this.cropStoredTile(bytes, tile.width, tile.height), source: 'cropped' };
+        if (!edge) return { body: bytes, source: 'stored' };
+        const body = await this.cropStoredTile(bytes, tile.width, tile.height);
+        this.cropped.set(croppedKey, body);
+        return { body, source: 'cropped' };
       }
     }
     return { body: await this.renderFromPyramid(pyramid.path, full, region, out), source: 'rendered' };
