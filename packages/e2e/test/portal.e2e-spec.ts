@@ -94,7 +94,11 @@ describe('the portal in a browser', () => {
     await page.getByLabel('Secret').fill(key.secret);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Spaces' }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+    expect(
+      await page.evaluate(
+        () => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length,
+      ),
+    ).toBe(1);
   });
 
   let space: number;
@@ -238,7 +242,11 @@ describe('the portal in a browser', () => {
   it('signs out', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: /Sign in/ }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(
+      await page.evaluate(
+        () => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length,
+      ),
+    ).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

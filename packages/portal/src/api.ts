@@ -59,6 +59,10 @@ function authHeader(s: Session): string {
   return 'Basic ' + btoa(unescape(encodeURIComponent(`${s.key}:${s.secret}`)));
 }
 
+/** A parsed JSON body of the API (the pages read the documented fields of each resource). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 /** A Hydra collection page: `member`, `totalItems`, `pageSize`. */
 export interface Collection<T> {
   member: T[];
@@ -80,7 +84,7 @@ export function pathOf(url: string): string {
  * One API call: `path` relative to the API root (`/customers/2/spaces`) or an absolute link from a response;
  * `body` is sent as JSON. Resolves the parsed JSON (null for 204); rejects with an {@link ApiError}.
  */
-export async function api<T = any>(
+export async function api<T = Json>(
   session: Session | null,
   method: string,
   path: string,
@@ -122,7 +126,7 @@ export function uploadFile(
   file: File,
   fields: Record<string, string>,
   onProgress: (fraction: number) => void,
-): Promise<any> {
+): Promise<Json> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', `${customerPath(s)}/spaces/${space}/images/${encodeURIComponent(id)}`);

@@ -52,7 +52,6 @@ export function useLoad<T>(
         setLoading(false);
       },
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
   useEffect(() => {
     run();

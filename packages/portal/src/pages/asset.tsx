@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, customerPath, type Session } from '../api';
+import { api, customerPath, type Session, type Json } from '../api';
 import { linkProps, navigate } from '../router';
 import { Confirm, ErrorBox, lastSegment, listText, textList, useLoad } from '../ui';
 
@@ -8,7 +8,7 @@ const NUMS = ['number1', 'number2', 'number3'] as const;
 const LISTS = ['tags', 'manifests', 'roles'] as const;
 
 /** The delivery base URL of an asset: the part of its `imageService` before `/iiif-img/`. */
-function deliveryOf(asset: any): string | null {
+function deliveryOf(asset: Json): string | null {
   const u: string | undefined = asset.imageService ?? asset.thumbnailImageService ?? asset.manifest;
   if (!u) return null;
   const m = /^(.*?)\/(iiif-img|thumbs|iiif-manifest)\//.exec(u);
@@ -108,7 +108,7 @@ export function AssetPage({ session, space, id }: { session: Session; space: num
             <dt>Delivery channels</dt>
             <dd>
               {(a.deliveryChannels ?? [])
-                .map((c: any) =>
+                .map((c: Json) =>
                   typeof c === 'string' ? c : `${c.channel}${c.policy ? ` (${c.policy})` : ''}`,
                 )
                 .join(', ') || '—'}
@@ -178,14 +178,14 @@ export function AssetPage({ session, space, id }: { session: Session; space: num
         </div>
       ) : null}
       {a ? (
-        <form class="grid-form" onSubmit={save} aria-labelledby="meta-heading">
+        <form class="grid-form" onSubmit={(e) => void save(e)} aria-labelledby="meta-heading">
           <h2 id="meta-heading">Metadata</h2>
           {[...TEXT, ...NUMS, ...LISTS].map((k) => (
             <span class="field" key={k}>
-              <label for={`meta-${k}`}>{LISTS.includes(k as any) ? `${k} (comma-separated)` : k}</label>
+              <label for={`meta-${k}`}>{LISTS.includes(k as Json) ? `${k} (comma-separated)` : k}</label>
               <input
                 id={`meta-${k}`}
-                type={NUMS.includes(k as any) ? 'number' : 'text'}
+                type={NUMS.includes(k as Json) ? 'number' : 'text'}
                 value={form[k] ?? ''}
                 onInput={(e) => setForm({ ...form, [k]: e.currentTarget.value })}
               />

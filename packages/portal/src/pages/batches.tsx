@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, customerPath, type Collection, type Session } from '../api';
+import { api, customerPath, type Collection, type Session, type Json } from '../api';
 import { linkProps, navigate } from '../router';
 import { Confirm, ErrorBox, Progress, useLoad } from '../ui';
 
@@ -11,7 +11,7 @@ function when(iso?: string): string {
 }
 
 /** One batch's live bar: completed (green) and errors (red) of `count`, with the numbers as text. */
-export function BatchProgress({ b }: { b: any }) {
+export function BatchProgress({ b }: { b: Json }) {
   return (
     <div class="batch-progress">
       <Progress
@@ -34,16 +34,16 @@ export function BatchesPage({ session }: { session: Session }) {
   const base = `${customerPath(session)}/queue`;
   const queue = useLoad(() => api(session, 'GET', base), [base], POLL_MS);
   const active = useLoad(
-    () => api<Collection<any>>(session, 'GET', `${base}/active?pageSize=100`),
+    () => api<Collection<Json>>(session, 'GET', `${base}/active?pageSize=100`),
     [base],
     POLL_MS,
   );
   const recent = useLoad(
-    () => api<Collection<any>>(session, 'GET', `${base}/recent?pageSize=25`),
+    () => api<Collection<Json>>(session, 'GET', `${base}/recent?pageSize=25`),
     [base],
     POLL_MS,
   );
-  const table = (title: string, list: Collection<any> | undefined, testid: string) => (
+  const table = (title: string, list: Collection<Json> | undefined, testid: string) => (
     <>
       <h2>{title}</h2>
       <table class="list" data-testid={testid}>
@@ -99,11 +99,11 @@ export function BatchPage({ session, batch }: { session: Session; batch: number 
   const b = useLoad(() => api(session, 'GET', path), [path], POLL_MS);
   const running = b.data && !b.data.finished;
   const members = useLoad(
-    () => api<Collection<any>>(session, 'GET', `${path}/assets?pageSize=500`),
+    () => api<Collection<Json>>(session, 'GET', `${path}/assets?pageSize=500`),
     [path, b.data?.completed, b.data?.errors, b.data?.cancelled],
   );
   const errors = useLoad(
-    () => api<Collection<any>>(session, 'GET', `${path}/errors?pageSize=500`),
+    () => api<Collection<Json>>(session, 'GET', `${path}/errors?pageSize=500`),
     [path, b.data?.errors],
   );
   const [error, setError] = useState<unknown>(null);
@@ -127,7 +127,7 @@ export function BatchPage({ session, batch }: { session: Session; batch: number 
       setError(err);
     }
   };
-  const spaceOf = (a: any) =>
+  const spaceOf = (a: Json) =>
     a.space ??
     String(a['@id'] ?? '')
       .split('/spaces/')[1]

@@ -1,18 +1,18 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, customerPath, type Collection, type Session } from '../api';
+import { api, ApiError, customerPath, type Collection, type Session, type Json } from '../api';
 import { ErrorBox, useLoad } from '../ui';
 
 /**
  * Named queries (docs/api/named-queries.md): the customer's and the global ones, a form creating one from a
  * template, and a "try" form projecting it with arguments as a manifest
  * (`{delivery}/iiif-resource/{customer}/{name}/{args...}`), opened in Vellum's Mirador page. The delivery base
- * is taken from any asset's `imageService` link, else given by the user.
+ * is taken from Json asset's `imageService` link, else given by the user.
  */
 export function NamedQueriesPage({ session }: { session: Session }) {
   const base = `${customerPath(session)}/namedQueries`;
-  const list = useLoad(() => api<Collection<any>>(session, 'GET', `${base}?pageSize=500`), [base]);
+  const list = useLoad(() => api<Collection<Json>>(session, 'GET', `${base}?pageSize=500`), [base]);
   const delivery = useLoad(async () => {
-    const r = await api<Collection<any>>(
+    const r = await api<Collection<Json>>(
       session,
       'GET',
       `${customerPath(session)}/allImages?pageSize=1`,
@@ -97,7 +97,7 @@ export function NamedQueriesPage({ session }: { session: Session }) {
       </table>
       {list.data && !list.data.member.length ? <p>No named queries yet.</p> : null}
       <h2>Create a named query</h2>
-      <form class="inline" onSubmit={create}>
+      <form class="inline" onSubmit={(e) => void create(e)}>
         <label for="nq-name">Name</label>
         <input id="nq-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
         <label for="nq-template">Template</label>
@@ -116,7 +116,7 @@ export function NamedQueriesPage({ session }: { session: Session }) {
       </p>
       <ErrorBox error={error} />
       <h2>Try a named query</h2>
-      <form class="inline" onSubmit={tryIt}>
+      <form class="inline" onSubmit={(e) => void tryIt(e)}>
         <label for="nq-try">Query</label>
         <input id="nq-try" required value={tryName} onInput={(e) => setTryName(e.currentTarget.value)} />
         <label for="nq-args">Arguments (separated by /)</label>

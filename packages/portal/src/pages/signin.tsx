@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
-import { api, type Session } from '../api';
+import { api, type Session, type Json } from '../api';
 import { ErrorBox } from '../ui';
 
 /**
- * Sign in with an API key and secret (docs/api/customers.md). An admin key may name any customer (default: the
+ * Sign in with an API key and secret (docs/api/customers.md). An admin key may name Json customer (default: the
  * first non-admin customer, else its own); a customer key is checked against `GET C` of the customer given (id or
  * name) or, with none given, discovered by trying the customer list (403 for customer keys).
  */
@@ -20,17 +20,17 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
     const creds = { key: key.trim(), secret: secret.trim() };
     try {
       let admin = false;
-      let list: any = null;
+      let list: Json = null;
       try {
         list = await api(null, 'GET', '/customers?pageSize=500&orderBy=id', undefined, creds);
         admin = true;
-      } catch (err: any) {
+      } catch (err: Json) {
         if (err?.status !== 403) throw err;
       }
       let c = customer.trim();
       if (!c) {
         if (!admin) throw new Error('Give the customer (id or name) this key belongs to.');
-        const members: any[] = list?.member ?? [];
+        const members: Json[] = list?.member ?? [];
         const chosen = members.find((m) => !m.administrator) ?? members[0];
         c = String(chosen?.id ?? '1');
       }
@@ -49,7 +49,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
         Use an API key and its secret. They are kept in this tab's session storage only and sent to the API as
         HTTP Basic credentials.
       </p>
-      <form onSubmit={submit}>
+      <form onSubmit={(e) => void submit(e)}>
         <label for="key">API key</label>
         <input
           id="key"

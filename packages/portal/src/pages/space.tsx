@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, customerPath, pathOf, type Collection, type Session } from '../api';
+import { api, customerPath, pathOf, type Collection, type Session, type Json } from '../api';
 import { linkProps, navigate } from '../router';
 import { ErrorBox, lastSegment, listText, textList, useLoad } from '../ui';
 import { Upload } from './upload';
@@ -55,7 +55,7 @@ export function SpacePage({
   for (const [k, v] of Object.entries(filters))
     qs.set(k, k === 'tags' || k === 'manifests' ? v.replace(/\s*,\s*/g, ',') : v);
   const assets = useLoad(
-    () => api<Collection<any>>(session, 'GET', `${base}/images?${qs.toString()}`),
+    () => api<Collection<Json>>(session, 'GET', `${base}/images?${qs.toString()}`),
     [session.customer, space, qs.toString()],
   );
   const setQuery = (changes: Record<string, string | null>) => {
@@ -203,7 +203,7 @@ export function SpacePage({
 }
 
 /** An asset's thumbnail from its `thumbnailImageService` (the 200 px size), or a placeholder. */
-export function Thumb({ asset, size = 200 }: { asset: any; size?: number }) {
+export function Thumb({ asset, size = 200 }: { asset: Json; size?: number }) {
   const svc: string | undefined = asset.thumbnailImageService;
   if (!svc || asset.error || asset.ingesting) return <span class="thumb placeholder" aria-hidden="true" />;
   return (
@@ -262,7 +262,7 @@ function Filters({
 }
 
 /** The space's defaults (tags, roles, access sizes) and its default delivery channel rules. */
-function SpaceDefaults({ session, space, onSaved }: { session: Session; space: any; onSaved: () => void }) {
+function SpaceDefaults({ session, space, onSaved }: { session: Session; space: Json; onSaved: () => void }) {
   const base = `${customerPath(session)}/spaces/${space.id}`;
   const [form, setForm] = useState({
     name: space.name ?? '',
@@ -275,7 +275,7 @@ function SpaceDefaults({ session, space, onSaved }: { session: Session; space: a
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const rules = useLoad(
-    () => api<Collection<any>>(session, 'GET', `${base}/defaultDeliveryChannels?pageSize=500`),
+    () => api<Collection<Json>>(session, 'GET', `${base}/defaultDeliveryChannels?pageSize=500`),
     [base],
   );
   const [rule, setRule] = useState({ channel: 'iiif-img', policy: 'default', mediaType: 'image/*' });
@@ -314,7 +314,7 @@ function SpaceDefaults({ session, space, onSaved }: { session: Session; space: a
   return (
     <details class="panel">
       <summary>Space defaults and delivery channels</summary>
-      <form onSubmit={save} class="grid-form">
+      <form onSubmit={(e) => void save(e)} class="grid-form">
         {field('name', 'Name')}
         {field('defaultTags', 'Default tags (comma-separated)')}
         {field('defaultRoles', 'Default roles (names, comma-separated)')}
@@ -348,7 +348,9 @@ function SpaceDefaults({ session, space, onSaved }: { session: Session; space: a
                 <button
                   type="button"
                   onClick={() =>
-                    api(session, 'DELETE', pathOf(r['@id'])).then(rules.reload, (err) => setRuleError(err))
+                    void api(session, 'DELETE', pathOf(r['@id'])).then(rules.reload, (err) =>
+                      setRuleError(err),
+                    )
                   }
                 >
                   Remove
@@ -364,7 +366,7 @@ function SpaceDefaults({ session, space, onSaved }: { session: Session; space: a
         onSubmit={(e) => {
           e.preventDefault();
           setRuleError(null);
-          api(session, 'POST', `${base}/defaultDeliveryChannels`, rule).then(rules.reload, (err) =>
+          void api(session, 'POST', `${base}/defaultDeliveryChannels`, rule).then(rules.reload, (err) =>
             setRuleError(err),
           );
         }}

@@ -1,12 +1,12 @@
 import { useState } from 'preact/hooks';
-import { api, customerPath, type Collection, type Session } from '../api';
+import { api, customerPath, type Collection, type Session, type Json } from '../api';
 import { linkProps, navigate } from '../router';
 import { ErrorBox, listText, textList, useLoad } from '../ui';
 
 /** Spaces of the customer (`GET C/spaces`) and a form creating one (`POST C/spaces`). */
 export function SpacesPage({ session }: { session: Session }) {
   const list = useLoad(
-    () => api<Collection<any>>(session, 'GET', `${customerPath(session)}/spaces?pageSize=500&orderBy=id`),
+    () => api<Collection<Json>>(session, 'GET', `${customerPath(session)}/spaces?pageSize=500&orderBy=id`),
     [session.customer],
   );
   const [name, setName] = useState('');
@@ -16,7 +16,7 @@ export function SpacesPage({ session }: { session: Session }) {
     e.preventDefault();
     setError(null);
     try {
-      const body: any = { name: name.trim() };
+      const body: Json = { name: name.trim() };
       if (tags.trim()) body.defaultTags = textList(tags);
       const s = await api(session, 'POST', `${customerPath(session)}/spaces`, body);
       navigate(`/spaces/${s.id}`);
@@ -53,7 +53,7 @@ export function SpacesPage({ session }: { session: Session }) {
       </table>
       {list.data && !list.data.member.length ? <p>No spaces yet.</p> : null}
       <h2>Create a space</h2>
-      <form class="inline" onSubmit={create}>
+      <form class="inline" onSubmit={(e) => void create(e)}>
         <label for="space-name">Name</label>
         <input id="space-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
         <label for="space-tags">Default tags (comma-separated)</label>

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
-import { api, assetIdOf, customerPath, mediaTypeOf, uploadFile, type Session } from '../api';
+import { api, assetIdOf, customerPath, mediaTypeOf, uploadFile, type Session, type Json } from '../api';
 import { linkProps } from '../router';
 import { ErrorBox, Progress } from '../ui';
 
@@ -44,7 +44,7 @@ export function Upload({ session, space, onDone }: { session: Session; space: nu
   const [items, setItems] = useState<Item[]>([]);
   const [over, setOver] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [batch, setBatch] = useState<any>(null);
+  const [batch, setBatch] = useState<Json>(null);
   const [error, setError] = useState<unknown>(null);
   const itemsRef = useRef<Item[]>([]);
   const update = (i: number, patch: Partial<Item>) => {
@@ -142,7 +142,7 @@ export function Upload({ session, space, onDone }: { session: Session; space: nu
             type="file"
             multiple
             class="sr-only"
-            {...({ webkitdirectory: '' } as any)}
+            {...({ webkitdirectory: '' } as Json)}
             onChange={(e) => void start([...(e.currentTarget.files ?? [])])}
           />
         </label>
