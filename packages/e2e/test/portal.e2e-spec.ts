@@ -239,6 +239,42 @@ describe('the portal in a browser', () => {
     await shot('09-named-queries');
   });
 
+  it('fits a tablet width without sideways scrolling, and is reachable by keyboard', async () => {
+    await page.setViewportSize({ width: 820, height: 1180 });
+    for (const [route, name] of [
+      [`spaces/${space}`, '10-tablet-assets'],
+      [`batches/${batchId}`, '11-tablet-batch'],
+    ]) {
+      await page.goto(`${portal}${route}`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      const overflow = await page.evaluate(() => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const g = globalThis as any;
+        return g.document.documentElement.scrollWidth - g.innerWidth;
+      });
+      expect(overflow).toBeLessThanOrEqual(0);
+      await shot(name);
+    }
+    // The first Tab reaches the skip link, then the main navigation.
+    await page.keyboard.press('Tab');
+    expect(
+      await page.evaluate(
+        () =>
+          (globalThis as { document?: { activeElement?: { textContent?: string } } }).document?.activeElement
+            ?.textContent,
+      ),
+    ).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    expect(
+      await page.evaluate(
+        () =>
+          (globalThis as { document?: { activeElement?: { textContent?: string } } }).document?.activeElement
+            ?.textContent,
+      ),
+    ).toBe('Spaces');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   it('signs out', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: /Sign in/ }).waitFor();

@@ -97,7 +97,7 @@ export async function api<T = Json>(
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(pathOf(path), {
+    res = await fetch(location.origin + pathOf(path), {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
