@@ -206,6 +206,31 @@ describe('the portal in a browser', () => {
     expect(a.body.string1).toBe('b12345');
   });
 
+  it('filters the assets by string1 and sorts the table', async () => {
+    await page.goto(`${portal}spaces/${space}`);
+    await page.getByLabel('string1', { exact: true }).fill('b12345');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const grid = page.getByTestId('asset-grid');
+    await waitFor(async () => (await grid.getByRole('listitem').count()) === 1, {
+      timeoutMs: 10_000,
+      description: 'one asset has string1 = b12345',
+    });
+    expect(await grid.getByRole('listitem').innerText()).toContain('grayscale.png');
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('button', { name: 'Table' }).click();
+    const table = page.getByTestId('asset-table');
+    const firstRow = async () => (await table.getByRole('row').nth(1).innerText()).split('\t')[0].trim();
+    await waitFor(async () => (await firstRow()) === 'cmyk.jpg', {
+      timeoutMs: 10_000,
+      description: 'the table in ascending id order',
+    });
+    await page.getByRole('button', { name: /^Id/ }).click(); // already ascending by id: now descending
+    await waitFor(async () => (await firstRow()) === 'image.webp', {
+      timeoutMs: 10_000,
+      description: 'the table sorted by id, descending',
+    });
+  });
+
   it('retries the failed member as a new batch, which fails with its reason shown', async () => {
     await page.goto(`${portal}batches/${batchId}`);
     await page.getByRole('button', { name: 'Retry failed' }).click();
