@@ -443,6 +443,7 @@ async function main() {
   }
   console.log(`\n${bold('URLs')}`);
   console.log(`  Management API:  ${cyan(apiUrl + '/')}   (OpenAPI page: ${apiUrl}/docs)`);
+  console.log(`  Portal (web UI): ${cyan(apiUrl + '/portal/')}   (sign in with an API key and secret)`);
   console.log(`  IIIF delivery:   ${cyan(deliveryUrl)}/iiif-img/{customer}/{space}/{id}/info.json`);
   console.log(`  Image viewer:    ${cyan(deliveryUrl)}/viewer/{customer}/{space}/{id}`);
   console.log(

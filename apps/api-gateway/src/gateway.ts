@@ -16,6 +16,8 @@ import { RevocationFeed } from './auth/revocation-feed';
 import { CustomerApiKeyDeletedV1 } from '@vellum/contracts';
 import type { GatewayEnv } from './config/gateway-env';
 import { inputHygieneMiddleware } from './http/input-hygiene.middleware';
+import { portalChallengeMiddleware } from './portal/portal-challenge.middleware';
+import { portalMiddleware } from './portal/portal.middleware';
 import { jsonBodyOptions } from './http/json-body';
 import { withProblemResponses } from './http/openapi-problems';
 import { SERVICE_NAME } from './customers/customers.service';
@@ -58,6 +60,9 @@ export async function startGateway(
       // Right after the body parser, before Nest's middleware (whose `{*path}` route would decode the path first):
       // 405 + Allow, and no NUL / unpaired surrogate / bad %-escape in path, query or body.
       express.use(inputHygieneMiddleware());
+      // The portal's static files and client-side routes under /portal/ (issue 13), before Nest's routes.
+      express.use(portalMiddleware());
+      express.use(portalChallengeMiddleware());
       express.disable('x-powered-by');
       // `req.ip` (what failed authentications are counted against) follows the same trusted proxies as the
       // public base URL, so clients behind a trusted proxy are told apart by X-Forwarded-For.
