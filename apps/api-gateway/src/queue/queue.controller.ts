@@ -30,6 +30,8 @@ import {
   renderQueueSummary,
 } from './queue-summary';
 import { MAX_BATCH_MEMBERS, QueueService } from './queue.service';
+import { QueueUploadService } from './queue-upload.service';
+import { isMultipart } from '../assets/upload/upload-request';
 
 /**
  * The body of `POST C/queue[/priority]` (SPEC.md §3.3 "Queue and batches"): a Hydra Collection of assets. Members
@@ -70,6 +72,7 @@ export function parseBatchId(raw: string): number {
 export class QueueController {
   constructor(
     private readonly queue: QueueService,
+    private readonly uploads: QueueUploadService,
     private readonly batches: BatchesService,
     private readonly batchRepo: BatchesRepository,
     private readonly assetRepo: AssetsRepository,
@@ -97,9 +100,10 @@ export class QueueController {
   async submit(
     @CurrentCustomer() c: CustomerRef,
     @Body() body: unknown,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return this.created(res, await this.queue.submit(c.id, body, false));
+    return this.created(res, await this.accept(c, body, req, res, false));
   }
 
   @Get('priority')
@@ -117,9 +121,10 @@ export class QueueController {
   async submitPriority(
     @CurrentCustomer() c: CustomerRef,
     @Body() body: unknown,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return this.created(res, await this.queue.submit(c.id, body, true));
+    return this.created(res, await this.accept(c, body, req, res, true));
   }
 
   @Get('batches')
@@ -248,6 +253,13 @@ export class QueueController {
   async cancel(@CurrentCustomer() c: CustomerRef, @Param('batch') raw: string) {
     const { batch } = await this.batches.cancel(c.id, parseBatchId(raw));
     return this.batchPresenter.render(batch);
+  }
+
+  /** A JSON batch, or a multipart one carrying its members' files ({@link QueueUploadService}). */
+  private accept(c: CustomerRef, body: unknown, req: Request, res: Response, priority: boolean) {
+    return isMultipart(req)
+      ? this.uploads.submit(req, res, c.id, priority)
+      : this.queue.submit(c.id, body, priority);
   }
 
   private created(res: Response, batch: Batch) {
