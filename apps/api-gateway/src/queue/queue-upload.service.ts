@@ -232,7 +232,7 @@ export class QueueUploadService {
           );
         validated
           .then(async (v) => {
-            await Promise.all([...parts.values()].map((p) => p.sink?.received()));
+            await Promise.all([...parts.values()].flatMap((p) => (p.sink ? [p.sink.received()] : [])));
             const errors: FieldError[] = [];
             for (const [name, p] of parts) {
               if (!p.sink)
@@ -252,8 +252,8 @@ export class QueueUploadService {
   /** Deletes the files of the parts from the store (after a commit whose batch was not written). */
   private async remove(parts: Map<string, PlannedPart>): Promise<void> {
     await Promise.all(
-      [...parts.values()].map((p) =>
-        p.sink && p.key ? this.store.delete(this.buckets.origins, p.key).catch(() => undefined) : undefined,
+      [...parts.values()].flatMap((p) =>
+        p.sink && p.key ? [this.store.delete(this.buckets.origins, p.key).catch(() => undefined)] : [],
       ),
     );
   }
