@@ -234,4 +234,27 @@ describe('queue uploads (integration)', () => {
     expect(res.status).toBe(400);
     expect(res.json.errors.map((e: any) => e.field)).toContain('member[0].file');
   });
+
+  it("the storage quota counts the files' bytes → 507; nothing stored", async () => {
+    await gw.prisma.storagePolicy.create({
+      data: {
+        id: 'queue-bytes',
+        maximumNumberOfStoredImages: 1000,
+        maximumTotalSizeOfStoredImages: PNG.length - 1,
+      },
+    });
+    await gw.prisma.customer.update({ where: { id: c }, data: { storagePolicy: 'queue-bytes' } });
+    try {
+      const res = await post([
+        ['batch', batch(png('qe-8'))],
+        ['qe-8', PNG],
+      ]);
+      expect(res.status).toBe(507);
+      expect(res.json.detail).toMatch(new RegExp(`adds ${PNG.length}`));
+      expect(await store.stat(BUCKET, objectKey('qe-8'))).toBeNull();
+      expect(await gw.prisma.asset.count({ where: { customerId: c, id: 'qe-8' } })).toBe(0);
+    } finally {
+      await gw.prisma.customer.update({ where: { id: c }, data: { storagePolicy: 'default' } });
+    }
+  });
 });
