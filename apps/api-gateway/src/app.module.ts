@@ -80,6 +80,7 @@ import { StoragePresenter } from './storage/storage.presenter';
 import { StorageRepository } from './storage/storage.repository';
 import { StorageService } from './storage/storage.service';
 import { UploadService } from './assets/upload/upload.service';
+import { QueueUploadService } from './queue/queue-upload.service';
 import { uploadStoreProviders } from './assets/upload/upload-store';
 
 /**
@@ -196,6 +197,7 @@ export function createAppModule(
       ...uploadStoreProviders(env),
       StorageReadiness,
       UploadService,
+      QueueUploadService,
     ],
   })
   class AppModule implements NestModule {

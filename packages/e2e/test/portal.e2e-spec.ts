@@ -1,8 +1,9 @@
 /**
  * The portal (issue 13) in a real browser, as a person uses it: headless Chromium (playwright-core with Debian's
  * chromium) against the six services. Sign in with a customer's key → create a space → drop three real fixtures
- * and a corrupt one on the upload area (a `drop` event carrying a DataTransfer of Files) → the batch's progress bar
- * reaches the end (3 completed, 1 error) → open an asset: its thumbnail is drawn with the source's pixels → edit
+ * and a corrupt one on the upload area (a `drop` event carrying a DataTransfer of Files; one multipart
+ * `POST C/queue` carries the batch and the files) → the batch's progress bar reaches the end (3 completed, 1
+ * error; each file ingested once: the only batch, ingestAttempt 1) → open an asset: its thumbnail is drawn with the source's pixels → edit
  * string1 (the API has it) → "Retry failed" makes a new batch of the corrupt member, which fails again with its
  * reason shown → delete an asset (confirmed; the API answers 404) → sign out (session storage emptied). Each main
  * page is saved as a screenshot under packages/e2e/.screenshots/ (not committed).
@@ -10,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { createPrismaClient } from '@vellum/db';
 import { fixturePath, waitFor } from '@vellum/testing';
 import { colourDistance, launchChromium, patchMean, rawRgb } from '../src/browser';
 import { startRig, type Json, type Rig } from '../src/rig';
@@ -149,6 +151,29 @@ describe('the portal in a browser', () => {
     await shot('03-batch');
     const b = await api('GET', `/customers/${customer}/queue/batches/${batchId}`);
     expect(b.body).toMatchObject({ count: 4, completed: 3, errors: 1 });
+    // Each dropped file was ingested ONCE, through the queue: the one request (multipart POST C/queue) made this
+    // the customer's only batch, each asset's origin is its stored upload and its batch this one, and the
+    // orchestrator ran exactly one attempt of each (ingestAttempt 1, one membership, processed once).
+    const all = await api('GET', `/customers/${customer}/queue/batches`);
+    expect(all.body.totalItems).toBe(1);
+    const prisma = createPrismaClient(rig.databaseUrl);
+    try {
+      for (const f of [...GOOD, CORRUPT]) {
+        const a = await api('GET', `/customers/${customer}/spaces/${space}/images/${f}`);
+        expect(a.body.batch).toBe(b.body['@id']);
+        expect(a.body.origin).toMatch(/^vellum-store:\/\//);
+        const row = await prisma.asset.findUniqueOrThrow({
+          where: { customerId_spaceId_id: { customerId: customer, spaceId: space, id: f } },
+        });
+        expect(row.ingestAttempt).toBe(1);
+        const members = await prisma.batchMember.findMany({ where: { customerId: customer, assetId: f } });
+        expect(members).toHaveLength(1);
+        expect(members[0]).toMatchObject({ batchId, attempt: 1 });
+        expect(members[0].started).not.toBeNull();
+      }
+    } finally {
+      await prisma.$disconnect();
+    }
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Batches' }).click();
     await page
       .getByTestId('recent-batches')

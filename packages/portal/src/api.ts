@@ -115,38 +115,64 @@ export function customerPath(s: Session): string {
   return `/customers/${encodeURIComponent(s.customer)}`;
 }
 
+/** Most members (files) of one queue batch (SPEC.md §3.3 "Queue and batches"). */
+export const MAX_BATCH_FILES = 500;
+
 /**
- * Uploads one file as a new asset by multipart `PUT C/spaces/{s}/images/{id}` (docs/api/storage.md), reporting
- * the bytes sent through `onProgress(fraction 0..1)`. Resolves the asset; rejects with an {@link ApiError}.
+ * Submits files as one queue batch by multipart `POST C/queue` (docs/api/queue.md "Uploading the files with the
+ * batch"): a `batch` field whose members name their file parts (`"file": "f0"`...), then the files in order, so
+ * each file is stored as its asset's origin and ingested once, through the queue. Reports the bytes sent through
+ * `onProgress(loaded, total)` (bytes of the whole request). Resolves the created `vocab:Batch`; rejects with an
+ * {@link ApiError} (400 listing the members' problems, 413 naming a part too large...).
+ * @param members at most {@link MAX_BATCH_FILES}: each an asset body (space, id, mediaType...) and its file.
  */
-export function uploadFile(
+export function queueFiles(
   s: Session,
-  space: number,
-  id: string,
-  file: File,
-  fields: Record<string, string>,
-  onProgress: (fraction: number) => void,
+  members: Array<{ file: File; fields: Record<string, unknown> }>,
+  onProgress: (loaded: number, total: number) => void,
 ): Promise<Json> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('PUT', `${customerPath(s)}/spaces/${space}/images/${encodeURIComponent(id)}`);
+    xhr.open('POST', `${customerPath(s)}/queue`);
     xhr.setRequestHeader('Authorization', authHeader(s));
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('X-Vellum-Client', 'portal');
     xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(e.loaded / e.total);
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
     };
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) {
-        onProgress(1);
         resolve(xhr.responseText ? JSON.parse(xhr.responseText) : null);
       } else reject(problemOf(xhr.status, xhr.statusText, xhr.responseText));
     };
     xhr.onerror = () => reject(new ApiError(0, 'Upload failed', 'The connection to the API was lost'));
     const form = new FormData();
-    for (const [k, v] of Object.entries(fields)) form.append(k, v);
-    form.append('file', file, file.name);
+    form.append(
+      'batch',
+      JSON.stringify({
+        '@type': 'Collection',
+        member: members.map((m, i) => ({ ...m.fields, file: `f${i}` })),
+      }),
+    );
+    members.forEach((m, i) => form.append(`f${i}`, m.file, m.file.name));
     xhr.send(form);
+  });
+}
+
+/**
+ * Per-file progress (0..1) from the bytes of a multipart request sent so far: the files follow the batch field in
+ * order, so file i spans `[start_i, start_i + size_i)` where the bytes before the first file (the batch field and
+ * part headers, `total - Σ sizes`, spread evenly per part) come first.
+ */
+export function fileFractions(sizes: number[], loaded: number, total: number): number[] {
+  const sum = sizes.reduce((a, b) => a + b, 0);
+  const perPart = sizes.length ? Math.max(0, total - sum) / (sizes.length + 1) : 0;
+  let offset = perPart;
+  return sizes.map((size) => {
+    const start = offset + perPart;
+    offset = start + size;
+    if (size === 0) return loaded >= start ? 1 : 0;
+    return Math.min(1, Math.max(0, (loaded - start) / size));
   });
 }
 

@@ -10,6 +10,7 @@ import {
   api,
   ApiError,
   assetIdOf,
+  fileFractions,
   loadSession,
   mediaTypeOf,
   problemOf,
@@ -132,5 +133,14 @@ describe('the portal API client', () => {
     expect(mediaTypeOf(file('a.jp2'))).toBe('image/jp2');
     expect(mediaTypeOf(file('a.bin'))).toBe('application/octet-stream');
     expect(mediaTypeOf(file('a.png', 'image/png'))).toBe('image/png');
+  });
+
+  it('per-file progress of a multipart batch from the cumulative byte offsets', () => {
+    // Two files of 100 and 300 bytes after 60 bytes of batch field and part headers (20 per part).
+    expect(fileFractions([100, 300], 0, 460)).toEqual([0, 0]);
+    expect(fileFractions([100, 300], 90, 460)).toEqual([0.5, 0]);
+    expect(fileFractions([100, 300], 140, 460)).toEqual([1, 0]);
+    expect(fileFractions([100, 300], 310, 460)).toEqual([1, 0.5]);
+    expect(fileFractions([100, 300], 460, 460)).toEqual([1, 1]);
   });
 });

@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBasicAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBasicAuth,
+  ApiConsumes,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import type { Request, Response } from 'express';
 import type { Asset, Batch, BatchMemberOutcome, Prisma } from '@vellum/db';
@@ -30,6 +37,8 @@ import {
   renderQueueSummary,
 } from './queue-summary';
 import { MAX_BATCH_MEMBERS, QueueService } from './queue.service';
+import { BATCH_PART, QueueUploadService } from './queue-upload.service';
+import { isMultipart } from '../assets/upload/upload-request';
 
 /**
  * The body of `POST C/queue[/priority]` (SPEC.md §3.3 "Queue and batches"): a Hydra Collection of assets. Members
@@ -51,7 +60,18 @@ export class QueueBodyDto {
 
 /** Hydra Collection members a client may echo in a queue body. */
 const COLLECTION_READ_ONLY = ['totalItems', 'pageSize', 'view'];
-const QUEUE_BODY = { readOnly: COLLECTION_READ_ONLY, validate: false } as const;
+const QUEUE_BODY = {
+  readOnly: COLLECTION_READ_ONLY,
+  validate: false,
+  description:
+    'JSON: the Hydra Collection. Or multipart/form-data carrying the files (SPEC.md §3.3; docs/api/queue.md): ' +
+    `first a form field named ${BATCH_PART} holding this JSON collection, whose members may give ` +
+    '`"file": "<part name>"` instead of an origin, then one file part per such member, named so (each ≤ ' +
+    'VELLUM_MAX_UPLOAD_BYTES, larger → 413 naming the part). The batch is validated whole before any file is ' +
+    "stored; each file becomes its asset's origin (vellum-store://{bucket}/{key}) and is ingested once, through " +
+    'the queue. A missing, unused, duplicate or empty part, an unknown field or a malformed batch → 400; nothing ' +
+    'is kept on failure. Unknown JSON fields → 400.',
+} as const;
 
 /** The batch id of a path (`1`..`999999999`); anything else names no batch: 404. */
 export function parseBatchId(raw: string): number {
@@ -70,6 +90,7 @@ export function parseBatchId(raw: string): number {
 export class QueueController {
   constructor(
     private readonly queue: QueueService,
+    private readonly uploads: QueueUploadService,
     private readonly batches: BatchesService,
     private readonly batchRepo: BatchesRepository,
     private readonly assetRepo: AssetsRepository,
@@ -90,6 +111,7 @@ export class QueueController {
   @Post()
   @HttpCode(201)
   @JsonBody(QueueBodyDto, QUEUE_BODY)
+  @ApiConsumes('application/json', 'multipart/form-data')
   @ApiResource(BATCH_FIELDS, 201)
   @ApiOperation({
     summary: 'Submit a batch: a Hydra Collection of ≤ 500 assets, each with space and id; 201 vocab:Batch',
@@ -97,9 +119,10 @@ export class QueueController {
   async submit(
     @CurrentCustomer() c: CustomerRef,
     @Body() body: unknown,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return this.created(res, await this.queue.submit(c.id, body, false));
+    return this.created(res, await this.accept(c, body, req, res, false));
   }
 
   @Get('priority')
@@ -112,14 +135,16 @@ export class QueueController {
   @Post('priority')
   @HttpCode(201)
   @JsonBody(QueueBodyDto, QUEUE_BODY)
+  @ApiConsumes('application/json', 'multipart/form-data')
   @ApiResource(BATCH_FIELDS, 201)
   @ApiOperation({ summary: 'Submit a priority batch (images only), served before normal batches' })
   async submitPriority(
     @CurrentCustomer() c: CustomerRef,
     @Body() body: unknown,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return this.created(res, await this.queue.submit(c.id, body, true));
+    return this.created(res, await this.accept(c, body, req, res, true));
   }
 
   @Get('batches')
@@ -248,6 +273,13 @@ export class QueueController {
   async cancel(@CurrentCustomer() c: CustomerRef, @Param('batch') raw: string) {
     const { batch } = await this.batches.cancel(c.id, parseBatchId(raw));
     return this.batchPresenter.render(batch);
+  }
+
+  /** A JSON batch, or a multipart one carrying its members' files ({@link QueueUploadService}). */
+  private accept(c: CustomerRef, body: unknown, req: Request, res: Response, priority: boolean) {
+    return isMultipart(req)
+      ? this.uploads.submit(req, res, c.id, priority)
+      : this.queue.submit(c.id, body, priority);
   }
 
   private created(res: Response, batch: Batch) {

@@ -24,6 +24,24 @@ interface PreparedMember {
   fields: AssetFields;
 }
 
+/** A batch that passed validation (see {@link QueueService.validate}), ready to be accepted. */
+export interface ValidatedBatch {
+  readonly priority: boolean;
+  readonly members: readonly PreparedMember[];
+  /** Members that create an asset (not replace one), for the quota. */
+  readonly newAssets: number;
+}
+
+/** Files stored with a batch (multipart `POST C/queue`): committed just before the batch is written. */
+export interface BatchFiles {
+  /** Bytes of every file, for the storage quota. */
+  readonly bytes: number;
+  /** Makes the store hold every file. @throws 503 problem when the store fails (nothing is then kept) */
+  commit(): Promise<void>;
+  /** Removes the committed files (the batch was not written). */
+  rollback(): Promise<void>;
+}
+
 /**
  * The `asset.ingest.requested.v1` outbox rows of a batch's landed members (priority lane for a priority batch).
  * Shared by submissions and `reingestErrors`.
@@ -71,8 +89,26 @@ export class QueueService {
    * @throws 400 problem listing every problem by member index (`member[3].origin`...).
    */
   async submit(customerId: number, body: unknown, priority: boolean): Promise<Batch> {
+    return this.accept(customerId, await this.validate(customerId, body, priority));
+  }
+
+  /**
+   * Validates a whole batch (SPEC.md §3.3) without writing anything.
+   * @param files multipart uploads: `pre` looks at the raw members before they are checked (takes their `file`
+   *   out; its errors are listed with the others), `origin(i, spaceId, id)` gives member i's stored origin.
+   * @throws 400 problem listing every problem by member index (`member[3].origin`...).
+   */
+  async validate(
+    customerId: number,
+    body: unknown,
+    priority: boolean,
+    files?: {
+      pre: (members: unknown[]) => FieldError[];
+      origin: (index: number, spaceId: number, id: string) => string | undefined;
+    },
+  ): Promise<ValidatedBatch> {
     const members = this.membersOf(body);
-    const errors: FieldError[] = [];
+    const errors: FieldError[] = files ? files.pre(members) : [];
 
     // 1. Shape of each member, ids and duplicates.
     const parsed = members.map((m, i) => {
@@ -148,6 +184,11 @@ export class QueueService {
       // Credentials in the origin are sealed (SPEC.md §10); sending back the rendered origin keeps them.
       if (typeof p.dto.origin === 'string' && p.dto.origin)
         p.dto.origin = storedOriginFor(p.dto.origin, existing?.origin, this.secrets);
+      const uploaded = files?.origin(i, space.id, p.dto.id);
+      if (uploaded) {
+        p.dto.origin = uploaded;
+        p.sent.add('origin');
+      }
       const built = buildAssetFields(p, {
         customerId,
         spaceId: space.id,
@@ -174,11 +215,27 @@ export class QueueService {
         `The batch was not accepted: ${errors.length} problem${errors.length === 1 ? '' : 's'}.`,
       );
 
-    await this.quota.check(
-      customerId,
-      prepared.filter((m) => !existingByKey.has(`${m.spaceId}/${m.id}`)).length,
-    );
-    const batch = await this.persist(customerId, prepared, priority);
+    return {
+      priority,
+      members: prepared,
+      newAssets: prepared.filter((m) => !existingByKey.has(`${m.spaceId}/${m.id}`)).length,
+    };
+  }
+
+  /**
+   * Writes a validated batch: quota (507), then the files if any (committed first, removed again when the batch
+   * cannot be written), then the batch, its assets and outbox rows in one transaction.
+   */
+  async accept(customerId: number, v: ValidatedBatch, files?: BatchFiles): Promise<Batch> {
+    await this.quota.check(customerId, v.newAssets, files?.bytes);
+    await files?.commit();
+    let batch: Batch;
+    try {
+      batch = await this.persist(customerId, [...v.members], v.priority);
+    } catch (err) {
+      await files?.rollback();
+      throw err;
+    }
     this.relay.kick();
     return batch;
   }

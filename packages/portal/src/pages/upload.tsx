@@ -1,5 +1,15 @@
-import { useRef, useState } from 'preact/hooks';
-import { api, assetIdOf, customerPath, mediaTypeOf, uploadFile, type Session, type Json } from '../api';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import {
+  api,
+  assetIdOf,
+  customerPath,
+  fileFractions,
+  MAX_BATCH_FILES,
+  mediaTypeOf,
+  queueFiles,
+  type Session,
+  type Json,
+} from '../api';
 import { linkProps } from '../router';
 import { ErrorBox, Progress } from '../ui';
 
@@ -7,7 +17,7 @@ interface Item {
   file: File;
   id: string;
   fraction: number;
-  state: 'waiting' | 'uploading' | 'stored' | 'failed';
+  state: 'waiting' | 'uploading' | 'queued' | 'failed';
   error?: unknown;
 }
 
@@ -33,28 +43,49 @@ async function filesOf(dt: DataTransfer): Promise<File[]> {
   return out;
 }
 
+/** How often the created batch is re-read while it runs, ms. */
+const BATCH_POLL_MS = 2000;
+
 /**
- * Upload into a space: drag and drop many files (or pick files or a folder). The management API takes files only
- * on asset writes (multipart `PUT C/spaces/{s}/images/{id}`, docs/api/storage.md) and a queue batch only with
- * origins, so each file is first stored as its asset by a multipart PUT (per-file byte progress), then every
- * stored asset is registered in one batch through the queue (`POST C/queue`, members `{space, id}`: the asset keeps
- * its uploaded `vellum-store://` origin), whose progress the batch page shows.
+ * Upload into a space: drag and drop many files (or pick files or a folder). Each group of ≤ 500 files goes in ONE
+ * request, a multipart `POST C/queue` carrying the batch and its files (docs/api/queue.md "Uploading the files
+ * with the batch"): each file becomes an asset registered through the queue and is ingested once, by the
+ * orchestrator. Overall and per-file byte progress come from the request's upload progress (per file from the
+ * cumulative byte offsets of its part); the created batch is then watched (re-read until finished) and linked.
  */
 export function Upload({ session, space, onDone }: { session: Session; space: number; onDone: () => void }) {
   const [items, setItems] = useState<Item[]>([]);
   const [over, setOver] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [batch, setBatch] = useState<Json>(null);
+  const [batches, setBatches] = useState<Json[]>([]);
   const [error, setError] = useState<unknown>(null);
   const itemsRef = useRef<Item[]>([]);
-  const update = (i: number, patch: Partial<Item>) => {
-    itemsRef.current = itemsRef.current.map((it, j) => (j === i ? { ...it, ...patch } : it));
+  const base = customerPath(session);
+  const setFrom = (from: number, patches: Array<Partial<Item>>) => {
+    itemsRef.current = itemsRef.current.map((it, j) =>
+      j >= from && j < from + patches.length ? { ...it, ...patches[j - from] } : it,
+    );
     setItems(itemsRef.current);
   };
+  // Watch the created batches until each is finished.
+  const running = batches.some((b) => b && !b.finished && !b.superseded);
+  useEffect(() => {
+    if (!running) return;
+    const t = setTimeout(() => {
+      void Promise.all(
+        batches.map((b) =>
+          b.finished || b.superseded
+            ? b
+            : api(session, 'GET', `${base}/queue/batches/${b.id}`).catch(() => b),
+        ),
+      ).then(setBatches);
+    }, BATCH_POLL_MS);
+    return () => clearTimeout(t);
+  }, [batches, running]);
   const start = async (files: File[]) => {
     if (!files.length || busy) return;
     setBusy(true);
-    setBatch(null);
+    setBatches([]);
     setError(null);
     itemsRef.current = files.map((file) => ({
       file,
@@ -63,50 +94,46 @@ export function Upload({ session, space, onDone }: { session: Session; space: nu
       state: 'waiting',
     }));
     setItems(itemsRef.current);
-    const base = customerPath(session);
-    // Two uploads at a time.
-    let next = 0;
-    const worker = async () => {
-      while (next < files.length) {
-        const i = next++;
-        const it = itemsRef.current[i];
-        update(i, { state: 'uploading' });
-        try {
-          await uploadFile(session, space, it.id, it.file, { mediaType: mediaTypeOf(it.file) }, (f) =>
-            update(i, { fraction: f }),
-          );
-          update(i, { state: 'stored', fraction: 1 });
-        } catch (err) {
-          // A file whose ingest failed is still stored: its asset exists and goes in the batch (to retry later).
-          const stored = await api(
-            session,
-            'GET',
-            `${base}/spaces/${space}/images/${encodeURIComponent(it.id)}`,
-          ).then(
-            () => true,
-            () => false,
-          );
-          update(i, { state: stored ? 'stored' : 'failed', fraction: stored ? 1 : it.fraction, error: err });
-        }
-      }
-    };
-    await Promise.all([worker(), worker()]);
-    const stored = itemsRef.current.filter((it) => it.state === 'stored');
-    if (stored.length) {
+    const created: Json[] = [];
+    for (let from = 0; from < files.length; from += MAX_BATCH_FILES) {
+      const group = itemsRef.current.slice(from, from + MAX_BATCH_FILES);
+      const sizes = group.map((it) => it.file.size);
+      setFrom(
+        from,
+        group.map(() => ({ state: 'uploading' })),
+      );
       try {
-        const b = await api(session, 'POST', `${base}/queue`, {
-          '@type': 'Collection',
-          member: stored.map((it) => ({ space, id: it.id, mediaType: mediaTypeOf(it.file) })),
-        });
-        setBatch(b);
+        const b = await queueFiles(
+          session,
+          group.map((it) => ({
+            file: it.file,
+            fields: { space, id: it.id, mediaType: mediaTypeOf(it.file) },
+          })),
+          (loaded, total) =>
+            setFrom(
+              from,
+              fileFractions(sizes, loaded, total).map((fraction) => ({ fraction })),
+            ),
+        );
+        setFrom(
+          from,
+          group.map(() => ({ state: 'queued', fraction: 1 })),
+        );
+        created.push(b);
+        setBatches([...created]);
       } catch (err) {
+        // The batch is refused whole (nothing stored): every file of the group failed with its problem.
+        setFrom(
+          from,
+          group.map(() => ({ state: 'failed', error: err })),
+        );
         setError(err);
       }
     }
     setBusy(false);
     onDone();
   };
-  const done = items.filter((i) => i.state === 'stored' || i.state === 'failed').length;
+  const done = items.filter((i) => i.state === 'queued' || i.state === 'failed').length;
   const totalBytes = items.reduce((s, i) => s + i.file.size, 0) || 1;
   const sentBytes = items.reduce((s, i) => s + i.file.size * i.fraction, 0);
   return (
@@ -162,17 +189,21 @@ export function Upload({ session, space, onDone }: { session: Session; space: nu
                   max={100}
                   label={`Upload of ${it.file.name}`}
                 />
-                {it.state === 'failed' ? <ErrorBox error={it.error} /> : null}
+                {it.state === 'failed' && it.error !== error ? <ErrorBox error={it.error} /> : null}
               </li>
             ))}
           </ul>
         </>
       ) : null}
-      {batch ? (
-        <p role="status">
-          Batch created: <a {...linkProps(`/batches/${batch.id}`)}>batch {batch.id}</a> ({batch.count} assets)
+      {batches.map((b) => (
+        <p role="status" key={b.id}>
+          Batch created: <a {...linkProps(`/batches/${b.id}`)}>batch {b.id}</a> ({b.count} assets
+          {b.finished
+            ? `, ${b.completed} completed, ${b.errors} errors`
+            : `, ${b.completed} of ${b.count} done`}
+          )
         </p>
-      ) : null}
+      ))}
       <ErrorBox error={error} />
     </section>
   );

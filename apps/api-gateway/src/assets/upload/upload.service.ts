@@ -376,7 +376,7 @@ const DISCARD_LIMIT = 16 * 1024 * 1024;
  * answer instead of a reset), up to {@link DISCARD_LIMIT} bytes; a longer rest is cut off by closing the
  * connection (announced with `Connection: close`).
  */
-function discardRest(req: Request, res: Response): void {
+export function discardRest(req: Request, res: Response): void {
   req.unpipe();
   const declared = Number(req.headers['content-length']);
   if (!(declared <= DISCARD_LIMIT)) res.setHeader('Connection', 'close');
@@ -403,7 +403,7 @@ function charsetOf(contentType: string | undefined): string {
 }
 
 /** Maps upload failures to problems (SPEC.md §3.1): too large 413, bad base64 400, store 503. */
-function toProblem(err: unknown): unknown {
+export function toProblem(err: unknown): unknown {
   if (err instanceof ProblemException) return err;
   if (err instanceof UploadTooLargeError) return payloadTooLarge(err.message);
   if (err instanceof Base64Error || err instanceof SplitterError)
